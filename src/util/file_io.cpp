@@ -1,0 +1,128 @@
+#include "util/file_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <algorithm>
+#include <cstring>
+
+namespace ss {
+namespace {
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+}  // namespace
+
+Result<std::unique_ptr<InputFile>> InputFile::Open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::Error(Errno(path));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Status::Error(path + ": not a regular file");
+  }
+  return std::unique_ptr<InputFile>(new InputFile(path, fd, static_cast<uint64_t>(st.st_size)));
+}
+
+InputFile::~InputFile() { ::close(fd_); }
+
+Status InputFile::ReadAt(uint64_t offset, void* dst, size_t n) const {
+  auto* p = static_cast<uint8_t*>(dst);
+  while (n > 0) {
+    ssize_t r = ::pread(fd_, p, n, static_cast<off_t>(offset));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Status::Error(Errno(path_ + ": read at offset " + std::to_string(offset)));
+    if (r == 0) return Status::Error(path_ + ": unexpected end of file at offset " + std::to_string(offset));
+    p += r;
+    n -= static_cast<size_t>(r);
+    offset += static_cast<uint64_t>(r);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& final_path) {
+  std::string temp = final_path + ".part";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::Error(Errno(temp));
+  return std::unique_ptr<OutputFile>(new OutputFile(final_path, fd));
+}
+
+OutputFile::OutputFile(std::string path, int fd) : final_path_(std::move(path)), fd_(fd), buf_(kIoChunk) {}
+
+OutputFile::~OutputFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(temp_path().c_str());
+}
+
+Status OutputFile::Flush() {
+  size_t off = 0;
+  while (off < used_) {
+    ssize_t r = ::write(fd_, buf_.data() + off, used_ - off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Status::Error(Errno("writing " + temp_path()));
+    off += static_cast<size_t>(r);
+  }
+  used_ = 0;
+  return Status::Ok();
+}
+
+Status OutputFile::Write(const void* data, size_t n) {
+  if (fd_ < 0) return Status::Error(temp_path() + ": write after close");
+  const auto* p = static_cast<const uint8_t*>(data);
+  written_ += n;
+  while (n > 0) {
+    size_t take = std::min(n, buf_.size() - used_);
+    std::memcpy(buf_.data() + used_, p, take);
+    used_ += take;
+    p += take;
+    n -= take;
+    if (used_ == buf_.size()) SS_RETURN_IF_ERROR(Flush());
+  }
+  return Status::Ok();
+}
+
+Status OutputFile::WriteZeros(size_t n) {
+  static const uint8_t kZeros[256] = {};
+  while (n > 0) {
+    size_t take = std::min(n, sizeof(kZeros));
+    SS_RETURN_IF_ERROR(Write(kZeros, take));
+    n -= take;
+  }
+  return Status::Ok();
+}
+
+Status OutputFile::Close() {
+  if (fd_ < 0) return Status::Ok();
+  SS_RETURN_IF_ERROR(Flush());
+  if (::fsync(fd_) != 0) return Status::Error(Errno("fsync " + temp_path()));
+  int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) return Status::Error(Errno("closing " + temp_path()));
+  return Status::Ok();
+}
+
+Status OutputFile::Commit() {
+  SS_RETURN_IF_ERROR(Close());
+  if (::rename(temp_path().c_str(), final_path_.c_str()) != 0)
+    return Status::Error(Errno("renaming " + temp_path() + " to " + final_path_));
+  committed_ = true;
+  return Status::Ok();
+}
+
+Result<std::string> ReadWholeFile(const std::string& path) {
+  auto in = InputFile::Open(path);
+  if (!in.ok()) return in.status();
+  std::string s(static_cast<size_t>((*in)->size()), '\0');
+  SS_RETURN_IF_ERROR((*in)->ReadAt(0, s.data(), s.size()));
+  return s;
+}
+
+Status WriteWholeFile(const std::string& path, const std::string& contents) {
+  auto out = OutputFile::Create(path);
+  if (!out.ok()) return out.status();
+  SS_RETURN_IF_ERROR((*out)->Write(contents.data(), contents.size()));
+  return (*out)->Commit();
+}
+
+}  // namespace ss

@@ -1,0 +1,42 @@
+#pragma once
+// Helpers shared by the test suites: where the reference data lives, scratch
+// directories that clean up after themselves, and running the real binary.
+
+#include <cstdint>
+#include <string>
+
+namespace ss::testing {
+
+// ../shared/testdata, as configured at build time.
+std::string TestdataDir();
+std::string ModelPath(const std::string& file);  // TestdataDir()/models/file
+// The four reference models, by file name.
+const char* const kModels[] = {"tiny-spm-q8_0.gguf", "tiny-spm-q4_0.gguf", "tiny-spm-q4_k_m.gguf",
+                               "tiny-bpe-f16.gguf"};
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+// Runs the built shardswarm binary with the given argument string (shell syntax).
+CommandResult RunShardswarm(const std::string& args);
+CommandResult RunCommand(const std::string& command);
+
+void CopyFile(const std::string& from, const std::string& to);
+void FlipByte(const std::string& path, uint64_t offset);
+void Truncate(const std::string& path, uint64_t size);
+uint64_t FileSize(const std::string& path);
+
+}  // namespace ss::testing
