@@ -1,9 +1,35 @@
-#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+#include "cli/commands.h"
+
+namespace {
+
+// The seed's environment names keep working: each fills the shardswarm name
+// unless that is set explicitly.
+void MapSeedEnvironment() {
+  const char* const kAliases[][2] = {
+      {"LLAMA_BOOTSTRAP", "SHARDSWARM_BOOTSTRAP"},       {"LLAMA_CLUSTER", "SHARDSWARM_CLUSTER"},
+      {"LLAMA_SHARD_ID", "SHARDSWARM_SHARD_ID"},         {"LLAMA_TOTAL_SHARDS", "SHARDSWARM_TOTAL_SHARDS"},
+      {"LLAMA_TOTAL_LAYERS", "SHARDSWARM_TOTAL_LAYERS"}, {"LLAMA_MODEL_NAME", "SHARDSWARM_MODEL_NAME"},
+      {"LLAMA_SHARDS_DIR", "SHARDSWARM_SHARDS_DIR"},
+  };
+  for (const auto& a : kAliases)
+    if (const char* v = std::getenv(a[0])) setenv(a[1], v, /*overwrite=*/0);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
+  MapSeedEnvironment();
   CLI::App app{"shardswarm: one large language model on a swarm of ordinary machines"};
   app.set_version_flag("--version", std::string("shardswarm ") + SHARDSWARM_VERSION);
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
+  ss::cli::AddShardCommands(app);
+  ss::cli::AddDevCommands(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Error& e) {
+    return app.exit(e);
+  }
   return 0;
 }

@@ -2,17 +2,6 @@
 
 namespace ss::engine {
 
-Result<int> LayerCount(const gguf::File& file) {
-  auto arch = file.GetString("general.architecture");
-  if (!arch.ok()) return arch.status();
-  auto n = file.GetInt(*arch + ".block_count");
-  if (!n.ok()) return n.status();
-  if (*n <= 0 || *n > 100000)
-    return Status::Error(file.path() + ": '" + *arch + ".block_count' = " + std::to_string(*n) +
-                         " is not a valid layer count");
-  return static_cast<int>(*n);
-}
-
 Result<Config> Config::FromGguf(const gguf::File& file) {
   Config c;
   auto arch = file.GetString("general.architecture");
@@ -46,7 +35,8 @@ Result<Config> Config::FromGguf(const gguf::File& file) {
                          " is not a multiple of the KV head count " + std::to_string(c.n_head_kv));
   c.head_dim = c.n_embd / c.n_head;
   c.rope_dim = c.head_dim;
-  if (file.Find(c.arch + ".rope.dimension_count")) SS_RETURN_IF_ERROR(get("rope.dimension_count", &c.rope_dim));
+  if (file.Find(c.arch + ".rope.dimension_count"))
+    SS_RETURN_IF_ERROR(get("rope.dimension_count", &c.rope_dim));
   if (c.rope_dim > c.head_dim || c.rope_dim % 2 != 0)
     return Status::Error(file.path() + ": rope dimension " + std::to_string(c.rope_dim) + " is invalid");
   if (file.Find(c.arch + ".rope.freq_base")) {

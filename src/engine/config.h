@@ -28,7 +28,4 @@ struct Config {
   static Result<Config> FromGguf(const gguf::File& file);
 };
 
-// "{arch}.block_count" of any GGUF file, without the full checks above.
-Result<int> LayerCount(const gguf::File& file);
-
 }  // namespace ss::engine

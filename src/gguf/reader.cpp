@@ -9,7 +9,7 @@ namespace ss::gguf {
 namespace {
 
 // Every GGUF string and array count is preceded by a uint64 length.
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;          // empty key, type, 1-byte value
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, type, 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims, type, offset
 
 // Sequential little-endian reader over untrusted bytes; never reads past end.
@@ -72,23 +72,33 @@ Status ReadAs(Cursor& c, const std::string& field, uint64_t* bits) {
 
 Status ReadScalarBits(Cursor& c, ValueType type, const std::string& field, uint64_t* bits) {
   switch (type) {
-    case ValueType::UINT8: return ReadAs<uint8_t>(c, field, bits);
-    case ValueType::INT8: return ReadAs<int8_t>(c, field, bits);
-    case ValueType::UINT16: return ReadAs<uint16_t>(c, field, bits);
-    case ValueType::INT16: return ReadAs<int16_t>(c, field, bits);
-    case ValueType::UINT32: return ReadAs<uint32_t>(c, field, bits);
-    case ValueType::INT32: return ReadAs<int32_t>(c, field, bits);
-    case ValueType::FLOAT32: return ReadAs<float>(c, field, bits);
+    case ValueType::UINT8:
+      return ReadAs<uint8_t>(c, field, bits);
+    case ValueType::INT8:
+      return ReadAs<int8_t>(c, field, bits);
+    case ValueType::UINT16:
+      return ReadAs<uint16_t>(c, field, bits);
+    case ValueType::INT16:
+      return ReadAs<int16_t>(c, field, bits);
+    case ValueType::UINT32:
+      return ReadAs<uint32_t>(c, field, bits);
+    case ValueType::INT32:
+      return ReadAs<int32_t>(c, field, bits);
+    case ValueType::FLOAT32:
+      return ReadAs<float>(c, field, bits);
     case ValueType::UINT64:
     case ValueType::INT64:
-    case ValueType::FLOAT64: return ReadAs<uint64_t>(c, field, bits);
+    case ValueType::FLOAT64:
+      return ReadAs<uint64_t>(c, field, bits);
     case ValueType::BOOL: {
       uint64_t at = c.pos();
       SS_RETURN_IF_ERROR(ReadAs<uint8_t>(c, field, bits));
-      if (*bits > 1) return c.Error(at, field + ": bool value " + std::to_string(*bits) + " is neither 0 nor 1");
+      if (*bits > 1)
+        return c.Error(at, field + ": bool value " + std::to_string(*bits) + " is neither 0 nor 1");
       return Status::Ok();
     }
-    default: return c.Error(c.pos(), field + ": not a scalar type");
+    default:
+      return c.Error(c.pos(), field + ": not a scalar type");
   }
 }
 
@@ -125,8 +135,9 @@ Status ReadValue(Cursor& c, const std::string& field, Value* out) {
   // Each element takes at least its scalar size (a string at least its 8-byte length).
   uint64_t min_elem = elem == ValueType::STRING ? 8 : ValueTypeSize(elem);
   if (count > c.left() / min_elem)
-    return c.Error(count_at, field + ": array length " + std::to_string(count) + " of " + ValueTypeName(elem) +
-                                 " cannot fit in the " + std::to_string(c.left()) + " bytes left");
+    return c.Error(count_at, field + ": array length " + std::to_string(count) + " of " +
+                                 ValueTypeName(elem) + " cannot fit in the " + std::to_string(c.left()) +
+                                 " bytes left");
   if (elem == ValueType::STRING) {
     std::vector<std::string> items(static_cast<size_t>(count));
     for (uint64_t i = 0; i < count; ++i)
@@ -269,9 +280,10 @@ Status File::ParseAll() {
   std::vector<const TensorInfo*> by_offset;
   for (TensorInfo& t : tensors_) {
     if (t.offset > data_size || t.size > data_size - t.offset)
-      return Status::Error("tensor '" + t.name + "': data [" + std::to_string(data_offset_ + t.offset) + ", " +
-                           std::to_string(data_offset_ + t.offset + t.size) + ") lies outside the file (" +
-                           std::to_string(size_) + " bytes): file truncated or corrupt");
+      return Status::Error("tensor '" + t.name + "': data [" + std::to_string(data_offset_ + t.offset) +
+                           ", " + std::to_string(data_offset_ + t.offset + t.size) +
+                           ") lies outside the file (" + std::to_string(size_) +
+                           " bytes): file truncated or corrupt");
     t.data = bytes_ + data_offset_ + t.offset;
     by_offset.push_back(&t);
   }
@@ -322,6 +334,17 @@ std::string File::GetStringOr(const std::string& key, const std::string& fallbac
 const TensorInfo* File::FindTensor(const std::string& name) const {
   auto it = tensor_index_.find(name);
   return it == tensor_index_.end() ? nullptr : &tensors_[it->second];
+}
+
+Result<int> LayerCount(const gguf::File& file) {
+  auto arch = file.GetString("general.architecture");
+  if (!arch.ok()) return arch.status();
+  auto n = file.GetInt(*arch + ".block_count");
+  if (!n.ok()) return n.status();
+  if (*n <= 0 || *n > 100000)
+    return Status::Error(file.path() + ": '" + *arch + ".block_count' = " + std::to_string(*n) +
+                         " is not a valid layer count");
+  return static_cast<int>(*n);
 }
 
 }  // namespace ss::gguf

@@ -77,4 +77,7 @@ class File {
   std::unordered_map<std::string, size_t> tensor_index_;
 };
 
+// The layer count ("{general.architecture}.block_count") of a model file.
+Result<int> LayerCount(const File& file);
+
 }  // namespace ss::gguf

@@ -14,7 +14,9 @@ class Value {
  public:
   Value() = default;
   static Value U32(uint32_t v) { return Scalar(ValueType::UINT32, v); }
-  static Value I32(int32_t v) { return Scalar(ValueType::INT32, static_cast<uint64_t>(static_cast<int64_t>(v))); }
+  static Value I32(int32_t v) {
+    return Scalar(ValueType::INT32, static_cast<uint64_t>(static_cast<int64_t>(v)));
+  }
   static Value U64(uint64_t v) { return Scalar(ValueType::UINT64, v); }
   static Value F32(float v);
   static Value Bool(bool v) { return Scalar(ValueType::BOOL, v ? 1 : 0); }

@@ -22,13 +22,23 @@ void PutScalar(std::string* out, ValueType type, uint64_t bits) {
   switch (type) {
     case ValueType::UINT8:
     case ValueType::INT8:
-    case ValueType::BOOL: Put<uint8_t>(out, static_cast<uint8_t>(bits)); break;
+    case ValueType::BOOL:
+      Put<uint8_t>(out, static_cast<uint8_t>(bits));
+      break;
     case ValueType::UINT16:
-    case ValueType::INT16: Put<uint16_t>(out, static_cast<uint16_t>(bits)); break;
+    case ValueType::INT16:
+      Put<uint16_t>(out, static_cast<uint16_t>(bits));
+      break;
     case ValueType::UINT32:
-    case ValueType::INT32: Put<uint32_t>(out, static_cast<uint32_t>(bits)); break;
-    case ValueType::FLOAT32: Put<float>(out, static_cast<float>(d)); break;
-    default: Put<uint64_t>(out, bits); break;  // UINT64, INT64, FLOAT64
+    case ValueType::INT32:
+      Put<uint32_t>(out, static_cast<uint32_t>(bits));
+      break;
+    case ValueType::FLOAT32:
+      Put<float>(out, static_cast<float>(d));
+      break;
+    default:
+      Put<uint64_t>(out, bits);
+      break;  // UINT64, INT64, FLOAT64
   }
 }
 

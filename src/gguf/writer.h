@@ -45,8 +45,8 @@ class Writer {
   std::vector<KeyValue> kvs_;
   std::vector<Planned> tensors_;
   OutputFile* out_ = nullptr;
-  size_t current_ = 0;          // tensor being streamed
-  uint64_t current_done_ = 0;   // its bytes written so far
+  size_t current_ = 0;         // tensor being streamed
+  uint64_t current_done_ = 0;  // its bytes written so far
 };
 
 }  // namespace ss::gguf

@@ -39,8 +39,7 @@ struct TensorSpec {
 
 std::vector<TensorSpec> Tensors(const TestModelSpec& s) {
   auto E = static_cast<uint64_t>(s.n_embd), V = static_cast<uint64_t>(s.n_vocab),
-       F = static_cast<uint64_t>(s.n_ff),
-       KV = static_cast<uint64_t>(s.n_embd / s.n_head * s.n_head_kv);
+       F = static_cast<uint64_t>(s.n_ff), KV = static_cast<uint64_t>(s.n_embd / s.n_head * s.n_head_kv);
   std::vector<TensorSpec> t;
   t.push_back({"token_embd.weight", {E, V}, s.type, false});
   for (int i = 0; i < s.n_layer; ++i) {
@@ -85,7 +84,8 @@ void FillRandom(TensorType type, bool norm, Rng& rng, size_t n, std::vector<uint
       for (size_t b = 0; b < n; ++b) {
         uint16_t d = FloatToHalf(rng.Uniform(0.5f, 1.5f) * kStd / 73.0f);
         std::memcpy(&out[b * 34], &d, 2);
-        for (int j = 0; j < 32; ++j) out[b * 34 + 2 + j] = static_cast<uint8_t>(static_cast<int>(rng.Next() % 255) - 127);
+        for (int j = 0; j < 32; ++j)
+          out[b * 34 + 2 + j] = static_cast<uint8_t>(static_cast<int>(rng.Next() % 255) - 127);
       }
       break;
     case TensorType::Q4_0:  // n blocks of {f16 d; uint8 q[16]}, value = (nibble - 8) * d

@@ -24,7 +24,7 @@ struct TestModelSpec {
   int n_ctx = 2048;
   float rope_base = 10000.0f;
   gguf::TensorType type = gguf::TensorType::Q8_0;  // F32, F16, Q8_0 or Q4_0
-  bool tied = false;  // reuse token_embd as the output matrix
+  bool tied = false;                               // reuse token_embd as the output matrix
   uint64_t seed = 1;
 };
 

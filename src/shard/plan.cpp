@@ -62,7 +62,9 @@ Result<std::vector<LayerRange>> ParsePlan(const std::string& spec, int layers) {
   return plan;
 }
 
-std::string FormatRange(const LayerRange& r) { return std::to_string(r.start) + "-" + std::to_string(r.end - 1); }
+std::string FormatRange(const LayerRange& r) {
+  return std::to_string(r.start) + "-" + std::to_string(r.end - 1);
+}
 
 int TensorLayer(const std::string& name) {
   if (name.rfind("blk.", 0) != 0) return -1;

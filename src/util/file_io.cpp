@@ -4,9 +4,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <algorithm>
 #include <cstring>
 
 namespace ss {
@@ -70,6 +70,7 @@ Status OutputFile::Flush() {
 Status OutputFile::Write(const void* data, size_t n) {
   if (fd_ < 0) return Status::Error(temp_path() + ": write after close");
   const auto* p = static_cast<const uint8_t*>(data);
+  if (hash_) hash_->Update(data, n);
   written_ += n;
   while (n > 0) {
     size_t take = std::min(n, buf_.size() - used_);

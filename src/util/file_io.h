@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "util/sha256.h"
 #include "util/status.h"
 
 namespace ss {
@@ -39,6 +40,8 @@ class OutputFile {
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
 
+  // Every byte written from now on also goes into `hash` (not owned).
+  void HashInto(Sha256* hash) { hash_ = hash; }
   Status Write(const void* data, size_t n);
   Status WriteZeros(size_t n);
   uint64_t written() const { return written_; }
@@ -58,6 +61,7 @@ class OutputFile {
   size_t used_ = 0;
   uint64_t written_ = 0;
   bool committed_ = false;
+  Sha256* hash_ = nullptr;
 };
 
 Result<std::string> ReadWholeFile(const std::string& path);

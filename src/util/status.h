@@ -22,9 +22,7 @@ class Status {
     return message_ ? *message_ : kOk;
   }
   // Prefixes context ("reading x.gguf: ") to an error; ok stays ok.
-  Status Context(const std::string& prefix) const {
-    return ok() ? *this : Error(prefix + ": " + *message_);
-  }
+  Status Context(const std::string& prefix) const { return ok() ? *this : Error(prefix + ": " + *message_); }
 
  private:
   explicit Status(std::string m) : message_(std::move(m)) {}
@@ -34,7 +32,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}                                  // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) { assert(!status_.ok()); }  // NOLINT
 
   bool ok() const { return value_.has_value(); }
@@ -54,8 +52,8 @@ class Result {
 }  // namespace ss
 
 // Returns early from the enclosing function when an expression yields an error.
-#define SS_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::ss::Status ss_status_ = (expr);     \
+#define SS_RETURN_IF_ERROR(expr)             \
+  do {                                       \
+    ::ss::Status ss_status_ = (expr);        \
     if (!ss_status_.ok()) return ss_status_; \
   } while (0)

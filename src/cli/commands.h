@@ -1,0 +1,35 @@
+#pragma once
+// Each subcommand family registers itself on the root app. A command reports
+// failure by throwing CLI::RuntimeError(exit_code) after printing its error;
+// exceptions stop at main().
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+namespace ss::cli {
+
+void AddShardCommands(CLI::App& app);
+void AddDevCommands(CLI::App& app);
+
+// Prints "error: message" to stderr and exits the command with code 1.
+[[noreturn]] void Fail(const std::string& message);
+
+// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  ~ProgressBar();
+  void Update(const char* phase, uint64_t done, uint64_t total);
+
+ private:
+  std::string label_;
+  bool tty_;
+  double start_;
+  double last_draw_ = -1;
+  bool drawn_ = false;
+};
+
+std::string HumanBytes(uint64_t n);
+
+}  // namespace ss::cli

@@ -1,0 +1,55 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli/commands.h"
+
+namespace ss::cli {
+namespace {
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+void Fail(const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  throw CLI::RuntimeError(1);
+}
+
+std::string HumanBytes(uint64_t n) {
+  char buf[32];
+  if (n >= (1ull << 30))
+    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(n) / (1ull << 30));
+  else if (n >= (1ull << 20))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1ull << 20));
+  else if (n >= 1024)
+    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024);
+  else
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), tty_(isatty(2)), start_(Now()) {}
+
+ProgressBar::~ProgressBar() {
+  if (drawn_) std::fprintf(stderr, "\n");
+}
+
+void ProgressBar::Update(const char* phase, uint64_t done, uint64_t total) {
+  if (!tty_) return;
+  double now = Now();
+  if (done < total && now - last_draw_ < 0.1) return;
+  last_draw_ = now;
+  drawn_ = true;
+  int pct = total ? static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)) : 100;
+  constexpr int kWidth = 30;
+  std::string bar(static_cast<size_t>(pct * kWidth / 100), '#');
+  bar.resize(kWidth, '.');
+  double mbs = static_cast<double>(done) / (1 << 20) / std::max(1e-3, now - start_);
+  std::fprintf(stderr, "\r%s %-8s [%s] %3d%% %s / %s %.0f MB/s   ", label_.c_str(), phase, bar.c_str(), pct,
+               HumanBytes(done).c_str(), HumanBytes(total).c_str(), mbs);
+  if (done >= total) start_ = now;  // next phase measures its own rate
+}
+
+}  // namespace ss::cli

@@ -1,0 +1,129 @@
+// shardswarm shard split / info / validate
+#include <cstdio>
+#include <map>
+#include <memory>
+
+#include "cli/commands.h"
+#include "gguf/reader.h"
+#include "shard/manifest.h"
+#include "shard/plan.h"
+#include "shard/split.h"
+#include "shard/validate.h"
+
+namespace ss::cli {
+namespace {
+
+void RunSplit(const shard::SplitOptions& base) {
+  shard::SplitOptions opt = base;
+  if (opt.shards == 0 && opt.layers.empty()) Fail("give --shards N or --layers 0-7,8-15,…");
+  ProgressBar bar("[SHARD]");
+  opt.progress = [&](const char* phase, uint64_t done, uint64_t total) { bar.Update(phase, done, total); };
+  auto m = shard::Split(opt);
+  if (!m.ok()) Fail(m.status().message());
+  std::printf("[SHARD] split %s (%d layers, model id %s) into %zu shards in %s:\n", m->source_file.c_str(),
+              m->layer_count, m->model_id.c_str(), m->shards.size(), opt.out_dir.c_str());
+  for (const shard::ShardEntry& s : m->shards)
+    std::printf("  %s  layers %-7s %10s  sha256 %s\n", s.file.c_str(), shard::FormatRange(s.layers).c_str(),
+                HumanBytes(s.size).c_str(), s.sha256.c_str());
+}
+
+void PrintTensors(const gguf::File& f) {
+  std::map<int, std::vector<const gguf::TensorInfo*>> by_layer;
+  std::map<std::string, std::pair<int, uint64_t>> by_type;
+  uint64_t total = 0;
+  for (const gguf::TensorInfo& t : f.tensors()) {
+    by_layer[shard::TensorLayer(t.name)].push_back(&t);
+    auto& bt = by_type[gguf::TypeName(t.type)];
+    bt.first++;
+    bt.second += t.size;
+    total += t.size;
+  }
+  std::printf("tensors (%zu, %s):\n", f.tensors().size(), HumanBytes(total).c_str());
+  for (const auto& [layer, tensors] : by_layer) {
+    uint64_t bytes = 0;
+    for (const gguf::TensorInfo* t : tensors) bytes += t->size;
+    std::printf("  %s (%s)\n", layer < 0 ? "global" : ("layer " + std::to_string(layer)).c_str(),
+                HumanBytes(bytes).c_str());
+    for (const gguf::TensorInfo* t : tensors)
+      std::printf("    %-28s %-6s %-16s %s\n", t->name.c_str(), gguf::TypeName(t->type),
+                  t->ShapeString().c_str(), HumanBytes(t->size).c_str());
+  }
+  std::printf("bytes per type:\n");
+  for (const auto& [type, v] : by_type)
+    std::printf("  %-6s %4d tensors %12s\n", type.c_str(), v.first, HumanBytes(v.second).c_str());
+}
+
+void RunInfo(const std::string& path) {
+  auto f = gguf::File::Open(path);
+  if (!f.ok()) Fail(f.status().message());
+  const gguf::File& file = **f;
+  std::printf("file: %s (%s), GGUF v%u, alignment %u, tensor data at offset %llu\n", path.c_str(),
+              HumanBytes(file.file_size()).c_str(), file.version(), file.alignment(),
+              static_cast<unsigned long long>(file.data_offset()));
+  if (file.Find(shard::kKeyShardId)) {
+    auto get = [&](const char* k) {
+      return file.Find(k)->is_string() ? file.Find(k)->AsString() : file.Find(k)->ToString();
+    };
+    std::printf("shard: %s of %s, layers [%s, %s), model id %s\n", get(shard::kKeyShardId).c_str(),
+                get(shard::kKeyShardCount).c_str(), get(shard::kKeyLayerStart).c_str(),
+                get(shard::kKeyLayerEnd).c_str(), get(shard::kKeyModelId).c_str());
+  }
+  std::printf("metadata (%zu keys):\n", file.metadata().size());
+  for (const gguf::KeyValue& kv : file.metadata())
+    std::printf("  %-40s %s\n", kv.key.c_str(), kv.value.ToString().c_str());
+  PrintTensors(file);
+}
+
+void RunValidate(const std::string& dir, int expected) {
+  shard::ValidationReport r = shard::ValidateShards(dir, expected);
+  for (const std::string& n : r.notes) std::printf("note: %s\n", n.c_str());
+  for (const std::string& p : r.problems) std::printf("problem: %s\n", p.c_str());
+  if (!r.ok()) {
+    std::printf("%s: %zu problem%s found; the swarm cannot start from these shards\n", dir.c_str(),
+                r.problems.size(), r.problems.size() == 1 ? "" : "s");
+    throw CLI::RuntimeError(1);
+  }
+  std::printf("%s: OK\n", dir.c_str());
+}
+
+}  // namespace
+
+void AddShardCommands(CLI::App& app) {
+  CLI::App* shard = app.add_subcommand("shard", "Cut a GGUF model into layer-range shards; inspect; check");
+  shard->require_subcommand(1);
+
+  auto split_opt = std::make_shared<shard::SplitOptions>();
+  split_opt->out_dir = "models_cache/shards";
+  CLI::App* split = shard->add_subcommand("split", "Write shard-{i}.gguf and manifest.json for MODEL");
+  split->add_option("model", split_opt->model_path, "Source GGUF model")
+      ->required()
+      ->check(CLI::ExistingFile);
+  split->add_option("--shards,-n", split_opt->shards, "Number of shards (even layer split)")
+      ->envname("SHARDSWARM_TOTAL_SHARDS");
+  split->add_option("--out,-o", split_opt->out_dir, "Output directory")
+      ->envname("SHARDSWARM_SHARDS_DIR")
+      ->capture_default_str();
+  split->add_option("--layers", split_opt->layers, "Explicit plan, inclusive ranges: 0-7,8-15,…");
+  split->callback([split_opt] { RunSplit(*split_opt); });
+
+  auto info_path = std::make_shared<std::string>();
+  CLI::App* info =
+      shard->add_subcommand("info", "Show a GGUF file's metadata, tensors by layer and shard keys");
+  info->add_option("file", *info_path, "GGUF file")->required();
+  info->callback([info_path] { RunInfo(*info_path); });
+
+  auto vdir = std::make_shared<std::string>("models_cache/shards");
+  auto vcount = std::make_shared<int>(0);
+  CLI::App* validate =
+      shard->add_subcommand("validate", "Check a directory of shards before starting a swarm");
+  validate->add_option("dir", *vdir, "Shards directory")
+      ->envname("SHARDSWARM_SHARDS_DIR")
+      ->capture_default_str();
+  validate->add_option("--expected-shards,-n", *vcount, "How many shards the swarm uses")
+      ->required()
+      ->envname("SHARDSWARM_TOTAL_SHARDS")
+      ->check(CLI::Range(1, 100000));
+  validate->callback([vdir, vcount] { RunValidate(*vdir, *vcount); });
+}
+
+}  // namespace ss::cli

@@ -1,0 +1,65 @@
+#include "shard/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "util/file_io.h"
+
+namespace ss::shard {
+
+using nlohmann::json;
+
+std::string ShardFileName(int id) { return "shard-" + std::to_string(id) + ".gguf"; }
+
+std::string Manifest::ToJson() const {
+  json j = {{"format", kManifestFormat},    {"model_id", model_id},         {"model_name", model_name},
+            {"architecture", architecture}, {"source_file", source_file},   {"source_size", source_size},
+            {"layer_count", layer_count},   {"shard_count", shards.size()}, {"shards", json::array()}};
+  for (const ShardEntry& s : shards) {
+    j["shards"].push_back({{"id", s.id},
+                           {"file", s.file},
+                           {"layer_start", s.layers.start},
+                           {"layer_end", s.layers.end},
+                           {"size", s.size},
+                           {"sha256", s.sha256}});
+  }
+  return j.dump(2) + "\n";
+}
+
+Result<Manifest> Manifest::FromJson(const std::string& text) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return Status::Error("not valid JSON");
+  try {
+    if (j.value("format", "") != kManifestFormat)
+      return Status::Error("'format' is not \"" + std::string(kManifestFormat) + "\"");
+    Manifest m;
+    m.model_id = j.at("model_id").get<std::string>();
+    m.model_name = j.value("model_name", "");
+    m.architecture = j.value("architecture", "");
+    m.source_file = j.value("source_file", "");
+    m.source_size = j.value("source_size", uint64_t{0});
+    m.layer_count = j.at("layer_count").get<int>();
+    for (const json& s : j.at("shards")) {
+      ShardEntry e;
+      e.id = s.at("id").get<int>();
+      e.file = s.at("file").get<std::string>();
+      e.layers = {s.at("layer_start").get<int>(), s.at("layer_end").get<int>()};
+      e.size = s.at("size").get<uint64_t>();
+      e.sha256 = s.at("sha256").get<std::string>();
+      m.shards.push_back(std::move(e));
+    }
+    return m;
+  } catch (const json::exception& e) {
+    // nlohmann reports a missing or mistyped field by exception; it stops here.
+    return Status::Error(std::string("missing or mistyped field: ") + e.what());
+  }
+}
+
+Result<Manifest> Manifest::Load(const std::string& path) {
+  auto text = ReadWholeFile(path);
+  if (!text.ok()) return text.status();
+  auto m = FromJson(*text);
+  if (!m.ok()) return m.status().Context(path);
+  return m;
+}
+
+}  // namespace ss::shard

@@ -1,0 +1,177 @@
+#include "shard/split.h"
+
+#include <filesystem>
+#include <memory>
+
+#include "gguf/reader.h"
+#include "gguf/writer.h"
+#include "util/file_io.h"
+#include "util/sha256.h"
+
+namespace ss::shard {
+namespace {
+
+namespace fs = std::filesystem;
+using gguf::Value;
+
+struct Progress {
+  const SplitOptions& opt;
+  const char* phase;
+  uint64_t total;
+  uint64_t done = 0;
+  void Add(uint64_t n) {
+    done += n;
+    if (opt.progress) opt.progress(phase, done, total);
+  }
+};
+
+Result<std::string> HashSource(const SplitOptions& opt, const InputFile& in) {
+  Sha256 hash;
+  std::vector<uint8_t> buf(kIoChunk);
+  Progress p{opt, "hashing", in.size()};
+  for (uint64_t pos = 0; pos < in.size();) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), in.size() - pos));
+    SS_RETURN_IF_ERROR(in.ReadAt(pos, buf.data(), n));
+    hash.Update(buf.data(), n);
+    pos += n;
+    p.Add(n);
+  }
+  return hash.HexDigest();
+}
+
+Result<std::vector<LayerRange>> MakePlan(const SplitOptions& opt, int layers) {
+  if (opt.layers.empty()) return EvenPlan(layers, opt.shards);
+  auto plan = ParsePlan(opt.layers, layers);
+  if (!plan.ok()) return plan.status();
+  if (opt.shards != 0 && static_cast<int>(plan->size()) != opt.shards)
+    return Status::Error("--layers names " + std::to_string(plan->size()) + " ranges but --shards is " +
+                         std::to_string(opt.shards));
+  return plan;
+}
+
+// The tensors of shard `id`, in source order.
+std::vector<const gguf::TensorInfo*> ShardTensors(const gguf::File& src, const std::vector<LayerRange>& plan,
+                                                  size_t id) {
+  bool tied = src.FindTensor("output.weight") == nullptr;
+  std::vector<const gguf::TensorInfo*> out;
+  for (const gguf::TensorInfo& t : src.tensors())
+    if (TensorInShard(t.name, plan[id], id == 0, id + 1 == plan.size(), tied)) out.push_back(&t);
+  return out;
+}
+
+// Re-reads a written shard: it must parse and hold exactly the planned tensors.
+Status VerifyShard(const std::string& path, const std::vector<const gguf::TensorInfo*>& expect) {
+  auto f = gguf::File::Open(path);
+  if (!f.ok()) return f.status().Context("verifying the written shard");
+  if ((*f)->tensors().size() != expect.size())
+    return Status::Error(path + ": wrote " + std::to_string((*f)->tensors().size()) + " tensors, planned " +
+                         std::to_string(expect.size()));
+  for (size_t i = 0; i < expect.size(); ++i) {
+    const gguf::TensorInfo& t = (*f)->tensors()[i];
+    if (t.name != expect[i]->name || t.size != expect[i]->size || t.dims != expect[i]->dims)
+      return Status::Error(path + ": tensor #" + std::to_string(i) + " is '" + t.name + "', planned '" +
+                           expect[i]->name + "'");
+  }
+  return Status::Ok();
+}
+
+struct ShardOutput {
+  std::unique_ptr<OutputFile> file;
+  ShardEntry entry;
+};
+
+Result<ShardOutput> WriteShard(const gguf::File& src, const InputFile& in,
+                               const std::vector<LayerRange>& plan, size_t id, const std::string& model_id,
+                               const std::string& dir, Progress& progress) {
+  gguf::Writer w;
+  for (const gguf::KeyValue& kv : src.metadata()) w.SetMetadata(kv.key, kv.value);
+  w.SetMetadata(kKeyShardId, Value::U32(static_cast<uint32_t>(id)));
+  w.SetMetadata(kKeyShardCount, Value::U32(static_cast<uint32_t>(plan.size())));
+  w.SetMetadata(kKeyLayerStart, Value::U32(static_cast<uint32_t>(plan[id].start)));
+  w.SetMetadata(kKeyLayerEnd, Value::U32(static_cast<uint32_t>(plan[id].end)));
+  w.SetMetadata(kKeyModelId, Value::String(model_id));
+  std::vector<const gguf::TensorInfo*> tensors = ShardTensors(src, plan, id);
+  for (const gguf::TensorInfo* t : tensors) SS_RETURN_IF_ERROR(w.AddTensor(t->name, t->dims, t->type));
+
+  ShardOutput out;
+  out.entry.id = static_cast<int>(id);
+  out.entry.file = ShardFileName(static_cast<int>(id));
+  out.entry.layers = plan[id];
+  auto file = OutputFile::Create(dir + "/" + out.entry.file);
+  if (!file.ok()) return file.status();
+  out.file = std::move(file.value());
+  Sha256 hash;
+  out.file->HashInto(&hash);
+  SS_RETURN_IF_ERROR(w.Begin(out.file.get()));
+  std::vector<uint8_t> buf(kIoChunk);
+  for (const gguf::TensorInfo* t : tensors) {
+    uint64_t base = src.data_offset() + t->offset;
+    for (uint64_t pos = 0; pos < t->size;) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), t->size - pos));
+      SS_RETURN_IF_ERROR(in.ReadAt(base + pos, buf.data(), n));
+      SS_RETURN_IF_ERROR(w.Append(buf.data(), n));
+      pos += n;
+      progress.Add(n);
+    }
+  }
+  SS_RETURN_IF_ERROR(w.Finish());
+  out.file->HashInto(nullptr);
+  SS_RETURN_IF_ERROR(out.file->Close());
+  out.entry.size = out.file->written();
+  out.entry.sha256 = hash.HexDigest();
+  SS_RETURN_IF_ERROR(VerifyShard(out.file->temp_path(), tensors));
+  return out;
+}
+
+}  // namespace
+
+Result<Manifest> Split(const SplitOptions& opt) {
+  auto src = gguf::File::Open(opt.model_path);
+  if (!src.ok()) return src.status();
+  const gguf::File& model = **src;
+  if (model.Find(kKeyShardId))
+    return Status::Error(opt.model_path + " is already a shard (it has '" + std::string(kKeyShardId) +
+                         "'); split the original model file");
+  auto layers = gguf::LayerCount(model);
+  if (!layers.ok()) return layers.status();
+  auto plan = MakePlan(opt, *layers);
+  if (!plan.ok()) return plan.status();
+  auto in = InputFile::Open(opt.model_path);
+  if (!in.ok()) return in.status();
+
+  std::error_code ec;
+  fs::create_directories(opt.out_dir, ec);
+  if (ec) return Status::Error("cannot create " + opt.out_dir + ": " + ec.message());
+
+  Manifest m;
+  auto model_id = HashSource(opt, **in);
+  if (!model_id.ok()) return model_id.status();
+  m.model_id = *model_id;
+  m.architecture = model.GetStringOr("general.architecture", "");
+  m.source_file = fs::path(opt.model_path).filename().string();
+  m.model_name = model.GetStringOr("general.name", fs::path(opt.model_path).stem().string());
+  m.source_size = (*in)->size();
+  m.layer_count = *layers;
+
+  uint64_t total = 0;
+  for (size_t i = 0; i < plan->size(); ++i)
+    for (const gguf::TensorInfo* t : ShardTensors(model, *plan, i)) total += t->size;
+  Progress progress{opt, "writing", total};
+  std::vector<ShardOutput> outputs;
+  for (size_t i = 0; i < plan->size(); ++i) {
+    auto shard = WriteShard(model, **in, *plan, i, m.model_id, opt.out_dir, progress);
+    if (!shard.ok()) return shard.status();  // .part files are removed with `outputs`
+    m.shards.push_back(shard->entry);
+    outputs.push_back(std::move(shard.value()));
+  }
+  auto manifest = OutputFile::Create(opt.out_dir + "/" + kManifestName);
+  if (!manifest.ok()) return manifest.status();
+  std::string json = m.ToJson();
+  SS_RETURN_IF_ERROR((*manifest)->Write(json.data(), json.size()));
+  SS_RETURN_IF_ERROR((*manifest)->Close());
+  for (ShardOutput& o : outputs) SS_RETURN_IF_ERROR(o.file->Commit());
+  SS_RETURN_IF_ERROR((*manifest)->Commit());
+  return m;
+}
+
+}  // namespace ss::shard

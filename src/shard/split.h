@@ -1,0 +1,33 @@
+#pragma once
+// Cuts a GGUF model into layer-range shard files (DESIGN.md §3).
+//
+// Each shard is a complete GGUF with all the source metadata plus the
+// shardswarm.* keys, and the tensors of its layers (embeddings on the first,
+// output norm and head on the last). Data are streamed in constant memory and
+// hashed as they are written. Everything is written under temporary names and
+// renamed only once every shard has been re-read and checked, manifest last,
+// so an interrupted split never leaves a half file under a final name.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "shard/manifest.h"
+#include "shard/plan.h"
+#include "util/status.h"
+
+namespace ss::shard {
+
+struct SplitOptions {
+  std::string model_path;
+  std::string out_dir;
+  int shards = 0;      // 0: take the count from `layers`
+  std::string layers;  // "0-7,8-15,…"; empty: the even default plan
+  // Called now and then with bytes done / total (hashing, then writing).
+  std::function<void(const char* phase, uint64_t done, uint64_t total)> progress;
+};
+
+Result<Manifest> Split(const SplitOptions& options);
+
+}  // namespace ss::shard

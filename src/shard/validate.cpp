@@ -1,0 +1,226 @@
+#include "shard/validate.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "gguf/reader.h"
+#include "shard/manifest.h"
+#include "util/sha256.h"
+
+namespace ss::shard {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* const kLlamaLayerTensors[] = {"attn_norm", "attn_q",   "attn_k", "attn_v",  "attn_output",
+                                          "ffn_norm",  "ffn_gate", "ffn_up", "ffn_down"};
+
+std::string Short(const std::string& id) { return id.substr(0, 12) + "…"; }
+
+struct Shard {
+  int index;  // position in the expected set (file shard-{index}.gguf)
+  std::string name;
+  std::unique_ptr<gguf::File> file;
+  int id = -1, count = -1;
+  LayerRange layers;
+  std::string model_id;
+};
+
+// Reads the shardswarm.* keys; a problem if any is absent or wrong.
+std::optional<std::string> ReadShardKeys(Shard& s) {
+  auto id = s.file->GetInt(kKeyShardId);
+  auto count = s.file->GetInt(kKeyShardCount);
+  auto start = s.file->GetInt(kKeyLayerStart);
+  auto end = s.file->GetInt(kKeyLayerEnd);
+  auto model = s.file->GetString(kKeyModelId);
+  for (const Status* st : {&id.status(), &count.status(), &start.status(), &end.status(), &model.status()})
+    if (!st->ok())
+      return s.name + " is not a shardswarm shard (" + st->message() +
+             "); make shards with `shardswarm shard split`";
+  s.id = static_cast<int>(*id);
+  s.count = static_cast<int>(*count);
+  s.layers = {static_cast<int>(*start), static_cast<int>(*end)};
+  s.model_id = *model;
+  return std::nullopt;
+}
+
+void CheckTensors(const Shard& s, bool first, bool last, std::vector<std::string>& problems) {
+  std::set<std::string> suffixes(std::begin(kLlamaLayerTensors), std::end(kLlamaLayerTensors));
+  for (const gguf::TensorInfo& t : s.file->tensors()) {
+    int layer = TensorLayer(t.name);
+    if (layer < 0) continue;
+    suffixes.insert(t.name.substr(t.name.find('.', 4) + 1, t.name.rfind('.') - t.name.find('.', 4) - 1));
+    if (layer < s.layers.start || layer >= s.layers.end)
+      problems.push_back(s.name + " holds " + t.name + ", outside its layers " + FormatRange(s.layers));
+  }
+  std::vector<std::string> missing;
+  for (int l = s.layers.start; l < s.layers.end; ++l)
+    for (const std::string& suf : suffixes) {
+      std::string name = "blk." + std::to_string(l) + "." + suf + ".weight";
+      if (!s.file->FindTensor(name)) missing.push_back(name);
+    }
+  if (first && !s.file->FindTensor("token_embd.weight")) missing.push_back("token_embd.weight");
+  if (last && !s.file->FindTensor("output_norm.weight")) missing.push_back("output_norm.weight");
+  if (last && !s.file->FindTensor("output.weight") && !s.file->FindTensor("token_embd.weight"))
+    missing.push_back("output.weight");
+  for (const std::string& m : missing)
+    problems.push_back(s.name + " lacks tensor " + m +
+                       ", which its layers need; the file is incomplete — split "
+                       "the model again");
+}
+
+void CheckRanges(const std::vector<Shard*>& shards, int layer_count, std::vector<std::string>& problems) {
+  int expect = 0;
+  const Shard* prev = nullptr;
+  for (const Shard* s : shards) {
+    if (s->layers.start > expect)
+      problems.push_back("no shard holds layers " + std::to_string(expect) + "-" +
+                         std::to_string(s->layers.start - 1) + " (between " +
+                         (prev ? prev->name : "the start") + " and " + s->name + ")");
+    else if (s->layers.start < expect && prev)
+      problems.push_back(prev->name + " (layers " + FormatRange(prev->layers) + ") and " + s->name +
+                         " (layers " + FormatRange(s->layers) + ") overlap at layer " +
+                         std::to_string(s->layers.start));
+    expect = std::max(expect, s->layers.end);
+    prev = s;
+  }
+  if (prev && expect < layer_count)
+    problems.push_back("no shard holds layers " + std::to_string(expect) + "-" +
+                       std::to_string(layer_count - 1) + " (after " + prev->name + ")");
+  if (prev && expect > layer_count)
+    problems.push_back(prev->name + " ends at layer " + std::to_string(expect - 1) +
+                       " but the model has only " + std::to_string(layer_count) + " layers");
+}
+
+void CheckAgainstManifest(const Shard& s, const Manifest& m, const std::string& path,
+                          std::vector<std::string>& problems) {
+  const ShardEntry* e = nullptr;
+  for (const ShardEntry& x : m.shards)
+    if (x.file == s.name) e = &x;
+  if (!e) {
+    problems.push_back(s.name + " is not listed in manifest.json");
+    return;
+  }
+  uint64_t size = fs::file_size(path);
+  if (size != e->size)
+    problems.push_back(s.name + " is " + std::to_string(size) + " bytes but manifest.json says " +
+                       std::to_string(e->size) + ": the file is truncated or was replaced; copy it again");
+  auto sha = Sha256File(path);
+  if (!sha.ok())
+    problems.push_back(sha.status().message());
+  else if (*sha != e->sha256)
+    problems.push_back(s.name + " does not match manifest.json: its SHA-256 is " + Short(*sha) +
+                       " but should be " + Short(e->sha256) +
+                       "; the file is corrupt or was modified — copy it again");
+}
+
+}  // namespace
+
+ValidationReport ValidateShards(const std::string& dir, int expected) {
+  ValidationReport r;
+  if (!fs::is_directory(dir)) {
+    r.problems.push_back(dir + " is not a directory");
+    return r;
+  }
+  std::optional<Manifest> manifest;
+  std::string manifest_path = dir + "/" + kManifestName;
+  if (!fs::exists(manifest_path)) {
+    r.problems.push_back("manifest.json is missing from " + dir +
+                         ", so sizes and hashes cannot be checked; copy it from where the model was split");
+  } else if (auto m = Manifest::Load(manifest_path); !m.ok()) {
+    r.problems.push_back("manifest.json cannot be read: " + m.status().message());
+  } else {
+    manifest = m.value();
+    if (static_cast<int>(manifest->shards.size()) != expected)
+      r.problems.push_back("manifest.json lists " + std::to_string(manifest->shards.size()) +
+                           " shards, not the " + std::to_string(expected) + " expected");
+  }
+
+  std::vector<Shard> shards;
+  for (int i = 0; i < expected; ++i) {
+    std::string name = ShardFileName(i), path = dir + "/" + name;
+    std::string range_hint;
+    if (manifest && i < static_cast<int>(manifest->shards.size()))
+      range_hint = " (it should hold layers " + FormatRange(manifest->shards[i].layers) + ")";
+    if (!fs::exists(path)) {
+      r.problems.push_back(name + " is missing from " + dir + range_hint +
+                           "; copy it from another node or run `shardswarm shard split` again");
+      continue;
+    }
+    auto f = gguf::File::Open(path);
+    if (!f.ok()) {
+      r.problems.push_back(name + " cannot be read: " + f.status().message() +
+                           ". The file is damaged or incomplete; copy it again");
+      if (manifest) {
+        Shard s{i, name, nullptr};
+        CheckAgainstManifest(s, *manifest, path, r.problems);
+      }
+      continue;
+    }
+    Shard s{i, name, std::move(f.value())};
+    if (auto p = ReadShardKeys(s)) {
+      r.problems.push_back(*p);
+      continue;
+    }
+    if (s.id != i)
+      r.problems.push_back(name + " says it is shard " + std::to_string(s.id) + " (file renamed?)");
+    if (s.count != expected)
+      r.problems.push_back(name + " is one of " + std::to_string(s.count) + " shards, but " +
+                           std::to_string(expected) + " are expected: it comes from a different split");
+    if (manifest) CheckAgainstManifest(s, *manifest, path, r.problems);
+    shards.push_back(std::move(s));
+  }
+
+  // One model: the manifest's, else the one most shards name.
+  std::map<std::string, int> votes;
+  for (const Shard& s : shards) votes[s.model_id]++;
+  std::string model_id = manifest ? manifest->model_id : "";
+  if (model_id.empty() && !votes.empty())
+    model_id = std::max_element(votes.begin(), votes.end(), [](auto& a, auto& b) {
+                 return a.second < b.second;
+               })->first;
+  std::vector<Shard*> same_model;
+  for (Shard& s : shards) {
+    if (s.model_id != model_id)
+      r.problems.push_back(s.name + " belongs to model " + Short(s.model_id) + " but " +
+                           (manifest ? "manifest.json" : "the other shards") + " to model " +
+                           Short(model_id) +
+                           ": it was split from a different model file; replace it with the right one");
+    else
+      same_model.push_back(&s);
+  }
+
+  int layer_count = manifest ? manifest->layer_count : 0;
+  if (!same_model.empty()) {
+    auto lc = gguf::LayerCount(*same_model.front()->file);
+    if (lc.ok()) layer_count = *lc;
+  }
+  if (static_cast<int>(same_model.size()) == expected) {
+    std::sort(same_model.begin(), same_model.end(),
+              [](const Shard* a, const Shard* b) { return a->layers.start < b->layers.start; });
+    CheckRanges(same_model, layer_count, r.problems);
+  }
+  for (const Shard* s : same_model)
+    CheckTensors(*s, s->layers.start == 0, s->layers.end == layer_count, r.problems);
+
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    std::string n = entry.path().filename().string();
+    if (n.rfind("shard-", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".gguf") {
+      int k = std::atoi(n.c_str() + 6);
+      if (k >= expected)
+        r.notes.push_back(n + " is not part of the expected " + std::to_string(expected) +
+                          " shards and was ignored");
+    }
+  }
+  if (r.ok())
+    r.notes.push_back(std::to_string(expected) + " shards of model " + Short(model_id) + " cover layers 0-" +
+                      std::to_string(layer_count - 1) + "; every size and SHA-256 matches manifest.json");
+  return r;
+}
+
+}  // namespace ss::shard

@@ -1,0 +1,21 @@
+#pragma once
+// Checks a directory of shards before a swarm is started: every expected
+// shard parses, all belong to one model, their layer ranges run contiguously
+// from 0 to the layer count, every tensor a layer needs is present, and each
+// file's size and SHA-256 match manifest.json. Each problem is a sentence a
+// user can act on.
+
+#include <string>
+#include <vector>
+
+namespace ss::shard {
+
+struct ValidationReport {
+  std::vector<std::string> problems;  // any problem fails the validation
+  std::vector<std::string> notes;     // informational (extra files, summary)
+  bool ok() const { return problems.empty(); }
+};
+
+ValidationReport ValidateShards(const std::string& dir, int expected_shards);
+
+}  // namespace ss::shard
