@@ -1,0 +1,34 @@
+#pragma once
+// y = W x for a weight matrix in its file type and a batch of float
+// activation rows, on a thread pool.
+
+#include <cstdint>
+#include <vector>
+
+#include "gguf/types.h"
+#include "util/status.h"
+#include "util/thread_pool.h"
+
+namespace ss::engine {
+
+// A weight matrix in ggml layout: n_out rows of n_in contiguous elements
+// (ne0 = n_in, ne1 = n_out), rows packed back to back.
+struct WeightView {
+  gguf::TensorType type = gguf::TensorType::F32;
+  const void* data = nullptr;
+  int64_t n_in = 0;
+  int64_t n_out = 0;
+};
+
+// Checks that the engine has kernels for w.type and that n_in fits its blocks.
+Status CheckMatMul(const WeightView& w);
+
+// y[t * n_out + o] = sum_i W[o][i] * x[t * n_in + i] for t < n_tokens.
+// x is first converted once into the activation format of w.type (see
+// vec_dot.h), exactly as llama.cpp does; output rows are then split across
+// the pool. `scratch` holds the converted activations and may be reused
+// across calls to avoid allocation (pass nullptr for a temporary).
+Status MatMul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool* pool,
+              std::vector<uint8_t>* scratch = nullptr);
+
+}  // namespace ss::engine

@@ -1,0 +1,40 @@
+#pragma once
+// Element-wise and row operations of the Llama forward pass, written to round
+// the way ggml does so the stage's results track llama.cpp's.
+
+#include <cstdint>
+
+namespace ss::engine {
+
+// y = (x * scale) * weight with scale = 1 / sqrt(mean(x^2) + eps); the sum of
+// squares of float products is accumulated in double and the mean rounded to
+// float, as ggml_compute_forward_rms_norm does. y may alias x.
+void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* y);
+
+// cos/sin of the rope_dim / 2 rotation angles at position pos: theta starts at
+// pos and is multiplied by powf(base, -2 / rope_dim) per pair, in float, like
+// ggml's rope cache.
+void RopeAngles(int pos, int rope_dim, float base, float* cos_out, float* sin_out);
+// "Normal" Llama rope in place on n_heads heads of head_dim floats: pairs
+// (2i, 2i + 1), i < rope_dim / 2, rotate by the angles above; dims beyond
+// rope_dim are left alone.
+void RopeNormal(float* x, int n_heads, int head_dim, int rope_dim, int pos, float base);
+// Same, with angles from RopeAngles (to share them between Q and K).
+void RopeNormalWithAngles(float* x, int n_heads, int head_dim, int rope_dim, const float* cos_v,
+                          const float* sin_v);
+
+// out = silu(gate) * up, silu(x) = x / (1 + expf(-x)). out may alias either input.
+void SiluMul(const float* gate, const float* up, int64_t n, float* out);
+
+// In-place softmax: exp(x - max) with the sum in double, then scaled by the
+// float of 1 / sum (ggml_compute_forward_soft_max). Entries of -inf become 0.
+void Softmax(float* x, int64_t n);
+
+// For an F16 KV cache (active ISA, float accumulation):
+// dot of two f16 rows (llama.cpp rounds Q to f16 before K . Q) ...
+float DotF16Rows(const uint16_t* a, const uint16_t* b, int64_t n);
+// ... and y += alpha * v for an f16 row v (llama.cpp rounds the softmax
+// weights to f16 before multiplying by V: pass alpha already rounded).
+void AxpyF16(float alpha, const uint16_t* v, int64_t n, float* y);
+
+}  // namespace ss::engine

@@ -1,0 +1,220 @@
+#include "engine/quants.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "util/half.h"
+
+namespace ss::engine {
+namespace {
+
+// ggml's nearest_int: round half to even through the float mantissa.
+inline int NearestInt(float fval) {
+  float val = fval + 12582912.f;
+  int i;
+  std::memcpy(&i, &val, sizeof(int));
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+// Value with the largest magnitude; the first one wins ties, as in ggml.
+inline float SignedAbsMax(const float* x, int n, float* amax_out) {
+  float amax = 0.0f;
+  float max = 0.0f;
+  for (int j = 0; j < n; ++j) {
+    const float ax = std::fabs(x[j]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[j];
+    }
+  }
+  *amax_out = amax;
+  return max;
+}
+
+}  // namespace
+
+void QuantizeRowQ8_0(const float* x, BlockQ8_0* y, int64_t n) {
+  const int64_t nb = n / kQK8_0;
+  for (int64_t i = 0; i < nb; ++i, x += kQK8_0) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+    y[i].d = FloatToHalf(amax / 127.f);
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+    for (int j = 0; j < kQK8_0; ++j) {
+      // nearbyint rounds half to even, like _mm256_round_ps(_MM_ROUND_NEAREST).
+      y[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+    }
+  }
+}
+
+void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n) {
+  const int64_t nb = n / kQK_K;
+  for (int64_t i = 0; i < nb; ++i, x += kQK_K) {
+    float amax;
+    const float max = SignedAbsMax(x, kQK_K, &amax);
+    if (amax == 0.0f) {
+      std::memset(&y[i], 0, sizeof(BlockQ8_K));
+      continue;
+    }
+    const float iscale = -127.f / max;
+    for (int j = 0; j < kQK_K; ++j) {
+      const int v = NearestInt(iscale * x[j]);
+      y[i].qs[j] = static_cast<int8_t>(v < 127 ? v : 127);
+    }
+    for (int g = 0; g < kQK_K / 16; ++g) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) sum += y[i].qs[16 * g + l];
+      y[i].bsums[g] = static_cast<int16_t>(sum);
+    }
+    y[i].d = 1 / iscale;
+  }
+}
+
+void QuantizeRowQ4_0(const float* x, BlockQ4_0* y, int64_t n) {
+  const int64_t nb = n / kQK4_0;
+  for (int64_t i = 0; i < nb; ++i, x += kQK4_0) {
+    float amax;
+    const float max = SignedAbsMax(x, kQK4_0, &amax);
+    const float d = max / -8;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    y[i].d = FloatToHalf(d);
+    for (int j = 0; j < kQK4_0 / 2; ++j) {
+      const int8_t lo = static_cast<int8_t>(x[j] * id + 8.5f);
+      const int8_t hi = static_cast<int8_t>(x[kQK4_0 / 2 + j] * id + 8.5f);
+      const uint8_t q0 = static_cast<uint8_t>(lo < 15 ? lo : 15);
+      const uint8_t q1 = static_cast<uint8_t>(hi < 15 ? hi : 15);
+      y[i].qs[j] = static_cast<uint8_t>(q0 | (q1 << 4));
+    }
+  }
+}
+
+void DequantizeRowQ8_0(const BlockQ8_0* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK8_0; ++i) {
+    const float d = HalfToFloat(x[i].d);
+    for (int j = 0; j < kQK8_0; ++j) *y++ = d * x[i].qs[j];
+  }
+}
+
+void DequantizeRowQ4_0(const BlockQ4_0* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK4_0; ++i, y += kQK4_0) {
+    const float d = HalfToFloat(x[i].d);
+    for (int j = 0; j < kQK4_0 / 2; ++j) {
+      y[j] = d * ((x[i].qs[j] & 0x0F) - 8);
+      y[j + kQK4_0 / 2] = d * ((x[i].qs[j] >> 4) - 8);
+    }
+  }
+}
+
+void Q4KScaleMin(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
+  if (j < 4) {
+    *sc = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *sc = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+void DequantizeRowQ4_K(const BlockQ4_K* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = HalfToFloat(x[i].d);
+    const float dmin = HalfToFloat(x[i].dmin);
+    const uint8_t* q = x[i].qs;
+    for (int j = 0; j < 4; ++j, q += 32) {
+      uint8_t sc, m;
+      Q4KScaleMin(2 * j, x[i].scales, &sc, &m);
+      const float d1 = d * sc, m1 = dmin * m;
+      Q4KScaleMin(2 * j + 1, x[i].scales, &sc, &m);
+      const float d2 = d * sc, m2 = dmin * m;
+      for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
+      for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
+    }
+  }
+}
+
+void DequantizeRowQ6_K(const BlockQ6_K* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    const float d = HalfToFloat(x[i].d);
+    const uint8_t* ql = x[i].ql;
+    const uint8_t* qh = x[i].qh;
+    const int8_t* sc = x[i].scales;
+    for (int half = 0; half < 2; ++half, y += 128, ql += 64, qh += 32, sc += 8) {
+      for (int l = 0; l < 32; ++l) {
+        const int is = l / 16;
+        const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
+        const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+        y[l] = d * sc[is] * q1;
+        y[l + 32] = d * sc[is + 2] * q2;
+        y[l + 64] = d * sc[is + 4] * q3;
+        y[l + 96] = d * sc[is + 6] * q4;
+      }
+    }
+  }
+}
+
+void DequantizeRowQ8_K(const BlockQ8_K* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    for (int j = 0; j < kQK_K; ++j) *y++ = x[i].d * x[i].qs[j];
+  }
+}
+
+bool CanDequantize(gguf::TensorType type) {
+  using T = gguf::TensorType;
+  switch (type) {
+    case T::F32:
+    case T::F16:
+    case T::BF16:
+    case T::Q8_0:
+    case T::Q4_0:
+    case T::Q4_K:
+    case T::Q6_K:
+    case T::Q8_K:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool DequantizeRow(gguf::TensorType type, const void* x, float* y, int64_t n) {
+  using T = gguf::TensorType;
+  if (!CanDequantize(type) || n % gguf::TypeInfo(type).block_size != 0) return false;
+  switch (type) {
+    case T::F32:
+      std::memcpy(y, x, n * sizeof(float));
+      break;
+    case T::F16:
+      for (int64_t i = 0; i < n; ++i) y[i] = HalfToFloat(static_cast<const uint16_t*>(x)[i]);
+      break;
+    case T::BF16:
+      for (int64_t i = 0; i < n; ++i) y[i] = Bf16ToFloat(static_cast<const uint16_t*>(x)[i]);
+      break;
+    case T::Q8_0:
+      DequantizeRowQ8_0(static_cast<const BlockQ8_0*>(x), y, n);
+      break;
+    case T::Q4_0:
+      DequantizeRowQ4_0(static_cast<const BlockQ4_0*>(x), y, n);
+      break;
+    case T::Q4_K:
+      DequantizeRowQ4_K(static_cast<const BlockQ4_K*>(x), y, n);
+      break;
+    case T::Q6_K:
+      DequantizeRowQ6_K(static_cast<const BlockQ6_K*>(x), y, n);
+      break;
+    case T::Q8_K:
+      DequantizeRowQ8_K(static_cast<const BlockQ8_K*>(x), y, n);
+      break;
+    default:
+      return false;
+  }
+  return true;
+}
+
+size_t RowBytes(gguf::TensorType type, int64_t n) {
+  const gguf::TensorTypeInfo info = gguf::TypeInfo(type);
+  if (info.name == nullptr || info.block_size == 0) return 0;
+  return static_cast<size_t>(n / info.block_size) * info.type_size;
+}
+
+}  // namespace ss::engine

@@ -1,0 +1,88 @@
+#pragma once
+// ggml block formats, byte for byte as llama.cpp lays them out in GGUF files,
+// with scalar quantizers and dequantizers. These are the references every
+// SIMD kernel is tested against.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gguf/types.h"
+
+namespace ss::engine {
+
+inline constexpr int kQK8_0 = 32;  // elements per Q8_0 / Q4_0 block
+inline constexpr int kQK4_0 = 32;
+inline constexpr int kQK_K = 256;  // elements per K-quant super-block
+inline constexpr int kKScaleBytes = 12;
+
+// fp16 fields are stored as raw IEEE half bits.
+struct BlockQ8_0 {
+  uint16_t d;         // scale
+  int8_t qs[kQK8_0];  // value = d * qs[i]
+};
+// Element i < 16 is the low nibble of qs[i], element 16 + i the high nibble.
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[kQK4_0 / 2];  // value = d * (nibble - 8)
+};
+// 8 sub-blocks of 32 with 6-bit scales and mins packed in `scales`;
+// qs[32 * j + l]: low nibble = element 64 * j + l, high nibble = 64 * j + 32 + l.
+struct BlockQ4_K {
+  uint16_t d;     // super-block scale of the sub-block scales
+  uint16_t dmin;  // super-block scale of the sub-block mins
+  uint8_t scales[kKScaleBytes];
+  uint8_t qs[kQK_K / 2];  // value = d * sc * nibble - dmin * m
+};
+// 16 sub-blocks of 16 with 8-bit scales; 6-bit quants split into 4 low bits
+// (ql) and 2 high bits (qh).
+struct BlockQ6_K {
+  uint8_t ql[kQK_K / 2];
+  uint8_t qh[kQK_K / 4];
+  int8_t scales[kQK_K / 16];
+  uint16_t d;  // value = d * scales[g] * (q - 32)
+};
+// Activation format paired with the K-quants.
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQK_K];
+  int16_t bsums[kQK_K / 16];  // sums of qs in groups of 16
+};
+
+static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ4_0) == 18);
+static_assert(sizeof(BlockQ4_K) == 144);
+static_assert(sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockQ8_K) == 292);
+
+// Quantizers (n must be a multiple of the block size).
+//
+// Q8_0 follows llama.cpp's x86 activation quantizer (the one that produced
+// the reference logits), not ggml's portable quantize_row_q8_0_ref: scale
+// 127 / amax and round-half-to-even, where the _ref rounds half away from
+// zero with 1 / d. The two differ in rare ties and 1-ulp scale products.
+void QuantizeRowQ8_0(const float* x, BlockQ8_0* y, int64_t n);
+// ggml's quantize_row_q8_K_ref (used by llama.cpp on every CPU); bsums are
+// zeroed for all-zero blocks, where ggml leaves them unset.
+void QuantizeRowQ8_K(const float* x, BlockQ8_K* y, int64_t n);
+// ggml's quantize_row_q4_0_ref (weights; used by tests and tools).
+void QuantizeRowQ4_0(const float* x, BlockQ4_0* y, int64_t n);
+
+void DequantizeRowQ8_0(const BlockQ8_0* x, float* y, int64_t n);
+void DequantizeRowQ4_0(const BlockQ4_0* x, float* y, int64_t n);
+void DequantizeRowQ4_K(const BlockQ4_K* x, float* y, int64_t n);
+void DequantizeRowQ6_K(const BlockQ6_K* x, float* y, int64_t n);
+void DequantizeRowQ8_K(const BlockQ8_K* x, float* y, int64_t n);
+
+// Scale and min of Q4_K sub-block j (0..7) from the packed 12-byte field.
+void Q4KScaleMin(int j, const uint8_t* scales, uint8_t* sc, uint8_t* m);
+
+// True for the types DequantizeRow accepts: F32, F16, BF16, Q8_0, Q4_0,
+// Q4_K, Q6_K, Q8_K.
+bool CanDequantize(gguf::TensorType type);
+// Converts n elements of a row of `type` to float; false if the type is not
+// supported or n is not a multiple of its block size.
+bool DequantizeRow(gguf::TensorType type, const void* x, float* y, int64_t n);
+// Bytes of a row of n elements (n a multiple of the block size).
+size_t RowBytes(gguf::TensorType type, int64_t n);
+
+}  // namespace ss::engine

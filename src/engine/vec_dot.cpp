@@ -1,0 +1,301 @@
+// Scalar reference kernels and the ISA dispatch.
+
+#include "engine/vec_dot.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "engine/quants.h"
+#include "engine/vec_dot_internal.h"
+#include "util/half.h"
+
+namespace ss::engine {
+namespace {
+
+using gguf::TensorType;
+
+// --- activation converters ---
+
+void FromFloatF32(const float* x, void* y, int64_t n) { std::memcpy(y, x, n * sizeof(float)); }
+
+void ScalarFp32ToFp16(const float* x, uint16_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = FloatToHalf(x[i]);
+}
+void ScalarFp16ToFp32(const uint16_t* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = HalfToFloat(x[i]);
+}
+void ScalarFp32ToBf16(const float* x, uint16_t* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = FloatToBf16(x[i]);
+}
+void ScalarAxpyF16(float alpha, const uint16_t* v, int64_t n, float* y) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * HalfToFloat(v[i]);
+}
+void FromFloatF16(const float* x, void* y, int64_t n) { ScalarFp32ToFp16(x, static_cast<uint16_t*>(y), n); }
+void FromFloatBf16(const float* x, void* y, int64_t n) { ScalarFp32ToBf16(x, static_cast<uint16_t*>(y), n); }
+void FromFloatQ8_0(const float* x, void* y, int64_t n) { QuantizeRowQ8_0(x, static_cast<BlockQ8_0*>(y), n); }
+void FromFloatQ8_K(const float* x, void* y, int64_t n) { QuantizeRowQ8_K(x, static_cast<BlockQ8_K*>(y), n); }
+
+// --- dot products. Float types accumulate float products in double, as ggml's
+// scalar path does; quantized types sum exact integers per block. ---
+
+float DotF32(int64_t n, const void* w, const void* a) {
+  const float* x = static_cast<const float*>(w);
+  const float* y = static_cast<const float*>(a);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * y[i]);
+  return static_cast<float>(sum);
+}
+
+float DotF16(int64_t n, const void* w, const void* a) {
+  const uint16_t* x = static_cast<const uint16_t*>(w);
+  const uint16_t* y = static_cast<const uint16_t*>(a);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(HalfToFloat(x[i]) * HalfToFloat(y[i]));
+  return static_cast<float>(sum);
+}
+
+float DotBf16(int64_t n, const void* w, const void* a) {
+  const uint16_t* x = static_cast<const uint16_t*>(w);
+  const uint16_t* y = static_cast<const uint16_t*>(a);
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(Bf16ToFloat(x[i]) * Bf16ToFloat(y[i]));
+  return static_cast<float>(sum);
+}
+
+float DotQ8_0(int64_t n, const void* w, const void* a) {
+  const BlockQ8_0* x = static_cast<const BlockQ8_0*>(w);
+  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK8_0; ++i) {
+    int sumi = 0;
+    for (int j = 0; j < kQK8_0; ++j) sumi += x[i].qs[j] * y[i].qs[j];
+    sum += sumi * (HalfToFloat(x[i].d) * HalfToFloat(y[i].d));
+  }
+  return sum;
+}
+
+float DotQ4_0(int64_t n, const void* w, const void* a) {
+  const BlockQ4_0* x = static_cast<const BlockQ4_0*>(w);
+  const BlockQ8_0* y = static_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK4_0; ++i) {
+    int sumi = 0;
+    for (int j = 0; j < kQK4_0 / 2; ++j) {
+      sumi += ((x[i].qs[j] & 0x0F) - 8) * y[i].qs[j];
+      sumi += ((x[i].qs[j] >> 4) - 8) * y[i].qs[j + kQK4_0 / 2];
+    }
+    sum += sumi * (HalfToFloat(x[i].d) * HalfToFloat(y[i].d));
+  }
+  return sum;
+}
+
+float DotQ4_K(int64_t n, const void* w, const void* a) {
+  const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int sumi = 0;  // sum over sub-blocks of scale * (nibbles . activations)
+    int summ = 0;  // sum over sub-blocks of min * (sum of activations)
+    const uint8_t* q = x[i].qs;
+    const int8_t* q8 = y[i].qs;
+    for (int j = 0; j < 4; ++j, q += 32, q8 += 64) {
+      uint8_t sc_lo, m_lo, sc_hi, m_hi;
+      Q4KScaleMin(2 * j, x[i].scales, &sc_lo, &m_lo);
+      Q4KScaleMin(2 * j + 1, x[i].scales, &sc_hi, &m_hi);
+      int dot_lo = 0, dot_hi = 0;
+      for (int l = 0; l < 32; ++l) {
+        dot_lo += (q[l] & 0xF) * q8[l];
+        dot_hi += (q[l] >> 4) * q8[l + 32];
+      }
+      sumi += sc_lo * dot_lo + sc_hi * dot_hi;
+      summ += m_lo * (y[i].bsums[4 * j] + y[i].bsums[4 * j + 1]) +
+              m_hi * (y[i].bsums[4 * j + 2] + y[i].bsums[4 * j + 3]);
+    }
+    sum += y[i].d * HalfToFloat(x[i].d) * sumi - y[i].d * HalfToFloat(x[i].dmin) * summ;
+  }
+  return sum;
+}
+
+float DotQ6_K(int64_t n, const void* w, const void* a) {
+  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n / kQK_K; ++i) {
+    int8_t q[kQK_K];  // unpacked quants minus 32, in element order
+    const uint8_t* ql = x[i].ql;
+    const uint8_t* qh = x[i].qh;
+    for (int half = 0; half < 2; ++half, ql += 64, qh += 32) {
+      int8_t* o = q + 128 * half;
+      for (int l = 0; l < 32; ++l) {
+        o[l] = static_cast<int8_t>(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
+        o[l + 32] = static_cast<int8_t>(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
+        o[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+        o[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+      }
+    }
+    int sumi = 0;
+    for (int g = 0; g < kQK_K / 16; ++g) {
+      int dot = 0;
+      for (int l = 0; l < 16; ++l) dot += q[16 * g + l] * y[i].qs[16 * g + l];
+      sumi += x[i].scales[g] * dot;
+    }
+    sum += HalfToFloat(x[i].d) * y[i].d * sumi;
+  }
+  return sum;
+}
+
+TypeTraits MakeTraits(TensorType type, TensorType act, int64_t block, FromFloatFn from, VecDotFn dot,
+                      GemmFn gemm) {
+  TypeTraits t;
+  t.type = type;
+  t.act_type = act;
+  t.block_size = block;
+  t.from_float = from;
+  t.vec_dot = dot;
+  t.gemm = gemm;
+  t.tile_rows = 1;
+  return t;
+}
+
+// --- dispatch ---
+
+struct Tables {
+  internal::KernelTable by_isa[3];
+  Isa detected = Isa::kScalar;
+};
+
+Isa Detect() {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    return Isa::kAvx512;
+  }
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
+    return Isa::kAvx2;
+  }
+#endif
+  return Isa::kScalar;
+}
+
+const Tables& GetTables() {
+  static const Tables tables = [] {
+    Tables t;
+    t.detected = Detect();
+    internal::FillScalarTable(&t.by_isa[0]);
+    t.by_isa[1] = t.by_isa[0];
+    if (t.detected >= Isa::kAvx2) internal::FillAvx2Table(&t.by_isa[1]);
+    t.by_isa[2] = t.by_isa[1];
+    if (t.detected >= Isa::kAvx512) internal::FillAvx512Table(&t.by_isa[2]);
+    return t;
+  }();
+  return tables;
+}
+
+Isa IsaFromEnv(Isa detected) {
+  const char* env = std::getenv("SHARDSWARM_ISA");
+  if (env == nullptr) return detected;
+  const std::string v(env);
+  Isa want = detected;
+  if (v == "scalar") want = Isa::kScalar;
+  if (v == "avx2") want = Isa::kAvx2;
+  if (v == "avx512") want = Isa::kAvx512;
+  return want < detected ? want : detected;
+}
+
+std::atomic<int>& ActiveIsaSlot() {
+  static std::atomic<int> slot{static_cast<int>(IsaFromEnv(GetTables().detected))};
+  return slot;
+}
+
+const internal::KernelTable& ActiveTable() {
+  return GetTables().by_isa[ActiveIsaSlot().load(std::memory_order_relaxed)];
+}
+
+int IndexOf(TensorType type) {
+  switch (type) {
+    case TensorType::F32:
+      return internal::kF32;
+    case TensorType::F16:
+      return internal::kF16;
+    case TensorType::BF16:
+      return internal::kBF16;
+    case TensorType::Q8_0:
+      return internal::kQ8_0;
+    case TensorType::Q4_0:
+      return internal::kQ4_0;
+    case TensorType::Q4_K:
+      return internal::kQ4_K;
+    case TensorType::Q6_K:
+      return internal::kQ6_K;
+    default:
+      return -1;
+  }
+}
+
+}  // namespace
+
+namespace internal {
+
+void FillScalarTable(KernelTable* t) {
+  using T = TensorType;
+  t->traits[kF32] = MakeTraits(T::F32, T::F32, 1, FromFloatF32, DotF32, GemmByVecDot<DotF32>);
+  t->traits[kF16] = MakeTraits(T::F16, T::F16, 1, FromFloatF16, DotF16, GemmByVecDot<DotF16>);
+  t->traits[kBF16] = MakeTraits(T::BF16, T::BF16, 1, FromFloatBf16, DotBf16, GemmByVecDot<DotBf16>);
+  t->traits[kQ8_0] = MakeTraits(T::Q8_0, T::Q8_0, kQK8_0, FromFloatQ8_0, DotQ8_0, GemmByVecDot<DotQ8_0>);
+  t->traits[kQ4_0] = MakeTraits(T::Q4_0, T::Q8_0, kQK4_0, FromFloatQ8_0, DotQ4_0, GemmByVecDot<DotQ4_0>);
+  t->traits[kQ4_K] = MakeTraits(T::Q4_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ4_K, GemmByVecDot<DotQ4_K>);
+  t->traits[kQ6_K] = MakeTraits(T::Q6_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ6_K, GemmByVecDot<DotQ6_K>);
+  t->fp32_to_fp16 = ScalarFp32ToFp16;
+  t->fp16_to_fp32 = ScalarFp16ToFp32;
+  t->fp32_to_bf16 = ScalarFp32ToBf16;
+  t->axpy_f16 = ScalarAxpyF16;
+}
+
+AxpyF16Fn ActiveAxpyF16() { return ActiveTable().axpy_f16; }
+AxpyF16Fn AxpyF16ForIsa(Isa isa) {
+  return isa > DetectedIsa() ? nullptr : GetTables().by_isa[static_cast<int>(isa)].axpy_f16;
+}
+
+}  // namespace internal
+
+const char* IsaName(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar:
+      return "scalar";
+    case Isa::kAvx2:
+      return "avx2";
+    case Isa::kAvx512:
+      return "avx512";
+  }
+  return "?";
+}
+
+Isa DetectedIsa() { return GetTables().detected; }
+Isa ActiveIsa() { return static_cast<Isa>(ActiveIsaSlot().load(std::memory_order_relaxed)); }
+
+void SetActiveIsa(Isa isa) {
+  const Isa clamped = isa < DetectedIsa() ? isa : DetectedIsa();
+  ActiveIsaSlot().store(static_cast<int>(clamped), std::memory_order_relaxed);
+}
+
+const TypeTraits* GetTypeTraits(TensorType type) {
+  const int i = IndexOf(type);
+  return i < 0 ? nullptr : &ActiveTable().traits[i];
+}
+
+const TypeTraits* GetTypeTraits(TensorType type, Isa isa) {
+  const int i = IndexOf(type);
+  if (i < 0 || isa > DetectedIsa()) return nullptr;
+  return &GetTables().by_isa[static_cast<int>(isa)].traits[i];
+}
+
+void FloatToHalfRow(const float* x, uint16_t* y, int64_t n) { ActiveTable().fp32_to_fp16(x, y, n); }
+void HalfToFloatRow(const uint16_t* x, float* y, int64_t n) { ActiveTable().fp16_to_fp32(x, y, n); }
+void FloatToBf16Row(const float* x, uint16_t* y, int64_t n) { ActiveTable().fp32_to_bf16(x, y, n); }
+
+}  // namespace ss::engine

@@ -1,0 +1,66 @@
+#pragma once
+// Dot products of weight rows with activation rows, per weight type, in the
+// activation format llama.cpp pairs with that type:
+//
+//   weight  activation  why
+//   F32     F32
+//   F16     F16         llama.cpp rounds activations to F16 for F16 weights
+//   BF16    BF16        likewise (ggml's vec_dot_type for BF16 is BF16)
+//   Q8_0    Q8_0        activations quantized to 8-bit blocks of 32
+//   Q4_0    Q8_0
+//   Q4_K    Q8_K        activations quantized to 8-bit super-blocks of 256
+//   Q6_K    Q8_K
+//
+// Each ISA (scalar reference, AVX2, AVX-512 VNNI) provides a table of
+// TypeTraits; the best one the CPU supports is chosen once, and can be forced
+// (SHARDSWARM_ISA=scalar|avx2|avx512, or SetActiveIsa) for tests and benches.
+// Quantizers and conversions are bit-identical across ISAs; dot products
+// agree up to float summation order.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "gguf/types.h"
+
+namespace ss::engine {
+
+enum class Isa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+const char* IsaName(Isa isa);
+Isa DetectedIsa();  // best ISA this CPU supports
+Isa ActiveIsa();    // what GetTypeTraits(type) uses
+// Selects the kernels for later calls (clamped to DetectedIsa()); not meant to
+// be called while kernels run on other threads.
+void SetActiveIsa(Isa isa);
+
+// Converts n floats (a multiple of the activation block size) to activations.
+using FromFloatFn = void (*)(const float* x, void* y, int64_t n);
+// Dot of n elements: one weight row w with one activation row a.
+using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
+// out[c * out_stride + r] = dot(weight row r, activation row c) for r < nr,
+// c < nc; rows are w_stride / a_stride bytes apart. Every (r, c) result is
+// computed by the same sequence of operations whatever nr and nc are, so the
+// split of a matmul into tiles and threads never changes its output.
+using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, const void* a, size_t a_stride,
+                        int nc, float* out, size_t out_stride);
+
+struct TypeTraits {
+  gguf::TensorType type = gguf::TensorType::F32;      // weight type
+  gguf::TensorType act_type = gguf::TensorType::F32;  // activation format
+  int64_t block_size = 1;  // n must be a multiple of this (and of the activation block)
+  FromFloatFn from_float = nullptr;
+  VecDotFn vec_dot = nullptr;
+  GemmFn gemm = nullptr;
+  int tile_rows = 1;  // weight rows the gemm kernel handles at once (for splitting work)
+};
+
+// Kernels for a weight type with the active ISA; nullptr if unsupported.
+const TypeTraits* GetTypeTraits(gguf::TensorType type);
+// Kernels of a given ISA (must be <= DetectedIsa()); nullptr if unsupported.
+const TypeTraits* GetTypeTraits(gguf::TensorType type, Isa isa);
+
+// Row conversions with the active ISA, bit-identical to util/half.h.
+void FloatToHalfRow(const float* x, uint16_t* y, int64_t n);
+void HalfToFloatRow(const uint16_t* x, float* y, int64_t n);
+void FloatToBf16Row(const float* x, uint16_t* y, int64_t n);
+
+}  // namespace ss::engine

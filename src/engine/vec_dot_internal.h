@@ -1,0 +1,41 @@
+#pragma once
+// Shared between vec_dot.cpp and its SIMD twins: the per-ISA kernel tables.
+
+#include "engine/vec_dot.h"
+
+namespace ss::engine::internal {
+
+// Weight types with kernels, in table order.
+enum TypeIndex { kF32 = 0, kF16, kBF16, kQ8_0, kQ4_0, kQ4_K, kQ6_K, kNumTypes };
+
+struct KernelTable {
+  TypeTraits traits[kNumTypes];
+  void (*fp32_to_fp16)(const float* x, uint16_t* y, int64_t n) = nullptr;
+  void (*fp16_to_fp32)(const uint16_t* x, float* y, int64_t n) = nullptr;
+  void (*fp32_to_bf16)(const float* x, uint16_t* y, int64_t n) = nullptr;
+  void (*axpy_f16)(float alpha, const uint16_t* v, int64_t n, float* y) = nullptr;  // y += alpha * v
+};
+
+// The active table's axpy_f16 (ops.cpp).
+using AxpyF16Fn = void (*)(float alpha, const uint16_t* v, int64_t n, float* y);
+AxpyF16Fn ActiveAxpyF16();
+AxpyF16Fn AxpyF16ForIsa(Isa isa);
+
+// Fills the scalar reference table.
+void FillScalarTable(KernelTable* table);
+// Overwrite the entries they accelerate; start from the next lower table.
+void FillAvx2Table(KernelTable* table);
+void FillAvx512Table(KernelTable* table);
+
+// Gemm that loops a vec_dot over all (r, c): the fallback for any type.
+template <VecDotFn kDot>
+void GemmByVecDot(int64_t n, const void* w, size_t w_stride, int nr, const void* a, size_t a_stride, int nc,
+                  float* out, size_t out_stride) {
+  const char* wb = static_cast<const char*>(w);
+  const char* ab = static_cast<const char*>(a);
+  for (int r = 0; r < nr; ++r) {
+    for (int c = 0; c < nc; ++c) out[c * out_stride + r] = kDot(n, wb + r * w_stride, ab + c * a_stride);
+  }
+}
+
+}  // namespace ss::engine::internal

@@ -1,0 +1,121 @@
+#include "engine/matmul.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "engine/quants.h"
+#include "engine/vec_dot.h"
+#include "engine_test_util.h"
+#include "util/thread_pool.h"
+
+namespace ss::engine {
+namespace {
+
+using gguf::TensorType;
+
+const TensorType kTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q8_0,
+                             TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K};
+
+struct Case {
+  int64_t n_in_blocks;
+  int64_t n_out;
+  int64_t n_tokens;
+};
+
+// Shapes with odd block counts, row counts not divisible by tiles or threads,
+// and token counts around the tile widths.
+const Case kCases[] = {{1, 1, 1}, {3, 5, 1}, {2, 17, 3}, {5, 33, 7}, {4, 64, 8}, {3, 19, 13}, {2, 40, 33}};
+
+// Reference: float64 over dequantized weights and dequantized activations
+// (the activations quantized exactly as the engine does).
+std::vector<double> Naive(const TypeTraits& tt, const WeightView& w, const std::vector<float>& x,
+                          int64_t n_tokens, std::vector<double>* magnitude) {
+  const size_t ws = RowBytes(w.type, w.n_in), as = RowBytes(tt.act_type, w.n_in);
+  std::vector<double> y(n_tokens * w.n_out);
+  magnitude->assign(y.size(), 0.0);
+  std::vector<uint8_t> a(as);
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    GetTypeTraits(w.type, Isa::kScalar)->from_float(x.data() + t * w.n_in, a.data(), w.n_in);
+    const std::vector<float> af = testutil::Dequantize(tt.act_type, a.data(), w.n_in);
+    for (int64_t o = 0; o < w.n_out; ++o) {
+      const std::vector<float> wf =
+          testutil::Dequantize(w.type, static_cast<const uint8_t*>(w.data) + o * ws, w.n_in);
+      double s = 0, m = 0;
+      for (int64_t i = 0; i < w.n_in; ++i) {
+        s += static_cast<double>(wf[i]) * af[i];
+        m += std::fabs(static_cast<double>(wf[i]) * af[i]);
+      }
+      y[t * w.n_out + o] = s;
+      (*magnitude)[t * w.n_out + o] = m;
+    }
+  }
+  return y;
+}
+
+TEST(MatMulTest, MatchesFloat64OnDequantizedOperands) {
+  std::mt19937 rng(20);
+  ThreadPool pool(2);
+  for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+    SetActiveIsa(static_cast<Isa>(isa));
+    for (TensorType t : kTypes) {
+      const TypeTraits& tt = *GetTypeTraits(t);
+      for (const Case& c : kCases) {
+        const int64_t n_in = tt.block_size == 1 ? 13 * c.n_in_blocks + 3 : tt.block_size * c.n_in_blocks;
+        const std::vector<uint8_t> wdata = testutil::RandomWeights(rng, t, n_in, c.n_out);
+        const WeightView w{t, wdata.data(), n_in, c.n_out};
+        const std::vector<float> x = testutil::RandomFloats(rng, n_in * c.n_tokens);
+        std::vector<float> y(c.n_tokens * c.n_out, NAN);
+        ASSERT_TRUE(MatMul(w, x.data(), c.n_tokens, y.data(), &pool).ok());
+        std::vector<double> mag;
+        const std::vector<double> want = Naive(tt, w, x, c.n_tokens, &mag);
+        for (size_t i = 0; i < y.size(); ++i) {
+          ASSERT_NEAR(y[i], want[i], 1e-5 * mag[i] + 1e-6)
+              << IsaName(static_cast<Isa>(isa)) << " " << gguf::TypeName(t) << " n_in=" << n_in
+              << " n_out=" << c.n_out << " tokens=" << c.n_tokens << " i=" << i;
+        }
+      }
+    }
+  }
+  SetActiveIsa(DetectedIsa());
+}
+
+TEST(MatMulTest, OneAndTwoThreadsAndBatchingGiveIdenticalBits) {
+  std::mt19937 rng(21);
+  ThreadPool one(1), two(2);
+  for (TensorType t : kTypes) {
+    const TypeTraits& tt = *GetTypeTraits(t);
+    const int64_t n_in = tt.block_size == 1 ? 200 : 2 * tt.block_size;
+    const int64_t n_out = 37, n_tokens = 11;
+    const std::vector<uint8_t> wdata = testutil::RandomWeights(rng, t, n_in, n_out);
+    const WeightView w{t, wdata.data(), n_in, n_out};
+    const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
+    std::vector<float> y1(n_tokens * n_out), y2(n_tokens * n_out), y3(n_tokens * n_out);
+    std::vector<uint8_t> scratch;
+    ASSERT_TRUE(MatMul(w, x.data(), n_tokens, y1.data(), &one, &scratch).ok());
+    ASSERT_TRUE(MatMul(w, x.data(), n_tokens, y2.data(), &two, &scratch).ok());
+    // Token by token: each output must not depend on the rest of the batch.
+    for (int64_t tok = 0; tok < n_tokens; ++tok) {
+      ASSERT_TRUE(MatMul(w, x.data() + tok * n_in, 1, y3.data() + tok * n_out, &two).ok());
+    }
+    EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0) << gguf::TypeName(t);
+    EXPECT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * 4), 0) << gguf::TypeName(t);
+  }
+}
+
+TEST(MatMulTest, RejectsUnsupportedTypesAndShapes) {
+  uint8_t data[1024] = {};
+  float x[256] = {}, y[8];
+  ThreadPool pool(1);
+  EXPECT_FALSE(MatMul({TensorType::Q5_K, data, 256, 1}, x, 1, y, &pool).ok());
+  EXPECT_FALSE(MatMul({TensorType::Q8_0, data, 33, 1}, x, 1, y, &pool).ok());
+  EXPECT_FALSE(MatMul({TensorType::Q4_K, data, 128, 1}, x, 1, y, &pool).ok());
+  EXPECT_FALSE(MatMul({TensorType::F32, nullptr, 4, 1}, x, 1, y, &pool).ok());
+  EXPECT_TRUE(MatMul({TensorType::F32, data, 4, 2}, x, 1, y, nullptr).ok());
+}
+
+}  // namespace
+}  // namespace ss::engine

@@ -1,0 +1,120 @@
+#include "engine/ops.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "engine/vec_dot.h"
+#include "engine_test_util.h"
+#include "util/half.h"
+
+namespace ss::engine {
+namespace {
+
+TEST(OpsTest, RmsNormMatchesFormula) {
+  std::mt19937 rng(30);
+  for (int n : {1, 7, 64, 2048}) {
+    const std::vector<float> x = testutil::RandomFloats(rng, n, 2.0f);
+    const std::vector<float> w = testutil::RandomFloats(rng, n);
+    std::vector<float> y(n);
+    RmsNorm(x.data(), w.data(), n, 1e-5f, y.data());
+    double ss = 0;
+    for (float v : x) ss += static_cast<double>(v) * v;
+    const double scale = 1.0 / std::sqrt(ss / n + 1e-5);
+    for (int i = 0; i < n; ++i)
+      EXPECT_NEAR(y[i], x[i] * scale * w[i], 1e-5 * std::fabs(x[i] * scale * w[i]) + 1e-7);
+    std::vector<float> inplace = x;
+    RmsNorm(inplace.data(), w.data(), n, 1e-5f, inplace.data());
+    EXPECT_EQ(inplace, y);
+  }
+}
+
+TEST(OpsTest, RopeRotatesAdjacentPairs) {
+  const int head_dim = 8, heads = 2;
+  std::vector<float> x(head_dim * heads);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i + 1);
+  std::vector<float> y = x;
+  const int pos = 5;
+  const float base = 10000.0f;
+  RopeNormal(y.data(), heads, head_dim, head_dim, pos, base);
+  for (int h = 0; h < heads; ++h) {
+    for (int i = 0; i < head_dim / 2; ++i) {
+      const double theta = pos * std::pow(static_cast<double>(base), -2.0 * i / head_dim);
+      const double x0 = x[h * head_dim + 2 * i], x1 = x[h * head_dim + 2 * i + 1];
+      EXPECT_NEAR(y[h * head_dim + 2 * i], x0 * std::cos(theta) - x1 * std::sin(theta), 1e-4);
+      EXPECT_NEAR(y[h * head_dim + 2 * i + 1], x0 * std::sin(theta) + x1 * std::cos(theta), 1e-4);
+    }
+  }
+  std::vector<float> z = x;
+  RopeNormal(z.data(), heads, head_dim, head_dim, 0, base);
+  EXPECT_EQ(z, x);  // position 0 is the identity
+  std::vector<float> partial = x;
+  RopeNormal(partial.data(), 1, head_dim, 4, pos, base);
+  EXPECT_EQ(partial[4], x[4]);  // beyond rope_dim untouched
+  EXPECT_EQ(partial[7], x[7]);
+}
+
+TEST(OpsTest, RopeAnglesIterateInFloatLikeGgml) {
+  float c[16], s[16];
+  RopeAngles(7, 32, 10000.0f, c, s);
+  const float theta_scale = std::pow(10000.0f, -2.0f / 32);
+  float theta = 7.0f;
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(c[i], std::cos(theta));
+    EXPECT_EQ(s[i], std::sin(theta));
+    theta *= theta_scale;
+  }
+}
+
+TEST(OpsTest, SiluMul) {
+  const float g[] = {-20.0f, -1.0f, 0.0f, 0.5f, 3.0f};
+  const float u[] = {2.0f, 3.0f, 4.0f, -1.0f, 0.5f};
+  float out[5];
+  SiluMul(g, u, 5, out);
+  for (int i = 0; i < 5; ++i) EXPECT_FLOAT_EQ(out[i], g[i] / (1.0f + std::exp(-g[i])) * u[i]);
+}
+
+TEST(OpsTest, SoftmaxSumsToOneAndHandlesMask) {
+  std::vector<float> x = {1.0f, 2.0f, 3.0f, -INFINITY, 1000.0f};
+  Softmax(x.data(), 4);
+  double s = 0;
+  for (int i = 0; i < 4; ++i) s += x[i];
+  EXPECT_NEAR(s, 1.0, 1e-6);
+  EXPECT_EQ(x[3], 0.0f);
+  EXPECT_NEAR(x[2] / x[1], std::exp(1.0), 1e-5);
+  std::vector<float> big = {1000.0f, 1000.0f};
+  Softmax(big.data(), 2);
+  EXPECT_FLOAT_EQ(big[0], 0.5f);
+}
+
+TEST(OpsTest, F16HelpersMatchScalarOnEveryIsa) {
+  std::mt19937 rng(31);
+  const Isa saved = ActiveIsa();
+  for (int n : {1, 5, 8, 16, 31, 33, 64, 127}) {
+    const std::vector<float> fa = testutil::RandomFloats(rng, n), fb = testutil::RandomFloats(rng, n);
+    std::vector<uint16_t> a(n), b(n);
+    for (int i = 0; i < n; ++i) a[i] = FloatToHalf(fa[i]), b[i] = FloatToHalf(fb[i]);
+    double dot = 0, mag = 0;
+    for (int i = 0; i < n; ++i) {
+      dot += static_cast<double>(HalfToFloat(a[i])) * HalfToFloat(b[i]);
+      mag += std::fabs(static_cast<double>(HalfToFloat(a[i])) * HalfToFloat(b[i]));
+    }
+    const float alpha = HalfToFloat(FloatToHalf(0.37f));
+    for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+      SetActiveIsa(static_cast<Isa>(isa));
+      EXPECT_NEAR(DotF16Rows(a.data(), b.data(), n), dot, 1e-6 * mag + 1e-7) << isa << " " << n;
+      std::vector<float> y = fb;
+      AxpyF16(alpha, a.data(), n, y.data());
+      for (int i = 0; i < n; ++i) {
+        const double want = fb[i] + static_cast<double>(alpha) * HalfToFloat(a[i]);
+        EXPECT_NEAR(y[i], want, 1e-6 * (std::fabs(fb[i]) + std::fabs(alpha * HalfToFloat(a[i]))) + 1e-7);
+      }
+    }
+  }
+  SetActiveIsa(saved);
+}
+
+}  // namespace
+}  // namespace ss::engine

@@ -1,0 +1,206 @@
+#include "engine/quants.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "engine_test_util.h"
+#include "util/half.h"
+
+namespace ss::engine {
+namespace {
+
+using gguf::TensorType;
+
+TEST(QuantsTest, BlockSizesMatchGgufTypeTable) {
+  EXPECT_EQ(gguf::TypeInfo(TensorType::Q8_0).type_size, sizeof(BlockQ8_0));
+  EXPECT_EQ(gguf::TypeInfo(TensorType::Q4_0).type_size, sizeof(BlockQ4_0));
+  EXPECT_EQ(gguf::TypeInfo(TensorType::Q4_K).type_size, sizeof(BlockQ4_K));
+  EXPECT_EQ(gguf::TypeInfo(TensorType::Q6_K).type_size, sizeof(BlockQ6_K));
+  EXPECT_EQ(gguf::TypeInfo(TensorType::Q8_K).type_size, sizeof(BlockQ8_K));
+  EXPECT_EQ(RowBytes(TensorType::Q8_0, 64), 68u);
+  EXPECT_EQ(RowBytes(TensorType::F16, 7), 14u);
+}
+
+TEST(QuantsTest, Q8_0UsesScale127OverAmaxAndRoundsHalfToEven) {
+  float x[kQK8_0] = {};
+  x[0] = 127.0f;  // amax = 127 -> d = 1, id = 1
+  x[1] = 2.5f;    // tie -> 2 (half to even; ggml's _ref would give 3)
+  x[2] = -3.5f;   // tie -> -4
+  x[3] = 0.49f;
+  x[4] = -127.0f;
+  BlockQ8_0 b;
+  QuantizeRowQ8_0(x, &b, kQK8_0);
+  EXPECT_EQ(HalfToFloat(b.d), 1.0f);
+  EXPECT_EQ(b.qs[0], 127);
+  EXPECT_EQ(b.qs[1], 2);
+  EXPECT_EQ(b.qs[2], -4);
+  EXPECT_EQ(b.qs[3], 0);
+  EXPECT_EQ(b.qs[4], -127);
+}
+
+TEST(QuantsTest, Q8_0ZeroBlock) {
+  float x[2 * kQK8_0] = {};
+  x[40] = 1.0f;
+  BlockQ8_0 b[2];
+  QuantizeRowQ8_0(x, b, 2 * kQK8_0);
+  EXPECT_EQ(b[0].d, 0);
+  for (int8_t q : b[0].qs) EXPECT_EQ(q, 0);
+  EXPECT_EQ(b[1].qs[8], 127);
+}
+
+TEST(QuantsTest, Q4_0NibbleOrderAndScaleSign) {
+  float x[kQK4_0];
+  for (int i = 0; i < kQK4_0; ++i) x[i] = static_cast<float>(i % 16) - 8.0f;  // -8 .. 7
+  x[17] = 7.5f;  // largest magnitude is still -8 (first), so d = -8 / -8 = 1
+  BlockQ4_0 b;
+  QuantizeRowQ4_0(x, &b, kQK4_0);
+  EXPECT_EQ(HalfToFloat(b.d), 1.0f);
+  float y[kQK4_0];
+  DequantizeRowQ4_0(&b, y, kQK4_0);
+  for (int i = 0; i < kQK4_0; ++i) {
+    if (i == 17) continue;
+    EXPECT_EQ(y[i], x[i]) << i;
+  }
+  EXPECT_EQ(b.qs[0] & 0xF, 0);  // element 0 (-8) in the low nibble of byte 0
+  EXPECT_EQ(b.qs[1] >> 4, 15);  // element 17, high nibble of byte 1: (int)(7.5 + 8.5) = 16 clamps to 15
+  EXPECT_EQ(y[17], 7.0f);
+}
+
+TEST(QuantsTest, Q8_KKeepsSignOfFirstLargestAndSumsGroups) {
+  std::mt19937 rng(1);
+  std::vector<float> x = testutil::RandomFloats(rng, 2 * kQK_K);
+  x[5] = -10.0f;  // largest magnitude: it always maps to -127, here with a positive scale
+  x[300] = 3.0f;
+  x[301] = -3.0f;
+  BlockQ8_K b[2];
+  QuantizeRowQ8_K(x.data(), b, 2 * kQK_K);
+  EXPECT_EQ(b[0].qs[5], -127);
+  EXPECT_FLOAT_EQ(b[0].d, 1.0f / (-127.f / -10.0f));
+  for (int blk = 0; blk < 2; ++blk) {
+    for (int g = 0; g < 16; ++g) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) sum += b[blk].qs[16 * g + l];
+      EXPECT_EQ(b[blk].bsums[g], sum);
+    }
+  }
+  std::vector<float> y(2 * kQK_K);
+  DequantizeRowQ8_K(b, y.data(), 2 * kQK_K);
+  for (int i = 0; i < 2 * kQK_K; ++i) EXPECT_NEAR(y[i], x[i], std::fabs(b[i / kQK_K].d) * 0.5f + 1e-6f);
+}
+
+TEST(QuantsTest, QuantizeDequantizeErrorIsWithinHalfAStep) {
+  std::mt19937 rng(2);
+  const int n = 7 * kQK8_0;  // odd number of blocks
+  std::vector<float> x = testutil::RandomFloats(rng, n, 3.0f);
+  std::vector<BlockQ8_0> q8(n / kQK8_0);
+  std::vector<BlockQ4_0> q4(n / kQK4_0);
+  QuantizeRowQ8_0(x.data(), q8.data(), n);
+  QuantizeRowQ4_0(x.data(), q4.data(), n);
+  std::vector<float> y8(n), y4(n);
+  DequantizeRowQ8_0(q8.data(), y8.data(), n);
+  DequantizeRowQ4_0(q4.data(), y4.data(), n);
+  for (int i = 0; i < n; ++i) {
+    const float d8 = HalfToFloat(q8[i / kQK8_0].d);
+    const float d4 = std::fabs(HalfToFloat(q4[i / kQK4_0].d));
+    // Rounded with 127 / amax but stored with the fp16 of amax / 127: up to
+    // 127 * 2^-11 of a step more than half a step.
+    EXPECT_NEAR(y8[i], x[i], 0.57f * d8 + 1e-6f) << i;
+    EXPECT_NEAR(y4[i], x[i], 1.0f * d4 + 1e-5f) << i;  // the positive end clamps at 7
+  }
+}
+
+// Dequantized values are exactly representable on the grid they came from, so
+// quantizing them again must give back the same blocks.
+TEST(QuantsTest, Q8_0DequantizeRequantizeRoundTrip) {
+  std::mt19937 rng(3);
+  const int n = 9 * kQK8_0;
+  std::vector<uint8_t> row = testutil::RandomWeightRow(rng, TensorType::Q8_0, n);
+  auto* blocks = reinterpret_cast<BlockQ8_0*>(row.data());
+  for (int i = 0; i < n / kQK8_0; ++i) blocks[i].qs[i % kQK8_0] = (i % 2) ? 127 : -127;  // hit full scale
+  std::vector<float> x = testutil::Dequantize(TensorType::Q8_0, row.data(), n);
+  std::vector<BlockQ8_0> again(n / kQK8_0);
+  QuantizeRowQ8_0(x.data(), again.data(), n);
+  EXPECT_EQ(std::memcmp(again.data(), row.data(), row.size()), 0);
+}
+
+TEST(QuantsTest, Q4_0DequantizeRequantizeRoundTrip) {
+  std::mt19937 rng(4);
+  const int n = 5 * kQK4_0;
+  std::vector<uint8_t> row = testutil::RandomWeightRow(rng, TensorType::Q4_0, n);
+  auto* blocks = reinterpret_cast<BlockQ4_0*>(row.data());
+  for (int i = 0; i < n / kQK4_0; ++i) {
+    blocks[i].d = FloatToHalf(0.125f * (i + 1));
+    blocks[i].qs[3] &= 0xF0;  // element 3 = -8 * d: the largest magnitude, first
+    for (int j = 0; j < 3; ++j) blocks[i].qs[j] |= 0x01;
+    for (int j = 0; j < 16; ++j) {
+      if ((blocks[i].qs[j] >> 4) == 0) blocks[i].qs[j] |= 0x10;
+    }
+  }
+  std::vector<float> x = testutil::Dequantize(TensorType::Q4_0, row.data(), n);
+  std::vector<BlockQ4_0> again(n / kQK4_0);
+  QuantizeRowQ4_0(x.data(), again.data(), n);
+  EXPECT_EQ(std::memcmp(again.data(), row.data(), row.size()), 0);
+}
+
+// Q8_K may come back with both signs flipped (a dequantized +127 ties with the
+// -127 of the largest element), so compare the values it represents.
+TEST(QuantsTest, Q8_KDequantizeRequantizeRoundTrip) {
+  std::mt19937 rng(5);
+  const int n = 3 * kQK_K;
+  std::vector<float> x = testutil::RandomFloats(rng, n);
+  std::vector<BlockQ8_K> q(3), again(3);
+  QuantizeRowQ8_K(x.data(), q.data(), n);
+  std::vector<float> y(n), y2(n);
+  DequantizeRowQ8_K(q.data(), y.data(), n);
+  QuantizeRowQ8_K(y.data(), again.data(), n);
+  DequantizeRowQ8_K(again.data(), y2.data(), n);
+  for (int i = 0; i < n; ++i) EXPECT_NEAR(y2[i], y[i], 1e-6f * std::fabs(y[i])) << i;
+}
+
+TEST(QuantsTest, Q4_KScalesAndMinsUnpack) {
+  BlockQ4_K b = {};
+  b.d = FloatToHalf(1.0f);
+  b.dmin = FloatToHalf(0.5f);
+  // Sub-block 1: scale 5, min 3 (low 6 bits of bytes 1 and 5).
+  b.scales[1] = 5;
+  b.scales[5] = 3;
+  // Sub-block 6: scale = low nibble of byte 10 | top bits of byte 2 << 4; min = high nibble of 10 | top of 6.
+  b.scales[10] = 0x72;                               // scale low 2, min low 7
+  b.scales[2] |= 0x40;                               // scale high bits 01 -> +16
+  b.scales[6] |= 0x80;                               // min high bits 10 -> +32
+  for (int l = 0; l < 32; ++l) b.qs[l] = 0x90;       // sub-block 0 = 0, sub-block 1 = 9
+  for (int l = 0; l < 32; ++l) b.qs[96 + l] = 0x04;  // sub-block 6 = 4
+  float y[kQK_K];
+  DequantizeRowQ4_K(&b, y, kQK_K);
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_EQ(y[32], 1.0f * 5 * 9 - 0.5f * 3);
+  EXPECT_EQ(y[192], 1.0f * (2 + 16) * 4 - 0.5f * (7 + 32));
+}
+
+TEST(QuantsTest, Q6_KLayout) {
+  BlockQ6_K b = {};
+  b.d = FloatToHalf(0.5f);
+  for (int g = 0; g < 16; ++g) b.scales[g] = static_cast<int8_t>(g - 8);
+  // Element 64 + 128 + 17: second half, third quarter (ql high nibble, qh bits 4-5), l = 17.
+  b.ql[64 + 17] = 0x50;  // high nibble 5
+  b.qh[32 + 17] = 0x20;  // bits 4-5 = 2 -> q = 5 | 2 << 4 = 37
+  float y[kQK_K];
+  DequantizeRowQ6_K(&b, y, kQK_K);
+  const int g = (128 + 64 + 17) / 16;  // scale group of the element
+  EXPECT_EQ(y[128 + 64 + 17], 0.5f * (g - 8) * (37 - 32));
+  EXPECT_EQ(y[0], 0.5f * (0 - 8) * (0 - 32));
+}
+
+TEST(QuantsTest, DequantizeRowRejectsUnsupported) {
+  float y[32];
+  uint8_t x[64] = {};
+  EXPECT_FALSE(DequantizeRow(TensorType::Q5_0, x, y, 32));
+  EXPECT_FALSE(DequantizeRow(TensorType::Q8_0, x, y, 31));
+  EXPECT_TRUE(DequantizeRow(TensorType::F16, x, y, 31));
+}
+
+}  // namespace
+}  // namespace ss::engine

@@ -1,0 +1,223 @@
+#include "engine/vec_dot.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "engine/quants.h"
+#include "engine_test_util.h"
+#include "util/half.h"
+
+namespace ss::engine {
+namespace {
+
+using gguf::TensorType;
+
+const TensorType kTypes[] = {TensorType::F32,  TensorType::F16,  TensorType::BF16, TensorType::Q8_0,
+                             TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K};
+
+std::vector<Isa> SimdIsas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+    if (isa <= DetectedIsa()) out.push_back(isa);
+  }
+  return out;
+}
+
+// Row lengths with odd block counts and (for float types) vector tails.
+std::vector<int64_t> Lengths(const TypeTraits& tt) {
+  if (tt.block_size == 1) return {1, 7, 8, 15, 16, 17, 31, 33, 64, 100, 255, 257, 1000};
+  if (tt.block_size == kQK8_0) return {32, 64, 96, 160, 224, 2048, 2080};
+  return {256, 512, 768, 1280, 2304};
+}
+
+// Sum of |w_i * a_i| over the dequantized rows: the scale for tolerances.
+double Magnitude(const TypeTraits& tt, const void* w, const void* a, int64_t n) {
+  const std::vector<float> wf = testutil::Dequantize(tt.type, w, n);
+  const std::vector<float> af = testutil::Dequantize(tt.act_type, a, n);
+  double m = 0;
+  for (int64_t i = 0; i < n; ++i) m += std::fabs(static_cast<double>(wf[i]) * af[i]);
+  return m;
+}
+
+TEST(VecDotTest, EveryTypeHasKernelsForEveryIsa) {
+  for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+    for (TensorType t : kTypes) {
+      const TypeTraits* tt = GetTypeTraits(t, static_cast<Isa>(isa));
+      ASSERT_NE(tt, nullptr);
+      EXPECT_EQ(tt->type, t);
+      EXPECT_NE(tt->from_float, nullptr);
+      EXPECT_NE(tt->vec_dot, nullptr);
+      EXPECT_NE(tt->gemm, nullptr);
+      EXPECT_GE(tt->tile_rows, 1);
+    }
+  }
+  EXPECT_EQ(GetTypeTraits(TensorType::Q5_K), nullptr);
+  EXPECT_EQ(GetTypeTraits(TensorType::Q8_0)->act_type, TensorType::Q8_0);
+  EXPECT_EQ(GetTypeTraits(TensorType::Q4_0)->act_type, TensorType::Q8_0);
+  EXPECT_EQ(GetTypeTraits(TensorType::Q4_K)->act_type, TensorType::Q8_K);
+  EXPECT_EQ(GetTypeTraits(TensorType::Q6_K)->act_type, TensorType::Q8_K);
+  EXPECT_EQ(GetTypeTraits(TensorType::F16)->act_type, TensorType::F16);
+  EXPECT_EQ(GetTypeTraits(TensorType::BF16)->act_type, TensorType::BF16);
+}
+
+TEST(VecDotTest, ActivationConvertersAreBitIdenticalToScalar) {
+  std::mt19937 rng(10);
+  for (Isa isa : SimdIsas()) {
+    for (TensorType t : kTypes) {
+      const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
+      const TypeTraits& simd = *GetTypeTraits(t, isa);
+      for (int64_t n : Lengths(ref)) {
+        for (float scale : {1.0f, 1e-3f, 300.0f}) {
+          std::vector<float> x = testutil::RandomFloats(rng, n, scale);
+          if (n > 40) x[n / 2] = 0.0f, x[3] = -x[9], x[9] = std::fabs(x[9]) * 4;  // ties and signs
+          const size_t bytes = RowBytes(ref.act_type, n);
+          std::vector<uint8_t> a(bytes, 0xAA), b(bytes, 0x55);
+          ref.from_float(x.data(), a.data(), n);
+          simd.from_float(x.data(), b.data(), n);
+          EXPECT_EQ(std::memcmp(a.data(), b.data(), bytes), 0)
+              << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " scale=" << scale;
+        }
+      }
+    }
+  }
+}
+
+TEST(VecDotTest, QuantizersHandleZeroAndTiedBlocks) {
+  for (Isa isa : SimdIsas()) {
+    for (TensorType t : {TensorType::Q8_0, TensorType::Q4_K}) {
+      const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
+      const TypeTraits& simd = *GetTypeTraits(t, isa);
+      std::vector<float> x(512, 0.0f);
+      x[300] = 2.0f;  // +2 first, then -2: Q8_K must keep the first
+      x[301] = -2.0f;
+      x[400] = -0.5f;
+      for (int i = 0; i < 32; ++i) x[32 + i] = 0.5f * (i - 16);  // exact .5 ties after scaling
+      const size_t bytes = RowBytes(ref.act_type, 512);
+      std::vector<uint8_t> a(bytes, 1), b(bytes, 2);
+      ref.from_float(x.data(), a.data(), 512);
+      simd.from_float(x.data(), b.data(), 512);
+      EXPECT_EQ(std::memcmp(a.data(), b.data(), bytes), 0) << IsaName(isa) << " " << gguf::TypeName(t);
+    }
+  }
+}
+
+TEST(VecDotTest, SimdDotProductsMatchScalar) {
+  std::mt19937 rng(11);
+  for (Isa isa : SimdIsas()) {
+    for (TensorType t : kTypes) {
+      const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
+      const TypeTraits& simd = *GetTypeTraits(t, isa);
+      for (int64_t n : Lengths(ref)) {
+        for (int trial = 0; trial < 4; ++trial) {
+          const std::vector<uint8_t> w = testutil::RandomWeightRow(rng, t, n);
+          const std::vector<float> x = testutil::RandomFloats(rng, n);
+          std::vector<uint8_t> a(RowBytes(ref.act_type, n));
+          ref.from_float(x.data(), a.data(), n);
+          const float want = ref.vec_dot(n, w.data(), a.data());
+          const float got = simd.vec_dot(n, w.data(), a.data());
+          const double tol = 1e-5 * Magnitude(ref, w.data(), a.data(), n) + 1e-6;
+          EXPECT_NEAR(got, want, tol) << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n;
+        }
+      }
+    }
+  }
+}
+
+// The scalar dot itself against float64 on dequantized rows.
+TEST(VecDotTest, ScalarDotMatchesDequantizedFloat64) {
+  std::mt19937 rng(12);
+  for (TensorType t : kTypes) {
+    const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
+    for (int64_t n : Lengths(ref)) {
+      const std::vector<uint8_t> w = testutil::RandomWeightRow(rng, t, n);
+      const std::vector<float> x = testutil::RandomFloats(rng, n);
+      std::vector<uint8_t> a(RowBytes(ref.act_type, n));
+      ref.from_float(x.data(), a.data(), n);
+      const std::vector<float> wf = testutil::Dequantize(t, w.data(), n);
+      const std::vector<float> af = testutil::Dequantize(ref.act_type, a.data(), n);
+      double want = 0;
+      for (int64_t i = 0; i < n; ++i) want += static_cast<double>(wf[i]) * af[i];
+      const double tol = 1e-5 * Magnitude(ref, w.data(), a.data(), n) + 1e-6;
+      EXPECT_NEAR(ref.vec_dot(n, w.data(), a.data()), want, tol) << gguf::TypeName(t) << " n=" << n;
+    }
+  }
+}
+
+// Every gemm kernel: tiles of all shapes around its register tile, against
+// its own vec_dot (bit-identical is not required, only the stated tolerance).
+TEST(VecDotTest, GemmTilesMatchVecDot) {
+  std::mt19937 rng(13);
+  for (int isa_i = 0; isa_i <= static_cast<int>(DetectedIsa()); ++isa_i) {
+    const Isa isa = static_cast<Isa>(isa_i);
+    for (TensorType t : kTypes) {
+      const TypeTraits& tt = *GetTypeTraits(t, isa);
+      const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
+      const int64_t n = tt.block_size == 1 ? 77 : 3 * tt.block_size;
+      const size_t ws = RowBytes(t, n), as = RowBytes(tt.act_type, n);
+      for (int nr : {1, 2, 3, 4, 5, 7, 8, 9, 17}) {
+        for (int nc : {1, 2, 3, 4, 5, 6, 7, 9, 13}) {
+          const std::vector<uint8_t> w = testutil::RandomWeights(rng, t, n, nr);
+          const std::vector<float> x = testutil::RandomFloats(rng, n * nc);
+          std::vector<uint8_t> a(as * nc);
+          for (int c = 0; c < nc; ++c) tt.from_float(x.data() + c * n, a.data() + c * as, n);
+          const size_t out_stride = nr + 3;
+          std::vector<float> out(out_stride * nc, -1.0f);
+          tt.gemm(n, w.data(), ws, nr, a.data(), as, nc, out.data(), out_stride);
+          for (int r = 0; r < nr; ++r) {
+            for (int c = 0; c < nc; ++c) {
+              const void* wr = w.data() + r * ws;
+              const void* ac = a.data() + c * as;
+              const double tol = 1e-5 * Magnitude(ref, wr, ac, n) + 1e-6;
+              ASSERT_NEAR(out[c * out_stride + r], ref.vec_dot(n, wr, ac), tol)
+                  << IsaName(isa) << " " << gguf::TypeName(t) << " nr=" << nr << " nc=" << nc << " r=" << r
+                  << " c=" << c;
+            }
+            for (size_t pad = nr; pad < out_stride; ++pad) ASSERT_EQ(out[pad], -1.0f);  // untouched
+          }
+        }
+      }
+    }
+  }
+}
+
+// Row conversions: SIMD must give the scalar bits, tails included.
+TEST(VecDotTest, RowConversionsAreBitIdentical) {
+  std::mt19937 rng(14);
+  const Isa saved = ActiveIsa();
+  for (int64_t n : {1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 100, 1027}) {
+    std::vector<float> x = testutil::RandomFloats(rng, n, 100.0f);
+    if (n > 10)
+      x[1] = 1e-7f, x[2] = 70000.0f, x[3] = -6.1e-5f, x[4] = 0.0f, x[5] = -0.0f;  // subnormal, overflow
+    std::vector<uint16_t> h(n), b(n);
+    std::vector<float> back(n);
+    for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+      SetActiveIsa(static_cast<Isa>(isa));
+      FloatToHalfRow(x.data(), h.data(), n);
+      FloatToBf16Row(x.data(), b.data(), n);
+      HalfToFloatRow(h.data(), back.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        ASSERT_EQ(h[i], FloatToHalf(x[i])) << isa << " " << i << " " << x[i];
+        ASSERT_EQ(b[i], FloatToBf16(x[i])) << isa << " " << i;
+        ASSERT_EQ(Fp32ToBits(back[i]), Fp32ToBits(HalfToFloat(h[i]))) << isa << " " << i;
+      }
+    }
+  }
+  SetActiveIsa(saved);
+}
+
+TEST(VecDotTest, SetActiveIsaClampsAndRestores) {
+  const Isa saved = ActiveIsa();
+  SetActiveIsa(Isa::kScalar);
+  EXPECT_EQ(ActiveIsa(), Isa::kScalar);
+  EXPECT_EQ(GetTypeTraits(TensorType::Q8_0), GetTypeTraits(TensorType::Q8_0, Isa::kScalar));
+  SetActiveIsa(Isa::kAvx512);
+  EXPECT_EQ(ActiveIsa(), DetectedIsa());
+  SetActiveIsa(saved);
+}
+
+}  // namespace
+}  // namespace ss::engine
