@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <cstdlib>
 
 #include "cli/commands.h"
@@ -26,6 +27,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ss::cli::AddShardCommands(app);
   ss::cli::AddDevCommands(app);
+  auto known = [&](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->check_name(name)) return true;
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+    std::fprintf(stderr, "error: unknown command '%s'; `shardswarm --help` lists the commands\n", argv[1]);
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::Error& e) {

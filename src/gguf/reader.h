@@ -48,6 +48,10 @@ class File {
   uint64_t data_offset() const { return data_offset_; }  // absolute start of tensor data
   uint64_t file_size() const { return size_; }
   const uint8_t* bytes() const { return bytes_; }
+  // After a streaming pass: drop these mapped pages from memory (no-op for Parse()).
+  void ReleasePages(const uint8_t* p, size_t n) const {
+    if (map_) map_->Release(p, n);
+  }
 
   const std::vector<KeyValue>& metadata() const { return kvs_; }
   const Value* Find(const std::string& key) const;

@@ -25,17 +25,28 @@ struct Progress {
   }
 };
 
-Result<std::string> HashSource(const SplitOptions& opt, const InputFile& in) {
-  Sha256 hash;
-  std::vector<uint8_t> buf(kIoChunk);
-  Progress p{opt, "hashing", in.size()};
-  for (uint64_t pos = 0; pos < in.size();) {
-    size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), in.size() - pos));
-    SS_RETURN_IF_ERROR(in.ReadAt(pos, buf.data(), n));
-    hash.Update(buf.data(), n);
-    pos += n;
-    p.Add(n);
+// Streams [p, p + n) of the source map to `sink` in chunks, dropping each chunk
+// from memory afterwards, so a pass over a huge model runs in constant RSS.
+template <typename Sink>
+Status Stream(const gguf::File& src, const uint8_t* p, uint64_t n, Progress& progress, Sink sink) {
+  for (uint64_t pos = 0; pos < n;) {
+    size_t take = static_cast<size_t>(std::min<uint64_t>(kIoChunk, n - pos));
+    SS_RETURN_IF_ERROR(sink(p + pos, take));
+    src.ReleasePages(p + pos, take);
+    pos += take;
+    progress.Add(take);
   }
+  return Status::Ok();
+}
+
+std::string HashSource(const SplitOptions& opt, const gguf::File& src) {
+  Sha256 hash;
+  Progress p{opt, "hashing", src.file_size()};
+  // Hashing mapped memory cannot fail (a vanished file would fault, as any read of the map).
+  (void)Stream(src, src.bytes(), src.file_size(), p, [&](const uint8_t* d, size_t n) {
+    hash.Update(d, n);
+    return Status::Ok();
+  });
   return hash.HexDigest();
 }
 
@@ -80,9 +91,8 @@ struct ShardOutput {
   ShardEntry entry;
 };
 
-Result<ShardOutput> WriteShard(const gguf::File& src, const InputFile& in,
-                               const std::vector<LayerRange>& plan, size_t id, const std::string& model_id,
-                               const std::string& dir, Progress& progress) {
+Result<ShardOutput> WriteShard(const gguf::File& src, const std::vector<LayerRange>& plan, size_t id,
+                               const std::string& model_id, const std::string& dir, Progress& progress) {
   gguf::Writer w;
   for (const gguf::KeyValue& kv : src.metadata()) w.SetMetadata(kv.key, kv.value);
   w.SetMetadata(kKeyShardId, Value::U32(static_cast<uint32_t>(id)));
@@ -103,17 +113,9 @@ Result<ShardOutput> WriteShard(const gguf::File& src, const InputFile& in,
   Sha256 hash;
   out.file->HashInto(&hash);
   SS_RETURN_IF_ERROR(w.Begin(out.file.get()));
-  std::vector<uint8_t> buf(kIoChunk);
-  for (const gguf::TensorInfo* t : tensors) {
-    uint64_t base = src.data_offset() + t->offset;
-    for (uint64_t pos = 0; pos < t->size;) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), t->size - pos));
-      SS_RETURN_IF_ERROR(in.ReadAt(base + pos, buf.data(), n));
-      SS_RETURN_IF_ERROR(w.Append(buf.data(), n));
-      pos += n;
-      progress.Add(n);
-    }
-  }
+  for (const gguf::TensorInfo* t : tensors)
+    SS_RETURN_IF_ERROR(
+        Stream(src, t->data, t->size, progress, [&](const uint8_t* d, size_t n) { return w.Append(d, n); }));
   SS_RETURN_IF_ERROR(w.Finish());
   out.file->HashInto(nullptr);
   SS_RETURN_IF_ERROR(out.file->Close());
@@ -136,21 +138,17 @@ Result<Manifest> Split(const SplitOptions& opt) {
   if (!layers.ok()) return layers.status();
   auto plan = MakePlan(opt, *layers);
   if (!plan.ok()) return plan.status();
-  auto in = InputFile::Open(opt.model_path);
-  if (!in.ok()) return in.status();
 
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);
   if (ec) return Status::Error("cannot create " + opt.out_dir + ": " + ec.message());
 
   Manifest m;
-  auto model_id = HashSource(opt, **in);
-  if (!model_id.ok()) return model_id.status();
-  m.model_id = *model_id;
+  m.model_id = HashSource(opt, model);
   m.architecture = model.GetStringOr("general.architecture", "");
   m.source_file = fs::path(opt.model_path).filename().string();
   m.model_name = model.GetStringOr("general.name", fs::path(opt.model_path).stem().string());
-  m.source_size = (*in)->size();
+  m.source_size = model.file_size();
   m.layer_count = *layers;
 
   uint64_t total = 0;
@@ -159,7 +157,7 @@ Result<Manifest> Split(const SplitOptions& opt) {
   Progress progress{opt, "writing", total};
   std::vector<ShardOutput> outputs;
   for (size_t i = 0; i < plan->size(); ++i) {
-    auto shard = WriteShard(model, **in, *plan, i, m.model_id, opt.out_dir, progress);
+    auto shard = WriteShard(model, *plan, i, m.model_id, opt.out_dir, progress);
     if (!shard.ok()) return shard.status();  // .part files are removed with `outputs`
     m.shards.push_back(shard->entry);
     outputs.push_back(std::move(shard.value()));

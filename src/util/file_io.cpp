@@ -55,14 +55,26 @@ OutputFile::~OutputFile() {
   if (!committed_) ::unlink(temp_path().c_str());
 }
 
-Status OutputFile::Flush() {
-  size_t off = 0;
-  while (off < used_) {
-    ssize_t r = ::write(fd_, buf_.data() + off, used_ - off);
+Status OutputFile::WriteRaw(const uint8_t* p, size_t n) {
+  while (n > 0) {
+    ssize_t r = ::write(fd_, p, n);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return Status::Error(Errno("writing " + temp_path()));
-    off += static_cast<size_t>(r);
+    p += r;
+    n -= static_cast<size_t>(r);
+    flushed_ += static_cast<uint64_t>(r);
   }
+  // Start writeback now so the final fsync does not wait for the whole file.
+  if (flushed_ - synced_ >= kIoChunk) {
+    ::sync_file_range(fd_, static_cast<off_t>(synced_), static_cast<off_t>(flushed_ - synced_),
+                      SYNC_FILE_RANGE_WRITE);
+    synced_ = flushed_;
+  }
+  return Status::Ok();
+}
+
+Status OutputFile::Flush() {
+  SS_RETURN_IF_ERROR(WriteRaw(buf_.data(), used_));
   used_ = 0;
   return Status::Ok();
 }
@@ -72,6 +84,10 @@ Status OutputFile::Write(const void* data, size_t n) {
   const auto* p = static_cast<const uint8_t*>(data);
   if (hash_) hash_->Update(data, n);
   written_ += n;
+  if (n >= buf_.size()) {  // large writes skip the copy into the buffer
+    SS_RETURN_IF_ERROR(Flush());
+    return WriteRaw(p, n);
+  }
   while (n > 0) {
     size_t take = std::min(n, buf_.size() - used_);
     std::memcpy(buf_.data() + used_, p, take);
@@ -99,6 +115,7 @@ Status OutputFile::Close() {
   if (::fsync(fd_) != 0) return Status::Error(Errno("fsync " + temp_path()));
   int fd = fd_;
   fd_ = -1;
+  std::vector<uint8_t>().swap(buf_);
   if (::close(fd) != 0) return Status::Error(Errno("closing " + temp_path()));
   return Status::Ok();
 }

@@ -55,11 +55,14 @@ class OutputFile {
  private:
   OutputFile(std::string path, int fd);
   Status Flush();
+  Status WriteRaw(const uint8_t* p, size_t n);
   std::string final_path_;
   int fd_;
   std::vector<uint8_t> buf_;
   size_t used_ = 0;
   uint64_t written_ = 0;
+  uint64_t flushed_ = 0;  // bytes handed to the kernel
+  uint64_t synced_ = 0;   // bytes whose writeback was started
   bool committed_ = false;
   Sha256* hash_ = nullptr;
 };

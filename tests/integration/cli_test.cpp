@@ -1,0 +1,156 @@
+// The shardswarm binary as a user runs it: help, errors, and splits that are
+// interrupted or run out of space.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "testing.h"
+
+namespace ss {
+namespace {
+
+namespace fs = std::filesystem;
+using ss::testing::ModelPath;
+using ss::testing::RunShardswarm;
+using ss::testing::TempDir;
+
+bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
+
+std::vector<std::string> FinalFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  if (!fs::exists(dir)) return out;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().extension() != ".part") out.push_back(e.path().filename().string());
+  return out;
+}
+
+TEST(Cli, VersionAndHelpForEveryCommand) {
+  auto v = RunShardswarm("--version");
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_TRUE(Contains(v.output, "shardswarm 0.")) << v.output;
+  for (const char* cmd :
+       {"", "shard", "shard split", "shard info", "shard validate", "dev", "dev make-model"}) {
+    auto h = RunShardswarm(std::string(cmd) + " --help");
+    EXPECT_EQ(h.exit_code, 0) << cmd;
+    EXPECT_TRUE(Contains(h.output, "Usage")) << cmd << ": " << h.output;
+  }
+}
+
+TEST(Cli, UnknownCommandsAndMissingArgumentsFail) {
+  auto r = RunShardswarm("frobnicate");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.output, "frobnicate")) << r.output;
+  r = RunShardswarm("shard split");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.output, "model is required")) << r.output;
+}
+
+TEST(Cli, SplitRefusesBadPlansAndBadFiles) {
+  TempDir dir;
+  auto r = RunShardswarm("shard split " + ModelPath("tiny-spm-q8_0.gguf") + " --layers 0-2,4-7 --out " +
+                         dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.output, "layers 3-3 are in no shard")) << r.output;
+  r = RunShardswarm("shard split " + ModelPath("tiny-spm-q8_0.gguf") + " --shards 9 --out " + dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.output, "cannot split 8 layers into 9 shards")) << r.output;
+
+  std::string broken = dir / "broken.gguf";
+  ss::testing::CopyFile(ModelPath("tiny-spm-q8_0.gguf"), broken);
+  ss::testing::Truncate(broken, 100000);
+  r = RunShardswarm("shard split " + broken + " --shards 2 --out " + (dir / "out"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.output, "broken.gguf: offset")) << r.output;
+  EXPECT_TRUE(FinalFiles(dir / "out").empty());
+  r = RunShardswarm("shard info " + broken);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.output, "error: ")) << r.output;
+}
+
+TEST(Cli, InfoAndValidateDescribeAShardDirectory) {
+  TempDir dir;
+  ASSERT_EQ(
+      RunShardswarm("shard split " + ModelPath("tiny-bpe-f16.gguf") + " -n 2 -o " + dir.path()).exit_code, 0);
+  auto info = RunShardswarm("shard info " + (dir / "shard-1.gguf"));
+  EXPECT_EQ(info.exit_code, 0);
+  EXPECT_TRUE(Contains(info.output, "shard: 1 of 2, layers [2, 4)")) << info.output;
+  EXPECT_TRUE(Contains(info.output, "token_embd.weight")) << info.output;  // tied output
+  EXPECT_TRUE(Contains(info.output, "layer 3")) << info.output;
+  EXPECT_TRUE(Contains(info.output, "F16")) << info.output;
+  auto ok = RunShardswarm("shard validate " + dir.path() + " --expected-shards 2");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  fs::remove(dir / "shard-0.gguf");
+  auto bad = RunShardswarm("shard validate " + dir.path() + " --expected-shards 2");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(Contains(bad.output, "problem: shard-0.gguf is missing")) << bad.output;
+}
+
+TEST(Cli, MakeModelIsDeterministicAndReadable) {
+  TempDir dir;
+  std::string shape =
+      " --n-vocab 400 --n-embd 64 --n-layer 3 --n-head 4 --n-head-kv 2 --n-ff 128 --type q4_0";
+  ASSERT_EQ(RunShardswarm("dev make-model -o " + (dir / "a.gguf") + shape + " --seed 7").exit_code, 0);
+  ASSERT_EQ(RunShardswarm("dev make-model -o " + (dir / "b.gguf") + shape + " --seed 7").exit_code, 0);
+  ASSERT_EQ(RunShardswarm("dev make-model -o " + (dir / "c.gguf") + shape + " --seed 8").exit_code, 0);
+  auto sum = [&](const char* f) { return ss::testing::RunCommand("sha256sum < " + (dir / f)).output; };
+  EXPECT_EQ(sum("a.gguf"), sum("b.gguf"));
+  EXPECT_NE(sum("a.gguf"), sum("c.gguf"));
+  auto info = RunShardswarm("shard info " + (dir / "a.gguf"));
+  EXPECT_EQ(info.exit_code, 0);
+  EXPECT_TRUE(Contains(info.output, "blk.2.ffn_down.weight")) << info.output;
+  EXPECT_TRUE(Contains(info.output, "Q4_0")) << info.output;
+  auto r = RunShardswarm("dev make-model -o " + (dir / "d.gguf") + " --type q6_k");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.output, "F32, F16, Q8_0 or Q4_0")) << r.output;
+}
+
+// Killed mid-write, a split leaves only .part files; a rerun then succeeds.
+TEST(Cli, InterruptedSplitLeavesNoFileUnderAFinalName) {
+  TempDir dir;
+  std::string model = dir / "big.gguf";
+  ASSERT_EQ(RunShardswarm("dev make-model -o " + model +
+                          " --n-embd 1024 --n-layer 8 --n-head 8 --n-head-kv 2 --n-ff 2816 --type f16")
+                .exit_code,
+            0);
+  std::string out = dir / "shards";
+  pid_t pid = fork();
+  if (pid == 0) {
+    execl(SHARDSWARM_BINARY, SHARDSWARM_BINARY, "shard", "split", model.c_str(), "-n", "4", "-o", out.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // Kill it as soon as the first shard is being written.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(out + "/shard-0.gguf.part") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the split finished before it could be interrupted";
+  EXPECT_TRUE(FinalFiles(out).empty());
+
+  auto r = RunShardswarm("shard split " + model + " -n 4 -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(RunShardswarm("shard validate " + out + " -n 4").exit_code, 0);
+}
+
+// A write that fails (here: the file size limit, as a full disk would) is an
+// error naming the file, and nothing is left behind.
+TEST(Cli, SplitThatCannotWriteFailsCleanly) {
+  TempDir dir;
+  std::string out = dir / "shards";
+  auto r = ss::testing::RunCommand("bash -c 'trap \"\" XFSZ; ulimit -f 8000; exec " +
+                                   std::string(SHARDSWARM_BINARY) + " shard split " +
+                                   ModelPath("tiny-spm-q8_0.gguf") + " -n 1 -o " + out + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(Contains(r.output, "writing " + out + "/shard-0.gguf.part: File too large")) << r.output;
+  EXPECT_TRUE(fs::is_empty(out));
+}
+
+}  // namespace
+}  // namespace ss
