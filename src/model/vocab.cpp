@@ -44,7 +44,7 @@ Result<PreTokenizer> PreTokenizerFor(const std::string& name) {
     if (name == n) return PreTokenizer::kLlama3;
   for (const char* n : {"gpt-2", "phi-2", "roberta-bpe", "mpt", "olmo", "jais"})
     if (name == n) return PreTokenizer::kGpt2;
-  return Status::Error("unsupported pre-tokenizer '" + name + "'");
+  return Status::Error("names pre-tokenizer '" + name + "', which is not supported");
 }
 
 }  // namespace
