@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "gguf/reader.h"
+#include "model/chat_template.h"
 #include "model/detokenizer.h"
 #include "testing.h"
 
@@ -139,6 +140,24 @@ TEST(TokenizerReference, PromptsAndGreedyTextMatchLlamaCpp) {
     }
   }
   EXPECT_EQ(checked, 20);
+}
+
+// A Llama 3 chat prompt: the control tokens in the rendered text are parsed
+// (Llama 3 ids: 128000 BOS, 128006/128007 header marks, 128009 end of turn).
+TEST(TokenizerReference, Llama3ChatPromptParsesControlTokens) {
+  const Tokenizer tokenizer = LoadTokenizer(TestdataDir() + "/models/tiny-bpe-f16.gguf");
+  const std::string prompt = RenderChat(ChatFormat::kLlama3, {{"user", "Hi"}}, true);
+  auto ids = tokenizer.Tokenize(prompt, true, true);
+  ASSERT_TRUE(ids.ok()) << ids.status().message();
+  EXPECT_EQ(*ids, (std::vector<int32_t>{128000, 128006, 882, 128007, 271, 13347, 128009, 128006, 78191,
+                                        128007, 271}));
+  EXPECT_TRUE(tokenizer.vocab().IsEog(128009));
+  EXPECT_TRUE(tokenizer.vocab().IsEog(128001));
+  // Not parsed, the same text is ordinary characters.
+  auto literal = tokenizer.Tokenize("<|eot_id|>", false, false);
+  ASSERT_TRUE(literal.ok());
+  EXPECT_GT(literal->size(), 1u);
+  EXPECT_EQ(tokenizer.Detokenize(*literal), "<|eot_id|>");
 }
 
 }  // namespace
