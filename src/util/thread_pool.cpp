@@ -15,7 +15,7 @@ namespace {
 // Spin iterations before a worker sleeps: long enough to cover the gap between
 // two kernels of one forward pass (tens of microseconds), short enough not to
 // burn a core while the process waits on the network.
-constexpr int kSpinIterations = 1 << 15;
+constexpr int kSpinIterations = 1 << 12;
 
 thread_local bool tls_inside_task = false;
 
@@ -68,7 +68,15 @@ void ThreadPool::Run(int64_t n_tasks, TaskFn fn, void* ctx) {
   tls_inside_task = true;
   RunShare(0);
   tls_inside_task = false;
-  while (pending_.load(std::memory_order_acquire) != 0) SS_CPU_RELAX();
+  // Yield now and then: if the machine is oversubscribed the worker we wait
+  // for may need this core to finish its share.
+  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
+    if ((spins & 1023) == 1023) {
+      std::this_thread::yield();
+    } else {
+      SS_CPU_RELAX();
+    }
+  }
   busy_.store(false, std::memory_order_release);
 }
 
