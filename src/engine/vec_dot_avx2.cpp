@@ -7,7 +7,6 @@
 
 #include "engine/quants.h"
 #include "engine/vec_dot_internal.h"
-#include "util/half.h"
 
 namespace ss::engine::internal {
 namespace {
@@ -26,7 +25,23 @@ inline float Hmax(__m256 x) {
   return _mm_cvtss_f32(r);
 }
 
+// Scalar conversions for tails. Deliberately local rather than util/half.h:
+// an inline function compiled here with -mavx2 could be the copy the linker
+// keeps for the baseline files too. Same bits as half.h except NaN payloads.
 inline float Fp16(uint16_t h) { return _cvtsh_ss(h); }
+inline uint16_t ToFp16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
+inline float Bf16(uint16_t h) {
+  const uint32_t u = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+inline uint16_t ToBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 64);
+  return static_cast<uint16_t>((u + (0x7fffu + ((u >> 16) & 1))) >> 16);
+}
 
 inline __m256 AbsPs(__m256 x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
 
@@ -46,7 +61,7 @@ void Fp32ToFp16(const float* x, uint16_t* y, int64_t n) {
     const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
     _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), h);
   }
-  for (; i < n; ++i) y[i] = FloatToHalf(x[i]);
+  for (; i < n; ++i) y[i] = ToFp16(x[i]);
 }
 
 void Fp16ToFp32(const uint16_t* x, float* y, int64_t n) {
@@ -54,7 +69,7 @@ void Fp16ToFp32(const uint16_t* x, float* y, int64_t n) {
   for (; i + 8 <= n; i += 8) {
     _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + i))));
   }
-  for (; i < n; ++i) y[i] = HalfToFloat(x[i]);
+  for (; i < n; ++i) y[i] = Fp16(x[i]);
 }
 
 // Round to nearest even on the bit pattern, quieting NaNs like FloatToBf16.
@@ -77,7 +92,7 @@ void Fp32ToBf16(const float* x, uint16_t* y, int64_t n) {
     const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xD8);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i), packed);
   }
-  for (; i < n; ++i) y[i] = FloatToBf16(x[i]);
+  for (; i < n; ++i) y[i] = ToBf16(x[i]);
 }
 
 void FromFloatF16(const float* x, void* y, int64_t n) { Fp32ToFp16(x, static_cast<uint16_t*>(y), n); }
@@ -95,7 +110,7 @@ void QuantizeQ8_0(const float* x, void* vy, int64_t n) {
       amax = _mm256_max_ps(amax, AbsPs(v[k]));
     }
     const float max_scalar = Hmax(amax);
-    y[i].d = FloatToHalf(max_scalar / 127.f);
+    y[i].d = ToFp16(max_scalar / 127.f);
     const __m256 id = _mm256_set1_ps(max_scalar != 0.0f ? 127.f / max_scalar : 0.0f);
     __m256i q[4];
     for (int k = 0; k < 4; ++k) {
@@ -193,7 +208,7 @@ float DotF16(int64_t n, const void* w, const void* a) {
   }
   for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(LoadHalf8(x + i), LoadHalf8(y + i), acc[0]);
   float sum = Hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-  for (; i < n; ++i) sum += HalfToFloat(x[i]) * HalfToFloat(y[i]);
+  for (; i < n; ++i) sum += Fp16(x[i]) * Fp16(y[i]);
   return sum;
 }
 
@@ -214,7 +229,7 @@ float DotBf16(int64_t n, const void* w, const void* a) {
   }
   for (; i + 8 <= n; i += 8) acc[0] = _mm256_fmadd_ps(LoadBf16x8(x + i), LoadBf16x8(y + i), acc[0]);
   float sum = Hsum(_mm256_add_ps(_mm256_add_ps(acc[0], acc[1]), _mm256_add_ps(acc[2], acc[3])));
-  for (; i < n; ++i) sum += Bf16ToFloat(x[i]) * Bf16ToFloat(y[i]);
+  for (; i < n; ++i) sum += Bf16(x[i]) * Bf16(y[i]);
   return sum;
 }
 
@@ -223,7 +238,7 @@ void AxpyF16(float alpha, const uint16_t* v, int64_t n, float* y) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)
     _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, LoadHalf8(v + i), _mm256_loadu_ps(y + i)));
-  for (; i < n; ++i) y[i] += alpha * HalfToFloat(v[i]);
+  for (; i < n; ++i) y[i] += alpha * Fp16(v[i]);
 }
 
 // --- quantized dot products ---
