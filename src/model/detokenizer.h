@@ -32,6 +32,7 @@ struct DetokenizerOptions {
 
 class Detokenizer {
  public:
+  // `tokenizer` must outlive the detokenizer.
   explicit Detokenizer(const Tokenizer& tokenizer, DetokenizerOptions options = {});
 
   // Text that became complete with this token (possibly empty).

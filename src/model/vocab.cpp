@@ -65,7 +65,10 @@ Result<Vocab> Vocab::Load(const gguf::File& file) {
 Status Vocab::LoadModel(const gguf::File& file) {
   auto model = file.GetString(kModelKey);
   if (!model.ok()) return model.status();
-  if (*model == "llama") {
+  const gguf::Value* pre = file.Find(kPreKey);
+  if (pre && !pre->is_string()) return KeyError(file, kPreKey, "is not a string");
+  pre_name_ = pre ? pre->AsString() : "";
+  if (*model == "llama") {  // SentencePiece has no pre-tokenizer: the name is only recorded
     type_ = VocabType::kSpm;
     bos_ = 1, eos_ = 2, unk_ = 0;
     add_bos_ = true, add_space_prefix_ = true;
@@ -77,9 +80,6 @@ Status Vocab::LoadModel(const gguf::File& file) {
   type_ = VocabType::kBpe;
   bos_ = 11, eos_ = 11;
   clean_spaces_ = true;
-  const gguf::Value* pre = file.Find(kPreKey);
-  if (pre && !pre->is_string()) return KeyError(file, kPreKey, "is not a string");
-  pre_name_ = pre ? pre->AsString() : "";
   auto kind = PreTokenizerFor(pre_name_);
   if (!kind.ok()) return KeyError(file, kPreKey, kind.status().message());
   pre_ = *kind;
