@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("shardswarm ") + SHARDSWARM_VERSION);
   app.require_subcommand(1);
   ss::cli::AddShardCommands(app);
+  ss::cli::AddGenerateCommand(app);
   ss::cli::AddDevCommands(app);
   auto known = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))

@@ -1,0 +1,68 @@
+#include "engine/kv_cache.h"
+
+#include <algorithm>
+
+namespace ss::engine {
+
+KvCache::KvCache(int n_layers, int kv_dim, int n_ctx, KvType type, uint64_t max_bytes)
+    : n_layers_(n_layers), kv_dim_(kv_dim), n_ctx_(n_ctx), type_(type), max_bytes_(max_bytes) {}
+
+uint64_t KvCache::SessionBytes(int capacity) const {
+  return 2ull * static_cast<uint64_t>(n_layers_) * static_cast<uint64_t>(capacity) *
+         static_cast<uint64_t>(kv_dim_) * elem_size();
+}
+
+Status KvCache::Grow(uint64_t id, Session& s, int needed) {
+  // Doubling keeps re-allocation rare; 64 positions is the smallest step.
+  int cap = std::min(n_ctx_, std::max({needed, 64, s.capacity * 2}));
+  uint64_t extra = SessionBytes(cap) - SessionBytes(s.capacity);
+  if (bytes_ + extra > max_bytes_) {
+    cap = needed;  // try the exact size before giving up
+    extra = SessionBytes(cap) - SessionBytes(s.capacity);
+  }
+  if (bytes_ + extra > max_bytes_)
+    return Status::Error("KV cache limit reached: session " + std::to_string(id) + " needs " +
+                         std::to_string(needed) + " positions but the cache already holds " +
+                         std::to_string(bytes_ >> 20) + " MiB of its " + std::to_string(max_bytes_ >> 20) +
+                         " MiB cap over " + std::to_string(sessions_.size()) +
+                         " sessions; close sessions or raise the KV cache size");
+  size_t row = static_cast<size_t>(kv_dim_) * elem_size();
+  s.k.resize(static_cast<size_t>(n_layers_));
+  s.v.resize(static_cast<size_t>(n_layers_));
+  for (int l = 0; l < n_layers_; ++l) {
+    s.k[l].resize(row * static_cast<size_t>(cap));
+    s.v[l].resize(row * static_cast<size_t>(cap));
+  }
+  bytes_ += extra;
+  s.capacity = cap;
+  return Status::Ok();
+}
+
+Result<KvCache::Session*> KvCache::Prepare(uint64_t id, int pos, int n) {
+  if (pos < 0 || n <= 0 || pos + n > n_ctx_)
+    return Status::Error("positions " + std::to_string(pos) + ".." + std::to_string(pos + n - 1) +
+                         " exceed the context length of " + std::to_string(n_ctx_) + " tokens");
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) it = sessions_.emplace(id, std::make_unique<Session>()).first;
+  Session& s = *it->second;
+  if (pos > s.length)
+    return Status::Error("session " + std::to_string(id) + ": position " + std::to_string(pos) +
+                         " skips ahead of the " + std::to_string(s.length) + " positions it holds");
+  s.length = pos;  // anything at or after pos is recomputed
+  if (pos + n > s.capacity) SS_RETURN_IF_ERROR(Grow(id, s, pos + n));
+  return &s;
+}
+
+KvCache::Session* KvCache::Find(uint64_t id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+void KvCache::Close(uint64_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  bytes_ -= SessionBytes(it->second->capacity);
+  sessions_.erase(it);
+}
+
+}  // namespace ss::engine

@@ -1,0 +1,53 @@
+#pragma once
+// Keys and values of every session a stage serves, per layer of the stage.
+// Each session's cache grows in steps as its context grows, up to the context
+// length; the total over all sessions is capped, and a session that would
+// exceed the cap gets a clear error instead (close sessions or raise the cap).
+// F16 entries round like llama.cpp's default cache; F32 on request.
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "util/status.h"
+
+namespace ss::engine {
+
+enum class KvType { kF16, kF32 };
+
+class KvCache {
+ public:
+  struct Session {
+    int length = 0;                          // positions [0, length) hold valid entries
+    int capacity = 0;                        // positions allocated
+    std::vector<std::vector<uint8_t>> k, v;  // per layer: capacity rows of kv_dim elements
+  };
+
+  KvCache(int n_layers, int kv_dim, int n_ctx, KvType type, uint64_t max_bytes);
+
+  // Makes room for positions [pos, pos + n) of `session` (creating it), after
+  // dropping whatever it held at or beyond pos. pos may not exceed its length.
+  Result<Session*> Prepare(uint64_t session, int pos, int n);
+  Session* Find(uint64_t session);
+  void Close(uint64_t session);
+
+  KvType type() const { return type_; }
+  size_t elem_size() const { return type_ == KvType::kF16 ? 2 : 4; }
+  int kv_dim() const { return kv_dim_; }
+  uint64_t bytes_used() const { return bytes_; }
+  uint64_t max_bytes() const { return max_bytes_; }
+  size_t sessions() const { return sessions_.size(); }
+
+ private:
+  uint64_t SessionBytes(int capacity) const;
+  Status Grow(uint64_t id, Session& s, int needed);
+
+  int n_layers_, kv_dim_, n_ctx_;
+  KvType type_;
+  uint64_t max_bytes_;
+  uint64_t bytes_ = 0;
+  std::unordered_map<uint64_t, std::unique_ptr<Session>> sessions_;
+};
+
+}  // namespace ss::engine

@@ -1,0 +1,233 @@
+#include "engine/stage.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/ops.h"
+#include "engine/quants.h"
+#include "engine/vec_dot.h"
+#include "util/half.h"
+
+namespace ss::engine {
+namespace {
+
+// A file's own layer range: a shard's keys, or the whole model.
+void FileRange(const gguf::File& f, const Config& c, int* start, int* end) {
+  *start = 0;
+  *end = c.n_layer;
+  const gguf::Value* s = f.Find("shardswarm.shard.layer_start");
+  const gguf::Value* e = f.Find("shardswarm.shard.layer_end");
+  if (s && e && s->is_integer() && e->is_integer()) {
+    *start = static_cast<int>(s->AsInt());
+    *end = static_cast<int>(e->AsInt());
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Stage>> Stage::Open(const std::string& path, const StageOptions& o) {
+  auto file = gguf::File::Open(path);
+  if (!file.ok()) return file.status();
+  auto config = Config::FromGguf(**file);
+  if (!config.ok()) return config.status();
+  int start, end;
+  FileRange(**file, *config, &start, &end);
+  if (o.layer_start >= 0 || o.layer_end >= 0) {
+    int s = o.layer_start >= 0 ? o.layer_start : start, e = o.layer_end >= 0 ? o.layer_end : end;
+    if (s < start || e > end || s >= e)
+      return Status::Error(path + ": layers [" + std::to_string(s) + ", " + std::to_string(e) +
+                           ") are not inside the file's layers [" + std::to_string(start) + ", " +
+                           std::to_string(end) + ")");
+    start = s;
+    end = e;
+  }
+  if (start < 0 || end > config->n_layer || start >= end)
+    return Status::Error(path + ": invalid layer range [" + std::to_string(start) + ", " +
+                         std::to_string(end) + ")");
+  int n_ctx = o.n_ctx > 0 ? std::min(o.n_ctx, config->n_ctx) : config->n_ctx;
+  std::unique_ptr<Stage> stage(new Stage(std::move(file.value()), *config, start, end, n_ctx, o));
+  auto w = LoadStageWeights(*stage->file_, stage->config_, start, end, stage->is_first(), stage->is_last());
+  if (!w.ok()) return w.status();
+  stage->w_ = std::move(w.value());
+  return stage;
+}
+
+Stage::Stage(std::unique_ptr<gguf::File> file, Config config, int start, int end, int n_ctx,
+             const StageOptions& o)
+    : file_(std::move(file)),
+      config_(std::move(config)),
+      start_(start),
+      end_(end),
+      n_ctx_(n_ctx),
+      kv_(end - start, config_.n_head_kv * config_.head_dim, n_ctx, o.kv_type, o.kv_max_bytes),
+      pool_(o.n_threads > 0 ? o.n_threads
+                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {
+  scores_.resize(static_cast<size_t>(pool_.size()), std::vector<float>(static_cast<size_t>(n_ctx_)));
+  q16_.resize(static_cast<size_t>(pool_.size()),
+              std::vector<uint16_t>(static_cast<size_t>(config_.head_dim)));
+}
+
+Status Stage::CheckRows(const std::vector<BatchRow>& rows, std::vector<KvCache::Session*>* sessions) {
+  if (rows.empty()) return Status::Error("empty batch");
+  // Per session: first position and row count; positions must be consecutive.
+  struct Span {
+    int first, count;
+  };
+  std::unordered_map<uint64_t, Span> spans;
+  for (const BatchRow& r : rows) {
+    if (is_first() && (r.token < 0 || r.token >= config_.n_vocab))
+      return Status::Error("token id " + std::to_string(r.token) + " is outside the vocabulary of " +
+                           std::to_string(config_.n_vocab));
+    auto [it, fresh] = spans.try_emplace(r.session, Span{r.pos, 0});
+    if (r.pos != it->second.first + it->second.count)
+      return Status::Error("session " + std::to_string(r.session) + ": position " + std::to_string(r.pos) +
+                           " does not follow position " +
+                           std::to_string(it->second.first + it->second.count - 1) + " in the batch");
+    it->second.count++;
+  }
+  std::unordered_map<uint64_t, KvCache::Session*> prepared;
+  for (const auto& [id, span] : spans) {
+    auto s = kv_.Prepare(id, span.first, span.count);
+    if (!s.ok()) return s.status();
+    prepared[id] = *s;
+  }
+  sessions->clear();
+  for (const BatchRow& r : rows) sessions->push_back(prepared[r.session]);
+  return Status::Ok();
+}
+
+void Stage::Embed(const std::vector<BatchRow>& rows) {
+  const int64_t E = config_.n_embd;
+  const size_t row_bytes = RowBytes(w_.token_embd.type, E);
+  const auto* base = static_cast<const uint8_t*>(w_.token_embd.data);
+  for (size_t i = 0; i < rows.size(); ++i)
+    DequantizeRow(w_.token_embd.type, base + static_cast<size_t>(rows[i].token) * row_bytes, &x_[i * E], E);
+}
+
+// Causal attention of every (row, head) over its session's cache; llama.cpp's
+// rounding for an F16 cache: Q and the softmax weights in F16.
+void Stage::Attention(int l, const std::vector<BatchRow>& rows,
+                      const std::vector<KvCache::Session*>& sessions) {
+  const int hd = config_.head_dim, n_head = config_.n_head, group = config_.n_head / config_.n_head_kv;
+  const int64_t E = config_.n_embd, kv_dim = kv_.kv_dim();
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const bool f16 = kv_.type() == KvType::kF16;
+  const int layer = l - start_;
+  pool_.ParallelFor(static_cast<int64_t>(rows.size()) * n_head, [&](int64_t begin, int64_t end, int tid) {
+    float* scores = scores_[static_cast<size_t>(tid)].data();
+    uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();
+    for (int64_t task = begin; task < end; ++task) {
+      const size_t r = static_cast<size_t>(task / n_head);
+      const int h = static_cast<int>(task % n_head), g = h / group;
+      const float* q = &q_[r * E + static_cast<size_t>(h) * hd];
+      const KvCache::Session& s = *sessions[r];
+      const int n = rows[r].pos + 1;
+      float* out = &att_[r * E + static_cast<size_t>(h) * hd];
+      std::memset(out, 0, sizeof(float) * static_cast<size_t>(hd));
+      if (f16) {
+        FloatToHalfRow(q, q16, hd);
+        const auto* K = reinterpret_cast<const uint16_t*>(s.k[layer].data()) + g * hd;
+        for (int j = 0; j < n; ++j) scores[j] = DotF16Rows(q16, K + j * kv_dim, hd) * scale;
+        Softmax(scores, n);
+        const auto* V = reinterpret_cast<const uint16_t*>(s.v[layer].data()) + g * hd;
+        for (int j = 0; j < n; ++j) AxpyF16(HalfToFloat(FloatToHalf(scores[j])), V + j * kv_dim, hd, out);
+      } else {
+        const auto* K = reinterpret_cast<const float*>(s.k[layer].data()) + g * hd;
+        for (int j = 0; j < n; ++j) {
+          const float* kr = K + j * kv_dim;
+          float dot = 0;
+          for (int d = 0; d < hd; ++d) dot += q[d] * kr[d];
+          scores[j] = dot * scale;
+        }
+        Softmax(scores, n);
+        const auto* V = reinterpret_cast<const float*>(s.v[layer].data()) + g * hd;
+        for (int j = 0; j < n; ++j) {
+          const float* vr = V + j * kv_dim;
+          for (int d = 0; d < hd; ++d) out[d] += scores[j] * vr[d];
+        }
+      }
+    }
+  });
+}
+
+Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
+                    const std::vector<KvCache::Session*>& sessions) {
+  const LayerWeights& w = w_.layers[static_cast<size_t>(l - start_)];
+  const int64_t n = static_cast<int64_t>(rows.size()), E = config_.n_embd, F = config_.n_ff;
+  const int64_t kv_dim = kv_.kv_dim();
+  const int layer = l - start_;
+
+  for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.attn_norm, E, config_.rms_eps, &xb_[i * E]);
+  SS_RETURN_IF_ERROR(MatMul(w.wq, xb_.data(), n, q_.data(), &pool_, &act_));
+  SS_RETURN_IF_ERROR(MatMul(w.wk, xb_.data(), n, k_.data(), &pool_, &act_));
+  SS_RETURN_IF_ERROR(MatMul(w.wv, xb_.data(), n, v_.data(), &pool_, &act_));
+  for (int64_t i = 0; i < n; ++i) {
+    const int pos = rows[i].pos;
+    RopeNormal(&q_[i * E], config_.n_head, config_.head_dim, config_.rope_dim, pos, config_.rope_base);
+    RopeNormal(&k_[i * kv_dim], config_.n_head_kv, config_.head_dim, config_.rope_dim, pos,
+               config_.rope_base);
+    KvCache::Session& s = *sessions[i];
+    const size_t off = static_cast<size_t>(pos) * static_cast<size_t>(kv_dim);
+    if (kv_.type() == KvType::kF16) {
+      FloatToHalfRow(&k_[i * kv_dim], reinterpret_cast<uint16_t*>(s.k[layer].data()) + off, kv_dim);
+      FloatToHalfRow(&v_[i * kv_dim], reinterpret_cast<uint16_t*>(s.v[layer].data()) + off, kv_dim);
+    } else {
+      std::memcpy(reinterpret_cast<float*>(s.k[layer].data()) + off, &k_[i * kv_dim], sizeof(float) * kv_dim);
+      std::memcpy(reinterpret_cast<float*>(s.v[layer].data()) + off, &v_[i * kv_dim], sizeof(float) * kv_dim);
+    }
+  }
+  Attention(l, rows, sessions);
+  SS_RETURN_IF_ERROR(MatMul(w.wo, att_.data(), n, xb_.data(), &pool_, &act_));
+  for (int64_t i = 0; i < n * E; ++i) x_[i] += xb_[i];
+
+  for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.ffn_norm, E, config_.rms_eps, &xb_[i * E]);
+  SS_RETURN_IF_ERROR(MatMul(w.w_gate, xb_.data(), n, gate_.data(), &pool_, &act_));
+  SS_RETURN_IF_ERROR(MatMul(w.w_up, xb_.data(), n, up_.data(), &pool_, &act_));
+  SiluMul(gate_.data(), up_.data(), n * F, gate_.data());
+  SS_RETURN_IF_ERROR(MatMul(w.w_down, gate_.data(), n, xb_.data(), &pool_, &act_));
+  for (int64_t i = 0; i < n * E; ++i) x_[i] += xb_[i];
+  return Status::Ok();
+}
+
+Status Stage::Logits(const std::vector<BatchRow>& rows, std::vector<float>* out) {
+  const int64_t E = config_.n_embd;
+  int64_t m = 0;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].logits) RmsNorm(&x_[i * E], w_.output_norm, E, config_.rms_eps, &xb_[(m++) * E]);
+  out->resize(static_cast<size_t>(m) * static_cast<size_t>(config_.n_vocab));
+  return MatMul(w_.output, xb_.data(), m, out->data(), &pool_, &act_);
+}
+
+Status Stage::Forward(const std::vector<BatchRow>& rows, const float* hidden_in, std::vector<float>* out) {
+  std::vector<KvCache::Session*> sessions;
+  SS_RETURN_IF_ERROR(CheckRows(rows, &sessions));
+  const size_t n = rows.size(), E = static_cast<size_t>(config_.n_embd),
+               KV = static_cast<size_t>(kv_.kv_dim()), F = static_cast<size_t>(config_.n_ff);
+  x_.resize(n * E);
+  xb_.resize(n * E);
+  q_.resize(n * E);
+  att_.resize(n * E);
+  k_.resize(n * KV);
+  v_.resize(n * KV);
+  gate_.resize(n * F);
+  up_.resize(n * F);
+  if (is_first()) {
+    Embed(rows);
+  } else {
+    if (!hidden_in)
+      return Status::Error("this stage starts at layer " + std::to_string(start_) +
+                           " and needs hidden states");
+    std::memcpy(x_.data(), hidden_in, sizeof(float) * n * E);
+  }
+  for (int l = start_; l < end_; ++l) SS_RETURN_IF_ERROR(Layer(l, rows, sessions));
+  // Only now are the new positions valid: a failed batch leaves sessions as they were.
+  for (size_t i = 0; i < n; ++i) sessions[i]->length = std::max(sessions[i]->length, rows[i].pos + 1);
+  if (is_last()) return Logits(rows, out);
+  out->assign(x_.begin(), x_.end());
+  return Status::Ok();
+}
+
+}  // namespace ss::engine

@@ -1,0 +1,99 @@
+#include "engine/weights.h"
+
+#include "engine/quants.h"
+
+namespace ss::engine {
+namespace {
+
+std::string Dims(int64_t a, int64_t b) { return "[" + std::to_string(a) + ", " + std::to_string(b) + "]"; }
+
+Result<const gguf::TensorInfo*> Find(const gguf::File& f, const std::string& name) {
+  const gguf::TensorInfo* t = f.FindTensor(name);
+  if (!t) return Status::Error(f.path() + ": tensor '" + name + "' is missing");
+  return t;
+}
+
+Result<const float*> Norm(const gguf::File& f, const std::string& name, int64_t n) {
+  auto t = Find(f, name);
+  if (!t.ok()) return t.status();
+  if ((*t)->type != gguf::TensorType::F32)
+    return Status::Error(f.path() + ": tensor '" + name + "' has type " + gguf::TypeName((*t)->type) +
+                         "; norm weights must be F32");
+  if ((*t)->dims.size() != 1 || static_cast<int64_t>((*t)->dims[0]) != n)
+    return Status::Error(f.path() + ": tensor '" + name + "' has shape " + (*t)->ShapeString() +
+                         ", expected [" + std::to_string(n) + "]");
+  return reinterpret_cast<const float*>((*t)->data);
+}
+
+Result<WeightView> Matrix(const gguf::File& f, const std::string& name, int64_t n_in, int64_t n_out) {
+  auto t = Find(f, name);
+  if (!t.ok()) return t.status();
+  const gguf::TensorInfo& info = **t;
+  if (info.dims.size() != 2 || static_cast<int64_t>(info.dims[0]) != n_in ||
+      static_cast<int64_t>(info.dims[1]) != n_out)
+    return Status::Error(f.path() + ": tensor '" + name + "' has shape " + info.ShapeString() +
+                         ", expected " + Dims(n_in, n_out));
+  WeightView w{info.type, info.data, n_in, n_out};
+  if (!CheckMatMul(w).ok())
+    return Status::Error(
+        f.path() + ": tensor '" + name + "' has type " + gguf::TypeName(info.type) +
+        ", which the engine cannot compute (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+  return w;
+}
+
+}  // namespace
+
+Result<StageWeights> LoadStageWeights(const gguf::File& f, const Config& c, int start, int end, bool first,
+                                      bool last) {
+  StageWeights s;
+  const int64_t E = c.n_embd, KV = static_cast<int64_t>(c.n_head_kv) * c.head_dim, F = c.n_ff, V = c.n_vocab;
+  if (first || (last && !f.FindTensor("output.weight"))) {
+    auto t = Matrix(f, "token_embd.weight", E, V);
+    if (!t.ok()) return t.status();
+    if (!CanDequantize(t->type))
+      return Status::Error(f.path() + ": tensor 'token_embd.weight' has type " + gguf::TypeName(t->type) +
+                           ", which the engine cannot read");
+    s.token_embd = *t;
+  }
+  if (last) {
+    auto norm = Norm(f, "output_norm.weight", E);
+    if (!norm.ok()) return norm.status();
+    s.output_norm = *norm;
+    if (f.FindTensor("output.weight")) {
+      auto out = Matrix(f, "output.weight", E, V);
+      if (!out.ok()) return out.status();
+      s.output = *out;
+    } else {
+      s.output = s.token_embd;  // tied embeddings
+    }
+  }
+  for (int l = start; l < end; ++l) {
+    std::string b = "blk." + std::to_string(l) + ".";
+    LayerWeights w;
+    auto an = Norm(f, b + "attn_norm.weight", E);
+    auto fn = Norm(f, b + "ffn_norm.weight", E);
+    auto q = Matrix(f, b + "attn_q.weight", E, E);
+    auto k = Matrix(f, b + "attn_k.weight", E, KV);
+    auto v = Matrix(f, b + "attn_v.weight", E, KV);
+    auto o = Matrix(f, b + "attn_output.weight", E, E);
+    auto g = Matrix(f, b + "ffn_gate.weight", E, F);
+    auto u = Matrix(f, b + "ffn_up.weight", E, F);
+    auto d = Matrix(f, b + "ffn_down.weight", F, E);
+    for (const Status* st : {&an.status(), &fn.status(), &q.status(), &k.status(), &v.status(), &o.status(),
+                             &g.status(), &u.status(), &d.status()})
+      if (!st->ok()) return *st;
+    w.attn_norm = *an;
+    w.ffn_norm = *fn;
+    w.wq = *q;
+    w.wk = *k;
+    w.wv = *v;
+    w.wo = *o;
+    w.w_gate = *g;
+    w.w_up = *u;
+    w.w_down = *d;
+    s.layers.push_back(w);
+  }
+  return s;
+}
+
+}  // namespace ss::engine
