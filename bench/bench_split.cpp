@@ -1,43 +1,17 @@
 // Splits a ~1.2 GB generated model (the TinyLlama-1.1B shape, Q8_0) into 4
 // shards with the real binary and prints throughput and the splitter's peak
 // RSS next to the targets (issue: >= 300 MB/s, peak RSS < 100 MB).
-#include <fcntl.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "child_process.h"
+
 namespace fs = std::filesystem;
-
-struct Run {
-  double seconds;
-  long peak_rss_kb;
-  int status;
-};
-
-Run RunChild(std::vector<std::string> args) {
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  auto t0 = std::chrono::steady_clock::now();
-  pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  int status = 0;
-  struct rusage ru {};
-  wait4(pid, &status, 0, &ru);
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return {s, ru.ru_maxrss, status};
-}
 
 int main(int argc, char** argv) {
   std::string bin = SHARDSWARM_BINARY;
@@ -45,7 +19,7 @@ int main(int argc, char** argv) {
   fs::create_directories(dir);
   std::string model = (dir / "model.gguf").string();
   std::printf("generating the 1.1B benchmark shape (Q8_0) ...\n");
-  Run gen = RunChild({bin, "dev", "make-model", "--out", model, "--type", "q8_0"});
+  ChildRun gen = RunChild({bin, "dev", "make-model", "--out", model, "--type", "q8_0"});
   if (gen.status != 0) {
     std::fprintf(stderr, "make-model failed\n");
     return 1;
@@ -59,7 +33,7 @@ int main(int argc, char** argv) {
   for (int shards : {4, 22}) {
     for (int run = 0; run < 3 && rc == 0; ++run) {
       fs::path out = dir / ("shards-" + std::to_string(shards));
-      Run split =
+      ChildRun split =
           RunChild({bin, "shard", "split", model, "--shards", std::to_string(shards), "--out", out.string()});
       if (split.status != 0) {
         std::fprintf(stderr, "split failed\n");
@@ -68,7 +42,7 @@ int main(int argc, char** argv) {
       std::printf(
           "split into %2d shards, run %d: %.2f s  %6.0f MB/s (target >= 300)  peak RSS %5.1f MB "
           "(target < 100)\n",
-          shards, run + 1, split.seconds, mb / split.seconds, split.peak_rss_kb / 1024.0);
+          shards, run + 1, split.seconds, mb / split.seconds, split.peak_rss_mb);
       fs::remove_all(out);
     }
   }
