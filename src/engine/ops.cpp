@@ -1,5 +1,6 @@
 #include "engine/ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -46,21 +47,46 @@ void RopeNormal(float* x, int n_heads, int head_dim, int rope_dim, int pos, floa
   RopeNormalWithAngles(x, n_heads, head_dim, rope_dim, cs.data(), cs.data() + rope_dim / 2);
 }
 
+float GgmlExpf(float x) {
+  // Each step is one IEEE single operation (fmaf is fused), as in the vector code.
+  const float r = 0x1.8p23f;
+  const float z = std::fma(x, 0x1.715476p+0f, r);
+  const float n = z - r;
+  const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
+  const float u = b * b;
+  const float j = std::fma(
+      std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+      u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+  if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : std::numeric_limits<float>::infinity();
+  return std::ldexp(j, static_cast<int>(n));
+}
+
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
+  const int64_t vec_end = n / kGgmlLanes * kGgmlLanes;
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
-    out[i] = (g / (1.0f + std::exp(-g))) * up[i];
+    const float e = i < vec_end ? GgmlExpf(0.0f - g) : std::exp(-g);
+    const float silu = g / (1.0f + e);
+    out[i] = silu * up[i];
   }
 }
 
 void Softmax(float* x, int64_t n) {
   float max = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) max = std::fmax(max, x[i]);
+  // ggml pads the row with masked (-inf) entries to whole vectors, so every
+  // element takes the vector exp and each vector's sum is reduced as
+  // _mm512_reduce_add_ps does: halves, then quarters, then pairs.
   double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    const float e = x[i] == -std::numeric_limits<float>::infinity() ? 0.0f : std::exp(x[i] - max);
-    x[i] = e;
-    sum += static_cast<double>(e);
+  for (int64_t c = 0; c < n; c += kGgmlLanes) {
+    float lane[kGgmlLanes] = {};
+    for (int64_t i = c; i < std::min(n, c + kGgmlLanes); ++i) {
+      x[i] = x[i] == -std::numeric_limits<float>::infinity() ? 0.0f : GgmlExpf(x[i] - max);
+      lane[i - c] = x[i];
+    }
+    for (int width = kGgmlLanes / 2; width >= 2; width /= 2)
+      for (int i = 0; i < width; ++i) lane[i] = lane[i + width] + lane[i];
+    sum += static_cast<double>(lane[0] + lane[1]);
   }
   const float scale = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= scale;

@@ -23,11 +23,19 @@ void RopeNormal(float* x, int n_heads, int head_dim, int rope_dim, int pos, floa
 void RopeNormalWithAngles(float* x, int n_heads, int head_dim, int rope_dim, const float* cos_v,
                           const float* sin_v);
 
-// out = silu(gate) * up, silu(x) = x / (1 + expf(-x)). out may alias either input.
+// ggml's vector exp (AVX-512 build): a polynomial within 1.5 ulp of expf,
+// which llama.cpp uses for SiLU and softmax; emulated lane by lane.
+inline constexpr int64_t kGgmlLanes = 16;
+float GgmlExpf(float x);
+
+// out = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with GgmlExpf for whole
+// vectors of 16 and expf for the tail, as ggml_vec_silu_f32 does per row:
+// call it per row. out may alias either input.
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 
-// In-place softmax: exp(x - max) with the sum in double, then scaled by the
-// float of 1 / sum (ggml_compute_forward_soft_max). Entries of -inf become 0.
+// In-place softmax as ggml_vec_soft_max_f32: GgmlExpf(x - max), each vector
+// of 16 summed in float then added in double, then scaled by the float of
+// 1 / sum. Entries of -inf become 0.
 void Softmax(float* x, int64_t n);
 
 // For an F16 KV cache (active ISA, float accumulation):
