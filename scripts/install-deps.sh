@@ -8,6 +8,8 @@ PACKAGES=(
   clang-14 libclang-rt-14-dev clang-format
   libcli11-dev nlohmann-json3-dev libssl-dev libpcre2-dev
   libgtest-dev libbenchmark-dev
+  libboost-dev libboost-system-dev
+  libopendht-dev dhtnode libmsgpack-dev libjsoncpp-dev libgnutls28-dev
 )
 
 missing=()

@@ -1,0 +1,149 @@
+#include "dht/discovery.h"
+
+#include <future>
+
+namespace ss::dht {
+namespace {
+
+using ::dht::InfoHash;
+
+bool SplitHostPort(const std::string& s, std::string* host, std::string* port) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  *host = s.substr(0, colon);
+  *port = s.substr(colon + 1);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  return true;
+}
+
+SignedValue ToSigned(const ::dht::Value& v) {
+  SignedValue s;
+  s.data.assign(v.data.begin(), v.data.end());
+  if (v.owner) s.owner = v.owner->getLongId().toString();
+  s.value_id = v.id;
+  return s;
+}
+
+}  // namespace
+
+std::string ShardKey(const std::string& cluster, int shard) {
+  return "shardswarm/" + cluster + "/shard/" + std::to_string(shard);
+}
+std::string PeerKey(const std::string& cluster, const std::string& peer_id) {
+  return "shardswarm/" + cluster + "/peer/" + peer_id;
+}
+std::string ModelKey(const std::string& cluster) { return "shardswarm/" + cluster + "/model"; }
+
+Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity, const DiscoveryOptions& o) {
+  for (const std::string& b : o.bootstrap) {
+    std::string host, port;
+    if (!SplitHostPort(b, &host, &port)) return Status::Error("bootstrap address '" + b + "' is not HOST:PORT");
+  }
+  std::unique_ptr<Discovery> d(new Discovery());
+  d->options_ = o;
+  // A stable value id per identity: refreshes replace the previous record.
+  d->value_id_ = std::hash<std::string>()(identity.peer_id) | 1;
+  ::dht::DhtRunner::Config config;
+  config.dht_config.node_config.network = o.network_id;
+  config.dht_config.node_config.is_bootstrap = o.is_bootstrap;
+  config.dht_config.node_config.maintain_storage = false;
+  config.dht_config.id = identity.id;
+  config.threaded = true;
+  config.peer_discovery = false;  // no multicast
+  config.peer_publish = false;
+  try {
+    auto addrs = ::dht::SockAddr::resolve(o.bind_address, std::to_string(o.port));
+    if (addrs.empty()) return Status::Error("cannot resolve the bind address '" + o.bind_address + "'");
+    ::dht::SockAddr bind = addrs.front();
+    bind.setPort(o.port);
+    // Only the configured family is bound: nothing listens beyond the bind address.
+    if (bind.getFamily() == AF_INET6) {
+      config.bind6 = bind;
+      config.bind4.setFamily(AF_UNSPEC);
+    } else {
+      config.bind4 = bind;
+    }
+    d->runner_.run(config, ::dht::DhtRunner::Context{});
+    d->runner_.registerType(::dht::ValueType(kRecordType, "shardswarm-record", kRecordLifetime));
+  } catch (const std::exception& e) {
+    // OpenDHT reports bind failures by exception; it stops here.
+    return Status::Error("cannot start the DHT on " + o.bind_address + ":" + std::to_string(o.port) + ": " +
+                         e.what());
+  }
+  if (!o.bootstrap.empty()) d->bootstrap_thread_ = std::thread([p = d.get()] { p->BootstrapLoop(); });
+  return d;
+}
+
+Discovery::~Discovery() {
+  stop_ = true;
+  if (bootstrap_thread_.joinable()) bootstrap_thread_.join();
+  runner_.join();
+}
+
+// Pings the bootstrap nodes until the DHT has a good node, then keeps checking
+// so that a bootstrap restarted later is found again.
+void Discovery::BootstrapLoop() {
+  auto next = std::chrono::steady_clock::now();
+  while (!stop_) {
+    if (std::chrono::steady_clock::now() >= next) {
+      if (!connected()) {
+        for (const std::string& b : options_.bootstrap) {
+          std::string host, port;
+          SplitHostPort(b, &host, &port);
+          runner_.bootstrap(host, port);
+        }
+      }
+      next = std::chrono::steady_clock::now() + (connected() ? std::chrono::seconds(5) : std::chrono::milliseconds(250));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+uint16_t Discovery::port() const { return const_cast<::dht::DhtRunner&>(runner_).getBoundPort(AF_INET); }
+
+bool Discovery::connected() const {
+  auto& r = const_cast<::dht::DhtRunner&>(runner_);
+  return r.getNodesStats(AF_INET).good_nodes + r.getNodesStats(AF_INET6).good_nodes > 0;
+}
+
+void Discovery::Announce(const std::string& key, const std::string& data) {
+  auto v = std::make_shared<::dht::Value>(::dht::Blob(data.begin(), data.end()));
+  v->id = value_id_;
+  v->type = kRecordType;
+  runner_.putSigned(InfoHash::get(key), v, [](bool) {}, /*permanent=*/false);
+}
+
+void Discovery::Listen(const std::string& key, std::function<void(const SignedValue&, bool)> cb) {
+  runner_.listen(
+      InfoHash::get(key),
+      [cb = std::move(cb)](const std::vector<std::shared_ptr<::dht::Value>>& values, bool expired) {
+        for (const auto& v : values)
+          if (v && v->type == kRecordType) cb(ToSigned(*v), expired);
+        return true;
+      },
+      ::dht::Value::TypeFilter(kRecordType));
+}
+
+std::vector<SignedValue> Discovery::Get(const std::string& key, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!connected() && !options_.bootstrap.empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto out = std::make_shared<std::vector<SignedValue>>();
+  auto mu = std::make_shared<std::mutex>();
+  auto done = std::make_shared<std::promise<void>>();
+  auto fut = done->get_future();
+  runner_.get(
+      InfoHash::get(key),
+      ::dht::GetCallback([out, mu](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+        std::lock_guard<std::mutex> lock(*mu);
+        for (const auto& v : values)
+          if (v && v->type == kRecordType) out->push_back(ToSigned(*v));
+        return true;
+      }),
+      [done](bool) { done->set_value(); }, ::dht::Value::TypeFilter(kRecordType));
+  fut.wait_until(deadline);
+  std::lock_guard<std::mutex> lock(*mu);
+  return *out;
+}
+
+}  // namespace ss::dht

@@ -1,0 +1,77 @@
+#pragma once
+// Discovery on OpenDHT (DESIGN.md §5): one DhtRunner on the project's private
+// network id, bound to the configured address, bootstrapping only from the
+// configured bootstrap nodes (retried until one answers, so any start order
+// works). No multicast peer discovery, no proxy, never the public DHT.
+//
+// Announcements are signed values (putSigned bumps the sequence number, so a
+// refresh is seen as an update) of one registered value type with a short
+// lifetime, so a dead node's record disappears by itself.
+
+#include <opendht/dhtrunner.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "dht/identity.h"
+#include "util/status.h"
+
+namespace ss::dht {
+
+inline constexpr uint32_t kNetworkId = 0x73737761;  // "sswa": never the public DHT (0)
+inline constexpr uint16_t kRecordType = 0x5353;
+inline constexpr std::chrono::seconds kRecordLifetime{30};
+
+// Keys (InfoHash::get of these strings).
+std::string ShardKey(const std::string& cluster, int shard);  // shardswarm/{cluster}/shard/{k}
+std::string PeerKey(const std::string& cluster, const std::string& peer_id);
+std::string ModelKey(const std::string& cluster);
+
+struct DiscoveryOptions {
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = 0;                   // 0: any free port
+  std::vector<std::string> bootstrap;  // HOST:PORT; empty for the bootstrap node itself
+  uint32_t network_id = kNetworkId;
+  bool is_bootstrap = false;
+  std::function<void(const std::string&)> log;
+};
+
+// A signed value seen on a key: its data and the peer id of its signer.
+struct SignedValue {
+  std::string data;
+  std::string owner;  // peer id, empty when unsigned
+  uint64_t value_id = 0;
+};
+
+class Discovery {
+ public:
+  static Result<std::unique_ptr<Discovery>> Start(const NodeIdentity& identity, const DiscoveryOptions& options);
+  ~Discovery();
+
+  uint16_t port() const;
+  bool connected() const;  // has at least one good node
+  // Publishes (or refreshes) this process's value on `key` with a stable value id.
+  void Announce(const std::string& key, const std::string& data);
+  // Calls `cb` for every value on `key` as it appears, changes or expires.
+  void Listen(const std::string& key, std::function<void(const SignedValue&, bool expired)> cb);
+  // Values on `key` now (waits for the network up to `timeout`).
+  std::vector<SignedValue> Get(const std::string& key, std::chrono::milliseconds timeout);
+
+ private:
+  Discovery() = default;
+  void BootstrapLoop();
+
+  DiscoveryOptions options_;
+  ::dht::DhtRunner runner_;
+  uint64_t value_id_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread bootstrap_thread_;
+};
+
+}  // namespace ss::dht

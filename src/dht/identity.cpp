@@ -1,0 +1,68 @@
+#include "dht/identity.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "util/file_io.h"
+#include "util/sha256.h"
+
+namespace ss::dht {
+namespace {
+
+namespace fs = std::filesystem;
+
+Result<NodeIdentity> Describe(::dht::crypto::Identity id) {
+  NodeIdentity n;
+  n.id = std::move(id);
+  n.peer_id = n.id.second->getLongId().toString();
+  n.cert_pem = n.id.second->toString(/*chain=*/false);
+  ::dht::Blob key = n.id.first->serialize();
+  n.key_pem.assign(key.begin(), key.end());
+  ::dht::Blob der = n.id.second->getPacked();
+  Sha256 h;
+  h.Update(der.data(), der.size());
+  n.cert_fingerprint = h.HexDigest();
+  return n;
+}
+
+::dht::crypto::Identity Generate(const std::string& name) {
+  // RSA only: OpenDHT drops values signed with EC keys (DESIGN.md §11).
+  return ::dht::crypto::generateIdentity(name, {}, 2048);
+}
+
+}  // namespace
+
+Result<NodeIdentity> LoadOrCreateIdentity(const std::string& data_dir, const std::string& name) {
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) return Status::Error("cannot create data dir " + data_dir + ": " + ec.message());
+  const std::string key_path = data_dir + "/identity.key", crt_path = data_dir + "/identity.crt";
+  if (fs::exists(key_path) && fs::exists(crt_path)) {
+    auto key = ReadWholeFile(key_path);
+    auto crt = ReadWholeFile(crt_path);
+    if (!key.ok()) return key.status();
+    if (!crt.ok()) return crt.status();
+    try {
+      auto pk = std::make_shared<::dht::crypto::PrivateKey>(std::string_view(*key));
+      auto cert = std::make_shared<::dht::crypto::Certificate>(::dht::Blob(crt->begin(), crt->end()));
+      if (pk->getPublicKey().getLongId() != cert->getLongId())
+        return Status::Error(data_dir + ": identity.key and identity.crt do not belong together");
+      return Describe({pk, cert});
+    } catch (const std::exception& e) {
+      // OpenDHT reports unreadable keys by exception; it stops here.
+      return Status::Error(data_dir + ": cannot read the identity: " + e.what() +
+                           " (remove identity.key and identity.crt to make a new one)");
+    }
+  }
+  auto n = Describe(Generate(name));
+  if (!n.ok()) return n.status();
+  SS_RETURN_IF_ERROR(WriteWholeFile(key_path, n->key_pem));
+  ::chmod(key_path.c_str(), 0600);
+  SS_RETURN_IF_ERROR(WriteWholeFile(crt_path, n->cert_pem));
+  return n;
+}
+
+Result<NodeIdentity> EphemeralIdentity(const std::string& name) { return Describe(Generate(name)); }
+
+}  // namespace ss::dht

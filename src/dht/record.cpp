@@ -1,0 +1,69 @@
+#include "dht/record.h"
+
+#include <nlohmann/json.hpp>
+
+namespace ss::dht {
+
+std::string NodeRecord::ToJson() const {
+  nlohmann::json j = {{"peer_id", peer_id},
+                      {"cluster", cluster},
+                      {"shard_id", shard_id},
+                      {"total_shards", total_shards},
+                      {"layer_start", layer_start},
+                      {"layer_end", layer_end},
+                      {"total_layers", total_layers},
+                      {"model_id", model_id},
+                      {"model_name", model_name},
+                      {"rpc_endpoint", rpc_endpoint},
+                      {"torrent_endpoint", torrent_endpoint},
+                      {"tls_fingerprint", tls_fingerprint},
+                      {"capabilities",
+                       {{"shard_loaded", shard_loaded},
+                        {"shard_problem", shard_problem},
+                        {"memory_bytes", memory_bytes},
+                        {"cores", cores},
+                        {"gpu", gpu},
+                        {"load", load},
+                        {"version", version}}},
+                      {"refresh_s", refresh_s},
+                      {"time_ms", time_ms}};
+  return j.dump();
+}
+
+Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::Error("node record is not a JSON object");
+  try {
+    NodeRecord r;
+    r.peer_id = j.at("peer_id").get<std::string>();
+    r.cluster = j.at("cluster").get<std::string>();
+    r.shard_id = j.at("shard_id").get<int>();
+    r.total_shards = j.at("total_shards").get<int>();
+    r.layer_start = j.value("layer_start", 0);
+    r.layer_end = j.value("layer_end", 0);
+    r.total_layers = j.value("total_layers", 0);
+    r.model_id = j.value("model_id", "");
+    r.model_name = j.value("model_name", "");
+    r.rpc_endpoint = j.at("rpc_endpoint").get<std::string>();
+    r.torrent_endpoint = j.value("torrent_endpoint", "");
+    r.tls_fingerprint = j.at("tls_fingerprint").get<std::string>();
+    const nlohmann::json& c = j.at("capabilities");
+    r.shard_loaded = c.at("shard_loaded").get<bool>();
+    r.shard_problem = c.value("shard_problem", "");
+    r.memory_bytes = c.value("memory_bytes", uint64_t{0});
+    r.cores = c.value("cores", 0);
+    r.gpu = c.value("gpu", "");
+    r.load = c.value("load", 0.0);
+    r.version = c.value("version", "");
+    r.refresh_s = j.value("refresh_s", 5);
+    r.time_ms = j.value("time_ms", int64_t{0});
+    if (r.shard_id < 0 || r.total_shards <= 0 || r.shard_id >= r.total_shards || r.refresh_s <= 0)
+      return Status::Error("node record has an invalid shard id, shard count or refresh interval");
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    // nlohmann reports missing or mistyped fields by exception; it stops here.
+    return Status::Error(std::string("node record: missing or mistyped field: ") + e.what());
+  }
+}
+
+}  // namespace ss::dht

@@ -1,0 +1,36 @@
+#pragma once
+// What a node announces about itself (DESIGN.md §5): a JSON document stored
+// as a signed DHT value under its shard key and under its peer key.
+
+#include <cstdint>
+#include <string>
+
+#include "util/status.h"
+
+namespace ss::dht {
+
+struct NodeRecord {
+  std::string peer_id;
+  std::string cluster;
+  int shard_id = 0;
+  int total_shards = 0;
+  int layer_start = 0, layer_end = 0, total_layers = 0;
+  std::string model_id, model_name;
+  std::string rpc_endpoint;      // "127.0.0.1:7001"
+  std::string torrent_endpoint;  // empty until distribution exists
+  std::string tls_fingerprint;   // SHA-256 of the certificate the node presents
+  bool shard_loaded = false;
+  std::string shard_problem;  // why not loaded, in words
+  uint64_t memory_bytes = 0;
+  int cores = 0;
+  std::string gpu;
+  double load = 0;
+  std::string version;
+  int refresh_s = 5;    // how often the node re-announces
+  int64_t time_ms = 0;  // wall clock at announcement
+
+  std::string ToJson() const;
+  static Result<NodeRecord> FromJson(const std::string& text);
+};
+
+}  // namespace ss::dht

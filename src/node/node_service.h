@@ -1,0 +1,83 @@
+#pragma once
+// The node process (DESIGN.md §1, "shard_listener" in the seed): holds one
+// shard. It keeps a persistent identity, loads shard-K.gguf from its shards
+// dir when present (and joins with shard_loaded=false when not, re-checking
+// every refresh), announces a signed record on its shard key and its peer
+// key, re-announces every refresh interval and at once when its shard loads,
+// listens on every shard key of its cluster to keep a SwarmView, serves RPC,
+// and prints a [STATUS] report on every change and every refresh interval.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dht/discovery.h"
+#include "dht/identity.h"
+#include "dht/record.h"
+#include "engine/stage.h"
+#include "node/swarm_view.h"
+#include "util/status.h"
+
+namespace ss::net {
+class RpcServer;
+}
+
+namespace ss::node {
+
+struct NodeOptions {
+  std::vector<std::string> bootstrap;
+  std::string cluster = "default";
+  int shard_id = 0;
+  int total_shards = 1;
+  int total_layers = 0;  // 0: take it from the shard file
+  std::string model_name;
+  std::string bind_address = "127.0.0.1";
+  uint16_t port = 0;      // RPC (0: any free port)
+  uint16_t dht_port = 0;  // DHT (0: any free port)
+  std::string shards_dir = "models_cache/shards";
+  std::string data_dir = "node_data";
+  int refresh_s = 5;
+  int threads = 0;
+};
+
+class NodeService {
+ public:
+  static Result<std::unique_ptr<NodeService>> Start(const NodeOptions& options);
+  ~NodeService();
+  // Runs the periodic work until Stop() (or a signal handler calling it).
+  void Run();
+  void Stop() { stop_ = true; }
+
+  const std::string& peer_id() const { return identity_.peer_id; }
+  uint16_t rpc_port() const;
+
+ private:
+  NodeService() = default;
+  void TryLoadShard();
+  dht::NodeRecord MakeRecord();
+  void Announce();
+  void OnValue(int shard, const dht::SignedValue& v, bool expired);
+  void Report(bool force);
+  Status Authorize(const std::string& public_key_id, const std::string& cert_fingerprint);
+  nlohmann::json Handle(const nlohmann::json& request);
+
+  NodeOptions options_;
+  dht::NodeIdentity identity_;
+  std::unique_ptr<dht::Discovery> discovery_;
+  std::unique_ptr<net::RpcServer> rpc_;
+  std::atomic<bool> stop_{false};
+  Clock::time_point started_;
+
+  std::mutex mu_;  // guards everything below
+  std::unique_ptr<engine::Stage> stage_;
+  std::string shard_problem_ = "not checked yet";
+  std::string model_id_;
+  int layer_start_ = 0, layer_end_ = 0, total_layers_ = 0;
+  std::unique_ptr<SwarmView> view_;
+  std::string last_state_;
+  bool view_changed_ = false;
+};
+
+}  // namespace ss::node

@@ -1,0 +1,144 @@
+#include "node/swarm_view.h"
+
+#include <sstream>
+
+namespace ss::node {
+
+std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 8) + "…"; }
+
+bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock::time_point seen) {
+  auto r = dht::NodeRecord::FromJson(v.data);
+  if (!r.ok() || r->peer_id != v.owner || r->cluster != cluster_ || r->shard_id != shard) return false;
+  auto& nodes = shards_[shard];
+  auto it = nodes.find(r->peer_id);
+  if (it == nodes.end()) {
+    nodes[r->peer_id] = Entry{*r, seen, expired};
+    return true;
+  }
+  Entry& e = it->second;
+  bool changed = e.expired != expired || e.record.shard_loaded != r->shard_loaded ||
+                 e.record.rpc_endpoint != r->rpc_endpoint;
+  if (expired) {
+    e.expired = true;
+  } else if (seen >= e.last_seen) {
+    e.record = *r;
+    e.last_seen = seen;
+    e.expired = false;
+  }
+  return changed;
+}
+
+bool SwarmView::Online(const dht::NodeRecord& r, Clock::time_point last_seen, Clock::time_point now) const {
+  return now - last_seen <= std::chrono::seconds(3 * r.refresh_s + 1);
+}
+
+bool SwarmView::EntryOnline(const Entry& e, Clock::time_point now) const {
+  return !e.expired && Online(e.record, e.last_seen, now);
+}
+
+bool SwarmView::Ready(Clock::time_point now) const { return Blockers(now).empty(); }
+
+std::vector<std::string> SwarmView::Blockers(Clock::time_point now) const {
+  std::vector<std::string> out;
+  for (int k = 0; k < total_shards_; ++k) {
+    auto it = shards_.find(k);
+    std::string prefix = "shard " + std::to_string(k) + ": ";
+    if (it == shards_.end() || it->second.empty()) {
+      out.push_back(prefix + "no node has announced it; start a node with --shard-id " + std::to_string(k));
+      continue;
+    }
+    bool ready = false;
+    std::vector<std::string> why;
+    for (const auto& [peer, e] : it->second) {
+      if (!EntryOnline(e, now)) {
+        auto age = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
+        why.push_back("node " + ShortId(peer) + " is offline (last seen " + std::to_string(age) + " s ago)");
+      } else if (!e.record.shard_loaded) {
+        std::string file = "shard-" + std::to_string(k) + ".gguf";
+        why.push_back("node " + ShortId(peer) + " is online but has not loaded " + file +
+                      (e.record.shard_problem.empty() ? "" : " (" + e.record.shard_problem + ")") + "; copy " +
+                      file + " to its shards dir or wait for the download");
+      } else {
+        ready = true;
+      }
+    }
+    if (ready) continue;
+    std::string line = prefix;
+    for (size_t i = 0; i < why.size(); ++i) line += (i ? "; " : "") + why[i];
+    out.push_back(line);
+  }
+  return out;
+}
+
+std::string SwarmView::StateKey(Clock::time_point now) const {
+  std::string key;
+  for (const auto& [k, nodes] : shards_)
+    for (const auto& [peer, e] : nodes)
+      key += std::to_string(k) + peer.substr(0, 8) + (EntryOnline(e, now) ? "+" : "-") +
+             (e.record.shard_loaded ? "L" : "_") + ";";
+  return key;
+}
+
+std::string SwarmView::Report(Clock::time_point now, const std::string& self_peer) const {
+  std::ostringstream os;
+  int online = 0, nodes_total = 0, loaded_shards = 0;
+  for (int k = 0; k < total_shards_; ++k) {
+    auto it = shards_.find(k);
+    bool loaded = false;
+    if (it != shards_.end())
+      for (const auto& [peer, e] : it->second) {
+        ++nodes_total;
+        if (EntryOnline(e, now)) ++online;
+        loaded = loaded || (EntryOnline(e, now) && e.record.shard_loaded);
+      }
+    loaded_shards += loaded;
+  }
+  bool ready = Ready(now);
+  os << "cluster=" << cluster_ << " swarm_ready=" << (ready ? "true" : "false") << " shards_ready=" << loaded_shards
+     << "/" << total_shards_ << " nodes_online=" << online << "/" << nodes_total;
+  for (const auto& [k, nodes] : shards_)
+    for (const auto& [peer, e] : nodes) {
+      auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0;
+      os << "\n  shard " << k << " layers " << e.record.layer_start << "-" << e.record.layer_end - 1 << "  node "
+         << ShortId(peer) << (peer == self_peer ? " (self)" : "") << "  " << e.record.rpc_endpoint << "  "
+         << (EntryOnline(e, now) ? "online" : "offline") << "  shard_loaded=" << (e.record.shard_loaded ? "true" : "false")
+         << "  seen " << age << " s ago";
+    }
+  for (const std::string& b : Blockers(now)) os << "\n  waiting: " << b;
+  return os.str();
+}
+
+nlohmann::json SwarmView::ToJson(Clock::time_point now) const {
+  nlohmann::json shards = nlohmann::json::array();
+  for (int k = 0; k < total_shards_; ++k) {
+    nlohmann::json nodes = nlohmann::json::array();
+    auto it = shards_.find(k);
+    if (it != shards_.end())
+      for (const auto& [peer, e] : it->second)
+        nodes.push_back({{"peer_id", peer},
+                         {"rpc_endpoint", e.record.rpc_endpoint},
+                         {"layer_start", e.record.layer_start},
+                         {"layer_end", e.record.layer_end},
+                         {"shard_loaded", e.record.shard_loaded},
+                         {"shard_problem", e.record.shard_problem},
+                         {"online", EntryOnline(e, now)},
+                         {"record_age_s",
+                          std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0}});
+    shards.push_back({{"shard", k}, {"nodes", nodes}});
+  }
+  return {{"cluster", cluster_},
+          {"total_shards", total_shards_},
+          {"swarm_ready", Ready(now)},
+          {"blockers", Blockers(now)},
+          {"shards", shards}};
+}
+
+const dht::NodeRecord* SwarmView::FindPeer(const std::string& peer_id) const {
+  for (const auto& [k, nodes] : shards_) {
+    auto it = nodes.find(peer_id);
+    if (it != nodes.end()) return &it->second.record;
+  }
+  return nullptr;
+}
+
+}  // namespace ss::node

@@ -1,0 +1,56 @@
+#pragma once
+// What a process knows about its cluster from DHT records: per shard, the
+// nodes that announced it, whether each is online (announced within three of
+// its own refresh intervals, plus a second of slack) and whether its shard is
+// loaded. The swarm is ready when every shard has an online node with its
+// shard loaded; otherwise Blockers() says why, in words an operator can act on.
+
+#include <chrono>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dht/discovery.h"
+#include "dht/record.h"
+
+namespace ss::node {
+
+using Clock = std::chrono::steady_clock;
+
+class SwarmView {
+ public:
+  SwarmView(std::string cluster, int total_shards) : cluster_(std::move(cluster)), total_shards_(total_shards) {}
+
+  // Takes a value seen on shard key `shard`; ignores records that are not
+  // signed by the peer they describe or belong elsewhere. Returns whether the
+  // node's entry changed (new node, new load state, expiry).
+  bool Update(int shard, const dht::SignedValue& value, bool expired, Clock::time_point seen);
+
+  bool Online(const dht::NodeRecord& r, Clock::time_point last_seen, Clock::time_point now) const;
+  bool Ready(Clock::time_point now) const;
+  std::vector<std::string> Blockers(Clock::time_point now) const;
+  // A compact fingerprint of who is online and loaded: changes mean "report".
+  std::string StateKey(Clock::time_point now) const;
+  // The [STATUS] report: one line per node, then readiness and blockers.
+  std::string Report(Clock::time_point now, const std::string& self_peer) const;
+  nlohmann::json ToJson(Clock::time_point now) const;
+  const dht::NodeRecord* FindPeer(const std::string& peer_id) const;
+  int total_shards() const { return total_shards_; }
+
+ private:
+  struct Entry {
+    dht::NodeRecord record;
+    Clock::time_point last_seen;
+    bool expired = false;
+  };
+  bool EntryOnline(const Entry& e, Clock::time_point now) const;
+
+  std::string cluster_;
+  int total_shards_;
+  std::map<int, std::map<std::string, Entry>> shards_;  // shard -> peer id -> entry
+};
+
+std::string ShortId(const std::string& peer_id);  // "3f9a12c4…"
+
+}  // namespace ss::node
