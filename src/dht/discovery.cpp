@@ -12,7 +12,8 @@ bool SplitHostPort(const std::string& s, std::string* host, std::string* port) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
   *host = s.substr(0, colon);
   *port = s.substr(colon + 1);
-  if (host->size() > 2 && host->front() == '[' && host->back() == ']') *host = host->substr(1, host->size() - 2);
+  if (host->size() > 2 && host->front() == '[' && host->back() == ']')
+    *host = host->substr(1, host->size() - 2);
   return true;
 }
 
@@ -37,7 +38,8 @@ std::string ModelKey(const std::string& cluster) { return "shardswarm/" + cluste
 Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity, const DiscoveryOptions& o) {
   for (const std::string& b : o.bootstrap) {
     std::string host, port;
-    if (!SplitHostPort(b, &host, &port)) return Status::Error("bootstrap address '" + b + "' is not HOST:PORT");
+    if (!SplitHostPort(b, &host, &port))
+      return Status::Error("bootstrap address '" + b + "' is not HOST:PORT");
   }
   std::unique_ptr<Discovery> d(new Discovery());
   d->options_ = o;
@@ -93,7 +95,8 @@ void Discovery::BootstrapLoop() {
           runner_.bootstrap(host, port);
         }
       }
-      next = std::chrono::steady_clock::now() + (connected() ? std::chrono::seconds(5) : std::chrono::milliseconds(250));
+      next = std::chrono::steady_clock::now() +
+             (connected() ? std::chrono::seconds(5) : std::chrono::milliseconds(250));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -110,7 +113,8 @@ void Discovery::Announce(const std::string& key, const std::string& data) {
   auto v = std::make_shared<::dht::Value>(::dht::Blob(data.begin(), data.end()));
   v->id = value_id_;
   v->type = kRecordType;
-  runner_.putSigned(InfoHash::get(key), v, [](bool) {}, /*permanent=*/false);
+  runner_.putSigned(
+      InfoHash::get(key), v, [](bool) {}, /*permanent=*/false);
 }
 
 void Discovery::Listen(const std::string& key, std::function<void(const SignedValue&, bool)> cb) {

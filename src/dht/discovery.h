@@ -51,7 +51,8 @@ struct SignedValue {
 
 class Discovery {
  public:
-  static Result<std::unique_ptr<Discovery>> Start(const NodeIdentity& identity, const DiscoveryOptions& options);
+  static Result<std::unique_ptr<Discovery>> Start(const NodeIdentity& identity,
+                                                  const DiscoveryOptions& options);
   ~Discovery();
 
   uint16_t port() const;

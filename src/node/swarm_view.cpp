@@ -56,8 +56,8 @@ std::vector<std::string> SwarmView::Blockers(Clock::time_point now) const {
       } else if (!e.record.shard_loaded) {
         std::string file = "shard-" + std::to_string(k) + ".gguf";
         why.push_back("node " + ShortId(peer) + " is online but has not loaded " + file +
-                      (e.record.shard_problem.empty() ? "" : " (" + e.record.shard_problem + ")") + "; copy " +
-                      file + " to its shards dir or wait for the download");
+                      (e.record.shard_problem.empty() ? "" : " (" + e.record.shard_problem + ")") +
+                      "; copy " + file + " to its shards dir or wait for the download");
       } else {
         ready = true;
       }
@@ -94,15 +94,16 @@ std::string SwarmView::Report(Clock::time_point now, const std::string& self_pee
     loaded_shards += loaded;
   }
   bool ready = Ready(now);
-  os << "cluster=" << cluster_ << " swarm_ready=" << (ready ? "true" : "false") << " shards_ready=" << loaded_shards
-     << "/" << total_shards_ << " nodes_online=" << online << "/" << nodes_total;
+  os << "cluster=" << cluster_ << " swarm_ready=" << (ready ? "true" : "false")
+     << " shards_ready=" << loaded_shards << "/" << total_shards_ << " nodes_online=" << online << "/"
+     << nodes_total;
   for (const auto& [k, nodes] : shards_)
     for (const auto& [peer, e] : nodes) {
       auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0;
-      os << "\n  shard " << k << " layers " << e.record.layer_start << "-" << e.record.layer_end - 1 << "  node "
-         << ShortId(peer) << (peer == self_peer ? " (self)" : "") << "  " << e.record.rpc_endpoint << "  "
-         << (EntryOnline(e, now) ? "online" : "offline") << "  shard_loaded=" << (e.record.shard_loaded ? "true" : "false")
-         << "  seen " << age << " s ago";
+      os << "\n  shard " << k << " layers " << e.record.layer_start << "-" << e.record.layer_end - 1
+         << "  node " << ShortId(peer) << (peer == self_peer ? " (self)" : "") << "  "
+         << e.record.rpc_endpoint << "  " << (EntryOnline(e, now) ? "online" : "offline")
+         << "  shard_loaded=" << (e.record.shard_loaded ? "true" : "false") << "  seen " << age << " s ago";
     }
   for (const std::string& b : Blockers(now)) os << "\n  waiting: " << b;
   return os.str();
@@ -115,15 +116,16 @@ nlohmann::json SwarmView::ToJson(Clock::time_point now) const {
     auto it = shards_.find(k);
     if (it != shards_.end())
       for (const auto& [peer, e] : it->second)
-        nodes.push_back({{"peer_id", peer},
-                         {"rpc_endpoint", e.record.rpc_endpoint},
-                         {"layer_start", e.record.layer_start},
-                         {"layer_end", e.record.layer_end},
-                         {"shard_loaded", e.record.shard_loaded},
-                         {"shard_problem", e.record.shard_problem},
-                         {"online", EntryOnline(e, now)},
-                         {"record_age_s",
-                          std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0}});
+        nodes.push_back(
+            {{"peer_id", peer},
+             {"rpc_endpoint", e.record.rpc_endpoint},
+             {"layer_start", e.record.layer_start},
+             {"layer_end", e.record.layer_end},
+             {"shard_loaded", e.record.shard_loaded},
+             {"shard_problem", e.record.shard_problem},
+             {"online", EntryOnline(e, now)},
+             {"record_age_s",
+              std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0}});
     shards.push_back({{"shard", k}, {"nodes", nodes}});
   }
   return {{"cluster", cluster_},

@@ -20,7 +20,8 @@ using Clock = std::chrono::steady_clock;
 
 class SwarmView {
  public:
-  SwarmView(std::string cluster, int total_shards) : cluster_(std::move(cluster)), total_shards_(total_shards) {}
+  SwarmView(std::string cluster, int total_shards)
+      : cluster_(std::move(cluster)), total_shards_(total_shards) {}
 
   // Takes a value seen on shard key `shard`; ignores records that are not
   // signed by the peer they describe or belong elsewhere. Returns whether the
