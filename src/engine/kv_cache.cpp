@@ -43,13 +43,16 @@ Result<KvCache::Session*> KvCache::Prepare(uint64_t id, int pos, int n) {
     return Status::Error("positions " + std::to_string(pos) + ".." + std::to_string(pos + n - 1) +
                          " exceed the context length of " + std::to_string(n_ctx_) + " tokens");
   auto it = sessions_.find(id);
-  if (it == sessions_.end()) it = sessions_.emplace(id, std::make_unique<Session>()).first;
-  Session& s = *it->second;
-  if (pos > s.length)
+  const int length = it == sessions_.end() ? 0 : it->second->length;
+  if (pos > length)
     return Status::Error("session " + std::to_string(id) + ": position " + std::to_string(pos) +
-                         " skips ahead of the " + std::to_string(s.length) + " positions it holds");
-  s.length = pos;  // anything at or after pos is recomputed
+                         " skips ahead of the " + std::to_string(length) + " positions it holds");
+  // A session is created only once it has room: a refused one leaves no entry behind.
+  std::unique_ptr<Session> fresh;
+  Session& s = it != sessions_.end() ? *it->second : *(fresh = std::make_unique<Session>());
   if (pos + n > s.capacity) SS_RETURN_IF_ERROR(Grow(id, s, pos + n));
+  s.length = pos;  // anything at or after pos is recomputed
+  if (fresh) sessions_.emplace(id, std::move(fresh));
   return &s;
 }
 

@@ -28,6 +28,7 @@ class KvCache {
 
   // Makes room for positions [pos, pos + n) of `session` (creating it), after
   // dropping whatever it held at or beyond pos. pos may not exceed its length.
+  // On error the session is left as it was (and a new one is not created).
   Result<Session*> Prepare(uint64_t session, int pos, int n);
   Session* Find(uint64_t session);
   void Close(uint64_t session);

@@ -1,0 +1,333 @@
+// `shardswarm generate` as a user runs it: bad input is refused with exit
+// code 1 and a message (never a crash), and on the reference models the
+// output agrees with llama.cpp's (../shared/testdata/reference).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "gguf/reader.h"
+#include "gguf/writer.h"
+#include "testing.h"
+#include "util/file_io.h"
+
+namespace ss {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ss::testing::ModelPath;
+using ss::testing::RunCommand;
+using ss::testing::RunShardswarm;
+using ss::testing::TempDir;
+using ss::testing::TestdataDir;
+
+bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::string Quote(const std::string& s) { return "'" + s + "'"; }  // paths here hold no quotes
+
+std::string PromptFile(const std::string& name) {
+  return TestdataDir() + "/reference/prompts/" + name + ".txt";
+}
+// A -p argument whose value is the exact bytes of a file (no trailing newline in these).
+std::string PromptArg(const std::string& file) { return "-p \"$(cat " + Quote(file) + ")\""; }
+
+json Reference(const std::string& model, const std::string& prompt, const std::string& kv = "kvf16") {
+  std::ifstream f(TestdataDir() + "/reference/" + model + "/" + prompt + "." + kv + ".json");
+  return json::parse(f);
+}
+
+std::string Unhex(const std::string& hex) {
+  std::string out;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    out += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  return out;
+}
+
+struct GenResult {
+  int exit_code;
+  std::string out;  // stdout
+  std::string err;  // stderr
+};
+
+// `shardswarm generate ARGS` with stdout and stderr kept apart.
+GenResult Generate(const std::string& args) {
+  TempDir dir;
+  const std::string out = dir / "stdout";
+  auto r =
+      RunCommand("{ " + std::string(SHARDSWARM_BINARY) + " generate " + args + " >" + Quote(out) + "; }");
+  return {r.exit_code, ReadAll(out), r.output};
+}
+
+// Copies a GGUF with metadata changed and tensor `retype` (if any) given
+// `type`, filled with zero blocks of that type.
+void Rewrite(const std::string& src, const std::string& dst, const std::vector<gguf::KeyValue>& set,
+             const std::string& retype = "", gguf::TensorType type = gguf::TensorType::F32) {
+  auto f = gguf::File::Open(src);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  gguf::Writer w;
+  for (const gguf::KeyValue& kv : (*f)->metadata()) w.SetMetadata(kv.key, kv.value);
+  for (const gguf::KeyValue& kv : set) w.SetMetadata(kv.key, kv.value);
+  for (const gguf::TensorInfo& t : (*f)->tensors())
+    ASSERT_TRUE(w.AddTensor(t.name, t.dims, t.name == retype ? type : t.type).ok()) << t.name;
+  auto out = OutputFile::Create(dst);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_TRUE(w.Begin(out->get()).ok());
+  for (const gguf::TensorInfo& t : (*f)->tensors()) {
+    if (t.name == retype) {
+      const gguf::TensorTypeInfo info = gguf::TypeInfo(type);
+      std::vector<uint8_t> zeros(t.elements() / info.block_size * info.type_size);
+      ASSERT_TRUE(w.Append(zeros.data(), zeros.size()).ok());
+    } else {
+      ASSERT_TRUE(w.Append(t.data, t.size).ok());
+    }
+  }
+  ASSERT_TRUE(w.Finish().ok());
+  ASSERT_TRUE((*out)->Commit().ok());
+}
+
+const std::string kQ8 = "tiny-spm-q8_0";
+
+// ---------------------------------------------------------------- bad input
+
+// Exit code 1 (not a signal, not a usage error) and the message on stderr.
+void ExpectRefused(const GenResult& r, const std::string& message) {
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(Contains(r.err, "error: " + message)) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST(GenerateBadInput, UnsupportedTensorTypeNamesTheTensor) {
+  TempDir dir;
+  for (auto [type, name] :
+       {std::pair{gguf::TensorType::Q5_K, "Q5_K"}, {gguf::TensorType::IQ2_XS, "IQ2_XS"}}) {
+    const std::string path = dir / (std::string(name) + ".gguf");
+    ASSERT_NO_FATAL_FAILURE(Rewrite(ModelPath(kQ8 + ".gguf"), path, {}, "blk.5.attn_k.weight", type));
+    ExpectRefused(
+        Generate("-m " + Quote(path) + " -p Hello -n 2 -t 1"),
+        path + ": tensor 'blk.5.attn_k.weight' has type " + name +
+            ", which the engine cannot compute (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+  }
+}
+
+TEST(GenerateBadInput, UnsupportedArchitectureNamesTheKey) {
+  TempDir dir;
+  const std::string path = dir / "gpt2.gguf";
+  ASSERT_NO_FATAL_FAILURE(
+      Rewrite(ModelPath(kQ8 + ".gguf"), path, {{"general.architecture", gguf::Value::String("gpt2")}}));
+  ExpectRefused(Generate("-m " + Quote(path) + " -p Hello -n 2 -t 1"),
+                path + ": 'general.architecture' is 'gpt2'; only 'llama' models are supported");
+}
+
+TEST(GenerateBadInput, PromptLongerThanTheContext) {
+  const std::string model = Quote(ModelPath(kQ8 + ".gguf"));
+  const size_t n_long = Reference(kQ8, "p4-long")["prompt_tokens"].size();  // 204
+  ExpectRefused(Generate("-m " + model + " " + PromptArg(PromptFile("p4-long")) + " -c 16 -n 2 -t 1"),
+                "the prompt has " + std::to_string(n_long) + " tokens but the context holds 16");
+
+  // Over the model's own 512 positions (and -c cannot raise that).
+  TempDir dir;
+  const std::string text = ReadAll(PromptFile("p4-long"));
+  std::ofstream(dir / "long.txt") << text << ' ' << text << ' ' << text;
+  for (const char* ctx : {"", " -c 4096"}) {
+    GenResult r = Generate("-m " + model + " " + PromptArg(dir / "long.txt") + ctx + " -n 2 -t 1");
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(r.err, m,
+                                  std::regex("error: the prompt has ([0-9]+) tokens but the "
+                                             "context holds 512; shorten it")))
+        << r.err;
+    EXPECT_GT(std::stoi(m[1]), 3 * static_cast<int>(n_long) - 10);
+  }
+}
+
+TEST(GenerateBadInput, EmptyAndInvalidUtf8Prompts) {
+  const std::string model = "-m " + Quote(ModelPath(kQ8 + ".gguf")) + " -n 2 -t 1 ";
+  ExpectRefused(Generate(model + "-p ''"), "the prompt is empty");
+  // Bytes produced by the shell's printf (octal escapes work in every sh).
+  ExpectRefused(Generate(model + "-p \"$(printf '\\377\\376')\""), "the prompt: invalid UTF-8 at byte 0");
+  ExpectRefused(Generate(model + "-p \"$(printf 'ab\\377\\376')\""), "the prompt: invalid UTF-8 at byte 2");
+  ExpectRefused(Generate(model + "-p \"$(printf 'caf\\303')\""), "the prompt: invalid UTF-8 at byte 3");
+  ExpectRefused(Generate(model + "-p \"$(printf 'x\\355\\240\\200y')\""),  // a UTF-16 surrogate
+                "the prompt: invalid UTF-8 at byte 1");
+  // The same with the BPE vocabulary and through the chat template.
+  ExpectRefused(Generate("-m " + Quote(ModelPath("tiny-bpe-f16.gguf")) +
+                         " -n 2 -t 1 --chat -p \"$(printf "
+                         "'ok \\300\\200')\""),
+                "the prompt: invalid UTF-8 at byte");
+}
+
+TEST(GenerateBadInput, BadFlagsAndMissingFiles) {
+  const std::string model = "-m " + Quote(ModelPath(kQ8 + ".gguf")) + " -p Hello -t 1 ";
+  ExpectRefused(Generate(model + "--kv-type q8_0"), "--kv-type must be f16 or f32, not 'q8_0'");
+  ExpectRefused(Generate(model + "-n -3"), "-n must be at least 0");
+  ExpectRefused(Generate("-m /nonexistent/model.gguf -p Hello -t 1"),
+                "/nonexistent/model.gguf: No such file or directory");
+
+  TempDir dir;
+  ExpectRefused(Generate("-m " + Quote(dir.path()) + " -p Hello -t 1"),
+                dir.path() + " holds no shard-{i}.gguf files");
+  const std::string shards = dir / "shards";
+  auto split = RunShardswarm("shard split " + Quote(ModelPath(kQ8 + ".gguf")) + " -n 4 -o " + Quote(shards));
+  ASSERT_EQ(split.exit_code, 0) << split.output;
+  fs::remove(shards + "/shard-1.gguf");
+  ExpectRefused(Generate("-m " + Quote(shards) + " -p Hello -n 2 -t 1"),
+                shards + ": shard-1.gguf is missing");
+  fs::remove(shards + "/shard-3.gguf");
+  fs::rename(shards + "/shard-2.gguf", shards + "/shard-1.gguf");
+  ExpectRefused(Generate("-m " + Quote(shards) + " -p Hello -n 2 -t 1"),
+                shards + "/shard-1.gguf starts at layer 4, expected 2");
+}
+
+// ------------------------------------------------------- reference outputs
+
+// Greedy token ids agree with llama.cpp's for steps whose recorded margin
+// (top-1 minus top-2 logit) is at least 1, with either KV cache type.
+TEST(GenerateReference, JsonPromptAndGreedyTokens) {
+  struct Case {
+    std::string model, prompt, kv;
+  };
+  for (const Case& c : {Case{kQ8, "p1-hello", "kvf16"}, Case{"tiny-spm-q4_0", "p3-once", "kvf16"},
+                        Case{"tiny-spm-q4_0", "p2-capital", "kvf32"}}) {
+    SCOPED_TRACE(c.model + " " + c.prompt + " " + c.kv);
+    const json ref = Reference(c.model, c.prompt, c.kv);
+    const int n = 8;
+    for (int i = 0; i < n; ++i) ASSERT_GE(ref["greedy_margins"][i].get<double>(), 1.0) << "step " << i;
+    GenResult r =
+        Generate("-m " + Quote(ModelPath(c.model + ".gguf")) + " " + PromptArg(PromptFile(c.prompt)) +
+                 " --json --temp 0 -n 8 -t 1 --kv-type " + c.kv.substr(2));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const json out = json::parse(r.out);
+    EXPECT_EQ(out["prompt_tokens"], ref["prompt_tokens"]);
+    ASSERT_EQ(out["tokens"].size(), 8u);
+    std::vector<int> ids, want;
+    for (const json& t : out["tokens"]) ids.push_back(t["id"].get<int>());
+    for (int i = 0; i < n; ++i) want.push_back(ref["greedy_tokens"][i].get<int>());
+    EXPECT_EQ(ids, want);
+    // Each token's top logit is itself.
+    for (const json& t : out["tokens"]) EXPECT_EQ(t["top_logits"][0][0], t["id"]);
+    EXPECT_EQ(out["tokens"][0]["text"], Unhex(ref["greedy_pieces_hex"][0].get<std::string>()));
+  }
+}
+
+// --logits-out: the last prompt position's logits within the golden
+// tolerance (F16 weights: max |Δ| ≤ 0.06; quantized: RMS ≤ 0.2).
+TEST(GenerateReference, LogitsOutMatchesTheReference) {
+  TempDir dir;
+  for (const char* file : ss::testing::kModels) {
+    const std::string model = fs::path(file).stem().string();
+    const bool f16 = model == "tiny-bpe-f16";
+    for (const std::string& kv : {std::string("kvf16"), std::string("kvf32")}) {
+      SCOPED_TRACE(model + " " + kv);
+      const std::string path = dir / (model + kv + ".f32");
+      GenResult r =
+          Generate("-m " + Quote(ModelPath(file)) + " " + PromptArg(PromptFile("p2-capital")) +
+                   " --temp 0 -n 1 -t 1 --kv-type " + kv.substr(2) + " --logits-out " + Quote(path));
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      const std::string got = ReadAll(path);
+      const std::string want =
+          ReadAll(TestdataDir() + "/reference/" + model + "/p2-capital." + kv + ".last_logits.f32");
+      const json ref = Reference(model, "p2-capital", kv);
+      ASSERT_EQ(got.size(), ref["n_vocab"].get<size_t>() * sizeof(float));
+      ASSERT_EQ(got.size(), want.size());
+      std::vector<float> a(got.size() / 4), b(want.size() / 4);
+      std::memcpy(a.data(), got.data(), got.size());
+      std::memcpy(b.data(), want.data(), want.size());
+      double max = 0, sq = 0;
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_TRUE(std::isfinite(a[i])) << i;
+        const double d = std::fabs(static_cast<double>(a[i]) - b[i]);
+        max = std::max(max, d);
+        sq += d * d;
+      }
+      const double rms = std::sqrt(sq / static_cast<double>(a.size()));
+      if (f16)
+        EXPECT_LE(max, 0.06) << "rms " << rms;
+      else
+        EXPECT_LE(rms, 0.2) << "max " << max;
+    }
+  }
+}
+
+// Plain greedy output is the reference's bytes: the first 13 steps of this
+// case all have margins ≥ 1 (no case has all 32), so compare that prefix.
+TEST(GenerateReference, GreedyTextIsTheReferenceBytes) {
+  const std::string model = "tiny-spm-q4_0";
+  const json ref = Reference(model, "p3-once");
+  const int n = 13;
+  std::string want;
+  for (int i = 0; i < n; ++i) {
+    ASSERT_GE(ref["greedy_margins"][i].get<double>(), 1.0) << "step " << i;
+    want += Unhex(ref["greedy_pieces_hex"][i].get<std::string>());
+  }
+  ASSERT_EQ(Unhex(ref["greedy_text_hex"].get<std::string>()).substr(0, want.size()), want);
+  ASSERT_TRUE(Contains(want, "\xd1\x89")) << "the prefix includes multi-byte characters";
+  GenResult r = Generate("-m " + Quote(ModelPath(model + ".gguf")) + " " + PromptArg(PromptFile("p3-once")) +
+                         " --temp 0 -n " + std::to_string(n) + " -t 1");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, want + "\n");
+  EXPECT_TRUE(Contains(r.err, "[generate] prompt: 15 tokens")) << r.err;
+}
+
+// The stages of a shards directory chained in one process compute exactly
+// what the whole file does: same bytes out, greedy and sampled.
+TEST(GenerateReference, ShardsDirectoryMatchesTheWholeModel) {
+  TempDir dir;
+  const std::string model = ModelPath("tiny-spm-q4_k_m.gguf"), shards = dir / "shards";
+  auto split = RunShardswarm("shard split " + Quote(model) + " -n 4 -o " + Quote(shards));
+  ASSERT_EQ(split.exit_code, 0) << split.output;
+  for (const char* flags_c : {"--temp 0 -n 12", "--temp 0.8 --seed 11 -n 12", "--json --temp 0 -n 4"}) {
+    const std::string flags = flags_c;
+    SCOPED_TRACE(flags);
+    const std::string args = PromptArg(PromptFile("p3-once")) + " -t 1 " + flags;
+    GenResult whole = Generate("-m " + Quote(model) + " " + args),
+              split_run = Generate("-m " + Quote(shards) + " " + args);
+    ASSERT_EQ(whole.exit_code, 0) << whole.err;
+    ASSERT_EQ(split_run.exit_code, 0) << split_run.err;
+    if (flags.rfind("--json", 0) == 0) {  // timings differ; everything else must not
+      json a = json::parse(whole.out), b = json::parse(split_run.out);
+      EXPECT_EQ(a["prompt_tokens"], b["prompt_tokens"]);
+      EXPECT_EQ(a["tokens"], b["tokens"]);
+    } else {
+      EXPECT_FALSE(whole.out.empty());
+      EXPECT_EQ(whole.out, split_run.out);
+    }
+  }
+}
+
+TEST(GenerateReference, SeedMakesSamplingRepeatable) {
+  const std::string base =
+      "-m " + Quote(ModelPath(kQ8 + ".gguf")) + " -p 'Once upon a time' -t 1 -n 24 --temp 0.8 ";
+  GenResult a = Generate(base + "--seed 42"), b = Generate(base + "--seed 42");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_TRUE(Contains(a.err, "(seed 42)")) << a.err;
+  std::set<std::string> outputs;
+  for (int seed = 1; seed <= 4; ++seed) {
+    GenResult r = Generate(base + "--seed " + std::to_string(seed));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    outputs.insert(r.out);
+  }
+  EXPECT_GE(outputs.size(), 2u) << "four seeds sampled the same 24 tokens";
+  // Greedy decoding ignores the seed.
+  const std::string greedy =
+      "-m " + Quote(ModelPath(kQ8 + ".gguf")) + " -p 'Once upon a time' -t 1 -n 24 --temp 0 ";
+  EXPECT_EQ(Generate(greedy + "--seed 1").out, Generate(greedy + "--seed 2").out);
+}
+
+}  // namespace
+}  // namespace ss

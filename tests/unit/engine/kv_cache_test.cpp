@@ -1,0 +1,134 @@
+// KvCache on its own: growth, the memory cap and its message, closing
+// sessions, and the position rules (rewind allowed, skipping ahead refused).
+#include "engine/kv_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ss::engine {
+namespace {
+
+bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
+
+// 2 layers × kv_dim 8 × F16: one position of one session costs 2 (K and V) ×
+// 2 layers × 8 × 2 bytes = 64 bytes.
+constexpr int kLayers = 2, kKvDim = 8, kCtx = 128;
+constexpr uint64_t kPerPos = 64;
+
+TEST(KvCache, GrowsInStepsAndCountsBytes) {
+  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 1 << 20);
+  EXPECT_EQ(kv.elem_size(), 2u);
+  auto s = kv.Prepare(1, 0, 10);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ((*s)->length, 0);
+  EXPECT_EQ((*s)->capacity, 64);  // smallest step
+  ASSERT_EQ((*s)->k.size(), 2u);
+  EXPECT_EQ((*s)->k[1].size(), 64u * kKvDim * 2);
+  EXPECT_EQ(kv.bytes_used(), 64 * kPerPos);
+  EXPECT_EQ(kv.sessions(), 1u);
+  EXPECT_EQ(kv.Find(1), *s);
+  EXPECT_EQ(kv.Find(2), nullptr);
+
+  (*s)->length = 10;
+  auto again = kv.Prepare(1, 10, 60);  // needs 70: doubles, bounded by the context
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(*again, *s);
+  EXPECT_EQ((*s)->capacity, 128);
+  EXPECT_EQ((*s)->length, 10);
+  EXPECT_EQ(kv.bytes_used(), 128 * kPerPos);
+
+  KvCache f32(kLayers, kKvDim, kCtx, KvType::kF32, 1 << 20);
+  ASSERT_TRUE(f32.Prepare(7, 0, 1).ok());
+  EXPECT_EQ(f32.bytes_used(), 64 * kPerPos * 2);
+}
+
+TEST(KvCache, CapGivesAClearErrorAndCloseFreesBytes) {
+  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 100 * kPerPos);
+  ASSERT_TRUE(kv.Prepare(1, 0, 10).ok());  // a 64-position step
+  EXPECT_EQ(kv.bytes_used(), 64 * kPerPos);
+  ASSERT_TRUE(kv.Prepare(2, 0, 10).ok());  // a full step no longer fits: exactly 10
+  EXPECT_EQ(kv.Find(2)->capacity, 10);
+  EXPECT_EQ(kv.bytes_used(), 74 * kPerPos);
+
+  auto over = kv.Prepare(3, 0, 30);  // 74 + 30 > 100
+  ASSERT_FALSE(over.ok());
+  const std::string& m = over.status().message();
+  EXPECT_TRUE(Contains(m, "KV cache limit reached")) << m;
+  EXPECT_TRUE(Contains(m, "session 3 needs 30 positions")) << m;
+  EXPECT_TRUE(Contains(m, "over 2 sessions")) << m;
+  // A refused session holds nothing and is not counted.
+  EXPECT_EQ(kv.bytes_used(), 74 * kPerPos);
+  EXPECT_EQ(kv.sessions(), 2u);
+  EXPECT_EQ(kv.Find(3), nullptr);
+
+  kv.Close(1);
+  EXPECT_EQ(kv.bytes_used(), 10 * kPerPos);
+  EXPECT_EQ(kv.sessions(), 1u);
+  EXPECT_EQ(kv.Find(1), nullptr);
+  kv.Close(1);   // closing twice is harmless
+  kv.Close(42);  // so is closing an unknown session
+  EXPECT_EQ(kv.bytes_used(), 10 * kPerPos);
+
+  auto now = kv.Prepare(3, 0, 30);
+  ASSERT_TRUE(now.ok()) << now.status().message();
+  EXPECT_EQ(kv.bytes_used(), (10 + 64) * kPerPos);
+  kv.Close(2);
+  kv.Close(3);
+  EXPECT_EQ(kv.bytes_used(), 0u);
+  EXPECT_EQ(kv.sessions(), 0u);
+}
+
+TEST(KvCache, GrowingPastTheCapLeavesTheSessionUsable) {
+  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 80 * kPerPos);
+  auto s = kv.Prepare(1, 0, 64);
+  ASSERT_TRUE(s.ok());
+  (*s)->length = 64;
+  auto grow = kv.Prepare(1, 64, 20);  // 84 positions > 80
+  ASSERT_FALSE(grow.ok());
+  EXPECT_TRUE(Contains(grow.status().message(), "KV cache limit reached")) << grow.status().message();
+  EXPECT_EQ(kv.bytes_used(), 64 * kPerPos);
+  EXPECT_EQ(kv.Find(1)->length, 64);
+  EXPECT_EQ(kv.Find(1)->capacity, 64);
+  auto fits = kv.Prepare(1, 64, 16);  // exactly the cap
+  ASSERT_TRUE(fits.ok()) << fits.status().message();
+  EXPECT_EQ(kv.bytes_used(), 80 * kPerPos);
+}
+
+TEST(KvCache, PositionsMayRewindButNotSkipAhead) {
+  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 1 << 20);
+  auto fresh = kv.Prepare(5, 1, 1);  // a new session starts at 0
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_EQ(fresh.status().message(), "session 5: position 1 skips ahead of the 0 positions it holds");
+  EXPECT_EQ(kv.sessions(), 0u);
+  EXPECT_EQ(kv.bytes_used(), 0u);
+
+  auto s = kv.Prepare(5, 0, 8);
+  ASSERT_TRUE(s.ok());
+  (*s)->length = 8;  // what Stage::Forward records after a successful batch
+  auto skip = kv.Prepare(5, 9, 1);
+  ASSERT_FALSE(skip.ok());
+  EXPECT_EQ(skip.status().message(), "session 5: position 9 skips ahead of the 8 positions it holds");
+  EXPECT_EQ(kv.Find(5)->length, 8);
+
+  ASSERT_TRUE(kv.Prepare(5, 8, 1).ok());  // continuing
+  EXPECT_EQ(kv.Find(5)->length, 8);
+  ASSERT_TRUE(kv.Prepare(5, 3, 2).ok());  // rewinding drops positions 3 and later
+  EXPECT_EQ(kv.Find(5)->length, 3);
+  EXPECT_EQ(kv.Find(5)->capacity, 64);  // memory is kept for the session
+}
+
+TEST(KvCache, PositionsBeyondTheContextAreRefused) {
+  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 1 << 20);
+  auto r = kv.Prepare(1, 0, kCtx + 1);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(), "positions 0..128 exceed the context length of 128 tokens");
+  EXPECT_FALSE(kv.Prepare(1, -1, 1).ok());
+  EXPECT_FALSE(kv.Prepare(1, 0, 0).ok());
+  EXPECT_EQ(kv.sessions(), 0u);
+  ASSERT_TRUE(kv.Prepare(1, 0, kCtx).ok());
+  EXPECT_EQ(kv.Find(1)->capacity, kCtx);
+}
+
+}  // namespace
+}  // namespace ss::engine
