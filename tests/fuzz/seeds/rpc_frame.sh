@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Seed corpus for the RPC frame parsers: a byte selecting the parser (even:
+# control message, odd: activation frame) followed by a valid input.
+set -euo pipefail
+out=$1
+printf '\x00{"type":"GET_CAPABILITIES","id":7}' >"$out/control-1"
+printf '\x00{"type":"FORWARD","id":"abc","session":3,"route":[1,2]}' >"$out/control-2"
+printf '\x00{"type":"GET_STATUS"}' >"$out/control-3"
+# Token frame: 1 row (pos 0, token 42).
+printf '\x01SSAF\x01\x00\x01\x00\x07\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x2a\x00\x00\x00' >"$out/frame-tokens"
+# Hidden-state frame: 1 row of width 2 (1.0, -2.0).
+printf '\x01SSAF\x01\x00\x02\x00\x07\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x05\x00\x00\x00\x2a\x00\x00\x00\x00\x00\x80\x3f\x00\x00\x00\xc0' >"$out/frame-hidden"
