@@ -23,8 +23,8 @@
 // Threads: one I/O thread runs all connections; handlers run on a pool of
 // handler_threads, so a slow handler does not stall other connections. The
 // Authorizer runs on the I/O thread and must be quick (e.g. a cache lookup).
-// The log callback is called from either kind of thread, never concurrently
-// with itself.
+// The log callback is called on the I/O thread, never concurrently with
+// itself. Do not call Stop() from a handler: it waits for the handlers.
 
 #include <chrono>
 #include <cstdint>
