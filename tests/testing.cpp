@@ -1,13 +1,20 @@
 #include "testing.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace fs = std::filesystem;
@@ -42,6 +49,79 @@ CommandResult RunCommand(const std::string& command) {
 
 CommandResult RunShardswarm(const std::string& args) {
   return RunCommand(std::string(SHARDSWARM_BINARY) + " " + args);
+}
+
+ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path)
+    : log_path_(log_path) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    int devnull = open("/dev/null", O_RDONLY);
+    dup2(devnull, 0);
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (Running()) Kill(SIGKILL);
+  if (!reaped_) waitpid(pid_, nullptr, 0);
+}
+
+void ChildProcess::Kill(int signal) {
+  kill(pid_, signal);
+  if (signal == SIGKILL) {
+    waitpid(pid_, nullptr, 0);
+    reaped_ = true;
+  }
+}
+
+bool ChildProcess::Running() {
+  if (reaped_) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    reaped_ = true;
+    return false;
+  }
+  return true;
+}
+
+std::string ChildProcess::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool ChildProcess::WaitForLog(const std::string& fragment, double timeout_s) const {
+  double deadline = NowSeconds() + timeout_s;
+  while (NowSeconds() < deadline) {
+    if (Log().find(fragment) != std::string::npos) return true;
+    usleep(20000);
+  }
+  return Log().find(fragment) != std::string::npos;
+}
+
+int FreePort(bool udp) {
+  int fd = socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 void CopyFile(const std::string& from, const std::string& to) {

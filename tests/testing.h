@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ss::testing {
 
@@ -33,6 +34,31 @@ struct CommandResult {
 // Runs the built shardswarm binary with the given argument string (shell syntax).
 CommandResult RunShardswarm(const std::string& args);
 CommandResult RunCommand(const std::string& command);
+
+// A background process (the real binary or another program) whose output goes
+// to a log file; killed (SIGKILL) on destruction if still running.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  int pid() const { return pid_; }
+  void Kill(int signal);
+  bool Running();
+  std::string Log() const;  // everything it printed so far
+  // Polls Log() until `fragment` appears; false after `timeout_s` seconds.
+  bool WaitForLog(const std::string& fragment, double timeout_s) const;
+
+ private:
+  int pid_ = -1;
+  std::string log_path_;
+  bool reaped_ = false;
+};
+
+// A UDP or TCP port that was free a moment ago on 127.0.0.1.
+int FreePort(bool udp);
+double NowSeconds();
 
 void CopyFile(const std::string& from, const std::string& to);
 void FlipByte(const std::string& path, uint64_t offset);

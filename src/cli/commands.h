@@ -12,6 +12,7 @@ namespace ss::cli {
 void AddShardCommands(CLI::App& app);
 void AddDevCommands(CLI::App& app);
 void AddGenerateCommand(CLI::App& app);
+void AddSwarmCommands(CLI::App& app);
 
 // Prints "error: message" to stderr and exits the command with code 1.
 [[noreturn]] void Fail(const std::string& message);

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   ss::cli::AddShardCommands(app);
   ss::cli::AddGenerateCommand(app);
+  ss::cli::AddSwarmCommands(app);
   ss::cli::AddDevCommands(app);
   auto known = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))

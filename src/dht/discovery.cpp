@@ -1,6 +1,7 @@
 #include "dht/discovery.h"
 
 #include <future>
+#include <random>
 
 namespace ss::dht {
 namespace {
@@ -34,6 +35,7 @@ std::string PeerKey(const std::string& cluster, const std::string& peer_id) {
   return "shardswarm/" + cluster + "/peer/" + peer_id;
 }
 std::string ModelKey(const std::string& cluster) { return "shardswarm/" + cluster + "/model"; }
+std::string ClientsKey(const std::string& cluster) { return "shardswarm/" + cluster + "/clients"; }
 
 Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity, const DiscoveryOptions& o) {
   for (const std::string& b : o.bootstrap) {
@@ -43,8 +45,6 @@ Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity
   }
   std::unique_ptr<Discovery> d(new Discovery());
   d->options_ = o;
-  // A stable value id per identity: refreshes replace the previous record.
-  d->value_id_ = std::hash<std::string>()(identity.peer_id) | 1;
   ::dht::DhtRunner::Config config;
   config.dht_config.node_config.network = o.network_id;
   config.dht_config.node_config.is_bootstrap = o.is_bootstrap;
@@ -111,7 +111,11 @@ bool Discovery::connected() const {
 
 void Discovery::Announce(const std::string& key, const std::string& data) {
   auto v = std::make_shared<::dht::Value>(::dht::Blob(data.begin(), data.end()));
-  v->id = value_id_;
+  // A fresh value id per announcement: OpenDHT 2.4 stops delivering edits of
+  // one value id to listeners after the first (measured), while new values
+  // always arrive. Old announcements expire after kRecordLifetime; readers
+  // keep the newest record per peer.
+  v->id = std::uniform_int_distribution<uint64_t>(1)(rng_);
   v->type = kRecordType;
   runner_.putSigned(
       InfoHash::get(key), v, [](bool) {}, /*permanent=*/false);

@@ -4,9 +4,9 @@
 // configured bootstrap nodes (retried until one answers, so any start order
 // works). No multicast peer discovery, no proxy, never the public DHT.
 //
-// Announcements are signed values (putSigned bumps the sequence number, so a
-// refresh is seen as an update) of one registered value type with a short
-// lifetime, so a dead node's record disappears by itself.
+// Announcements are signed values of one registered value type with a short
+// lifetime, so a dead node's records disappear by themselves. Every
+// announcement is a new value (see Announce); readers keep the newest per peer.
 
 #include <opendht/dhtrunner.h>
 
@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,7 @@ inline constexpr std::chrono::seconds kRecordLifetime{30};
 std::string ShardKey(const std::string& cluster, int shard);  // shardswarm/{cluster}/shard/{k}
 std::string PeerKey(const std::string& cluster, const std::string& peer_id);
 std::string ModelKey(const std::string& cluster);
+std::string ClientsKey(const std::string& cluster);  // shardswarm/{cluster}/clients
 
 struct DiscoveryOptions {
   std::string bind_address = "127.0.0.1";
@@ -70,7 +72,7 @@ class Discovery {
 
   DiscoveryOptions options_;
   ::dht::DhtRunner runner_;
-  uint64_t value_id_ = 0;
+  std::mt19937_64 rng_{std::random_device{}()};
   std::atomic<bool> stop_{false};
   std::thread bootstrap_thread_;
 };

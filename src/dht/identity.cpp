@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
+#include "net/tls_identity.h"
 #include "util/file_io.h"
-#include "util/sha256.h"
 
 namespace ss::dht {
 namespace {
@@ -19,10 +19,14 @@ Result<NodeIdentity> Describe(::dht::crypto::Identity id) {
   n.cert_pem = n.id.second->toString(/*chain=*/false);
   ::dht::Blob key = n.id.first->serialize();
   n.key_pem.assign(key.begin(), key.end());
-  ::dht::Blob der = n.id.second->getPacked();
-  Sha256 h;
-  h.Update(der.data(), der.size());
-  n.cert_fingerprint = h.HexDigest();
+  // The fingerprint as the TLS layer computes it from the certificate it presents.
+  auto fp = net::CertFingerprint(n.cert_pem);
+  if (!fp.ok()) return fp.status();
+  n.cert_fingerprint = *fp;
+  auto key_id = net::PublicKeyId(n.cert_pem);
+  if (!key_id.ok()) return key_id.status();
+  if (*key_id != n.peer_id)
+    return Status::Error("the certificate's public key id " + *key_id + " is not the peer id " + n.peer_id);
   return n;
 }
 

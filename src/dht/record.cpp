@@ -66,4 +66,27 @@ Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
   }
 }
 
+std::string ClientRecord::ToJson() const {
+  return nlohmann::json({{"peer_id", peer_id},
+                         {"cluster", cluster},
+                         {"role", role},
+                         {"tls_fingerprint", tls_fingerprint},
+                         {"time_ms", time_ms}})
+      .dump();
+}
+
+Result<ClientRecord> ClientRecord::FromJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("peer_id") || !j["peer_id"].is_string() ||
+      !j.contains("tls_fingerprint") || !j["tls_fingerprint"].is_string())
+    return Status::Error("client record needs string fields peer_id and tls_fingerprint");
+  ClientRecord c;
+  c.peer_id = j["peer_id"];
+  c.tls_fingerprint = j["tls_fingerprint"];
+  c.cluster = j.value("cluster", "");
+  c.role = j.value("role", "");
+  c.time_ms = j.value("time_ms", int64_t{0});
+  return c;
+}
+
 }  // namespace ss::dht

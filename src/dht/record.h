@@ -33,4 +33,18 @@ struct NodeRecord {
   static Result<NodeRecord> FromJson(const std::string& text);
 };
 
+// A process that talks to nodes without holding a shard (gateway, `rpc`
+// tool) announces this on its cluster's clients key, so nodes can check the
+// certificate it presents.
+struct ClientRecord {
+  std::string peer_id;
+  std::string cluster;
+  std::string role;  // "gateway", "cli"
+  std::string tls_fingerprint;
+  int64_t time_ms = 0;
+
+  std::string ToJson() const;
+  static Result<ClientRecord> FromJson(const std::string& text);
+};
+
 }  // namespace ss::dht

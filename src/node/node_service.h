@@ -8,6 +8,7 @@
 // and prints a [STATUS] report on every change and every refresh interval.
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -78,6 +79,7 @@ class NodeService {
   std::unique_ptr<SwarmView> view_;
   std::string last_state_;
   bool view_changed_ = false;
+  std::map<std::string, std::string> clients_;  // peer id -> certificate fingerprint
 };
 
 }  // namespace ss::node

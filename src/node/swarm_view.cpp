@@ -7,33 +7,31 @@ namespace ss::node {
 std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 8) + "…"; }
 
 bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock::time_point seen) {
+  // Every announcement is a new value, so an expiry concerns an old one;
+  // liveness comes from when the newest was seen.
+  if (expired) return false;
   auto r = dht::NodeRecord::FromJson(v.data);
   if (!r.ok() || r->peer_id != v.owner || r->cluster != cluster_ || r->shard_id != shard) return false;
   auto& nodes = shards_[shard];
   auto it = nodes.find(r->peer_id);
   if (it == nodes.end()) {
-    nodes[r->peer_id] = Entry{*r, seen, expired};
+    nodes[r->peer_id] = Entry{*r, seen};
     return true;
   }
   Entry& e = it->second;
-  bool changed = e.expired != expired || e.record.shard_loaded != r->shard_loaded ||
-                 e.record.rpc_endpoint != r->rpc_endpoint;
-  if (expired) {
-    e.expired = true;
-  } else if (seen >= e.last_seen) {
-    e.record = *r;
-    e.last_seen = seen;
-    e.expired = false;
-  }
+  if (seen < e.last_seen || r->time_ms < e.record.time_ms) return false;  // an older announcement
+  bool changed = e.record.shard_loaded != r->shard_loaded || e.record.rpc_endpoint != r->rpc_endpoint;
+  e.record = *r;
+  e.last_seen = seen;
   return changed;
 }
 
 bool SwarmView::Online(const dht::NodeRecord& r, Clock::time_point last_seen, Clock::time_point now) const {
-  return now - last_seen <= std::chrono::seconds(3 * r.refresh_s + 1);
+  return now - last_seen <= std::chrono::seconds(2 * r.refresh_s + 1);
 }
 
 bool SwarmView::EntryOnline(const Entry& e, Clock::time_point now) const {
-  return !e.expired && Online(e.record, e.last_seen, now);
+  return Online(e.record, e.last_seen, now);
 }
 
 bool SwarmView::Ready(Clock::time_point now) const { return Blockers(now).empty(); }

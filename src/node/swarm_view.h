@@ -1,6 +1,6 @@
 #pragma once
 // What a process knows about its cluster from DHT records: per shard, the
-// nodes that announced it, whether each is online (announced within three of
+// nodes that announced it, whether each is online (announced within two of
 // its own refresh intervals, plus a second of slack) and whether its shard is
 // loaded. The swarm is ready when every shard has an online node with its
 // shard loaded; otherwise Blockers() says why, in words an operator can act on.
@@ -24,8 +24,9 @@ class SwarmView {
       : cluster_(std::move(cluster)), total_shards_(total_shards) {}
 
   // Takes a value seen on shard key `shard`; ignores records that are not
-  // signed by the peer they describe or belong elsewhere. Returns whether the
-  // node's entry changed (new node, new load state, expiry).
+  // signed by the peer they describe, belong elsewhere, or are older than
+  // what is known. Returns whether the node's entry changed (new node, new
+  // load state or endpoint).
   bool Update(int shard, const dht::SignedValue& value, bool expired, Clock::time_point seen);
 
   bool Online(const dht::NodeRecord& r, Clock::time_point last_seen, Clock::time_point now) const;
@@ -43,7 +44,6 @@ class SwarmView {
   struct Entry {
     dht::NodeRecord record;
     Clock::time_point last_seen;
-    bool expired = false;
   };
   bool EntryOnline(const Entry& e, Clock::time_point now) const;
 

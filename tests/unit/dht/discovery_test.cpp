@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "dht/record.h"
@@ -85,9 +86,42 @@ TEST(Discovery, SignedRecordReachesAListenerQuickly) {
     return false;
   }));
   lock.unlock();
+  // Both announcements are stored (each is a new value) until they expire.
   auto values = b->Get(ShardKey("c1", 0), std::chrono::seconds(3));
-  ASSERT_EQ(values.size(), 1u);
-  EXPECT_TRUE(NodeRecord::FromJson(values[0].data)->shard_loaded);
+  ASSERT_EQ(values.size(), 2u);
+  int loaded = 0;
+  for (const auto& v : values) loaded += NodeRecord::FromJson(v.data)->shard_loaded;
+  EXPECT_EQ(loaded, 1);
+}
+
+// Each refresh must reach listeners (OpenDHT 2.4 stops delivering edits of one
+// value id after the first; announcements therefore use fresh ids).
+TEST(Discovery, EveryRefreshReachesListeners) {
+  auto boot_id = EphemeralIdentity("boot");
+  auto boot = StartNode(*boot_id, 0);
+  auto a_id = EphemeralIdentity("a"), b_id = EphemeralIdentity("b");
+  auto a = StartNode(*a_id, boot->port());
+  auto b = StartNode(*b_id, boot->port());
+  std::mutex mu;
+  std::set<std::string> seen;
+  b->Listen("refresh-test", [&](const SignedValue& v, bool expired) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!expired) seen.insert(v.data);
+  });
+  for (int i = 0; i < 6; ++i) {
+    a->Announce("refresh-test", "v" + std::to_string(i));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (seen.size() == 6) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(seen.size(), 6u);
 }
 
 TEST(SwarmView, ReadinessAndBlockers) {
@@ -120,10 +154,10 @@ TEST(SwarmView, ReadinessAndBlockers) {
   r1.shard_loaded = true;
   view.Update(1, {r1.ToJson(), r1.peer_id, 1}, false, now);
   EXPECT_TRUE(view.Ready(now));
-  // Silent for more than three refresh intervals: offline.
-  auto later = now + std::chrono::seconds(8);
+  // Silent for more than two refresh intervals and a second: offline.
+  auto later = now + std::chrono::seconds(6);
   EXPECT_FALSE(view.Ready(later));
-  EXPECT_NE(view.Blockers(later)[0].find("is offline (last seen 8 s ago)"), std::string::npos);
+  EXPECT_NE(view.Blockers(later)[0].find("is offline (last seen 6 s ago)"), std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,318 @@
+// shardswarm bootstrap / node / status: swarm membership (DESIGN.md §1, §5).
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <thread>
+
+#include "cli/commands.h"
+#include "dht/discovery.h"
+#include "dht/identity.h"
+#include "dht/record.h"
+#include "net/message.h"
+#include "net/rpc_client.h"
+#include "node/node_service.h"
+#include "node/swarm_view.h"
+#include "util/log.h"
+
+namespace ss::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+node::NodeService* g_node = nullptr;
+
+void OnSignal(int) {
+  g_stop = true;
+  if (g_node) g_node->Stop();
+}
+
+void InstallSignals() {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+}
+
+void AddLogFormat(CLI::App* app, std::shared_ptr<std::string> format) {
+  app->add_option("--log-format", *format, "text or json")
+      ->envname("SHARDSWARM_LOG_FORMAT")
+      ->capture_default_str();
+}
+
+void ApplyLogFormat(const std::string& f) {
+  if (f == "json")
+    SetLogFormat(LogFormat::kJson);
+  else if (f != "text")
+    Fail("--log-format must be text or json, not '" + f + "'");
+}
+
+void RunBootstrap(const std::string& addr, uint16_t port) {
+  auto id = dht::EphemeralIdentity("shardswarm-bootstrap");
+  if (!id.ok()) Fail(id.status().message());
+  dht::DiscoveryOptions o;
+  o.bind_address = addr;
+  o.port = port;
+  auto d = dht::Discovery::Start(*id, o);
+  if (!d.ok()) Fail(d.status().message());
+  Log("DHT", "bootstrap node on " + addr + ":" + std::to_string((*d)->port()) + ", network id " +
+                 std::to_string(dht::kNetworkId));
+  InstallSignals();
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Log("DHT", "bootstrap node stopping");
+}
+
+void RunNode(const node::NodeOptions& o) {
+  auto n = node::NodeService::Start(o);
+  if (!n.ok()) Fail(n.status().message());
+  g_node = n->get();
+  InstallSignals();
+  (*n)->Run();
+  g_node = nullptr;
+  Log("SHARD", "node stopping");
+}
+
+struct StatusOptions {
+  std::vector<std::string> bootstrap;
+  std::string cluster = "default";
+  int total_shards = 0;
+  bool json = false;
+  int timeout_s = 5;
+};
+
+void RunStatus(const StatusOptions& o) {
+  auto id = dht::EphemeralIdentity("shardswarm-status");
+  if (!id.ok()) Fail(id.status().message());
+  dht::DiscoveryOptions d;
+  d.bootstrap = o.bootstrap;
+  auto disc = dht::Discovery::Start(*id, d);
+  if (!disc.ok()) Fail(disc.status().message());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
+  while (!(*disc)->connected() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!(*disc)->connected())
+    Fail("no answer from the bootstrap node " + o.bootstrap.front() + " within " +
+         std::to_string(o.timeout_s) + " s; is `shardswarm bootstrap` running there?");
+
+  // Listen rather than get: stored copies may lag a refresh or two behind,
+  // while listeners are pushed every refresh. Listen for a little more than
+  // the longest refresh interval the records announce (capped), so every live
+  // node has refreshed once; records carry the shard count.
+  std::mutex mu;
+  std::map<int, std::vector<dht::SignedValue>> found;
+  int total = o.total_shards, max_refresh = 1, listened = 0;
+  auto listen_up_to = [&](int n) {
+    for (; listened < n; ++listened)
+      (*disc)->Listen(dht::ShardKey(o.cluster, listened),
+                      [&, k = listened](const dht::SignedValue& v, bool expired) {
+                        auto r = dht::NodeRecord::FromJson(v.data);
+                        if (expired || !r.ok()) return;
+                        std::lock_guard<std::mutex> lock(mu);
+                        found[k].push_back(v);
+                        if (total == 0) total = r->total_shards;
+                        max_refresh = std::max(max_refresh, r->refresh_s);
+                      });
+  };
+  listen_up_to(total > 0 ? total : 8);
+  auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::lock_guard<std::mutex> lock(mu);
+    if (total > listened) listen_up_to(total);
+    auto window = std::chrono::milliseconds(500 + 1000 * std::min(max_refresh, 6));
+    if (std::chrono::steady_clock::now() - start >= window) break;
+  }
+  std::lock_guard<std::mutex> lock(mu);
+  if (total == 0) {
+    if (o.json) {
+      std::printf("%s\n", nlohmann::json(
+                              {{"cluster", o.cluster},
+                               {"swarm_ready", false},
+                               {"shards", nlohmann::json::array()},
+                               {"blockers", {"no node of cluster '" + o.cluster + "' has announced itself"}}})
+                              .dump(2)
+                              .c_str());
+    } else {
+      std::printf("cluster %s: no node has announced itself (listened on shards 0-7)\n", o.cluster.c_str());
+    }
+    throw CLI::RuntimeError(1);
+  }
+
+  // Ages come from the announcers' clocks (records carry their time).
+  node::SwarmView view(o.cluster, total);
+  auto now = node::Clock::now();
+  int64_t wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  for (const auto& [k, values] : found)
+    for (const auto& v : values) {
+      auto r = dht::NodeRecord::FromJson(v.data);
+      if (!r.ok()) continue;
+      view.Update(k, v, false, now - std::chrono::milliseconds(std::max<int64_t>(0, wall_now - r->time_ms)));
+    }
+  if (o.json) {
+    std::printf("%s\n", view.ToJson(now).dump(2).c_str());
+  } else {
+    std::printf("%s\n", view.Report(now, "").c_str());
+  }
+  if (!view.Ready(now)) throw CLI::RuntimeError(1);
+}
+
+struct RpcOptions {
+  std::vector<std::string> bootstrap;
+  std::string cluster = "default";
+  int shard = 0;
+  std::string data_dir;
+  std::string command;
+  std::string args = "{}";
+  int timeout_s = 10;
+};
+
+// Finds the shard's node through the DHT, proves who we are with a signed
+// client record, and sends one command over the authenticated connection.
+void RunRpc(const RpcOptions& o) {
+  auto extra = nlohmann::json::parse(o.args, nullptr, false);
+  if (!extra.is_object()) Fail("--args must be a JSON object");
+  auto id = o.data_dir.empty() ? dht::EphemeralIdentity("shardswarm-cli")
+                               : dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-cli");
+  if (!id.ok()) Fail(id.status().message());
+  dht::DiscoveryOptions d;
+  d.bootstrap = o.bootstrap;
+  auto disc = dht::Discovery::Start(*id, d);
+  if (!disc.ok()) Fail(disc.status().message());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
+  std::mutex mu;
+  std::optional<dht::NodeRecord> target;
+  (*disc)->Listen(dht::ShardKey(o.cluster, o.shard), [&](const dht::SignedValue& v, bool expired) {
+    auto r = dht::NodeRecord::FromJson(v.data);
+    std::lock_guard<std::mutex> lock(mu);
+    if (!expired && r.ok() && r->peer_id == v.owner && (!target || r->time_ms > target->time_ms)) target = *r;
+  });
+  dht::ClientRecord me{id->peer_id, o.cluster, "cli", id->cert_fingerprint, 0};
+  me.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  // Announce once connected, and again while waiting: what is put before the
+  // DHT connects may reach the node's listener late.
+  while (!(*disc)->connected() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  (*disc)->Announce(dht::ClientsKey(o.cluster), me.ToJson());
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (target) break;
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      Fail("no node of shard " + std::to_string(o.shard) + " in cluster " + o.cluster +
+           " answered on the DHT");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::string host = target->rpc_endpoint.substr(0, target->rpc_endpoint.rfind(':'));
+  int port = std::atoi(target->rpc_endpoint.c_str() + target->rpc_endpoint.rfind(':') + 1);
+  nlohmann::json request = extra;
+  request["type"] = o.command;
+  // The node learns our record by listening; until it has, it refuses us.
+  for (;;) {
+    net::RpcClientOptions co;
+    co.host = host;
+    co.port = static_cast<uint16_t>(port);
+    co.identity = {id->cert_pem, id->key_pem};
+    co.expected_public_key_id = target->peer_id;
+    auto client = net::RpcClient::Connect(co);
+    Result<nlohmann::json> reply = client.ok() ? (*client)->Call(request, std::chrono::seconds(o.timeout_s))
+                                               : Result<nlohmann::json>(client.status());
+    if (reply.ok()) {
+      std::printf("%s\n", reply->dump(2).c_str());
+      if (net::IsErrorReply(*reply)) throw CLI::RuntimeError(1);
+      return;
+    }
+    if (std::chrono::steady_clock::now() > deadline) Fail(reply.status().message());
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    (*disc)->Announce(dht::ClientsKey(o.cluster), me.ToJson());
+  }
+}
+
+}  // namespace
+
+void AddSwarmCommands(CLI::App& app) {
+  auto log_format = std::make_shared<std::string>("text");
+
+  auto boot_addr = std::make_shared<std::string>("127.0.0.1");
+  auto boot_port = std::make_shared<uint16_t>(51820);
+  CLI::App* boot = app.add_subcommand("bootstrap", "Run the swarm's DHT entry point");
+  boot->add_option("--listen-addr", *boot_addr, "Address to bind (loopback by default)")
+      ->envname("SHARDSWARM_LISTEN_ADDR")
+      ->capture_default_str();
+  boot->add_option("--port", *boot_port, "UDP port")
+      ->envname("SHARDSWARM_BOOTSTRAP_PORT")
+      ->capture_default_str();
+  AddLogFormat(boot, log_format);
+  boot->callback([=] {
+    ApplyLogFormat(*log_format);
+    RunBootstrap(*boot_addr, *boot_port);
+  });
+
+  auto no = std::make_shared<node::NodeOptions>();
+  CLI::App* nd = app.add_subcommand("node", "Run a node holding one shard");
+  nd->add_option("--bootstrap", no->bootstrap, "Bootstrap HOST:PORT (repeatable)")
+      ->required()
+      ->envname("SHARDSWARM_BOOTSTRAP");
+  nd->add_option("--cluster", no->cluster)->envname("SHARDSWARM_CLUSTER")->capture_default_str();
+  nd->add_option("--shard-id", no->shard_id)->required()->envname("SHARDSWARM_SHARD_ID");
+  nd->add_option("--total-shards", no->total_shards)->required()->envname("SHARDSWARM_TOTAL_SHARDS");
+  nd->add_option("--total-layers", no->total_layers, "Layer count of the model (0: from the shard)")
+      ->envname("SHARDSWARM_TOTAL_LAYERS");
+  nd->add_option("--model-name", no->model_name)->envname("SHARDSWARM_MODEL_NAME");
+  nd->add_option("--listen-addr", no->bind_address, "Address for RPC and DHT (loopback by default)")
+      ->envname("SHARDSWARM_LISTEN_ADDR")
+      ->capture_default_str();
+  nd->add_option("--port", no->port, "RPC port (0: any free port)")
+      ->envname("SHARDSWARM_PORT")
+      ->capture_default_str();
+  nd->add_option("--dht-port", no->dht_port, "DHT UDP port (0: any free port)")
+      ->envname("SHARDSWARM_DHT_PORT")
+      ->capture_default_str();
+  nd->add_option("--shards-dir", no->shards_dir)->envname("SHARDSWARM_SHARDS_DIR")->capture_default_str();
+  nd->add_option("--refresh-interval", no->refresh_s, "Seconds between announcements and status reports")
+      ->envname("SHARDSWARM_REFRESH_INTERVAL")
+      ->capture_default_str();
+  nd->add_option("--data-dir", no->data_dir, "Where the node keeps its identity")
+      ->envname("SHARDSWARM_DATA_DIR")
+      ->capture_default_str();
+  nd->add_option("-t,--threads", no->threads, "Compute threads (0: all cores)")
+      ->envname("SHARDSWARM_THREADS");
+  AddLogFormat(nd, log_format);
+  nd->callback([=] {
+    ApplyLogFormat(*log_format);
+    RunNode(*no);
+  });
+
+  auto so = std::make_shared<StatusOptions>();
+  CLI::App* st =
+      app.add_subcommand("status", "Show what the DHT says about a cluster, and what blocks readiness");
+  st->add_option("--bootstrap", so->bootstrap, "Bootstrap HOST:PORT")
+      ->required()
+      ->envname("SHARDSWARM_BOOTSTRAP");
+  st->add_option("--cluster", so->cluster)->envname("SHARDSWARM_CLUSTER")->capture_default_str();
+  st->add_option("--total-shards", so->total_shards, "Shard count (0: learn it from the records)")
+      ->envname("SHARDSWARM_TOTAL_SHARDS");
+  st->add_flag("--json", so->json, "Machine-readable output");
+  st->add_option("--timeout", so->timeout_s, "Seconds to wait for the bootstrap")->capture_default_str();
+  st->callback([so] { RunStatus(*so); });
+
+  auto ro = std::make_shared<RpcOptions>();
+  CLI::App* rpc = app.add_subcommand("rpc", "Send one command to a shard's node over authenticated RPC");
+  rpc->add_option("command", ro->command, "GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES, …")
+      ->required();
+  rpc->add_option("--bootstrap", ro->bootstrap, "Bootstrap HOST:PORT")
+      ->required()
+      ->envname("SHARDSWARM_BOOTSTRAP");
+  rpc->add_option("--cluster", ro->cluster)->envname("SHARDSWARM_CLUSTER")->capture_default_str();
+  rpc->add_option("--shard", ro->shard, "Which shard's node to ask")->capture_default_str();
+  rpc->add_option("--args", ro->args, "Extra fields of the request, as a JSON object")->capture_default_str();
+  rpc->add_option("--data-dir", ro->data_dir, "Keep this client's identity here (default: a throwaway one)");
+  rpc->add_option("--timeout", ro->timeout_s, "Seconds")->capture_default_str();
+  rpc->callback([ro] { RunRpc(*ro); });
+}
+
+}  // namespace ss::cli

@@ -1,0 +1,306 @@
+#include "node/node_service.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "net/message.h"
+#include "net/rpc_server.h"
+#include "shard/manifest.h"
+#include "util/log.h"
+
+namespace ss::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t TotalMemory() {
+  return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
+}
+
+double LoadAverage() {
+  double l[1] = {0};
+  return getloadavg(l, 1) == 1 ? l[0] : 0.0;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
+  if (o.total_shards < 1 || o.shard_id < 0 || o.shard_id >= o.total_shards)
+    return Status::Error("--shard-id " + std::to_string(o.shard_id) + " is not in 0.." +
+                         std::to_string(o.total_shards - 1) + " (--total-shards " +
+                         std::to_string(o.total_shards) + ")");
+  if (o.refresh_s < 1) return Status::Error("--refresh-interval must be at least 1 second");
+  std::unique_ptr<NodeService> n(new NodeService());
+  n->options_ = o;
+  n->started_ = Clock::now();
+  auto id = dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-node");
+  if (!id.ok()) return id.status();
+  n->identity_ = *id;
+  Log("SHARD", "node peer id " + n->identity_.peer_id + " (data dir " + o.data_dir + ")");
+  n->view_ = std::make_unique<SwarmView>(o.cluster, o.total_shards);
+  n->TryLoadShard();
+
+  net::RpcServerOptions ro;
+  ro.bind_address = o.bind_address;
+  ro.port = o.port;
+  ro.identity = {n->identity_.cert_pem, n->identity_.key_pem};
+  NodeService* self = n.get();
+  net::RpcServer::Callbacks cb;
+  cb.authorizer = [self](const net::PeerInfo& p) {
+    return self->Authorize(p.public_key_id, p.cert_fingerprint);
+  };
+  cb.handler = [self](const net::PeerInfo&, const nlohmann::json& req) { return self->Handle(req); };
+  cb.log = [](const std::string& line) {
+    Log("CONNECT", line.rfind("[CONNECT] ", 0) == 0 ? line.substr(10) : line);
+  };
+  auto rpc = net::RpcServer::Start(ro, cb);
+  if (!rpc.ok()) return rpc.status();
+  n->rpc_ = std::move(rpc.value());
+  Log("CONNECT", "RPC listening on " + o.bind_address + ":" + std::to_string(n->rpc_->port()));
+
+  dht::DiscoveryOptions d;
+  d.bind_address = o.bind_address;
+  d.port = o.dht_port;
+  d.bootstrap = o.bootstrap;
+  auto disc = dht::Discovery::Start(n->identity_, d);
+  if (!disc.ok()) return disc.status();
+  n->discovery_ = std::move(disc.value());
+  Log("DHT", "DHT on " + o.bind_address + ":" + std::to_string(n->discovery_->port()) + ", bootstrap " +
+                 (o.bootstrap.empty() ? std::string("none") : o.bootstrap.front()));
+  for (int k = 0; k < o.total_shards; ++k)
+    n->discovery_->Listen(dht::ShardKey(o.cluster, k), [self, k](const dht::SignedValue& v, bool expired) {
+      self->OnValue(k, v, expired);
+    });
+  n->discovery_->Listen(dht::ClientsKey(o.cluster), [self](const dht::SignedValue& v, bool expired) {
+    auto c = dht::ClientRecord::FromJson(v.data);
+    if (!c.ok() || c->peer_id != v.owner) return;
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (expired) {
+      self->clients_.erase(c->peer_id);
+    } else {
+      self->clients_[c->peer_id] = c->tls_fingerprint;
+    }
+  });
+  n->Announce();
+  return n;
+}
+
+NodeService::~NodeService() {
+  if (rpc_) rpc_->Stop();
+  discovery_.reset();
+}
+
+uint16_t NodeService::rpc_port() const { return rpc_ ? rpc_->port() : 0; }
+
+// Loads shard-K.gguf if it is there and not loaded yet; records why not otherwise.
+void NodeService::TryLoadShard() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stage_) return;
+  }
+  const std::string name = shard::ShardFileName(options_.shard_id);
+  const std::string path = options_.shards_dir + "/" + name;
+  std::string problem;
+  std::unique_ptr<engine::Stage> stage;
+  if (!fs::exists(path)) {
+    problem = name + " is not in " + options_.shards_dir;
+  } else {
+    engine::StageOptions so;
+    so.n_threads = options_.threads;
+    auto s = engine::Stage::Open(path, so);
+    if (!s.ok()) {
+      problem = s.status().message();
+    } else {
+      const gguf::File& f = (*s)->file();
+      const gguf::Value* id = f.Find(shard::kKeyShardId);
+      const gguf::Value* count = f.Find(shard::kKeyShardCount);
+      if (!id || !count || id->AsInt() != options_.shard_id || count->AsInt() != options_.total_shards) {
+        problem = name + " is not shard " + std::to_string(options_.shard_id) + " of " +
+                  std::to_string(options_.total_shards) + " (its shardswarm.shard.* keys say otherwise)";
+      } else if (options_.total_layers > 0 && (*s)->config().n_layer != options_.total_layers) {
+        problem = name + " has " + std::to_string((*s)->config().n_layer) + " layers, not --total-layers " +
+                  std::to_string(options_.total_layers);
+      } else {
+        stage = std::move(s.value());
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stage) {
+    layer_start_ = stage->layer_start();
+    layer_end_ = stage->layer_end();
+    total_layers_ = stage->config().n_layer;
+    model_id_ = stage->file().GetStringOr(shard::kKeyModelId, "");
+    stage_ = std::move(stage);
+    shard_problem_.clear();
+    Log("SHARD", "loaded " + path + " (layers " + std::to_string(layer_start_) + "-" +
+                     std::to_string(layer_end_ - 1) + " of " + std::to_string(total_layers_) + ")");
+  } else if (problem != shard_problem_) {
+    shard_problem_ = problem;
+    Log("SHARD", "shard not loaded: " + problem);
+  }
+}
+
+dht::NodeRecord NodeService::MakeRecord() {
+  std::lock_guard<std::mutex> lock(mu_);
+  dht::NodeRecord r;
+  r.peer_id = identity_.peer_id;
+  r.cluster = options_.cluster;
+  r.shard_id = options_.shard_id;
+  r.total_shards = options_.total_shards;
+  r.layer_start = layer_start_;
+  r.layer_end = layer_end_;
+  r.total_layers = total_layers_ ? total_layers_ : options_.total_layers;
+  r.model_id = model_id_;
+  r.model_name = options_.model_name;
+  r.rpc_endpoint = options_.bind_address + ":" + std::to_string(rpc_port());
+  r.tls_fingerprint = identity_.cert_fingerprint;
+  r.shard_loaded = stage_ != nullptr;
+  r.shard_problem = shard_problem_;
+  r.memory_bytes = TotalMemory();
+  r.cores = static_cast<int>(std::thread::hardware_concurrency());
+  r.load = LoadAverage();
+  r.version = SHARDSWARM_VERSION;
+  r.refresh_s = options_.refresh_s;
+  r.time_ms = WallMs();
+  return r;
+}
+
+void NodeService::Announce() {
+  std::string json = MakeRecord().ToJson();
+  discovery_->Announce(dht::ShardKey(options_.cluster, options_.shard_id), json);
+  discovery_->Announce(dht::PeerKey(options_.cluster, identity_.peer_id), json);
+  // The node knows itself without waiting for its own record to come back.
+  OnValue(options_.shard_id, {json, identity_.peer_id, 0}, false);
+}
+
+void NodeService::OnValue(int shard, const dht::SignedValue& v, bool expired) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (view_->Update(shard, v, expired, Clock::now())) view_changed_ = true;
+}
+
+void NodeService::Report(bool force) {
+  std::string report;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = Clock::now();
+    std::string state = view_->StateKey(now);
+    if (!force && state == last_state_ && !view_changed_) return;
+    last_state_ = state;
+    view_changed_ = false;
+    report = view_->Report(now, identity_.peer_id);
+  }
+  Log("STATUS", report);
+}
+
+// A peer may talk to this node only with the certificate its signed record
+// names: a node's record on a shard key, or a client's on the clients key.
+// Both arrive by listening, so this is a lookup (it runs on the I/O thread).
+Status NodeService::Authorize(const std::string& public_key_id, const std::string& cert_fingerprint) {
+  std::string expected;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (const dht::NodeRecord* r = view_->FindPeer(public_key_id)) expected = r->tls_fingerprint;
+    auto it = clients_.find(public_key_id);
+    if (expected.empty() && it != clients_.end()) expected = it->second;
+  }
+  if (expected.empty())
+    return Status::Error("peer " + ShortId(public_key_id) + " has no signed record in cluster " +
+                         options_.cluster);
+  if (expected != cert_fingerprint)
+    return Status::Error("peer " + ShortId(public_key_id) +
+                         " presented a certificate its DHT record does not name");
+  return Status::Ok();
+}
+
+nlohmann::json NodeService::Handle(const nlohmann::json& req) {
+  const std::string type = req.value("type", "");
+  nlohmann::json reply = net::OkReply(req);
+  if (type == "GET_CAPABILITIES") {
+    dht::NodeRecord r = MakeRecord();
+    reply["peer_id"] = r.peer_id;
+    reply["cluster"] = r.cluster;
+    reply["shard_id"] = r.shard_id;
+    reply["total_shards"] = r.total_shards;
+    reply["layer_start"] = r.layer_start;
+    reply["layer_end"] = r.layer_end;
+    reply["total_layers"] = r.total_layers;
+    reply["model_id"] = r.model_id;
+    reply["shard_loaded"] = r.shard_loaded;
+    reply["shard_problem"] = r.shard_problem;
+    reply["memory_bytes"] = r.memory_bytes;
+    reply["cores"] = r.cores;
+    reply["load"] = r.load;
+    reply["version"] = r.version;
+  } else if (type == "GET_STATUS") {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = Clock::now();
+    reply["swarm"] = view_->ToJson(now);
+    reply["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - started_).count();
+    reply["shard_loaded"] = stage_ != nullptr;
+  } else if (type == "GET_METRICS") {
+    net::RpcMetrics m = rpc_->Metrics();
+    reply["requests"] = m.requests;
+    reply["errors"] = m.errors;
+    reply["bytes_in"] = m.bytes_in;
+    reply["bytes_out"] = m.bytes_out;
+    reply["connections_open"] = m.connections_open;
+    reply["latency_ms"] = {{"p50", m.latency_p50_ms}, {"p95", m.latency_p95_ms}, {"p99", m.latency_p99_ms}};
+  } else if (type == "LIST_FILES") {
+    nlohmann::json files = nlohmann::json::array();
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(options_.shards_dir, ec)) {
+      if (!e.is_regular_file() || e.path().extension() == ".part") continue;
+      files.push_back({{"name", e.path().filename().string()}, {"size", e.file_size()}});
+    }
+    reply["files"] = files;
+  } else {
+    return net::ErrorReply(req,
+                           "unknown command '" + type +
+                               "' (this node answers GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES)");
+  }
+  return reply;
+}
+
+void NodeService::Run() {
+  auto next_refresh = Clock::now() + std::chrono::seconds(options_.refresh_s);
+  auto next_scan = Clock::now() + std::chrono::seconds(1);
+  bool was_connected = false;
+  Report(/*force=*/true);
+  while (!stop_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    bool was_loaded;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      was_loaded = stage_ != nullptr;
+    }
+    auto now = Clock::now();
+    bool refresh = now >= next_refresh;
+    if (refresh) next_refresh = now + std::chrono::seconds(options_.refresh_s);
+    if (now >= next_scan) {  // a shard copied in (or downloaded) is picked up within a second
+      next_scan = now + std::chrono::seconds(1);
+      TryLoadShard();
+    }
+    bool loaded_now;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      loaded_now = stage_ != nullptr;
+    }
+    // At once when the shard loads, and when the DHT first connects (what was
+    // put before that may reach listeners only at the next refresh).
+    bool connected = discovery_->connected();
+    if (refresh || loaded_now != was_loaded || (connected && !was_connected)) Announce();
+    was_connected = connected;
+    Report(/*force=*/refresh);
+  }
+}
+
+}  // namespace ss::node

@@ -1,0 +1,313 @@
+// Swarm membership with real processes on loopback: a bootstrap node, nodes
+// holding the shards of a 4-way split, `status`, `rpc`, and OpenDHT's own
+// dhtnode as an outside peer.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "dht/discovery.h"
+#include "net/rpc_client.h"
+#include "net/tls_identity.h"
+#include "testing.h"
+
+namespace ss {
+namespace {
+
+namespace fs = std::filesystem;
+using ss::testing::ChildProcess;
+using ss::testing::NowSeconds;
+using ss::testing::RunShardswarm;
+
+bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
+
+class Swarm {
+ public:
+  explicit Swarm(int refresh_s = 2) : refresh_(refresh_s) {
+    shards_ = dir_ / "shards";
+    auto r =
+        RunShardswarm("shard split " + ss::testing::ModelPath("tiny-spm-q8_0.gguf") + " -n 4 -o " + shards_);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    boot_port_ = ss::testing::FreePort(/*udp=*/true);
+  }
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(boot_port_); }
+  std::string dir(const std::string& name) const { return dir_ / name; }
+  const std::string& shards() const { return shards_; }
+
+  void StartBootstrap() {
+    boot_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{SHARDSWARM_BINARY, "bootstrap", "--port", std::to_string(boot_port_)},
+        dir_ / "bootstrap.log");
+  }
+  ChildProcess& StartNode(int k, const std::string& shards_dir = "") {
+    nodes_[k] = std::make_unique<ChildProcess>(
+        std::vector<std::string>{SHARDSWARM_BINARY, "node", "--bootstrap", bootstrap(), "--cluster", "it",
+                                 "--shard-id", std::to_string(k), "--total-shards", "4", "--shards-dir",
+                                 shards_dir.empty() ? shards_ : shards_dir, "--data-dir",
+                                 dir_ / ("node-" + std::to_string(k)), "--refresh-interval",
+                                 std::to_string(refresh_), "--threads", "1"},
+        dir_ / ("node-" + std::to_string(k) + "-" + std::to_string(++starts_) + ".log"));
+    return *nodes_[k];
+  }
+  ChildProcess& node(int k) { return *nodes_[k]; }
+  // Waits until every running node has reported the swarm ready after `offsets`.
+  bool AllReady(double timeout_s, const std::map<int, size_t>& offsets = {}) {
+    double deadline = NowSeconds() + timeout_s;
+    while (NowSeconds() < deadline) {
+      bool all = true;
+      for (auto& [k, n] : nodes_) {
+        size_t off = offsets.count(k) ? offsets.at(k) : 0;
+        std::string log = n->Log();
+        all = all && log.size() > off && Contains(log.substr(off), "swarm_ready=true");
+      }
+      if (all) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  nlohmann::json Status() {
+    auto r = RunShardswarm("status --bootstrap " + bootstrap() + " --cluster it --json 2>/dev/null");
+    auto j = nlohmann::json::parse(r.output, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << r.output;
+    return j;
+  }
+
+ private:
+  ss::testing::TempDir dir_;
+  std::string shards_;
+  int refresh_;
+  int boot_port_;
+  int starts_ = 0;
+  std::unique_ptr<ChildProcess> boot_;
+  std::map<int, std::unique_ptr<ChildProcess>> nodes_;
+};
+
+std::string PeerId(const ChildProcess& p) {
+  std::smatch m;
+  std::string log = p.Log();
+  std::regex re("node peer id ([0-9a-f]{64})");
+  return std::regex_search(log, m, re) ? m[1].str() : "";
+}
+
+TEST(Swarm, FourNodesBecomeReadyWithinTwoSecondsOfTheLast) {
+  Swarm s;
+  s.StartBootstrap();
+  for (int k = 0; k < 3; ++k) s.StartNode(k);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  double t0 = NowSeconds();
+  s.StartNode(3);
+  ASSERT_TRUE(s.AllReady(10));
+  double seconds = NowSeconds() - t0;
+  std::printf("[swarm] all 4 nodes ready %.3f s after the last node started (target <= 2 s)\n", seconds);
+  EXPECT_LE(seconds, 2.0);
+  nlohmann::json st = s.Status();
+  EXPECT_EQ(st["swarm_ready"], true) << st.dump(2);
+  ASSERT_EQ(st["shards"].size(), 4u);
+  for (int k = 0; k < 4; ++k) {
+    const auto& nodes = st["shards"][k]["nodes"];
+    ASSERT_EQ(nodes.size(), 1u) << st.dump(2);
+    EXPECT_EQ(nodes[0]["online"], true);
+    EXPECT_EQ(nodes[0]["shard_loaded"], true);
+    EXPECT_EQ(nodes[0]["peer_id"], PeerId(s.node(k)));
+    EXPECT_EQ(nodes[0]["layer_start"], 2 * k);
+  }
+}
+
+TEST(Swarm, AnyStartOrderEndsReady) {
+  Swarm s;
+  // Nodes first (they retry the bootstrap), in reverse order, then the bootstrap.
+  for (int k = 3; k >= 0; --k) s.StartNode(k);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(Contains(s.node(0).Log(), "swarm_ready=true"));
+  s.StartBootstrap();
+  EXPECT_TRUE(s.AllReady(15));
+}
+
+TEST(Swarm, KilledNodeIsSeenOfflineAndComesBackWithItsPeerId) {
+  Swarm s;
+  s.StartBootstrap();
+  for (int k = 0; k < 4; ++k) s.StartNode(k);
+  ASSERT_TRUE(s.AllReady(10));
+  std::string victim = PeerId(s.node(2));
+  ASSERT_FALSE(victim.empty());
+  size_t off = s.node(0).Log().size();
+  double t0 = NowSeconds();
+  s.node(2).Kill(SIGKILL);
+  std::string short_id = victim.substr(0, 8) + "…";
+  bool seen_offline = false;
+  while (NowSeconds() - t0 < 15 && !seen_offline) {
+    std::string log = s.node(0).Log().substr(off);
+    seen_offline = Contains(log, "shard 2: node " + short_id + " is offline");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  double node_seconds = NowSeconds() - t0;
+  ASSERT_TRUE(seen_offline) << s.node(0).Log().substr(off);
+  std::printf("[swarm] node 0 reported the killed node offline after %.2f s (target <= 10 s)\n",
+              node_seconds);
+  EXPECT_LE(node_seconds, 10.0);
+  // status, started right away, also shows it offline (or its record gone) within 10 s.
+  bool status_offline = false;
+  while (NowSeconds() - t0 < 15 && !status_offline) {
+    nlohmann::json st = s.Status();
+    status_offline = st["swarm_ready"] == false;
+    for (const auto& n : st["shards"][2]["nodes"]) status_offline = status_offline && n["online"] == false;
+  }
+  double status_seconds = NowSeconds() - t0;
+  std::printf("[swarm] status showed it offline after %.2f s (target <= 10 s)\n", status_seconds);
+  EXPECT_TRUE(status_offline);
+  EXPECT_LE(status_seconds, 10.0);
+
+  std::map<int, size_t> offsets;
+  for (int k : {0, 1, 3}) offsets[k] = s.node(k).Log().size();
+  s.StartNode(2);
+  EXPECT_TRUE(s.AllReady(10, offsets));
+  EXPECT_EQ(PeerId(s.node(2)), victim);
+}
+
+TEST(Swarm, NodeWithoutItsShardJoinsAndStatusSaysWhy) {
+  Swarm s;
+  std::string partial = s.dir("partial");
+  fs::create_directories(partial);
+  s.StartBootstrap();
+  for (int k = 0; k < 3; ++k) s.StartNode(k);
+  ChildProcess& n3 = s.StartNode(3, partial);
+  ASSERT_TRUE(n3.WaitForLog("shard-3.gguf is not in", 10));
+  ASSERT_TRUE(n3.WaitForLog("shards_ready=3/4 nodes_online=4/4", 10)) << n3.Log();
+  nlohmann::json st = s.Status();
+  EXPECT_EQ(st["swarm_ready"], false);
+  ASSERT_EQ(st["shards"][3]["nodes"].size(), 1u);
+  EXPECT_EQ(st["shards"][3]["nodes"][0]["shard_loaded"], false);
+  EXPECT_EQ(st["shards"][3]["nodes"][0]["online"], true);
+  std::string blockers = st["blockers"].dump();
+  EXPECT_TRUE(Contains(blockers, "shard 3: node " + PeerId(n3).substr(0, 8))) << blockers;
+  EXPECT_TRUE(Contains(blockers, "is online but has not loaded shard-3.gguf")) << blockers;
+  EXPECT_TRUE(Contains(blockers, "copy shard-3.gguf to its shards dir")) << blockers;
+  auto text = RunShardswarm("status --bootstrap " + s.bootstrap() + " --cluster it");
+  EXPECT_EQ(text.exit_code, 1);
+  EXPECT_TRUE(Contains(text.output, "waiting: shard 3")) << text.output;
+  // The file arrives: the node loads it and the swarm becomes ready.
+  size_t off = n3.Log().size();
+  ss::testing::CopyFile(s.shards() + "/shard-3.gguf", partial + "/shard-3.gguf");
+  EXPECT_TRUE(s.AllReady(10, {{3, off}}));
+}
+
+TEST(Swarm, RpcAnswersCapabilitiesAndRefusesStrangers) {
+  Swarm s;
+  s.StartBootstrap();
+  for (int k = 0; k < 4; ++k) s.StartNode(k);
+  ASSERT_TRUE(s.AllReady(10));
+  auto r = RunShardswarm("rpc GET_CAPABILITIES --bootstrap " + s.bootstrap() + " --cluster it --shard 2");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto caps = nlohmann::json::parse(r.output, nullptr, false);
+  ASSERT_TRUE(caps.is_object()) << r.output;
+  EXPECT_EQ(caps["status"], "ok");
+  EXPECT_EQ(caps["shard_id"], 2);
+  EXPECT_EQ(caps["layer_start"], 4);
+  EXPECT_EQ(caps["layer_end"], 6);
+  EXPECT_EQ(caps["shard_loaded"], true);
+  EXPECT_EQ(caps["peer_id"], PeerId(s.node(2)));
+  auto unknown = RunShardswarm("rpc FROB --bootstrap " + s.bootstrap() + " --cluster it --shard 2");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_TRUE(Contains(unknown.output, "unknown command 'FROB'")) << unknown.output;
+
+  // A client whose certificate no DHT record names is refused.
+  std::smatch m;
+  std::string log = s.node(2).Log();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("RPC listening on 127.0.0.1:(\\d+)")));
+  auto stranger = net::GenerateSelfSignedIdentity("stranger");
+  ASSERT_TRUE(stranger.ok());
+  net::RpcClientOptions co;
+  co.port = static_cast<uint16_t>(std::stoi(m[1]));
+  co.identity = *stranger;
+  co.expected_public_key_id = PeerId(s.node(2));
+  auto client = net::RpcClient::Connect(co);
+  Result<nlohmann::json> reply =
+      client.ok() ? (*client)->Call({{"type", "GET_CAPABILITIES"}}, std::chrono::seconds(5))
+                  : client.status();
+  ASSERT_FALSE(reply.ok());
+  EXPECT_TRUE(Contains(reply.status().message(), "has no signed record")) << reply.status().message();
+  EXPECT_TRUE(s.node(2).WaitForLog("cause=refused", 5));
+
+  // Garbage after a successful handshake: an error reply, and the node keeps serving.
+  EXPECT_TRUE(Contains(
+      RunShardswarm("rpc GET_STATUS --bootstrap " + s.bootstrap() + " --cluster it --shard 2").output,
+      "\"swarm_ready\": true"));
+}
+
+TEST(Swarm, DhtnodeSeesANodesAnnouncement) {
+  Swarm s;
+  s.StartBootstrap();
+  s.StartNode(1);
+  ASSERT_TRUE(s.node(1).WaitForLog("[STATUS]", 10));
+  std::string fifo = s.dir("dhtnode.in");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  ChildProcess dhtnode(
+      {"sh", "-c",
+       "exec dhtnode -n " + std::to_string(dht::kNetworkId) + " -p " +
+           std::to_string(ss::testing::FreePort(true)) + " -b " + s.bootstrap() + " < " + fifo},
+      s.dir("dhtnode.log"));
+  // Ask for the shard key until the value shows up (the node refreshes every 2 s).
+  FILE* in = fopen(fifo.c_str(), "w");
+  ASSERT_NE(in, nullptr);
+  std::string hex;
+  std::smatch m;
+  for (int i = 0; i < 40 && hex.empty(); ++i) {
+    fprintf(in, "g %s\n", dht::ShardKey("it", 1).c_str());
+    fflush(in);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    std::string log = dhtnode.Log();
+    if (std::regex_search(log, m, std::regex("signed \\(v\\d+\\) data:([0-9a-f]+)"))) hex = m[1];
+  }
+  fclose(in);
+  ASSERT_FALSE(hex.empty()) << dhtnode.Log();
+  std::string json;
+  for (size_t i = 0; i + 1 < hex.size(); i += 2)
+    json.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  auto record = nlohmann::json::parse(json, nullptr, false);
+  ASSERT_TRUE(record.is_object()) << json;
+  EXPECT_EQ(record["peer_id"], PeerId(s.node(1)));
+  EXPECT_EQ(record["shard_id"], 1);
+  EXPECT_EQ(record["cluster"], "it");
+}
+
+// Every socket our processes open is bound to loopback, and a swarm inside a
+// network namespace with only `lo` up (nothing else to reach) becomes ready.
+TEST(Swarm, NothingLeavesLoopback) {
+  Swarm s;
+  s.StartBootstrap();
+  for (int k = 0; k < 4; ++k) s.StartNode(k);
+  ASSERT_TRUE(s.AllReady(10));
+  for (int k = 0; k < 4; ++k) {
+    auto r = ss::testing::RunCommand("ss -H -tuanp | grep 'pid=" + std::to_string(s.node(k).pid()) + ",'");
+    ASSERT_FALSE(r.output.empty());
+    std::istringstream lines(r.output);
+    std::string line;
+    while (std::getline(lines, line)) {
+      std::istringstream f(line);
+      std::string proto, state, recv, send, local;
+      f >> proto >> state >> recv >> send >> local;
+      EXPECT_TRUE(local.rfind("127.0.0.1:", 0) == 0 || local.rfind("[::1]:", 0) == 0) << line;
+    }
+  }
+  // Inside the namespace: only lo exists. Background processes write to files
+  // so the pipe closes; their pids are collected to stop them.
+  std::string bin = SHARDSWARM_BINARY, ns = s.dir("ns");
+  std::string script =
+      "ip link set lo up; mkdir -p " + ns + "; " + bin + " bootstrap --port 52999 >" + ns +
+      "/boot.log 2>&1 & pids=$!; sleep 0.3; for k in 0 1 2 3; do " + bin +
+      " node --bootstrap 127.0.0.1:52999 --cluster ns --shard-id $k --total-shards 4 --shards-dir " +
+      s.shards() + " --data-dir " + ns + "/n$k --refresh-interval 1 -t 1 >" + ns +
+      "/n$k.log 2>&1 & pids=\"$pids $!\"; done; sleep 2; " + bin +
+      " status --bootstrap 127.0.0.1:52999 --cluster ns; rc=$?; kill -9 $pids; exit $rc";
+  auto r = ss::testing::RunCommand("unshare -n sh -c '" + script + "' 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "swarm_ready=true")) << r.output;
+}
+
+}  // namespace
+}  // namespace ss
