@@ -12,6 +12,7 @@
 #include "dht/discovery.h"
 #include "dht/identity.h"
 #include "dht/record.h"
+#include "net/http_server.h"
 #include "net/message.h"
 #include "net/rpc_client.h"
 #include "node/node_service.h"
@@ -47,7 +48,7 @@ void ApplyLogFormat(const std::string& f) {
     Fail("--log-format must be text or json, not '" + f + "'");
 }
 
-void RunBootstrap(const std::string& addr, uint16_t port) {
+void RunBootstrap(const std::string& addr, uint16_t port, uint16_t health_port) {
   auto id = dht::EphemeralIdentity("shardswarm-bootstrap");
   if (!id.ok()) Fail(id.status().message());
   dht::DiscoveryOptions o;
@@ -57,6 +58,25 @@ void RunBootstrap(const std::string& addr, uint16_t port) {
   if (!d.ok()) Fail(d.status().message());
   Log("DHT", "bootstrap node on " + addr + ":" + std::to_string((*d)->port()) + ", network id " +
                  std::to_string(dht::kNetworkId));
+  dht::Discovery* disc = d->get();
+  auto started = std::chrono::steady_clock::now();
+  auto health =
+      net::HttpServer::Start(addr, health_port, [=](const std::string& method, const std::string& target) {
+        if (target != "/healthz" && target != "/")
+          return net::HttpResponse{404, "application/json", R"({"error":"not found; try /healthz"})"};
+        nlohmann::json j = {{"status", "ok"},
+                            {"role", "bootstrap"},
+                            {"dht_port", disc->port()},
+                            {"network_id", dht::kNetworkId},
+                            {"dht_connected_nodes", disc->good_nodes()},
+                            {"uptime_s", std::chrono::duration_cast<std::chrono::seconds>(
+                                             std::chrono::steady_clock::now() - started)
+                                             .count()},
+                            {"version", SHARDSWARM_VERSION}};
+        return net::HttpResponse{200, "application/json", j.dump() + "\n"};
+      });
+  if (!health.ok()) Fail(health.status().message());
+  Log("DHT", "health endpoint http://" + addr + ":" + std::to_string((*health)->port()) + "/healthz");
   InstallSignals();
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Log("DHT", "bootstrap node stopping");
@@ -239,6 +259,7 @@ void AddSwarmCommands(CLI::App& app) {
 
   auto boot_addr = std::make_shared<std::string>("127.0.0.1");
   auto boot_port = std::make_shared<uint16_t>(51820);
+  auto health_port = std::make_shared<uint16_t>(51821);
   CLI::App* boot = app.add_subcommand("bootstrap", "Run the swarm's DHT entry point");
   boot->add_option("--listen-addr", *boot_addr, "Address to bind (loopback by default)")
       ->envname("SHARDSWARM_LISTEN_ADDR")
@@ -246,10 +267,13 @@ void AddSwarmCommands(CLI::App& app) {
   boot->add_option("--port", *boot_port, "UDP port")
       ->envname("SHARDSWARM_BOOTSTRAP_PORT")
       ->capture_default_str();
+  boot->add_option("--health-port", *health_port, "HTTP port of /healthz (0: any free port)")
+      ->envname("SHARDSWARM_HEALTH_PORT")
+      ->capture_default_str();
   AddLogFormat(boot, log_format);
   boot->callback([=] {
     ApplyLogFormat(*log_format);
-    RunBootstrap(*boot_addr, *boot_port);
+    RunBootstrap(*boot_addr, *boot_port, *health_port);
   });
 
   auto no = std::make_shared<node::NodeOptions>();

@@ -104,9 +104,11 @@ void Discovery::BootstrapLoop() {
 
 uint16_t Discovery::port() const { return const_cast<::dht::DhtRunner&>(runner_).getBoundPort(AF_INET); }
 
-bool Discovery::connected() const {
-  auto& r = const_cast<::dht::DhtRunner&>(runner_);
-  return r.getNodesStats(AF_INET).good_nodes + r.getNodesStats(AF_INET6).good_nodes > 0;
+bool Discovery::connected() const { return good_nodes() > 0; }
+
+size_t Discovery::good_nodes() const {
+  auto& r = const_cast<::dht::DhtRunner&>(runner_);  // the stats calls are not const but only read
+  return r.getNodesStats(AF_INET).good_nodes + r.getNodesStats(AF_INET6).good_nodes;
 }
 
 void Discovery::Announce(const std::string& key, const std::string& data) {

@@ -59,6 +59,7 @@ class Discovery {
 
   uint16_t port() const;
   bool connected() const;  // has at least one good node
+  size_t good_nodes() const;
   // Publishes (or refreshes) this process's value on `key` with a stable value id.
   void Announce(const std::string& key, const std::string& data);
   // Calls `cb` for every value on `key` as it appears, changes or expires.

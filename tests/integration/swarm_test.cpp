@@ -1,8 +1,12 @@
 // Swarm membership with real processes on loopback: a bootstrap node, nodes
 // holding the shards of a 4-way split, `status`, `rpc`, and OpenDHT's own
 // dhtnode as an outside peer.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -12,6 +16,8 @@
 #include <thread>
 
 #include "dht/discovery.h"
+#include "dht/identity.h"
+#include "dht/record.h"
 #include "net/rpc_client.h"
 #include "net/tls_identity.h"
 #include "testing.h"
@@ -41,7 +47,8 @@ class Swarm {
 
   void StartBootstrap() {
     boot_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{SHARDSWARM_BINARY, "bootstrap", "--port", std::to_string(boot_port_)},
+        std::vector<std::string>{SHARDSWARM_BINARY, "bootstrap", "--port", std::to_string(boot_port_),
+                                 "--health-port", "0"},
         dir_ / "bootstrap.log");
   }
   ChildProcess& StartNode(int k, const std::string& shards_dir = "") {
@@ -55,6 +62,7 @@ class Swarm {
     return *nodes_[k];
   }
   ChildProcess& node(int k) { return *nodes_[k]; }
+  ChildProcess& boot() { return *boot_; }
   // Waits until every running node has reported the swarm ready after `offsets`.
   bool AllReady(double timeout_s, const std::map<int, size_t>& offsets = {}) {
     double deadline = NowSeconds() + timeout_s;
@@ -273,6 +281,101 @@ TEST(Swarm, DhtnodeSeesANodesAnnouncement) {
   EXPECT_EQ(record["peer_id"], PeerId(s.node(1)));
   EXPECT_EQ(record["shard_id"], 1);
   EXPECT_EQ(record["cluster"], "it");
+}
+
+// One HTTP GET on loopback, the raw way: status line and body.
+std::string HttpGet(int port, const std::string& target) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  (void)!write(fd, req.data(), req.size());
+  std::string out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+TEST(Swarm, BootstrapServesHealth) {
+  Swarm s;
+  s.StartBootstrap();
+  s.StartNode(0);
+  ASSERT_TRUE(s.boot().WaitForLog("/healthz", 5));
+  std::smatch m;
+  std::string log = s.boot().Log();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("http://127.0.0.1:(\\d+)/healthz")));
+  int port = std::stoi(m[1]);
+  ASSERT_TRUE(s.node(0).WaitForLog("[STATUS]", 10));
+  std::string r;
+  for (int i = 0; i < 50; ++i) {
+    r = HttpGet(port, "/healthz");
+    if (Contains(r, "\"dht_connected_nodes\":1")) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(Contains(r, "HTTP/1.1 200 OK")) << r;
+  EXPECT_TRUE(Contains(r, "\"status\":\"ok\"")) << r;
+  EXPECT_TRUE(Contains(r, "\"dht_connected_nodes\":1")) << r;
+  EXPECT_TRUE(Contains(HttpGet(port, "/nope"), "404")) << HttpGet(port, "/nope");
+}
+
+// An authorized peer that sends garbage gets error replies or a closed
+// connection; the node keeps serving.
+TEST(Swarm, NodeSurvivesGarbageFromAnAuthorizedPeer) {
+  Swarm s;
+  s.StartBootstrap();
+  s.StartNode(0);
+  ASSERT_TRUE(s.node(0).WaitForLog("[STATUS]", 10));
+  auto id = dht::EphemeralIdentity("garbage");
+  ASSERT_TRUE(id.ok());
+  dht::DiscoveryOptions o;
+  o.bootstrap = {s.bootstrap()};
+  auto disc = dht::Discovery::Start(*id, o);
+  ASSERT_TRUE(disc.ok());
+  std::smatch m;
+  std::string log = s.node(0).Log();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("RPC listening on 127.0.0.1:(\\d+)")));
+  net::RpcClientOptions co;
+  co.port = static_cast<uint16_t>(std::stoi(m[1]));
+  co.identity = {id->cert_pem, id->key_pem};
+  co.expected_public_key_id = PeerId(s.node(0));
+  dht::ClientRecord me{id->peer_id, "it", "test", id->cert_fingerprint, 1};
+  auto connect = [&]() -> std::unique_ptr<net::RpcClient> {
+    for (int i = 0; i < 50; ++i) {
+      (*disc)->Announce(dht::ClientsKey("it"), me.ToJson());
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto c = net::RpcClient::Connect(co);
+      if (c.ok() && (*c)->Call({{"type", "GET_CAPABILITIES"}}, std::chrono::seconds(5)).ok())
+        return std::move(*c);
+    }
+    return nullptr;
+  };
+  auto c = connect();
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->SendText("this is not json").ok());
+  auto reply = c->ReadText(std::chrono::seconds(5));
+  ASSERT_TRUE(reply.ok()) << reply.status().message();
+  EXPECT_TRUE(Contains(*reply, "\"status\":\"error\"")) << *reply;
+  ASSERT_TRUE(c->SendText(R"([1,2,3])").ok());
+  EXPECT_TRUE(Contains(*c->ReadText(std::chrono::seconds(5)), "error"));
+  ASSERT_TRUE(c->SendBinary({0x53, 0x53, 0x41, 0x46, 1, 0, 9}).ok());  // a truncated activation frame
+  EXPECT_TRUE(Contains(*c->ReadText(std::chrono::seconds(5)), "error"));
+  // Oversized: the connection is closed, not the node.
+  c->SendText(std::string(3 << 20, 'x'));
+  EXPECT_FALSE(c->Call({{"type", "GET_STATUS"}}, std::chrono::seconds(5)).ok());
+  auto again = connect();
+  ASSERT_TRUE(again);
+  auto status = again->Call({{"type", "GET_STATUS"}}, std::chrono::seconds(5));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ((*status)["status"], "ok");
+  EXPECT_TRUE(s.node(0).Running());
 }
 
 // Every socket our processes open is bound to loopback, and a swarm inside a
