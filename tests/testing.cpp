@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "gguf/reader.h"
+#include "gguf/writer.h"
+#include "util/file_io.h"
 
 namespace fs = std::filesystem;
 
@@ -122,6 +127,37 @@ int FreePort(bool udp) {
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Copies `src` to `dst`, setting the given metadata and giving tensor `retype`
+// (if any) the type `type` with zero bytes of that type's size.
+void RewriteModel(const std::string& src, const std::string& dst, const std::vector<ss::gguf::KeyValue>& set,
+                  const std::string& retype, ss::gguf::TensorType type) {
+  auto f = ss::gguf::File::Open(src);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  ss::gguf::Writer w;
+  for (const ss::gguf::KeyValue& kv : (*f)->metadata()) w.SetMetadata(kv.key, kv.value);
+  for (const ss::gguf::KeyValue& kv : set) w.SetMetadata(kv.key, kv.value);
+  bool found = retype.empty();
+  for (const ss::gguf::TensorInfo& t : (*f)->tensors()) {
+    found = found || t.name == retype;
+    ASSERT_TRUE(w.AddTensor(t.name, t.dims, t.name == retype ? type : t.type).ok()) << t.name;
+  }
+  ASSERT_TRUE(found) << retype;
+  auto out = ss::OutputFile::Create(dst);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  ASSERT_TRUE(w.Begin(out->get()).ok());
+  for (const ss::gguf::TensorInfo& t : (*f)->tensors()) {
+    if (t.name == retype) {
+      const ss::gguf::TensorTypeInfo info = ss::gguf::TypeInfo(type);
+      std::vector<uint8_t> zeros(t.elements() / info.block_size * info.type_size);
+      ASSERT_TRUE(w.Append(zeros.data(), zeros.size()).ok());
+    } else {
+      ASSERT_TRUE(w.Append(t.data, t.size).ok());
+    }
+  }
+  ASSERT_TRUE(w.Finish().ok());
+  ASSERT_TRUE((*out)->Commit().ok());
 }
 
 void CopyFile(const std::string& from, const std::string& to) {

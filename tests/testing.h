@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "gguf/value.h"
+
 namespace ss::testing {
 
 // ../shared/testdata, as configured at build time.
@@ -59,6 +61,11 @@ class ChildProcess {
 // A UDP or TCP port that was free a moment ago on 127.0.0.1.
 int FreePort(bool udp);
 double NowSeconds();
+
+// Copies a GGUF, setting the given metadata and giving tensor `retype` (if
+// any) the type `type`, filled with zero blocks of that type (gtest asserts).
+void RewriteModel(const std::string& src, const std::string& dst, const std::vector<ss::gguf::KeyValue>& set,
+                  const std::string& retype = "", ss::gguf::TensorType type = ss::gguf::TensorType::F32);
 
 void CopyFile(const std::string& from, const std::string& to);
 void FlipByte(const std::string& path, uint64_t offset);

@@ -73,33 +73,6 @@ GenResult Generate(const std::string& args) {
   return {r.exit_code, ReadAll(out), r.output};
 }
 
-// Copies a GGUF with metadata changed and tensor `retype` (if any) given
-// `type`, filled with zero blocks of that type.
-void Rewrite(const std::string& src, const std::string& dst, const std::vector<gguf::KeyValue>& set,
-             const std::string& retype = "", gguf::TensorType type = gguf::TensorType::F32) {
-  auto f = gguf::File::Open(src);
-  ASSERT_TRUE(f.ok()) << f.status().message();
-  gguf::Writer w;
-  for (const gguf::KeyValue& kv : (*f)->metadata()) w.SetMetadata(kv.key, kv.value);
-  for (const gguf::KeyValue& kv : set) w.SetMetadata(kv.key, kv.value);
-  for (const gguf::TensorInfo& t : (*f)->tensors())
-    ASSERT_TRUE(w.AddTensor(t.name, t.dims, t.name == retype ? type : t.type).ok()) << t.name;
-  auto out = OutputFile::Create(dst);
-  ASSERT_TRUE(out.ok()) << out.status().message();
-  ASSERT_TRUE(w.Begin(out->get()).ok());
-  for (const gguf::TensorInfo& t : (*f)->tensors()) {
-    if (t.name == retype) {
-      const gguf::TensorTypeInfo info = gguf::TypeInfo(type);
-      std::vector<uint8_t> zeros(t.elements() / info.block_size * info.type_size);
-      ASSERT_TRUE(w.Append(zeros.data(), zeros.size()).ok());
-    } else {
-      ASSERT_TRUE(w.Append(t.data, t.size).ok());
-    }
-  }
-  ASSERT_TRUE(w.Finish().ok());
-  ASSERT_TRUE((*out)->Commit().ok());
-}
-
 const std::string kQ8 = "tiny-spm-q8_0";
 
 // ---------------------------------------------------------------- bad input
@@ -116,7 +89,8 @@ TEST(GenerateBadInput, UnsupportedTensorTypeNamesTheTensor) {
   for (auto [type, name] :
        {std::pair{gguf::TensorType::Q5_K, "Q5_K"}, {gguf::TensorType::IQ2_XS, "IQ2_XS"}}) {
     const std::string path = dir / (std::string(name) + ".gguf");
-    ASSERT_NO_FATAL_FAILURE(Rewrite(ModelPath(kQ8 + ".gguf"), path, {}, "blk.5.attn_k.weight", type));
+    ASSERT_NO_FATAL_FAILURE(
+        ss::testing::RewriteModel(ModelPath(kQ8 + ".gguf"), path, {}, "blk.5.attn_k.weight", type));
     ExpectRefused(
         Generate("-m " + Quote(path) + " -p Hello -n 2 -t 1"),
         path + ": tensor 'blk.5.attn_k.weight' has type " + name +
@@ -127,8 +101,8 @@ TEST(GenerateBadInput, UnsupportedTensorTypeNamesTheTensor) {
 TEST(GenerateBadInput, UnsupportedArchitectureNamesTheKey) {
   TempDir dir;
   const std::string path = dir / "gpt2.gguf";
-  ASSERT_NO_FATAL_FAILURE(
-      Rewrite(ModelPath(kQ8 + ".gguf"), path, {{"general.architecture", gguf::Value::String("gpt2")}}));
+  ASSERT_NO_FATAL_FAILURE(ss::testing::RewriteModel(ModelPath(kQ8 + ".gguf"), path,
+                                                    {{"general.architecture", gguf::Value::String("gpt2")}}));
   ExpectRefused(Generate("-m " + Quote(path) + " -p Hello -n 2 -t 1"),
                 path + ": 'general.architecture' is 'gpt2'; only 'llama' models are supported");
 }

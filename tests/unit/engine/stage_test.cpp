@@ -22,37 +22,6 @@ bool Contains(const std::string& s, const std::string& f) { return s.find(f) != 
 
 const std::string kModel = "tiny-spm-q8_0.gguf";  // 8 layers, n_embd 256, vocab 32000
 
-// Copies `src` to `dst`, setting the given metadata and giving tensor `retype`
-// (if any) the type `type` with zero bytes of that type's size.
-void Rewrite(const std::string& src, const std::string& dst, const std::vector<gguf::KeyValue>& set,
-             const std::string& retype = "", gguf::TensorType type = gguf::TensorType::F32) {
-  auto f = gguf::File::Open(src);
-  ASSERT_TRUE(f.ok()) << f.status().message();
-  gguf::Writer w;
-  for (const gguf::KeyValue& kv : (*f)->metadata()) w.SetMetadata(kv.key, kv.value);
-  for (const gguf::KeyValue& kv : set) w.SetMetadata(kv.key, kv.value);
-  bool found = retype.empty();
-  for (const gguf::TensorInfo& t : (*f)->tensors()) {
-    found = found || t.name == retype;
-    ASSERT_TRUE(w.AddTensor(t.name, t.dims, t.name == retype ? type : t.type).ok()) << t.name;
-  }
-  ASSERT_TRUE(found) << retype;
-  auto out = OutputFile::Create(dst);
-  ASSERT_TRUE(out.ok()) << out.status().message();
-  ASSERT_TRUE(w.Begin(out->get()).ok());
-  for (const gguf::TensorInfo& t : (*f)->tensors()) {
-    if (t.name == retype) {
-      const gguf::TensorTypeInfo info = gguf::TypeInfo(type);
-      std::vector<uint8_t> zeros(t.elements() / info.block_size * info.type_size);
-      ASSERT_TRUE(w.Append(zeros.data(), zeros.size()).ok());
-    } else {
-      ASSERT_TRUE(w.Append(t.data, t.size).ok());
-    }
-  }
-  ASSERT_TRUE(w.Finish().ok());
-  ASSERT_TRUE((*out)->Commit().ok());
-}
-
 // Positions a session holds in the stage's cache; -1 when it has no session.
 int Held(const Stage& stage, uint64_t session) {
   const KvCache::Session* s = const_cast<KvCache&>(stage.kv_cache()).Find(session);
@@ -85,7 +54,8 @@ TEST(StageOpen, RefusesUnsupportedTensorTypesNamingTheTensor) {
   TempDir dir;
   for (gguf::TensorType type : {gguf::TensorType::Q5_K, gguf::TensorType::IQ2_XS}) {
     const std::string path = dir / "model.gguf";
-    ASSERT_NO_FATAL_FAILURE(Rewrite(ModelPath(kModel), path, {}, "blk.3.ffn_up.weight", type));
+    ASSERT_NO_FATAL_FAILURE(
+        ss::testing::RewriteModel(ModelPath(kModel), path, {}, "blk.3.ffn_up.weight", type));
     auto s = Stage::Open(path, Options());
     ASSERT_FALSE(s.ok());
     const std::string& m = s.status().message();
@@ -103,8 +73,8 @@ TEST(StageOpen, RefusesUnsupportedTensorTypesNamingTheTensor) {
 TEST(StageOpen, RefusesOtherArchitecturesNamingTheKey) {
   TempDir dir;
   const std::string path = dir / "gpt2.gguf";
-  ASSERT_NO_FATAL_FAILURE(
-      Rewrite(ModelPath(kModel), path, {{"general.architecture", gguf::Value::String("gpt2")}}));
+  ASSERT_NO_FATAL_FAILURE(ss::testing::RewriteModel(ModelPath(kModel), path,
+                                                    {{"general.architecture", gguf::Value::String("gpt2")}}));
   auto s = Stage::Open(path, Options());
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(),
