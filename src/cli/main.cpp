@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::Error& e) {
     return app.exit(e);
+  } catch (const std::exception& e) {
+    // A library that reports by exception (filesystem, JSON) ends here as an error, not an abort.
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
   }
   return 0;
 }

@@ -98,13 +98,19 @@ struct StatusOptions {
   int total_shards = 0;
   bool json = false;
   int timeout_s = 5;
+  std::string listen_addr = "127.0.0.1";
 };
 
 void RunStatus(const StatusOptions& o) {
+  // Declared before the DHT: its listeners write here until it is destroyed.
+  std::mutex mu;
+  std::map<int, std::vector<dht::SignedValue>> found;
+  int total = o.total_shards, max_refresh = 1, listened = 0;
   auto id = dht::EphemeralIdentity("shardswarm-status");
   if (!id.ok()) Fail(id.status().message());
   dht::DiscoveryOptions d;
   d.bootstrap = o.bootstrap;
+  d.bind_address = o.listen_addr;
   auto disc = dht::Discovery::Start(*id, d);
   if (!disc.ok()) Fail(disc.status().message());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
@@ -112,15 +118,14 @@ void RunStatus(const StatusOptions& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (!(*disc)->connected())
     Fail("no answer from the bootstrap node " + o.bootstrap.front() + " within " +
-         std::to_string(o.timeout_s) + " s; is `shardswarm bootstrap` running there?");
+         std::to_string(o.timeout_s) +
+         " s; is `shardswarm bootstrap` running there? (this command talks from " + o.listen_addr +
+         "; use --listen-addr to reach another host)");
 
   // Listen rather than get: stored copies may lag a refresh or two behind,
   // while listeners are pushed every refresh. Listen for a little more than
   // the longest refresh interval the records announce (capped), so every live
   // node has refreshed once; records carry the shard count.
-  std::mutex mu;
-  std::map<int, std::vector<dht::SignedValue>> found;
-  int total = o.total_shards, max_refresh = 1, listened = 0;
   auto listen_up_to = [&](int n) {
     for (; listened < n; ++listened)
       (*disc)->Listen(dht::ShardKey(o.cluster, listened),
@@ -186,11 +191,15 @@ struct RpcOptions {
   std::string command;
   std::string args = "{}";
   int timeout_s = 10;
+  std::string listen_addr = "127.0.0.1";
 };
 
 // Finds the shard's node through the DHT, proves who we are with a signed
 // client record, and sends one command over the authenticated connection.
 void RunRpc(const RpcOptions& o) {
+  // Declared before the DHT: its listener writes here until it is destroyed.
+  std::mutex mu;
+  std::optional<dht::NodeRecord> target;
   auto extra = nlohmann::json::parse(o.args, nullptr, false);
   if (!extra.is_object()) Fail("--args must be a JSON object");
   auto id = o.data_dir.empty() ? dht::EphemeralIdentity("shardswarm-cli")
@@ -198,11 +207,10 @@ void RunRpc(const RpcOptions& o) {
   if (!id.ok()) Fail(id.status().message());
   dht::DiscoveryOptions d;
   d.bootstrap = o.bootstrap;
+  d.bind_address = o.listen_addr;
   auto disc = dht::Discovery::Start(*id, d);
   if (!disc.ok()) Fail(disc.status().message());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
-  std::mutex mu;
-  std::optional<dht::NodeRecord> target;
   (*disc)->Listen(dht::ShardKey(o.cluster, o.shard), [&](const dht::SignedValue& v, bool expired) {
     auto r = dht::NodeRecord::FromJson(v.data);
     std::lock_guard<std::mutex> lock(mu);
@@ -227,15 +235,16 @@ void RunRpc(const RpcOptions& o) {
            " answered on the DHT");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  std::string host = target->rpc_endpoint.substr(0, target->rpc_endpoint.rfind(':'));
-  int port = std::atoi(target->rpc_endpoint.c_str() + target->rpc_endpoint.rfind(':') + 1);
+  std::string host, port;
+  if (!dht::SplitHostPort(target->rpc_endpoint, &host, &port))
+    Fail("the node's record names an invalid endpoint '" + target->rpc_endpoint + "'");
   nlohmann::json request = extra;
   request["type"] = o.command;
   // The node learns our record by listening; until it has, it refuses us.
   for (;;) {
     net::RpcClientOptions co;
     co.host = host;
-    co.port = static_cast<uint16_t>(port);
+    co.port = static_cast<uint16_t>(std::stoi(port));
     co.identity = {id->cert_pem, id->key_pem};
     co.expected_public_key_id = target->peer_id;
     auto client = net::RpcClient::Connect(co);
@@ -321,6 +330,9 @@ void AddSwarmCommands(CLI::App& app) {
   st->add_option("--total-shards", so->total_shards, "Shard count (0: learn it from the records)")
       ->envname("SHARDSWARM_TOTAL_SHARDS");
   st->add_flag("--json", so->json, "Machine-readable output");
+  st->add_option("--listen-addr", so->listen_addr, "Local address to talk from (loopback by default)")
+      ->envname("SHARDSWARM_LISTEN_ADDR")
+      ->capture_default_str();
   st->add_option("--timeout", so->timeout_s, "Seconds to wait for the bootstrap")->capture_default_str();
   st->callback([so] { RunStatus(*so); });
 
@@ -336,6 +348,9 @@ void AddSwarmCommands(CLI::App& app) {
   rpc->add_option("--args", ro->args, "Extra fields of the request, as a JSON object")->capture_default_str();
   rpc->add_option("--data-dir", ro->data_dir, "Keep this client's identity here (default: a throwaway one)");
   rpc->add_option("--timeout", ro->timeout_s, "Seconds")->capture_default_str();
+  rpc->add_option("--listen-addr", ro->listen_addr, "Local address to talk from (loopback by default)")
+      ->envname("SHARDSWARM_LISTEN_ADDR")
+      ->capture_default_str();
   rpc->callback([ro] { RunRpc(*ro); });
 }
 

@@ -1,5 +1,6 @@
 #include "dht/discovery.h"
 
+#include <cstdlib>
 #include <future>
 #include <random>
 
@@ -8,6 +9,8 @@ namespace {
 
 using ::dht::InfoHash;
 
+}  // namespace
+
 bool SplitHostPort(const std::string& s, std::string* host, std::string* port) {
   size_t colon = s.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
@@ -15,8 +18,12 @@ bool SplitHostPort(const std::string& s, std::string* host, std::string* port) {
   *port = s.substr(colon + 1);
   if (host->size() > 2 && host->front() == '[' && host->back() == ']')
     *host = host->substr(1, host->size() - 2);
-  return true;
+  char* end = nullptr;
+  long p = std::strtol(port->c_str(), &end, 10);
+  return *end == '\0' && p > 0 && p < 65536;
 }
+
+namespace {
 
 SignedValue ToSigned(const ::dht::Value& v) {
   SignedValue s;
@@ -127,8 +134,15 @@ void Discovery::Listen(const std::string& key, std::function<void(const SignedVa
   runner_.listen(
       InfoHash::get(key),
       [cb = std::move(cb)](const std::vector<std::shared_ptr<::dht::Value>>& values, bool expired) {
-        for (const auto& v : values)
-          if (v && v->type == kRecordType) cb(ToSigned(*v), expired);
+        for (const auto& v : values) {
+          if (!v || v->type != kRecordType) continue;
+          // Values come from anyone on the DHT: nothing a callback does with
+          // one may unwind into OpenDHT's thread.
+          try {
+            cb(ToSigned(*v), expired);
+          } catch (const std::exception&) {
+          }
+        }
         return true;
       },
       ::dht::Value::TypeFilter(kRecordType));

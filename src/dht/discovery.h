@@ -35,6 +35,9 @@ std::string PeerKey(const std::string& cluster, const std::string& peer_id);
 std::string ModelKey(const std::string& cluster);
 std::string ClientsKey(const std::string& cluster);  // shardswarm/{cluster}/clients
 
+// "host:port" or "[v6]:port" into its parts; false unless the port is 1..65535.
+bool SplitHostPort(const std::string& s, std::string* host, std::string* port);
+
 struct DiscoveryOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;                   // 0: any free port

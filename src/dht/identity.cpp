@@ -61,8 +61,7 @@ Result<NodeIdentity> LoadOrCreateIdentity(const std::string& data_dir, const std
   }
   auto n = Describe(Generate(name));
   if (!n.ok()) return n.status();
-  SS_RETURN_IF_ERROR(WriteWholeFile(key_path, n->key_pem));
-  ::chmod(key_path.c_str(), 0600);
+  SS_RETURN_IF_ERROR(WriteWholeFile(key_path, n->key_pem, 0600));
   SS_RETURN_IF_ERROR(WriteWholeFile(crt_path, n->cert_pem));
   return n;
 }

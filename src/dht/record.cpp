@@ -27,7 +27,7 @@ std::string NodeRecord::ToJson() const {
                         {"version", version}}},
                       {"refresh_s", refresh_s},
                       {"time_ms", time_ms}};
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
@@ -57,7 +57,8 @@ Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
     r.version = c.value("version", "");
     r.refresh_s = j.value("refresh_s", 5);
     r.time_ms = j.value("time_ms", int64_t{0});
-    if (r.shard_id < 0 || r.total_shards <= 0 || r.shard_id >= r.total_shards || r.refresh_s <= 0)
+    if (r.shard_id < 0 || r.total_shards <= 0 || r.total_shards > 100000 || r.shard_id >= r.total_shards ||
+        r.refresh_s <= 0 || r.refresh_s > kMaxRefreshSeconds)
       return Status::Error("node record has an invalid shard id, shard count or refresh interval");
     return r;
   } catch (const nlohmann::json::exception& e) {
@@ -72,7 +73,7 @@ std::string ClientRecord::ToJson() const {
                          {"role", role},
                          {"tls_fingerprint", tls_fingerprint},
                          {"time_ms", time_ms}})
-      .dump();
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<ClientRecord> ClientRecord::FromJson(const std::string& text) {
@@ -83,9 +84,11 @@ Result<ClientRecord> ClientRecord::FromJson(const std::string& text) {
   ClientRecord c;
   c.peer_id = j["peer_id"];
   c.tls_fingerprint = j["tls_fingerprint"];
-  c.cluster = j.value("cluster", "");
-  c.role = j.value("role", "");
-  c.time_ms = j.value("time_ms", int64_t{0});
+  // Optional fields are read only when they have the right type: values come
+  // from anyone on the DHT.
+  if (j.contains("cluster") && j["cluster"].is_string()) c.cluster = j["cluster"];
+  if (j.contains("role") && j["role"].is_string()) c.role = j["role"];
+  if (j.contains("time_ms") && j["time_ms"].is_number_integer()) c.time_ms = j["time_ms"];
   return c;
 }
 

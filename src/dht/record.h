@@ -9,6 +9,9 @@
 
 namespace ss::dht {
 
+// Records live kRecordLifetime (30 s) on the DHT: a node must refresh well within it.
+inline constexpr int kMaxRefreshSeconds = 10;
+
 struct NodeRecord {
   std::string peer_id;
   std::string cluster;

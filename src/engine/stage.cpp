@@ -223,7 +223,8 @@ Status Stage::Forward(const std::vector<BatchRow>& rows, const float* hidden_in,
     std::memcpy(x_.data(), hidden_in, sizeof(float) * n * E);
   }
   for (int l = start_; l < end_; ++l) SS_RETURN_IF_ERROR(Layer(l, rows, sessions));
-  // Only now are the new positions valid: a failed batch leaves sessions as they were.
+  // Only now are the new positions valid: after a failed batch a session holds
+  // just the positions before the batch's first row.
   for (size_t i = 0; i < n; ++i) sessions[i]->length = std::max(sessions[i]->length, rows[i].pos + 1);
   if (is_last()) return Logits(rows, out);
   out->assign(x_.begin(), x_.end());

@@ -262,6 +262,9 @@ Status File::ParseAll() {
     if (t.dims[0] % ti.block_size != 0)
       return c.Error(at, field + ": row length " + std::to_string(t.dims[0]) + " is not a multiple of the " +
                              ti.name + " block size " + std::to_string(ti.block_size));
+    // Checked before multiplying: the byte size must fit 64 bits.
+    if (product / ti.block_size > UINT64_MAX / ti.type_size)
+      return c.Error(at, field + ": its size in bytes overflows 64 bits");
     t.size = product / ti.block_size * ti.type_size;
     SS_RETURN_IF_ERROR(c.Read(&t.offset, field + " offset"));
     if (t.offset % alignment_ != 0)

@@ -22,9 +22,9 @@ struct HttpServer::Impl {
 
   void Accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec || stop) return;
-      Serve(std::move(socket));
-      Accept();
+      if (stop || ec == asio::error::operation_aborted) return;
+      if (!ec) Serve(std::move(socket));
+      Accept();  // a failed accept (e.g. out of descriptors) must not end the service
     });
   }
 

@@ -15,6 +15,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Bounds what strangers on the DHT can make a node remember.
+constexpr size_t kMaxClients = 100000;
+
 int64_t WallMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -33,11 +36,17 @@ double LoadAverage() {
 }  // namespace
 
 Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
-  if (o.total_shards < 1 || o.shard_id < 0 || o.shard_id >= o.total_shards)
+  if (o.total_shards < 1) return Status::Error("--total-shards must be at least 1");
+  if (o.shard_id < 0 || o.shard_id >= o.total_shards)
     return Status::Error("--shard-id " + std::to_string(o.shard_id) + " is not in 0.." +
                          std::to_string(o.total_shards - 1) + " (--total-shards " +
                          std::to_string(o.total_shards) + ")");
-  if (o.refresh_s < 1) return Status::Error("--refresh-interval must be at least 1 second");
+  if (o.refresh_s < 1 || o.refresh_s > dht::kMaxRefreshSeconds)
+    return Status::Error("--refresh-interval must be 1 to " + std::to_string(dht::kMaxRefreshSeconds) +
+                         " seconds (records live 30 s on the DHT)");
+  if (o.bind_address == "0.0.0.0" || o.bind_address == "::")
+    return Status::Error("--listen-addr " + o.bind_address +
+                         " is a wildcard, which peers cannot connect to; give the address they should use");
   std::unique_ptr<NodeService> n(new NodeService());
   n->options_ = o;
   n->started_ = Clock::now();
@@ -83,11 +92,8 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
     auto c = dht::ClientRecord::FromJson(v.data);
     if (!c.ok() || c->peer_id != v.owner) return;
     std::lock_guard<std::mutex> lock(self->mu_);
-    if (expired) {
-      self->clients_.erase(c->peer_id);
-    } else {
-      self->clients_[c->peer_id] = c->tls_fingerprint;
-    }
+    // Every announcement is a new value, so an expiry concerns an old one.
+    if (!expired && self->clients_.size() < kMaxClients) self->clients_[c->peer_id] = c->tls_fingerprint;
   });
   n->Announce();
   return n;
@@ -110,9 +116,16 @@ void NodeService::TryLoadShard() {
   const std::string path = options_.shards_dir + "/" + name;
   std::string problem;
   std::unique_ptr<engine::Stage> stage;
-  if (!fs::exists(path)) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  auto mtime = ec ? fs::file_time_type{} : fs::last_write_time(path, ec);
+  if (ec) {
     problem = name + " is not in " + options_.shards_dir;
+    last_file_ = {};
+  } else if (last_file_ && last_file_->first == size && last_file_->second == mtime) {
+    return;  // the same file that failed before: try again only once it changes
   } else {
+    last_file_ = std::make_pair(size, mtime);
     engine::StageOptions so;
     so.n_threads = options_.threads;
     auto s = engine::Stage::Open(path, so);
@@ -122,7 +135,8 @@ void NodeService::TryLoadShard() {
       const gguf::File& f = (*s)->file();
       const gguf::Value* id = f.Find(shard::kKeyShardId);
       const gguf::Value* count = f.Find(shard::kKeyShardCount);
-      if (!id || !count || id->AsInt() != options_.shard_id || count->AsInt() != options_.total_shards) {
+      if (!id || !count || !id->is_integer() || !count->is_integer() || id->AsInt() != options_.shard_id ||
+          count->AsInt() != options_.total_shards) {
         problem = name + " is not shard " + std::to_string(options_.shard_id) + " of " +
                   std::to_string(options_.total_shards) + " (its shardswarm.shard.* keys say otherwise)";
       } else if (options_.total_layers > 0 && (*s)->config().n_layer != options_.total_layers) {
@@ -259,7 +273,7 @@ nlohmann::json NodeService::Handle(const nlohmann::json& req) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(options_.shards_dir, ec)) {
       if (!e.is_regular_file() || e.path().extension() == ".part") continue;
-      files.push_back({{"name", e.path().filename().string()}, {"size", e.file_size()}});
+      files.push_back({{"name", e.path().filename().string()}, {"size", e.file_size(ec)}});
     }
     reply["files"] = files;
   } else {

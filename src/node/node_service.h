@@ -8,9 +8,11 @@
 // and prints a [STATUS] report on every change and every refresh interval.
 
 #include <atomic>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -80,6 +82,7 @@ class NodeService {
   std::string last_state_;
   bool view_changed_ = false;
   std::map<std::string, std::string> clients_;  // peer id -> certificate fingerprint
+  std::optional<std::pair<uintmax_t, std::filesystem::file_time_type>> last_file_;  // size, mtime tried
 };
 
 }  // namespace ss::node

@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "shard/manifest.h"
+
 namespace ss::node {
 
 std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 8) + "…"; }
@@ -27,7 +29,7 @@ bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock
 }
 
 bool SwarmView::Online(const dht::NodeRecord& r, Clock::time_point last_seen, Clock::time_point now) const {
-  return now - last_seen <= std::chrono::seconds(2 * r.refresh_s + 1);
+  return now - last_seen <= std::chrono::seconds(2 * int64_t{r.refresh_s} + 1);
 }
 
 bool SwarmView::EntryOnline(const Entry& e, Clock::time_point now) const {
@@ -52,10 +54,12 @@ std::vector<std::string> SwarmView::Blockers(Clock::time_point now) const {
         auto age = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
         why.push_back("node " + ShortId(peer) + " is offline (last seen " + std::to_string(age) + " s ago)");
       } else if (!e.record.shard_loaded) {
-        std::string file = "shard-" + std::to_string(k) + ".gguf";
+        std::string file = shard::ShardFileName(k);
+        bool missing = e.record.shard_problem.find("is not in") != std::string::npos;
         why.push_back("node " + ShortId(peer) + " is online but has not loaded " + file +
                       (e.record.shard_problem.empty() ? "" : " (" + e.record.shard_problem + ")") +
-                      "; copy " + file + " to its shards dir or wait for the download");
+                      (missing ? "; copy " + file + " to its shards dir"
+                               : "; replace it with the right shard from `shardswarm shard split`"));
       } else {
         ready = true;
       }
@@ -98,9 +102,13 @@ std::string SwarmView::Report(Clock::time_point now, const std::string& self_pee
   for (const auto& [k, nodes] : shards_)
     for (const auto& [peer, e] : nodes) {
       auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0;
-      os << "\n  shard " << k << " layers " << e.record.layer_start << "-" << e.record.layer_end - 1
-         << "  node " << ShortId(peer) << (peer == self_peer ? " (self)" : "") << "  "
-         << e.record.rpc_endpoint << "  " << (EntryOnline(e, now) ? "online" : "offline")
+      std::string layers =
+          e.record.layer_end > e.record.layer_start
+              ? std::to_string(e.record.layer_start) + "-" + std::to_string(e.record.layer_end - 1)
+              : "?";
+      os << "\n  shard " << k << " layers " << layers << "  node " << ShortId(peer)
+         << (peer == self_peer ? " (self)" : "") << "  " << e.record.rpc_endpoint << "  "
+         << (EntryOnline(e, now) ? "online" : "offline")
          << "  shard_loaded=" << (e.record.shard_loaded ? "true" : "false") << "  seen " << age << " s ago";
     }
   for (const std::string& b : Blockers(now)) os << "\n  waiting: " << b;

@@ -22,7 +22,7 @@ std::string Manifest::ToJson() const {
                            {"size", s.size},
                            {"sha256", s.sha256}});
   }
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 Result<Manifest> Manifest::FromJson(const std::string& text) {

@@ -106,7 +106,8 @@ void CheckAgainstManifest(const Shard& s, const Manifest& m, const std::string& 
     problems.push_back(s.name + " is not listed in manifest.json");
     return;
   }
-  uint64_t size = fs::file_size(path);
+  std::error_code ec;
+  uint64_t size = fs::file_size(path, ec);
   if (size != e->size)
     problems.push_back(s.name + " is " + std::to_string(size) + " bytes but manifest.json says " +
                        std::to_string(e->size) + ": the file is truncated or was replaced; copy it again");
@@ -129,7 +130,8 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
   }
   std::optional<Manifest> manifest;
   std::string manifest_path = dir + "/" + kManifestName;
-  if (!fs::exists(manifest_path)) {
+  std::error_code ec;
+  if (!fs::exists(manifest_path, ec)) {
     r.problems.push_back("manifest.json is missing from " + dir +
                          ", so sizes and hashes cannot be checked; copy it from where the model was split");
   } else if (auto m = Manifest::Load(manifest_path); !m.ok()) {
@@ -147,7 +149,7 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
     std::string range_hint;
     if (manifest && i < static_cast<int>(manifest->shards.size()))
       range_hint = " (it should hold layers " + FormatRange(manifest->shards[i].layers) + ")";
-    if (!fs::exists(path)) {
+    if (!fs::exists(path, ec)) {
       r.problems.push_back(name + " is missing from " + dir + range_hint +
                            "; copy it from another node or run `shardswarm shard split` again");
       continue;
@@ -208,7 +210,7 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
   for (const Shard* s : same_model)
     CheckTensors(*s, s->layers.start == 0, s->layers.end == layer_count, r.problems);
 
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string n = entry.path().filename().string();
     if (n.rfind("shard-", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".gguf") {
       int k = std::atoi(n.c_str() + 6);

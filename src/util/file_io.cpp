@@ -41,9 +41,10 @@ Status InputFile::ReadAt(uint64_t offset, void* dst, size_t n) const {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& final_path) {
+Result<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& final_path, int mode) {
   std::string temp = final_path + ".part";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ::unlink(temp.c_str());  // a stale .part may carry a wider mode
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) return Status::Error(Errno(temp));
   return std::unique_ptr<OutputFile>(new OutputFile(final_path, fd));
 }
@@ -136,8 +137,8 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return s;
 }
 
-Status WriteWholeFile(const std::string& path, const std::string& contents) {
-  auto out = OutputFile::Create(path);
+Status WriteWholeFile(const std::string& path, const std::string& contents, int mode) {
+  auto out = OutputFile::Create(path, mode);
   if (!out.ok()) return out.status();
   SS_RETURN_IF_ERROR((*out)->Write(contents.data(), contents.size()));
   return (*out)->Commit();

@@ -35,7 +35,8 @@ class InputFile {
 
 class OutputFile {
  public:
-  static Result<std::unique_ptr<OutputFile>> Create(const std::string& final_path);
+  // `mode` applies from creation (0600 for secrets).
+  static Result<std::unique_ptr<OutputFile>> Create(const std::string& final_path, int mode = 0644);
   ~OutputFile();
   OutputFile(const OutputFile&) = delete;
   OutputFile& operator=(const OutputFile&) = delete;
@@ -69,6 +70,6 @@ class OutputFile {
 
 Result<std::string> ReadWholeFile(const std::string& path);
 // Writes a small file through OutputFile (temporary name, then rename).
-Status WriteWholeFile(const std::string& path, const std::string& contents);
+Status WriteWholeFile(const std::string& path, const std::string& contents, int mode = 0644);
 
 }  // namespace ss

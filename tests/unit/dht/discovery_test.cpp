@@ -41,6 +41,10 @@ TEST(Identity, PersistsAcrossRestartsAndMatchesTheCertificate) {
 }
 
 TEST(Discovery, SignedRecordReachesAListenerQuickly) {
+  // Declared first: listeners write here until the nodes are destroyed.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<SignedValue> seen;
   auto boot_id = EphemeralIdentity("boot");
   auto boot = StartNode(*boot_id, 0);
   auto a_id = EphemeralIdentity("a"), b_id = EphemeralIdentity("b");
@@ -51,9 +55,6 @@ TEST(Discovery, SignedRecordReachesAListenerQuickly) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_TRUE(a->connected() && b->connected());
 
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<SignedValue> seen;
   b->Listen(ShardKey("c1", 0), [&](const SignedValue& v, bool expired) {
     std::lock_guard<std::mutex> lock(mu);
     if (!expired) seen.push_back(v);
@@ -97,13 +98,13 @@ TEST(Discovery, SignedRecordReachesAListenerQuickly) {
 // Each refresh must reach listeners (OpenDHT 2.4 stops delivering edits of one
 // value id after the first; announcements therefore use fresh ids).
 TEST(Discovery, EveryRefreshReachesListeners) {
+  std::mutex mu;  // outlives the nodes whose listener writes here
+  std::set<std::string> seen;
   auto boot_id = EphemeralIdentity("boot");
   auto boot = StartNode(*boot_id, 0);
   auto a_id = EphemeralIdentity("a"), b_id = EphemeralIdentity("b");
   auto a = StartNode(*a_id, boot->port());
   auto b = StartNode(*b_id, boot->port());
-  std::mutex mu;
-  std::set<std::string> seen;
   b->Listen("refresh-test", [&](const SignedValue& v, bool expired) {
     std::lock_guard<std::mutex> lock(mu);
     if (!expired) seen.insert(v.data);
@@ -137,8 +138,13 @@ TEST(SwarmView, ReadinessAndBlockers) {
   r.refresh_s = 2;
   r.shard_loaded = true;
   EXPECT_TRUE(view.Update(0, {r.ToJson(), r.peer_id, 1}, false, now));
-  // A record signed by someone else than the peer it names is ignored.
-  EXPECT_FALSE(view.Update(1, {r.ToJson(), std::string(64, 'b'), 1}, false, now));
+  // A record signed by someone else than the peer it names is ignored, even
+  // one that would change what is known (shard 0 not loaded).
+  NodeRecord forged = r;
+  forged.shard_loaded = false;
+  forged.time_ms = r.time_ms + 1;
+  EXPECT_FALSE(view.Update(0, {forged.ToJson(), std::string(64, 'b'), 1}, false, now));
+  EXPECT_TRUE(view.FindPeer(r.peer_id)->shard_loaded);
   auto blockers = view.Blockers(now);
   ASSERT_EQ(blockers.size(), 1u);
   EXPECT_NE(blockers[0].find("shard 1: no node has announced it"), std::string::npos);

@@ -253,6 +253,11 @@ TEST(GgufReader, RejectsEachBrokenField) {
     ExpectError(b, "unknown tensor type id 99");
   }
   {
+    Bytes b;  // 2^62 F32 elements: the byte size would overflow 64 bits
+    b.Header(1, 0).Tensor("t", {1ull << 62}, 0, 0);
+    ExpectError(b, "size in bytes overflows");
+  }
+  {
     Bytes b;
     b.Header(1, 0).Tensor("t", {33}, 8, 0);
     ExpectError(b, "block size");
