@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   libboost-dev libboost-system-dev
   libopendht-dev dhtnode libmsgpack-dev libjsoncpp-dev libgnutls28-dev
+  iproute2 util-linux
 )
 
 missing=()

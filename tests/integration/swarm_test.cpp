@@ -385,8 +385,10 @@ TEST(Swarm, NothingLeavesLoopback) {
   s.StartBootstrap();
   for (int k = 0; k < 4; ++k) s.StartNode(k);
   ASSERT_TRUE(s.AllReady(10));
-  for (int k = 0; k < 4; ++k) {
-    auto r = ss::testing::RunCommand("ss -H -tuanp | grep 'pid=" + std::to_string(s.node(k).pid()) + ",'");
+  std::vector<int> pids = {s.boot().pid()};
+  for (int k = 0; k < 4; ++k) pids.push_back(s.node(k).pid());
+  for (int pid : pids) {
+    auto r = ss::testing::RunCommand("ss -H -tuanp | grep 'pid=" + std::to_string(pid) + ",'");
     ASSERT_FALSE(r.output.empty());
     std::istringstream lines(r.output);
     std::string line;
