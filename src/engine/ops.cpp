@@ -61,7 +61,11 @@ float GgmlExpf(float x) {
   return std::ldexp(j, static_cast<int>(n));
 }
 
-void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
+namespace internal {
+void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out);
+}  // namespace internal
+
+void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out) {
   const int64_t vec_end = n / kGgmlLanes * kGgmlLanes;
   for (int64_t i = 0; i < n; ++i) {
     const float g = gate[i];
@@ -69,6 +73,11 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
     const float silu = g / (1.0f + e);
     out[i] = silu * up[i];
   }
+}
+
+void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
+  if (ActiveIsa() == Isa::kAvx512) return internal::SiluMulAvx512(gate, up, n, out);
+  SiluMulScalar(gate, up, n, out);
 }
 
 void Softmax(float* x, int64_t n) {

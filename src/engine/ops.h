@@ -30,8 +30,10 @@ float GgmlExpf(float x);
 
 // out = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with GgmlExpf for whole
 // vectors of 16 and expf for the tail, as ggml_vec_silu_f32 does per row:
-// call it per row. out may alias either input.
+// call it per row. out may alias either input. SiluMulScalar is the reference
+// the AVX-512 path (chosen with the active ISA) is held to, bit for bit.
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
+void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out);
 
 // In-place softmax as ggml_vec_soft_max_f32: GgmlExpf(x - max), each vector
 // of 16 summed in float then added in double, then scaled by the float of

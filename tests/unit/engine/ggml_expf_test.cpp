@@ -6,8 +6,10 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "engine/ops.h"
+#include "engine/vec_dot.h"
 
 namespace ss::engine {
 namespace {
@@ -53,6 +55,22 @@ TEST(GgmlExpf, MatchesTheVectorCodeBitForBit) {
       float s = GgmlExpf(x[i]);
       ASSERT_EQ(0, std::memcmp(&s, &y[i], 4)) << "x=" << x[i] << " scalar " << s << " vector " << y[i];
     }
+  }
+}
+
+TEST(SiluMul, VectorPathMatchesTheScalarReferenceBitForBit) {
+  if (DetectedIsa() != Isa::kAvx512) GTEST_SKIP() << "no AVX-512 on this CPU";
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> dist(-30.0f, 30.0f);
+  for (int64_t n : {1, 15, 16, 17, 100, 768, 5632 + 7}) {
+    std::vector<float> g(n), u(n), a(n), b(n);
+    for (int64_t i = 0; i < n; ++i) g[i] = dist(rng), u[i] = dist(rng) * 0.1f;
+    SiluMulScalar(g.data(), u.data(), n, a.data());
+    Isa saved = ActiveIsa();
+    SetActiveIsa(Isa::kAvx512);
+    SiluMul(g.data(), u.data(), n, b.data());
+    SetActiveIsa(saved);
+    ASSERT_EQ(0, std::memcmp(a.data(), b.data(), sizeof(float) * n)) << "n=" << n;
   }
 }
 
