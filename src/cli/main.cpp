@@ -1,3 +1,4 @@
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 
@@ -18,6 +19,20 @@ void MapSeedEnvironment() {
     if (const char* v = std::getenv(a[0])) setenv(a[1], v, /*overwrite=*/0);
 }
 
+// Every flag has an environment variable (DESIGN.md §1): those not named
+// explicitly get SHARDSWARM_<LONG_NAME>, e.g. --kv-type -> SHARDSWARM_KV_TYPE.
+void DefaultEnvironmentNames(CLI::App* app) {
+  for (CLI::Option* opt : app->get_options()) {
+    if (!opt->get_envname().empty() || opt->get_lnames().empty() || opt->get_lnames()[0] == "help" ||
+        opt->get_lnames()[0] == "version")
+      continue;
+    std::string env = "SHARDSWARM_";
+    for (char c : opt->get_lnames()[0]) env.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+    opt->envname(env);
+  }
+  for (CLI::App* sub : app->get_subcommands({})) DefaultEnvironmentNames(sub);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -29,6 +44,7 @@ int main(int argc, char** argv) {
   ss::cli::AddGenerateCommand(app);
   ss::cli::AddSwarmCommands(app);
   ss::cli::AddDevCommands(app);
+  DefaultEnvironmentNames(&app);
   auto known = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->check_name(name)) return true;

@@ -41,6 +41,20 @@ TEST(Cli, VersionAndHelpForEveryCommand) {
   }
 }
 
+// Every flag has an environment variable: SHARDSWARM_<LONG_NAME>, or the seed's LLAMA_* names.
+TEST(Cli, FlagsComeFromTheEnvironmentToo) {
+  auto r = ss::testing::RunCommand("SHARDSWARM_KV_TYPE=bogus " + std::string(SHARDSWARM_BINARY) +
+                                   " generate -m " + ModelPath("tiny-spm-q8_0.gguf") + " -p hi -n 1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(Contains(r.output, "--kv-type must be f16 or f32, not 'bogus'")) << r.output;
+  TempDir dir;
+  r = ss::testing::RunCommand("LLAMA_TOTAL_SHARDS=2 " + std::string(SHARDSWARM_BINARY) + " shard split " +
+                              ModelPath("tiny-spm-q8_0.gguf") + " -o " + dir.path());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "shard-1.gguf"));
+  EXPECT_FALSE(fs::exists(dir / "shard-2.gguf"));
+}
+
 TEST(Cli, UnknownCommandsAndMissingArgumentsFail) {
   auto r = RunShardswarm("frobnicate");
   EXPECT_NE(r.exit_code, 0);
