@@ -92,6 +92,25 @@ void RunNode(const node::NodeOptions& o) {
   Log("SHARD", "node stopping");
 }
 
+// Starts a DHT client for a one-shot command and waits until the bootstrap answers.
+std::unique_ptr<dht::Discovery> JoinDht(const dht::NodeIdentity& id,
+                                        const std::vector<std::string>& bootstrap,
+                                        const std::string& listen_addr, int timeout_s) {
+  dht::DiscoveryOptions d;
+  d.bootstrap = bootstrap;
+  d.bind_address = listen_addr;
+  auto disc = dht::Discovery::Start(id, d);
+  if (!disc.ok()) Fail(disc.status().message());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (!(*disc)->connected() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!(*disc)->connected())
+    Fail("no answer from the bootstrap node " + bootstrap.front() + " within " + std::to_string(timeout_s) +
+         " s; is `shardswarm bootstrap` running there? (this command talks from " + listen_addr +
+         "; use --listen-addr to reach another host)");
+  return std::move(disc.value());
+}
+
 struct StatusOptions {
   std::vector<std::string> bootstrap;
   std::string cluster = "default";
@@ -108,19 +127,7 @@ void RunStatus(const StatusOptions& o) {
   int total = o.total_shards, max_refresh = 1, listened = 0;
   auto id = dht::EphemeralIdentity("shardswarm-status");
   if (!id.ok()) Fail(id.status().message());
-  dht::DiscoveryOptions d;
-  d.bootstrap = o.bootstrap;
-  d.bind_address = o.listen_addr;
-  auto disc = dht::Discovery::Start(*id, d);
-  if (!disc.ok()) Fail(disc.status().message());
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
-  while (!(*disc)->connected() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (!(*disc)->connected())
-    Fail("no answer from the bootstrap node " + o.bootstrap.front() + " within " +
-         std::to_string(o.timeout_s) +
-         " s; is `shardswarm bootstrap` running there? (this command talks from " + o.listen_addr +
-         "; use --listen-addr to reach another host)");
+  auto disc = JoinDht(*id, o.bootstrap, o.listen_addr, o.timeout_s);
 
   // Listen rather than get: stored copies may lag a refresh or two behind,
   // while listeners are pushed every refresh. Listen for a little more than
@@ -128,15 +135,15 @@ void RunStatus(const StatusOptions& o) {
   // node has refreshed once; records carry the shard count.
   auto listen_up_to = [&](int n) {
     for (; listened < n; ++listened)
-      (*disc)->Listen(dht::ShardKey(o.cluster, listened),
-                      [&, k = listened](const dht::SignedValue& v, bool expired) {
-                        auto r = dht::NodeRecord::FromJson(v.data);
-                        if (expired || !r.ok()) return;
-                        std::lock_guard<std::mutex> lock(mu);
-                        found[k].push_back(v);
-                        if (total == 0) total = r->total_shards;
-                        max_refresh = std::max(max_refresh, r->refresh_s);
-                      });
+      disc->Listen(dht::ShardKey(o.cluster, listened),
+                   [&, k = listened](const dht::SignedValue& v, bool expired) {
+                     auto r = dht::NodeRecord::FromJson(v.data);
+                     if (expired || !r.ok()) return;
+                     std::lock_guard<std::mutex> lock(mu);
+                     found[k].push_back(v);
+                     if (total == 0) total = r->total_shards;
+                     max_refresh = std::max(max_refresh, r->refresh_s);
+                   });
   };
   listen_up_to(total > 0 ? total : 8);
   auto start = std::chrono::steady_clock::now();
@@ -205,13 +212,9 @@ void RunRpc(const RpcOptions& o) {
   auto id = o.data_dir.empty() ? dht::EphemeralIdentity("shardswarm-cli")
                                : dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-cli");
   if (!id.ok()) Fail(id.status().message());
-  dht::DiscoveryOptions d;
-  d.bootstrap = o.bootstrap;
-  d.bind_address = o.listen_addr;
-  auto disc = dht::Discovery::Start(*id, d);
-  if (!disc.ok()) Fail(disc.status().message());
+  auto disc = JoinDht(*id, o.bootstrap, o.listen_addr, o.timeout_s);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
-  (*disc)->Listen(dht::ShardKey(o.cluster, o.shard), [&](const dht::SignedValue& v, bool expired) {
+  disc->Listen(dht::ShardKey(o.cluster, o.shard), [&](const dht::SignedValue& v, bool expired) {
     auto r = dht::NodeRecord::FromJson(v.data);
     std::lock_guard<std::mutex> lock(mu);
     if (!expired && r.ok() && r->peer_id == v.owner && (!target || r->time_ms > target->time_ms)) target = *r;
@@ -220,11 +223,9 @@ void RunRpc(const RpcOptions& o) {
   me.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
-  // Announce once connected, and again while waiting: what is put before the
-  // DHT connects may reach the node's listener late.
-  while (!(*disc)->connected() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  (*disc)->Announce(dht::ClientsKey(o.cluster), me.ToJson());
+  // JoinDht waited for the DHT: what is put before it connects may reach the
+  // node's listener late. Announced again while retrying, below.
+  disc->Announce(dht::ClientsKey(o.cluster), me.ToJson());
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -257,7 +258,7 @@ void RunRpc(const RpcOptions& o) {
     }
     if (std::chrono::steady_clock::now() > deadline) Fail(reply.status().message());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    (*disc)->Announce(dht::ClientsKey(o.cluster), me.ToJson());
+    disc->Announce(dht::ClientsKey(o.cluster), me.ToJson());
   }
 }
 

@@ -27,6 +27,10 @@ void RopeNormalWithAngles(float* x, int n_heads, int head_dim, int rope_dim, con
 // which llama.cpp uses for SiLU and softmax; emulated lane by lane.
 inline constexpr int64_t kGgmlLanes = 16;
 float GgmlExpf(float x);
+namespace internal {
+// The vector code itself on 16 floats (AVX-512 CPUs only): GgmlExpf's twin.
+void ExpfAvx512(const float* x, float* y);
+}  // namespace internal
 
 // out = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with GgmlExpf for whole
 // vectors of 16 and expf for the tail, as ggml_vec_silu_f32 does per row:

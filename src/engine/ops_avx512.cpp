@@ -32,6 +32,8 @@ __m512 VectorExpf(__m512 x) {
 
 }  // namespace
 
+void ExpfAvx512(const float* x, float* y) { _mm512_storeu_ps(y, VectorExpf(_mm512_loadu_ps(x))); }
+
 void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out) {
   const __m512 one = _mm512_set1_ps(1.0f);
   int64_t i = 0;
