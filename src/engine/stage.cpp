@@ -9,21 +9,19 @@
 #include "engine/ops.h"
 #include "engine/quants.h"
 #include "engine/vec_dot.h"
+#include "gguf/shard_keys.h"
 #include "util/half.h"
 
 namespace ss::engine {
 namespace {
 
 // A file's own layer range: a shard's keys, or the whole model.
-void FileRange(const gguf::File& f, const Config& c, int* start, int* end) {
-  *start = 0;
-  *end = c.n_layer;
-  const gguf::Value* s = f.Find("shardswarm.shard.layer_start");
-  const gguf::Value* e = f.Find("shardswarm.shard.layer_end");
-  if (s && e && s->is_integer() && e->is_integer()) {
-    *start = static_cast<int>(s->AsInt());
-    *end = static_cast<int>(e->AsInt());
-  }
+Status FileRange(const gguf::File& f, const Config& c, int* start, int* end) {
+  auto keys = gguf::ReadShardKeys(f);
+  if (!keys.ok()) return keys.status();
+  *start = *keys ? (*keys)->layer_start : 0;
+  *end = *keys ? (*keys)->layer_end : c.n_layer;
+  return Status::Ok();
 }
 
 }  // namespace
@@ -33,8 +31,8 @@ Result<std::unique_ptr<Stage>> Stage::Open(const std::string& path, const StageO
   if (!file.ok()) return file.status();
   auto config = Config::FromGguf(**file);
   if (!config.ok()) return config.status();
-  int start, end;
-  FileRange(**file, *config, &start, &end);
+  int start = 0, end = 0;
+  SS_RETURN_IF_ERROR(FileRange(**file, *config, &start, &end));
   if (o.layer_start >= 0 || o.layer_end >= 0) {
     int s = o.layer_start >= 0 ? o.layer_start : start, e = o.layer_end >= 0 ? o.layer_end : end;
     if (s < start || e > end || s >= e)

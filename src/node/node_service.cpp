@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "gguf/shard_keys.h"
 #include "net/message.h"
 #include "net/rpc_server.h"
 #include "shard/manifest.h"
@@ -132,13 +133,14 @@ void NodeService::TryLoadShard() {
     if (!s.ok()) {
       problem = s.status().message();
     } else {
-      const gguf::File& f = (*s)->file();
-      const gguf::Value* id = f.Find(shard::kKeyShardId);
-      const gguf::Value* count = f.Find(shard::kKeyShardCount);
-      if (!id || !count || !id->is_integer() || !count->is_integer() || id->AsInt() != options_.shard_id ||
-          count->AsInt() != options_.total_shards) {
-        problem = name + " is not shard " + std::to_string(options_.shard_id) + " of " +
-                  std::to_string(options_.total_shards) + " (its shardswarm.shard.* keys say otherwise)";
+      auto keys = gguf::ReadShardKeys((*s)->file());
+      if (!keys.ok() || !*keys || (**keys).id != options_.shard_id ||
+          (**keys).count != options_.total_shards) {
+        problem =
+            name + " is not shard " + std::to_string(options_.shard_id) + " of " +
+            std::to_string(options_.total_shards) + " (" +
+            (keys.ok() ? std::string("its shardswarm.shard.* keys say otherwise") : keys.status().message()) +
+            ")";
       } else if (options_.total_layers > 0 && (*s)->config().n_layer != options_.total_layers) {
         problem = name + " has " + std::to_string((*s)->config().n_layer) + " layers, not --total-layers " +
                   std::to_string(options_.total_layers);
@@ -152,7 +154,7 @@ void NodeService::TryLoadShard() {
     layer_start_ = stage->layer_start();
     layer_end_ = stage->layer_end();
     total_layers_ = stage->config().n_layer;
-    model_id_ = stage->file().GetStringOr(shard::kKeyModelId, "");
+    model_id_ = stage->file().GetStringOr(gguf::kKeyModelId, "");
     stage_ = std::move(stage);
     shard_problem_.clear();
     Log("SHARD", "loaded " + path + " (layers " + std::to_string(layer_start_) + "-" +

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gguf/shard_keys.h"
 #include "shard/plan.h"
 #include "util/status.h"
 
@@ -15,12 +16,12 @@ namespace ss::shard {
 inline constexpr char kManifestName[] = "manifest.json";
 inline constexpr char kManifestFormat[] = "shardswarm-manifest/1";
 
-// Metadata keys every shard file carries.
-inline constexpr char kKeyShardId[] = "shardswarm.shard.id";
-inline constexpr char kKeyShardCount[] = "shardswarm.shard.count";
-inline constexpr char kKeyLayerStart[] = "shardswarm.shard.layer_start";
-inline constexpr char kKeyLayerEnd[] = "shardswarm.shard.layer_end";
-inline constexpr char kKeyModelId[] = "shardswarm.model.id";
+// Metadata keys every shard file carries (defined with their reader in gguf/).
+using gguf::kKeyLayerEnd;
+using gguf::kKeyLayerStart;
+using gguf::kKeyModelId;
+using gguf::kKeyShardCount;
+using gguf::kKeyShardId;
 
 std::string ShardFileName(int id);  // "shard-3.gguf"
 

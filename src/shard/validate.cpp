@@ -33,19 +33,16 @@ struct Shard {
 
 // Reads the shardswarm.* keys; a problem if any is absent or wrong.
 std::optional<std::string> ReadShardKeys(Shard& s) {
-  auto id = s.file->GetInt(kKeyShardId);
-  auto count = s.file->GetInt(kKeyShardCount);
-  auto start = s.file->GetInt(kKeyLayerStart);
-  auto end = s.file->GetInt(kKeyLayerEnd);
-  auto model = s.file->GetString(kKeyModelId);
-  for (const Status* st : {&id.status(), &count.status(), &start.status(), &end.status(), &model.status()})
-    if (!st->ok())
-      return s.name + " is not a shardswarm shard (" + st->message() +
-             "); make shards with `shardswarm shard split`";
-  s.id = static_cast<int>(*id);
-  s.count = static_cast<int>(*count);
-  s.layers = {static_cast<int>(*start), static_cast<int>(*end)};
-  s.model_id = *model;
+  auto keys = gguf::ReadShardKeys(*s.file);
+  if (!keys.ok() || !*keys)
+    return s.name + " is not a shardswarm shard (" +
+           (keys.ok() ? std::string("it has no shardswarm.* keys") : keys.status().message()) +
+           "); make shards with `shardswarm shard split`";
+  const gguf::ShardKeys& k = **keys;
+  s.id = k.id;
+  s.count = k.count;
+  s.layers = {k.layer_start, k.layer_end};
+  s.model_id = k.model_id;
   return std::nullopt;
 }
 
