@@ -6,7 +6,7 @@
 
 namespace ss::node {
 
-std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 8) + "…"; }
+std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 12) + "…"; }
 
 bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock::time_point seen) {
   // Every announcement is a new value, so an expiry concerns an old one;

@@ -52,6 +52,6 @@ class SwarmView {
   std::map<int, std::map<std::string, Entry>> shards_;  // shard -> peer id -> entry
 };
 
-std::string ShortId(const std::string& peer_id);  // "3f9a12c4…"
+std::string ShortId(const std::string& peer_id);  // "3f9a12c4b7e0…": the 12 characters [CONNECT] lines show
 
 }  // namespace ss::node

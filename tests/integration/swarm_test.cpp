@@ -146,7 +146,7 @@ TEST(Swarm, KilledNodeIsSeenOfflineAndComesBackWithItsPeerId) {
   size_t off = s.node(0).Log().size();
   double t0 = NowSeconds();
   s.node(2).Kill(SIGKILL);
-  std::string short_id = victim.substr(0, 8) + "…";
+  std::string short_id = victim.substr(0, 12) + "…";
   bool seen_offline = false;
   while (NowSeconds() - t0 < 15 && !seen_offline) {
     std::string log = s.node(0).Log().substr(off);
@@ -192,7 +192,7 @@ TEST(Swarm, NodeWithoutItsShardJoinsAndStatusSaysWhy) {
   EXPECT_EQ(st["shards"][3]["nodes"][0]["shard_loaded"], false);
   EXPECT_EQ(st["shards"][3]["nodes"][0]["online"], true);
   std::string blockers = st["blockers"].dump();
-  EXPECT_TRUE(Contains(blockers, "shard 3: node " + PeerId(n3).substr(0, 8))) << blockers;
+  EXPECT_TRUE(Contains(blockers, "shard 3: node " + PeerId(n3).substr(0, 12))) << blockers;
   EXPECT_TRUE(Contains(blockers, "is online but has not loaded shard-3.gguf")) << blockers;
   EXPECT_TRUE(Contains(blockers, "copy shard-3.gguf to its shards dir")) << blockers;
   auto text = RunShardswarm("status --bootstrap " + s.bootstrap() + " --cluster it");
