@@ -4,17 +4,11 @@
 #include <string>
 
 #include "model/byte_encoding.h"
+#include "model/symbols.h"
 #include "model/utf8.h"
 
 namespace ss::model {
 namespace {
-
-struct Symbol {
-  int prev;
-  int next;
-  size_t start;
-  size_t size;  // 0 once merged into its left neighbour
-};
 
 struct Bigram {
   int left;
@@ -42,7 +36,7 @@ class Session {
       out.push_back(whole);
       return;
     }
-    SplitCharacters();
+    symbols_ = SplitCharacters(text_);
     for (int i = 1; i < static_cast<int>(symbols_.size()); ++i) TryAddBigram(i - 1, i);
     MergeAll();
     for (const Symbol& s : symbols_)
@@ -51,16 +45,6 @@ class Session {
 
  private:
   std::string_view View(const Symbol& s) const { return std::string_view(text_).substr(s.start, s.size); }
-
-  void SplitCharacters() {
-    size_t pos = 0;
-    while (pos < text_.size()) {
-      const size_t len = std::min(Utf8SequenceLength(static_cast<uint8_t>(text_[pos])), text_.size() - pos);
-      const int index = static_cast<int>(symbols_.size());
-      symbols_.push_back({index - 1, pos + len == text_.size() ? -1 : index + 1, pos, len});
-      pos += len;
-    }
-  }
 
   void TryAddBigram(int left, int right) {
     if (left == -1 || right == -1) return;

@@ -4,6 +4,7 @@
 #include <queue>
 #include <string>
 
+#include "model/symbols.h"
 #include "model/utf8.h"
 
 namespace ss::model {
@@ -11,13 +12,6 @@ namespace {
 
 // A run of the text; merged-away symbols keep size 0. prev/next link the
 // surviving symbols.
-struct Symbol {
-  int prev;
-  int next;
-  size_t start;
-  size_t size;
-};
-
 struct Bigram {
   int left;
   int right;
@@ -37,7 +31,7 @@ class Session {
   Session(const Vocab& vocab, std::string_view text) : vocab_(vocab), text_(text) {}
 
   Status Encode(std::vector<int32_t>& out) {
-    SplitCharacters();
+    symbols_ = SplitCharacters(text_);
     for (int i = 1; i < static_cast<int>(symbols_.size()); ++i) TryAddBigram(i - 1, i);
     MergeAll();
     for (int i = symbols_.empty() ? -1 : 0; i != -1; i = symbols_[i].next)
@@ -46,16 +40,6 @@ class Session {
   }
 
  private:
-  void SplitCharacters() {
-    size_t pos = 0;
-    while (pos < text_.size()) {
-      const size_t len = std::min(Utf8SequenceLength(static_cast<uint8_t>(text_[pos])), text_.size() - pos);
-      const int index = static_cast<int>(symbols_.size());
-      symbols_.push_back({index - 1, pos + len == text_.size() ? -1 : index + 1, pos, len});
-      pos += len;
-    }
-  }
-
   void TryAddBigram(int left, int right) {
     if (left == -1 || right == -1) return;
     const size_t size = symbols_[left].size + symbols_[right].size;
