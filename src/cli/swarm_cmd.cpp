@@ -16,7 +16,8 @@
 #include "net/message.h"
 #include "net/rpc_client.h"
 #include "node/node_service.h"
-#include "node/swarm_view.h"
+#include "swarm/join.h"
+#include "swarm/swarm_view.h"
 #include "util/log.h"
 
 namespace ss::cli {
@@ -96,18 +97,8 @@ void RunNode(const node::NodeOptions& o) {
 std::unique_ptr<dht::Discovery> JoinDht(const dht::NodeIdentity& id,
                                         const std::vector<std::string>& bootstrap,
                                         const std::string& listen_addr, int timeout_s) {
-  dht::DiscoveryOptions d;
-  d.bootstrap = bootstrap;
-  d.bind_address = listen_addr;
-  auto disc = dht::Discovery::Start(id, d);
+  auto disc = swarm::JoinDht(id, bootstrap, listen_addr, timeout_s);
   if (!disc.ok()) Fail(disc.status().message());
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (!(*disc)->connected() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (!(*disc)->connected())
-    Fail("no answer from the bootstrap node " + bootstrap.front() + " within " + std::to_string(timeout_s) +
-         " s; is `shardswarm bootstrap` running there? (this command talks from " + listen_addr +
-         "; use --listen-addr to reach another host)");
   return std::move(disc.value());
 }
 
@@ -171,11 +162,9 @@ void RunStatus(const StatusOptions& o) {
   }
 
   // Ages come from the announcers' clocks (records carry their time).
-  node::SwarmView view(o.cluster, total);
-  auto now = node::Clock::now();
-  int64_t wall_now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  swarm::SwarmView view(o.cluster, total);
+  auto now = swarm::Clock::now();
+  int64_t wall_now = swarm::WallMs();
   for (const auto& [k, values] : found)
     for (const auto& v : values) {
       auto r = dht::NodeRecord::FromJson(v.data);
@@ -220,9 +209,7 @@ void RunRpc(const RpcOptions& o) {
     if (!expired && r.ok() && r->peer_id == v.owner && (!target || r->time_ms > target->time_ms)) target = *r;
   });
   dht::ClientRecord me{id->peer_id, o.cluster, "cli", id->cert_fingerprint, 0};
-  me.time_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+  me.time_ms = swarm::WallMs();
   // JoinDht waited for the DHT: what is put before it connects may reach the
   // node's listener late. Announced again while retrying, below.
   disc->Announce(dht::ClientsKey(o.cluster), me.ToJson());

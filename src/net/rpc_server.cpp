@@ -144,6 +144,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   bool established() const { return established_; }
+  const PeerInfo& peer() const { return peer_; }
 
  private:
   struct Outgoing {
@@ -511,6 +512,15 @@ void RpcServer::Broadcast(const nlohmann::json& event) {
   asio::post(impl_->ioc, [impl = impl_.get(), text] {
     for (auto& [id, weak] : impl->sessions)
       if (auto s = weak.lock(); s && s->established()) s->Send(text, false);
+  });
+}
+
+void RpcServer::SendToPeer(const std::string& public_key_id, const nlohmann::json& message) {
+  std::string text = SerializeMessage(message);
+  asio::post(impl_->ioc, [impl = impl_.get(), public_key_id, text] {
+    for (auto& [id, weak] : impl->sessions)
+      if (auto s = weak.lock(); s && s->established() && s->peer().public_key_id == public_key_id)
+        s->Send(text, false);
   });
 }
 

@@ -87,6 +87,11 @@ class RpcServer {
   RpcMetrics Metrics() const;
   // Sends an event (e.g. SHARD_LOADED) to every authorized connection.
   void Broadcast(const nlohmann::json& event);
+  // Sends a message to the authorized connections of one peer (by public key
+  // id), e.g. a forward result to the gateway that opened the session. Nothing
+  // is sent when the peer has no connection open; the message is queued like
+  // a reply, so it follows replies sent before it.
+  void SendToPeer(const std::string& public_key_id, const nlohmann::json& message);
   // Stops accepting, closes every connection (cause "shutdown"), waits for
   // running handlers and joins the threads. Idempotent.
   void Stop();

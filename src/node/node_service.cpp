@@ -9,6 +9,7 @@
 #include "net/message.h"
 #include "net/rpc_server.h"
 #include "shard/manifest.h"
+#include "swarm/join.h"
 #include "util/log.h"
 
 namespace ss::node {
@@ -18,12 +19,6 @@ namespace fs = std::filesystem;
 
 // Bounds what strangers on the DHT can make a node remember.
 constexpr size_t kMaxClients = 100000;
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 uint64_t TotalMemory() {
   return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
@@ -186,7 +181,7 @@ dht::NodeRecord NodeService::MakeRecord() {
   r.load = LoadAverage();
   r.version = SHARDSWARM_VERSION;
   r.refresh_s = options_.refresh_s;
-  r.time_ms = WallMs();
+  r.time_ms = swarm::WallMs();
   return r;
 }
 

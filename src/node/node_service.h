@@ -20,7 +20,7 @@
 #include "dht/identity.h"
 #include "dht/record.h"
 #include "engine/stage.h"
-#include "node/swarm_view.h"
+#include "swarm/swarm_view.h"
 #include "util/status.h"
 
 namespace ss::net {
@@ -28,6 +28,10 @@ class RpcServer;
 }
 
 namespace ss::node {
+
+using swarm::Clock;
+using swarm::ShortId;
+using swarm::SwarmView;
 
 struct NodeOptions {
   std::vector<std::string> bootstrap;

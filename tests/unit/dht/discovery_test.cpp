@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "dht/record.h"
-#include "node/swarm_view.h"
+#include "swarm/swarm_view.h"
 #include "testing.h"
 
 namespace ss::dht {
@@ -126,8 +126,8 @@ TEST(Discovery, EveryRefreshReachesListeners) {
 }
 
 TEST(SwarmView, ReadinessAndBlockers) {
-  node::SwarmView view("c", 2);
-  auto now = node::Clock::now();
+  swarm::SwarmView view("c", 2);
+  auto now = swarm::Clock::now();
   EXPECT_FALSE(view.Ready(now));
   NodeRecord r;
   r.peer_id = std::string(64, 'a');

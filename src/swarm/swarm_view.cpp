@@ -1,10 +1,10 @@
-#include "node/swarm_view.h"
+#include "swarm/swarm_view.h"
 
 #include <sstream>
 
 #include "shard/manifest.h"
 
-namespace ss::node {
+namespace ss::swarm {
 
 std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 12) + "…"; }
 
@@ -149,4 +149,4 @@ const dht::NodeRecord* SwarmView::FindPeer(const std::string& peer_id) const {
   return nullptr;
 }
 
-}  // namespace ss::node
+}  // namespace ss::swarm

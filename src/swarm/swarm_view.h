@@ -14,7 +14,7 @@
 #include "dht/discovery.h"
 #include "dht/record.h"
 
-namespace ss::node {
+namespace ss::swarm {
 
 using Clock = std::chrono::steady_clock;
 
@@ -54,4 +54,4 @@ class SwarmView {
 
 std::string ShortId(const std::string& peer_id);  // "3f9a12c4b7e0…": the 12 characters [CONNECT] lines show
 
-}  // namespace ss::node
+}  // namespace ss::swarm

@@ -1,0 +1,33 @@
+#include "swarm/join.h"
+
+#include <chrono>
+#include <thread>
+
+namespace ss::swarm {
+
+Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
+                                                const std::vector<std::string>& bootstrap,
+                                                const std::string& listen_addr, int timeout_s) {
+  dht::DiscoveryOptions d;
+  d.bootstrap = bootstrap;
+  d.bind_address = listen_addr;
+  SS_ASSIGN_OR_RETURN(auto disc, dht::Discovery::Start(id, d));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (!disc->connected() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!disc->connected())
+    return Status::Unavailable("no answer from the bootstrap node " +
+                               (bootstrap.empty() ? std::string("(none given)") : bootstrap.front()) +
+                               " within " + std::to_string(timeout_s) +
+                               " s; is `shardswarm bootstrap` running there? (this process talks from " +
+                               listen_addr + "; use --listen-addr to reach another host)");
+  return disc;
+}
+
+int64_t WallMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace ss::swarm
