@@ -1,20 +1,19 @@
 // shardswarm generate: single-process inference on a model file or a shards
 // directory (the shards' stages chained in one process, as the swarm chains
 // them across machines).
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <thread>
+#include <span>
 
 #include "cli/commands.h"
 #include "engine/pipeline.h"
 #include "model/chat_template.h"
-#include "model/detokenizer.h"
+#include "model/completion.h"
+#include "model/generator.h"
+#include "model/local_model.h"
 #include "model/sampler.h"
 #include "model/tokenizer.h"
 #include "util/file_io.h"
@@ -30,6 +29,7 @@ struct GenerateOptions {
   bool chat = false;
   bool json = false;
   bool ignore_eos = false;
+  std::vector<std::string> stop;
   std::string logits_out;
   std::string kv_type = "f16";
   int threads = 0;
@@ -37,10 +37,6 @@ struct GenerateOptions {
   int64_t seed = -1;
   model::SamplingParams sampling;
 };
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // Ten best (id, logit) pairs, best first.
 nlohmann::json TopLogits(const std::vector<float>& logits) {
@@ -69,7 +65,7 @@ Result<std::vector<int32_t>> PromptTokens(const GenerateOptions& o, const model:
   return tokens;
 }
 
-void RunGenerate(GenerateOptions o) {
+engine::StageOptions StageOptionsOf(const GenerateOptions& o) {
   engine::StageOptions so;
   so.n_threads = o.threads;
   so.n_ctx = o.ctx_size;
@@ -77,80 +73,70 @@ void RunGenerate(GenerateOptions o) {
     so.kv_type = engine::KvType::kF32;
   else if (o.kv_type != "f16")
     Fail("--kv-type must be f16 or f32, not '" + o.kv_type + "'");
+  return so;
+}
+
+template <typename T>
+T OrFail(Result<T> r) {
+  if (!r.ok()) Fail(r.status().message());
+  return std::move(r).value();
+}
+
+void RunGenerate(GenerateOptions o) {
+  const engine::StageOptions so = StageOptionsOf(o);
   if (o.n_predict < 0) Fail("-n must be at least 0");
   o.sampling.seed = o.seed >= 0 ? static_cast<uint32_t>(o.seed) : std::random_device{}();
 
-  auto pipeline = engine::Pipeline::Open(o.model, so);
-  if (!pipeline.ok()) Fail(pipeline.status().message());
-  engine::Pipeline& p = **pipeline;
-  auto tokenizer = model::Tokenizer::Load(p.file());
-  if (!tokenizer.ok()) Fail(tokenizer.status().message());
-  auto prompt = PromptTokens(o, *tokenizer, p.file());
-  if (!prompt.ok()) Fail(prompt.status().message());
-  const int n_prompt = static_cast<int>(prompt->size()), n_ctx = p.n_ctx();
+  std::unique_ptr<engine::Pipeline> pipeline = OrFail(engine::Pipeline::Open(o.model, so));
+  const model::Tokenizer tokenizer = OrFail(model::Tokenizer::Load(pipeline->file()));
+  const std::vector<int32_t> prompt = OrFail(PromptTokens(o, tokenizer, pipeline->file()));
+  const int n_prompt = static_cast<int>(prompt.size()), n_ctx = pipeline->n_ctx();
   if (n_prompt >= n_ctx)
     Fail("the prompt has " + std::to_string(n_prompt) + " tokens but the context holds " +
          std::to_string(n_ctx) + "; shorten it or raise --ctx-size");
-  auto sampler = model::Sampler::Create(o.sampling);
-  if (!sampler.ok()) Fail(sampler.status().message());
+  model::LocalModel local(*pipeline, OrFail(model::Sampler::Create(o.sampling)));
 
-  // Prompt: one batch, logits for the last position only.
-  std::vector<engine::BatchRow> rows;
-  for (int i = 0; i < n_prompt; ++i) rows.push_back({1, i, (*prompt)[i], i + 1 == n_prompt});
-  std::vector<float> logits;
-  double t0 = Now();
-  if (Status s = p.Forward(rows, &logits); !s.ok()) Fail(s.message());
-  double t_prompt = Now() - t0;
-  if (!o.logits_out.empty()) {
-    std::string bytes(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
-    if (Status s = WriteWholeFile(o.logits_out, bytes); !s.ok()) Fail(s.message());
-  }
-  for (int32_t t : *prompt) sampler->Accept(t);
-
-  model::Detokenizer detok(*tokenizer, {/*sequence_start=*/false});
+  model::NextTokenFn next = [&](int pos, std::span<const int32_t> tokens) -> Result<int32_t> {
+    auto token = local.Next(pos, tokens);
+    if (token.ok() && pos == 0 && !o.logits_out.empty()) {
+      const std::vector<float>& logits = local.last_logits();
+      std::string bytes(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
+      SS_RETURN_IF_ERROR(WriteWholeFile(o.logits_out, bytes));
+    }
+    return token;
+  };
   nlohmann::json out_tokens = nlohmann::json::array();
-  const int n_vocab = p.config().n_vocab;
-  int n_gen = 0, n_decoded = 0;
-  double t1 = Now();
-  for (int pos = n_prompt; n_gen < o.n_predict; ++pos) {
-    int32_t token = sampler->Sample(logits.data(), n_vocab);
-    sampler->Accept(token);
-    ++n_gen;
-    std::string text = detok.Push(token);
+  auto on_step = [&](const model::Step& step) {
     if (o.json) {
-      out_tokens.push_back(
-          {{"id", token}, {"text", tokenizer->TokenToPiece(token)}, {"top_logits", TopLogits(logits)}});
+      out_tokens.push_back({{"id", step.token},
+                            {"text", tokenizer.TokenToPiece(step.token)},
+                            {"top_logits", TopLogits(local.last_logits())}});
     } else {
-      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fwrite(step.text.data(), 1, step.text.size(), stdout);
       std::fflush(stdout);
     }
-    if ((!o.ignore_eos && tokenizer->vocab().IsEog(token)) || n_gen == o.n_predict) break;
-    if (pos + 1 >= n_ctx) {
-      std::fprintf(stderr, "\n[generate] stopped: the context of %d tokens is full\n", n_ctx);
-      break;
-    }
-    std::vector<engine::BatchRow> row{{1, pos, token, true}};
-    if (Status s = p.Forward(row, &logits); !s.ok()) Fail(s.message());
-    ++n_decoded;
-  }
-  double t_gen = Now() - t1;
-  std::string tail = detok.Flush();
-  double prompt_tps = n_prompt / std::max(t_prompt, 1e-9), gen_tps = n_decoded / std::max(t_gen, 1e-9);
+    return true;
+  };
+  model::Completion completion(tokenizer, {o.n_predict, o.stop, o.ignore_eos});
+  const model::GenerationResult r = OrFail(model::Generate(prompt, next, completion, n_ctx, on_step));
+  if (r.context_full) std::fprintf(stderr, "\n[generate] stopped: the context of %d tokens is full\n", n_ctx);
+
+  const double prompt_tps = n_prompt / std::max(r.prompt_seconds, 1e-9),
+               gen_tps = (r.n_forward - 1) / std::max(r.generation_seconds, 1e-9);
   if (o.json) {
-    nlohmann::json j = {{"prompt_tokens", *prompt},
+    nlohmann::json j = {{"prompt_tokens", prompt},
                         {"tokens", out_tokens},
                         {"seed", o.sampling.seed},
                         {"prompt_tokens_per_second", prompt_tps},
                         {"generation_tokens_per_second", gen_tps}};
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::fwrite(tail.data(), 1, tail.size(), stdout);
     std::printf("\n");
   }
   std::fprintf(
       stderr,
       "[generate] prompt: %d tokens in %.3f s, %.1f tok/s; generation: %d tokens, %.1f tok/s (seed %u)\n",
-      n_prompt, t_prompt, prompt_tps, n_gen, gen_tps, o.sampling.seed);
+      n_prompt, r.prompt_seconds, prompt_tps, static_cast<int>(r.tokens.size()), gen_tps, o.sampling.seed);
 }
 
 }  // namespace
@@ -175,6 +161,8 @@ void AddGenerateCommand(CLI::App& app) {
   g->add_option("--presence-penalty", o->sampling.presence_penalty)->capture_default_str();
   g->add_option("--seed", o->seed, "Random seed (-1: pick one)")->capture_default_str();
   g->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
+  g->add_option("--stop", o->stop, "Stop before this text, which is not printed (repeatable)")
+      ->allow_extra_args(false);
   g->add_flag("--json", o->json,
               "Print prompt token ids and, per token, its id, text and top-10 logits as JSON");
   g->add_option("--logits-out", o->logits_out, "Write the last prompt position's logits (float32 LE) here");
