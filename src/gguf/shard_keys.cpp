@@ -2,6 +2,21 @@
 
 namespace ss::gguf {
 
+std::string ShardFileName(int id) { return "shard-" + std::to_string(id) + ".gguf"; }
+
+std::optional<int> ParseShardFileName(std::string_view name) {
+  constexpr std::string_view kPrefix = "shard-", kSuffix = ".gguf";
+  if (!name.starts_with(kPrefix) || !name.ends_with(kSuffix)) return std::nullopt;
+  std::string_view digits = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  if (digits.empty() || digits.size() > 6 || (digits.size() > 1 && digits[0] == '0')) return std::nullopt;
+  int id = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    id = id * 10 + (c - '0');
+  }
+  return id;
+}
+
 Result<std::optional<ShardKeys>> ReadShardKeys(const File& f) {
   if (!f.Find(kKeyShardId) && !f.Find(kKeyShardCount) && !f.Find(kKeyLayerStart) && !f.Find(kKeyLayerEnd))
     return std::optional<ShardKeys>();

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "gguf/reader.h"
 #include "util/status.h"
@@ -24,6 +25,12 @@ struct ShardKeys {
   int layer_end = 0;    // one past the last
   std::string model_id;
 };
+
+// Shard files are named shard-{id}.gguf: "shard-3.gguf" for 3, and back.
+// ParseShardFileName takes a file name (no directory) and gives nullopt for
+// any other name, "shard-03.gguf" and "shard-x.gguf" included.
+std::string ShardFileName(int id);
+std::optional<int> ParseShardFileName(std::string_view name);
 
 // nullopt for a file without shard keys (a whole model); an error naming the
 // key when some are present but missing, mistyped or inconsistent.

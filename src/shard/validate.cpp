@@ -1,7 +1,6 @@
 #include "shard/validate.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -9,6 +8,7 @@
 #include <set>
 
 #include "gguf/reader.h"
+#include "gguf/shard_keys.h"
 #include "shard/manifest.h"
 #include "util/sha256.h"
 
@@ -209,12 +209,9 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
 
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string n = entry.path().filename().string();
-    if (n.rfind("shard-", 0) == 0 && n.size() > 5 && n.substr(n.size() - 5) == ".gguf") {
-      int k = std::atoi(n.c_str() + 6);
-      if (k >= expected)
-        r.notes.push_back(n + " is not part of the expected " + std::to_string(expected) +
-                          " shards and was ignored");
-    }
+    if (auto k = gguf::ParseShardFileName(n); k && *k >= expected)
+      r.notes.push_back(n + " is not part of the expected " + std::to_string(expected) +
+                        " shards and was ignored");
   }
   if (r.ok())
     r.notes.push_back(std::to_string(expected) + " shards of model " + Short(model_id) + " cover layers 0-" +

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "gguf/reader.h"
+#include "gguf/shard_keys.h"
 #include "gguf/writer.h"
 #include "testing.h"
 #include "util/file_io.h"
@@ -167,6 +168,73 @@ TEST(GenerateBadInput, BadFlagsAndMissingFiles) {
                 shards + "/shard-1.gguf starts at layer 4, expected 2");
 }
 
+// Shards of two models (or two splits) in one directory never run together:
+// before this check they ran into gibberish or a segmentation fault.
+const char kMixed[] = ": the directory mixes shards of two models; re-split into an empty directory";
+
+std::string Split(const TempDir& dir, const std::string& model, int n) {
+  const std::string out = dir / (model + "-" + std::to_string(n));
+  auto split = RunShardswarm("shard split " + Quote(ModelPath(model + ".gguf")) + " -n " + std::to_string(n) +
+                             " -o " + Quote(out));
+  EXPECT_EQ(split.exit_code, 0) << split.output;
+  return out;
+}
+
+std::string ModelIdOf(const std::string& shard) {
+  auto f = gguf::File::Open(shard);
+  EXPECT_TRUE(f.ok()) << f.status().message();
+  auto keys = gguf::ReadShardKeys(**f);
+  EXPECT_TRUE(keys.ok() && keys->has_value()) << shard;
+  return keys.ok() && keys->has_value() ? (**keys).model_id : "";
+}
+
+TEST(GenerateBadInput, ShardOfAnotherQuantizationIsRefused) {
+  TempDir dir;
+  const std::string q8 = Split(dir, kQ8, 4), q4 = Split(dir, "tiny-spm-q4_0", 4);
+  ss::testing::CopyFile(q4 + "/shard-2.gguf", q8 + "/shard-2.gguf");
+  ExpectRefused(Generate("-m " + Quote(q8) + " -p Hello -n 2 -t 1"),
+                q8 + "/shard-2.gguf belongs to model " + ModelIdOf(q4 + "/shard-0.gguf").substr(0, 12) +
+                    "…, not " + ModelIdOf(q8 + "/shard-0.gguf").substr(0, 12) + "… like shard-0.gguf" +
+                    kMixed);
+}
+
+TEST(GenerateBadInput, ShardOfAnotherModelIsRefused) {
+  TempDir dir;
+  // The BPE model's first half ends at layer 2, where the SPM shard-1 starts:
+  // the layer ranges alone look consecutive.
+  const std::string spm = Split(dir, kQ8, 4), bpe = Split(dir, "tiny-bpe-f16", 2);
+  ss::testing::CopyFile(bpe + "/shard-0.gguf", spm + "/shard-0.gguf");
+  ExpectRefused(Generate("-m " + Quote(spm) + " -p Hello -n 2 -t 1"),
+                spm + "/shard-1.gguf belongs to model " + ModelIdOf(spm + "/shard-1.gguf").substr(0, 12) +
+                    "…, not " + ModelIdOf(bpe + "/shard-0.gguf").substr(0, 12) + "… like shard-0.gguf" +
+                    kMixed);
+
+  // Without the model ids to tell them apart, the hyper-parameters do.
+  ss::testing::RewriteModel(spm + "/shard-1.gguf", dir / "forged.gguf",
+                            {{gguf::kKeyModelId, gguf::Value::String(ModelIdOf(bpe + "/shard-0.gguf"))}});
+  fs::rename(dir / "forged.gguf", spm + "/shard-1.gguf");
+  GenResult r = Generate("-m " + Quote(spm) + " -p Hello -n 2 -t 1");
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex("error: " + spm +
+                                                  "/shard-1.gguf has n_embd [0-9]+, not [0-9]+ like "
+                                                  "shard-0.gguf: the directory mixes shards")))
+      << r.err;
+}
+
+TEST(GenerateBadInput, ShardsOfTwoSplitsAreRefused) {
+  TempDir dir;
+  // Layers 0-3 from a split in two, 4-5 and 6-7 from a split in four: the
+  // ranges join up, the shard ids and counts do not.
+  const std::string two = Split(dir, kQ8, 2), four = Split(dir, kQ8, 4);
+  ss::testing::CopyFile(four + "/shard-2.gguf", two + "/shard-1.gguf");
+  ss::testing::CopyFile(four + "/shard-3.gguf", two + "/shard-2.gguf");
+  ExpectRefused(Generate("-m " + Quote(two) + " -p Hello -n 2 -t 1"),
+                two + "/shard-1.gguf says it is shard 2; was it renamed?");
+  fs::remove(four + "/shard-3.gguf");
+  ExpectRefused(Generate("-m " + Quote(four) + " -p Hello -n 2 -t 1"),
+                four + "/shard-0.gguf is one of 4 shards but the directory holds 3; shard-3.gguf is missing");
+}
+
 // ------------------------------------------------------- reference outputs
 
 // Greedy token ids agree with llama.cpp's for steps whose recorded margin
@@ -255,6 +323,49 @@ TEST(GenerateReference, GreedyTextIsTheReferenceBytes) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, want + "\n");
   EXPECT_TRUE(Contains(r.err, "[generate] prompt: 15 tokens")) << r.err;
+}
+
+// --stop: the text before the first occurrence of any stop string, even one
+// that spans tokens; the tokens generated end with the one completing it.
+TEST(GenerateReference, StopStringsEndTheText) {
+  const std::string model = "tiny-spm-q4_0";
+  const json ref = Reference(model, "p3-once");
+  const int n = 13;  // the steps whose margins are all >= 1 (as above)
+  std::string want;
+  std::vector<std::string> pieces;
+  for (int i = 0; i < n; ++i) pieces.push_back(Unhex(ref["greedy_pieces_hex"][i].get<std::string>()));
+  for (const std::string& p : pieces) want += p;
+  const std::string base = "-m " + Quote(ModelPath(model + ".gguf")) + " " +
+                           PromptArg(PromptFile("p3-once")) + " --temp 0 -n " + std::to_string(n) + " -t 1 ";
+  // A stop string across the last bytes of one token and the first of the next.
+  const std::string& a = pieces[5];
+  const std::string across = a.substr(a.size() - 3) + pieces[6].substr(0, 3);
+  const size_t at = want.find(across);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_GT(at, 0u);
+  GenResult r = Generate(base + "--stop " + Quote(across));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, want.substr(0, at) + "\n");
+
+  // Of several stop strings the earliest in the text wins, whatever their order.
+  const std::string early = pieces[1].substr(pieces[1].size() - 4) + pieces[2], late = pieces[8];
+  const size_t early_at = want.find(early);
+  ASSERT_LT(early_at, want.find(late));
+  for (const std::string& flags : {"--stop " + Quote(late) + " --stop " + Quote(early),
+                                   "--stop " + Quote(early) + " --stop " + Quote(late)}) {
+    GenResult both = Generate(base + flags);
+    ASSERT_EQ(both.exit_code, 0) << both.err;
+    EXPECT_EQ(both.out, want.substr(0, early_at) + "\n") << flags;
+  }
+  // With --json, the tokens stop at the one that completed the stop string.
+  GenResult j = Generate(base + "--json --stop " + Quote(early));
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_EQ(json::parse(j.out)["tokens"].size(), 3u);
+
+  // A stop string that never occurs changes nothing.
+  GenResult none = Generate(base + "--stop 'no such text'");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(none.out, want + "\n");
 }
 
 // The stages of a shards directory chained in one process compute exactly

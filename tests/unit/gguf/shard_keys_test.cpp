@@ -57,5 +57,14 @@ TEST(ShardKeys, PartialOrInconsistentKeysAreErrorsNamingThem) {
   EXPECT_NE(backwards.status().message().find("inconsistent"), std::string::npos);
 }
 
+TEST(ShardKeys, ShardFileNamesParseBack) {
+  EXPECT_EQ(ShardFileName(3), "shard-3.gguf");
+  for (int id : {0, 7, 12, 999}) EXPECT_EQ(ParseShardFileName(ShardFileName(id)), id);
+  for (const char* other :
+       {"shard-.gguf", "shard-x.gguf", "shard-03.gguf", "shard--1.gguf", "shard-1.gguf.tmp", "shard-1.ggu",
+        "xshard-1.gguf", "shard-1a.gguf", "shard-9999999.gguf", "manifest.json"})
+    EXPECT_EQ(ParseShardFileName(other), std::nullopt) << other;
+}
+
 }  // namespace
 }  // namespace ss::gguf
