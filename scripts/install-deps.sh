@@ -10,13 +10,22 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   libboost-dev libboost-system-dev
   libopendht-dev dhtnode libmsgpack-dev libjsoncpp-dev libgnutls28-dev
-  iproute2 util-linux
+  iproute2 util-linux curl
 )
+# Node.js and npm run the e2e test with the official OpenAI client library.
+# A Node.js already on PATH (one that bundles npm and so conflicts with
+# Debian's npm package) counts as present.
+NODE_PACKAGES=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+if ! { command -v node && command -v npm; } >/dev/null 2>&1; then
+  for p in "${NODE_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

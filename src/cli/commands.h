@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace ss::cli {
@@ -13,6 +14,17 @@ void AddShardCommands(CLI::App& app);
 void AddDevCommands(CLI::App& app);
 void AddGenerateCommand(CLI::App& app);
 void AddSwarmCommands(CLI::App& app);
+void AddGatewayCommand(CLI::App& app);
+void AddUpCommand(CLI::App& app);
+
+// SIGINT and SIGTERM set a flag (StopRequested) and call `on_stop` (which
+// must be async-signal-safe: e.g. set an atomic).
+void InstallStopSignals(void (*on_stop)());
+bool StopRequested();
+
+// --log-format text|json, shared by the long-running commands.
+void AddLogFormat(CLI::App* app, std::shared_ptr<std::string> format);
+void ApplyLogFormat(const std::string& format);
 
 // Prints "error: message" to stderr and exits the command with code 1.
 [[noreturn]] void Fail(const std::string& message);

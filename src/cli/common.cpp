@@ -1,9 +1,12 @@
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "util/log.h"
 
 namespace ss::cli {
 namespace {
@@ -11,6 +14,37 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 }  // namespace
+
+namespace {
+std::atomic<bool> g_stop{false};
+void (*g_on_stop)() = nullptr;
+
+void OnSignal(int) {
+  g_stop = true;
+  if (g_on_stop) g_on_stop();
+}
+}  // namespace
+
+void InstallStopSignals(void (*on_stop)()) {
+  g_on_stop = on_stop;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+}
+
+bool StopRequested() { return g_stop; }
+
+void AddLogFormat(CLI::App* app, std::shared_ptr<std::string> format) {
+  app->add_option("--log-format", *format, "text or json")
+      ->envname("SHARDSWARM_LOG_FORMAT")
+      ->capture_default_str();
+}
+
+void ApplyLogFormat(const std::string& f) {
+  if (f == "json")
+    SetLogFormat(LogFormat::kJson);
+  else if (f != "text")
+    Fail("--log-format must be text or json, not '" + f + "'");
+}
 
 void Fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());

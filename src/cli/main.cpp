@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   ss::cli::AddShardCommands(app);
   ss::cli::AddGenerateCommand(app);
   ss::cli::AddSwarmCommands(app);
+  ss::cli::AddGatewayCommand(app);
+  ss::cli::AddUpCommand(app);
   ss::cli::AddDevCommands(app);
   DefaultEnvironmentNames(&app);
   auto known = [&](const std::string& name) {

@@ -23,31 +23,7 @@
 namespace ss::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
 node::NodeService* g_node = nullptr;
-
-void OnSignal(int) {
-  g_stop = true;
-  if (g_node) g_node->Stop();
-}
-
-void InstallSignals() {
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-}
-
-void AddLogFormat(CLI::App* app, std::shared_ptr<std::string> format) {
-  app->add_option("--log-format", *format, "text or json")
-      ->envname("SHARDSWARM_LOG_FORMAT")
-      ->capture_default_str();
-}
-
-void ApplyLogFormat(const std::string& f) {
-  if (f == "json")
-    SetLogFormat(LogFormat::kJson);
-  else if (f != "text")
-    Fail("--log-format must be text or json, not '" + f + "'");
-}
 
 void RunBootstrap(const std::string& addr, uint16_t port, uint16_t health_port) {
   auto id = dht::EphemeralIdentity("shardswarm-bootstrap");
@@ -78,8 +54,8 @@ void RunBootstrap(const std::string& addr, uint16_t port, uint16_t health_port) 
       });
   if (!health.ok()) Fail(health.status().message());
   Log("DHT", "health endpoint http://" + addr + ":" + std::to_string((*health)->port()) + "/healthz");
-  InstallSignals();
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  InstallStopSignals([] {});
+  while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Log("DHT", "bootstrap node stopping");
 }
 
@@ -87,7 +63,9 @@ void RunNode(const node::NodeOptions& o) {
   auto n = node::NodeService::Start(o);
   if (!n.ok()) Fail(n.status().message());
   g_node = n->get();
-  InstallSignals();
+  InstallStopSignals([] {
+    if (g_node) g_node->Stop();
+  });
   (*n)->Run();
   g_node = nullptr;
   Log("SHARD", "node stopping");

@@ -141,6 +141,15 @@ nlohmann::json SwarmView::ToJson(Clock::time_point now) const {
           {"shards", shards}};
 }
 
+std::vector<dht::NodeRecord> SwarmView::ServingNodes(int shard, Clock::time_point now) const {
+  std::vector<dht::NodeRecord> out;
+  auto it = shards_.find(shard);
+  if (it == shards_.end()) return out;
+  for (const auto& [peer, e] : it->second)
+    if (EntryOnline(e, now) && e.record.shard_loaded) out.push_back(e.record);
+  return out;
+}
+
 const dht::NodeRecord* SwarmView::FindPeer(const std::string& peer_id) const {
   for (const auto& [k, nodes] : shards_) {
     auto it = nodes.find(peer_id);

@@ -38,7 +38,11 @@ class SwarmView {
   std::string Report(Clock::time_point now, const std::string& self_peer) const;
   nlohmann::json ToJson(Clock::time_point now) const;
   const dht::NodeRecord* FindPeer(const std::string& peer_id) const;
+  // Records of the nodes that can serve shard k now: online, shard loaded.
+  std::vector<dht::NodeRecord> ServingNodes(int shard, Clock::time_point now) const;
   int total_shards() const { return total_shards_; }
+  // For a process that learns the shard count from the records it sees.
+  void set_total_shards(int n) { total_shards_ = n; }
 
  private:
   struct Entry {

@@ -1,7 +1,8 @@
-// The two parsers of untrusted RPC bytes (DESIGN.md §10). The first byte picks
-// the parser: even -> ParseControlMessage on the rest as text, odd ->
-// DecodeActivationFrame on the rest. Whatever they accept must be safe to use
-// and, for frames, re-encode to exactly the same bytes.
+// The parsers of untrusted RPC bytes (DESIGN.md §10). The first byte picks
+// the parser: even -> ParseControlMessage on the rest as text, 1 (mod 4) ->
+// DecodeActivationFrame, 3 (mod 4) -> DecodeForward (a JSON header and a
+// frame). Whatever they accept must be safe to use and, for frames,
+// re-encode to exactly the same bytes.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "net/activation_frame.h"
+#include "net/forward_message.h"
 #include "net/message.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -23,6 +25,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!message.ok()) return 0;
     reply = ss::net::SerializeMessage(ss::net::OkReply(*message));
     if (!ss::net::ValidateControlMessage(ss::net::OkReply(*message)).ok()) abort();
+    return 0;
+  }
+  if ((data[0] & 3) == 3) {
+    auto m = ss::net::DecodeForward(rest, n, 4096, 8192);
+    if (!m.ok()) return 0;
+    if (m->header.stage < 0 || m->header.stage >= static_cast<int>(m->header.route.size())) abort();
+    if (m->frame.session != m->header.session || m->frame.request_id != m->header.step) abort();
+    if (!ss::net::EncodeForward(m->header, m->frame).ok()) abort();
     return 0;
   }
   auto frame = ss::net::DecodeActivationFrame(rest, n, 4096, 8192);

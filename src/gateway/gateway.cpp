@@ -1,0 +1,172 @@
+#include "gateway/gateway.h"
+
+#include <sstream>
+
+#include "gateway/openai_response.h"
+#include "util/log.h"
+
+namespace ss::gateway {
+namespace {
+
+net::HttpResponse Json(int status, const nlohmann::json& body) {
+  return {status,
+          "application/json",
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n",
+          {},
+          nullptr};
+}
+
+net::HttpResponse Error(const Status& s) { return Json(HttpStatusOf(s), ErrorBody(s)); }
+
+}  // namespace
+
+Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
+  std::unique_ptr<Gateway> g(new Gateway());
+  g->options_ = o;
+  auto id = o.data_dir.empty() ? dht::EphemeralIdentity("shardswarm-gateway")
+                               : dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-gateway");
+  if (!id.ok()) return id.status();
+  Log("CONNECT", "gateway peer id " + id->peer_id);
+  SS_ASSIGN_OR_RETURN(g->swarm_, swarm::SwarmClient::Start(*id, o.swarm));
+  ResultBoard* board = &g->board_;
+  g->swarm_->SetLinkHandlers(
+      [board](const std::string& peer, const net::IncomingMessage& m) { board->OnMessage(peer, m); },
+      [board](const std::string& peer, const std::string& why) {
+        Log("CONNECT", "link to node " + swarm::ShortId(peer) + " closed: " + why);
+        board->OnLinkClosed(peer, why);
+      });
+  Gateway* self = g.get();
+  g->api_ = std::make_unique<CompletionApi>(
+      *g->swarm_, g->board_, g->router_, g->metrics_, [self] { return self->model(); }, o.api);
+  net::HttpServerOptions ho;
+  ho.bind_address = o.http_addr;
+  ho.port = o.http_port;
+  ho.max_in_flight = static_cast<size_t>(o.api.max_sessions) + 64;  // room for status calls and 429s
+  SS_ASSIGN_OR_RETURN(
+      g->http_, net::HttpServer::Start(ho, [self](const net::HttpRequest& r) { return self->Handle(r); }));
+  Log("CONNECT",
+      "OpenAI-compatible API on http://" + o.http_addr + ":" + std::to_string(g->http_->port()) + "/v1");
+  g->watcher_ = std::thread([self] { self->WatchLoop(); });
+  return g;
+}
+
+Gateway::~Gateway() { Stop(); }
+
+void Gateway::Stop() {
+  if (stop_.exchange(true)) return;
+  if (watcher_.joinable()) watcher_.join();
+  if (http_) http_->Stop();
+}
+
+std::shared_ptr<const ModelMeta> Gateway::model() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return model_;
+}
+
+// Logs readiness changes and (re)learns the model when the swarm is ready.
+void Gateway::WatchLoop() {
+  std::string last;
+  while (!stop_) {
+    bool ready = swarm_->Ready();
+    if (ready) RefreshModel();
+    std::string state = ready ? "ready" : "not ready";
+    if (!ready)
+      for (const std::string& b : swarm_->Blockers()) state += "\n  " + b;
+    if (state != last) {
+      Log("STATUS",
+          "swarm_ready=" + std::string(ready ? "true" : "false") + (ready ? "" : ":" + state.substr(9)));
+      last = state;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void Gateway::RefreshModel() {
+  auto first = swarm_->ServingNodes(0);
+  if (first.empty()) return;
+  std::sort(first.begin(), first.end(), [](const auto& a, const auto& b) { return a.peer_id < b.peer_id; });
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (model_ && model_->model_id == first.front().model_id) return;
+  }
+  auto meta = FetchModelMeta(*swarm_, first.front());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!meta.ok()) {
+    if (meta.status().message() != model_problem_)
+      Log("STATUS", "cannot learn the model: " + meta.status().message());
+    model_problem_ = meta.status().message();
+    return;
+  }
+  model_ = *meta;
+  model_problem_.clear();
+  Log("STATUS", "serving model " + model_->name + " (id " + model_->model_id.substr(0, 12) + "…, " +
+                    std::to_string(model_->n_layer) + " layers, context " + std::to_string(model_->n_ctx) +
+                    ", " + model::ChatFormatName(model_->chat_format) + " chat format)");
+}
+
+net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
+  const std::string& path = r.path;
+  if (path == "/v1/completions" || path == "/v1/chat/completions") {
+    if (r.method != "POST") return Error(Status::InvalidArgument(path + " takes POST, not " + r.method));
+    return api_->Handle(r, path == "/v1/completions" ? ApiKind::kCompletion : ApiKind::kChat);
+  }
+  if (r.method != "GET" && r.method != "HEAD")
+    return Error(Status::InvalidArgument(path + " takes GET, not " + r.method));
+  if (path == "/healthz") {
+    bool ready = swarm_->Ready() && model();
+    return Json(200, {{"status", "ok"}, {"role", "gateway"}, {"swarm_ready", ready}});
+  }
+  if (path == "/v1/models") {
+    nlohmann::json data = nlohmann::json::array();
+    if (auto m = model())
+      data.push_back({{"id", m->name},
+                      {"object", "model"},
+                      {"created", 0},
+                      {"owned_by", "shardswarm"},
+                      {"meta",
+                       {{"model_id", m->model_id},
+                        {"n_ctx", m->n_ctx},
+                        {"n_vocab", m->n_vocab},
+                        {"n_layer", m->n_layer},
+                        {"n_embd", m->n_embd}}}});
+    return Json(200, {{"object", "list"}, {"data", data}});
+  }
+  if (path == "/api/status") return Json(200, StatusJson());
+  if (path == "/metrics") return {200, "text/plain; version=0.0.4", MetricsText(), {}, nullptr};
+  net::HttpResponse nf =
+      Json(404, ErrorBody(Status::InvalidArgument(
+                    "no such endpoint " + path +
+                    "; try /v1/models, /v1/completions, /v1/chat/completions, /api/status, "
+                    "/metrics or /healthz")));
+  return nf;
+}
+
+nlohmann::json Gateway::StatusJson() const {
+  nlohmann::json j = swarm_->ViewJson();
+  j["gateway"] = {{"peer_id", swarm_->identity().peer_id}, {"sessions_per_node", router_.SessionsPerNode()}};
+  j["sessions"] = api_->Sessions();
+  if (auto m = model())
+    j["model"] = {{"name", m->name},
+                  {"model_id", m->model_id},
+                  {"n_ctx", m->n_ctx},
+                  {"n_layer", m->n_layer},
+                  {"chat_format", model::ChatFormatName(m->chat_format)}};
+  else
+    j["model"] = nullptr;
+  return j;
+}
+
+std::string Gateway::MetricsText() const {
+  std::ostringstream os;
+  os << metrics_.Render();
+  os << "# HELP shardswarm_nodes_per_shard Nodes serving each shard (online, shard loaded)\n"
+        "# TYPE shardswarm_nodes_per_shard gauge\n";
+  for (int k = 0; k < swarm_->total_shards(); ++k)
+    os << "shardswarm_nodes_per_shard{shard=\"" << k << "\"} " << swarm_->ServingNodes(k).size() << "\n";
+  os << "# HELP shardswarm_swarm_ready Whether every shard has a serving node\n"
+        "# TYPE shardswarm_swarm_ready gauge\nshardswarm_swarm_ready "
+     << (swarm_->Ready() ? 1 : 0) << "\n";
+  return os.str();
+}
+
+}  // namespace ss::gateway

@@ -1,0 +1,68 @@
+#pragma once
+// The gateway process (DESIGN.md §1, the seed's web_server + coordinator):
+// joins the cluster's DHT as a client and keeps the swarm view, learns the
+// model from a node once the swarm is ready (and again when the model
+// changes), and serves HTTP: the OpenAI-compatible /v1/models,
+// /v1/completions and /v1/chat/completions, /healthz, /api/status (the swarm
+// view, routes and sessions as JSON) and /metrics (Prometheus text).
+//
+// Start() returns once HTTP listens; a background thread watches readiness
+// and logs every change as a [STATUS] line. Stop() (or destruction) ends it.
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "gateway/completion_api.h"
+#include "gateway/metrics.h"
+#include "gateway/model_meta.h"
+#include "gateway/result_board.h"
+#include "gateway/router.h"
+#include "net/http_server.h"
+#include "swarm/swarm_client.h"
+
+namespace ss::gateway {
+
+struct GatewayOptions {
+  swarm::SwarmClientOptions swarm;
+  std::string data_dir;  // where the identity is kept; empty: a new one each start
+  std::string http_addr = "127.0.0.1";
+  uint16_t http_port = 8080;
+  CompletionApiOptions api;
+};
+
+class Gateway {
+ public:
+  static Result<std::unique_ptr<Gateway>> Start(const GatewayOptions& options);
+  ~Gateway();
+
+  uint16_t http_port() const { return http_->port(); }
+  const std::string& peer_id() const { return swarm_->identity().peer_id; }
+  void Stop();
+
+ private:
+  Gateway() = default;
+  net::HttpResponse Handle(const net::HttpRequest& request);
+  nlohmann::json StatusJson() const;
+  std::string MetricsText() const;
+  std::shared_ptr<const ModelMeta> model() const;
+  void WatchLoop();
+  void RefreshModel();
+
+  GatewayOptions options_;
+  std::unique_ptr<swarm::SwarmClient> swarm_;
+  ResultBoard board_;
+  Router router_;
+  GatewayMetrics metrics_;
+  std::unique_ptr<CompletionApi> api_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const ModelMeta> model_;
+  std::string model_problem_;
+  std::unique_ptr<net::HttpServer> http_;
+  std::atomic<bool> stop_{false};
+  std::thread watcher_;
+};
+
+}  // namespace ss::gateway

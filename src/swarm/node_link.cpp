@@ -1,0 +1,65 @@
+#include "swarm/node_link.h"
+
+#include "dht/discovery.h"
+
+namespace ss::swarm {
+
+Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& self, const std::string& peer_id,
+                                                    const std::string& endpoint,
+                                                    std::chrono::milliseconds timeout, MessageFn on_message,
+                                                    CloseFn on_close, const std::function<void()>& retry) {
+  std::string host, port;
+  if (!dht::SplitHostPort(endpoint, &host, &port))
+    return Status::InvalidArgument("node " + peer_id.substr(0, 12) + " names an invalid endpoint '" +
+                                   endpoint + "'");
+  net::RpcClientOptions o;
+  o.host = host;
+  o.port = static_cast<uint16_t>(std::stoi(port));
+  o.identity = {self.cert_pem, self.key_pem};
+  o.expected_public_key_id = peer_id;
+  o.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(5));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto client = net::RpcClient::Connect(o);
+    // The server closes a refused connection right after the upgrade: a ping
+    // round trip tells an accepted link from one about to be closed.
+    Status s = client.ok() ? (*client)->Call({{"type", "GET_CAPABILITIES"}}, o.connect_timeout).status()
+                           : client.status();
+    if (s.ok()) {
+      std::unique_ptr<NodeLink> link(new NodeLink());
+      link->peer_id_ = peer_id;
+      link->client_ = std::move(client.value());
+      link->on_message_ = std::move(on_message);
+      link->on_close_ = std::move(on_close);
+      link->reader_ = std::thread([l = link.get()] { l->ReadLoop(); });
+      return link;
+    }
+    if (std::chrono::steady_clock::now() >= deadline)
+      return Status::Unavailable("cannot reach node " + peer_id.substr(0, 12) + "… at " + endpoint + ": " +
+                                 s.message());
+    if (retry) retry();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+NodeLink::~NodeLink() {
+  stop_ = true;
+  client_->Close();
+  if (reader_.joinable()) reader_.join();
+}
+
+void NodeLink::ReadLoop() {
+  while (!stop_) {
+    auto m = client_->ReadMessage(std::chrono::milliseconds(250));
+    if (m.ok()) {
+      if (on_message_) on_message_(*m);
+      continue;
+    }
+    if (client_->connected()) continue;  // only a timeout
+    closed_ = true;
+    if (!stop_ && on_close_) on_close_(m.status().message());
+    return;
+  }
+}
+
+}  // namespace ss::swarm

@@ -1,0 +1,139 @@
+#include "swarm/swarm_client.h"
+
+#include "swarm/join.h"
+
+namespace ss::swarm {
+
+Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity& identity,
+                                                        const SwarmClientOptions& options) {
+  std::unique_ptr<SwarmClient> c(new SwarmClient());
+  c->options_ = options;
+  c->identity_ = identity;
+  c->view_ = std::make_unique<SwarmView>(options.cluster, options.total_shards);
+  SS_ASSIGN_OR_RETURN(c->discovery_,
+                      JoinDht(identity, options.bootstrap, options.listen_addr, options.join_timeout_s));
+  {
+    std::lock_guard<std::mutex> lock(c->mu_);
+    c->ListenShards(options.total_shards > 0 ? options.total_shards : 8);
+  }
+  c->AnnounceSelf();
+  c->refresher_ = std::thread([p = c.get()] { p->RefreshLoop(); });
+  return c;
+}
+
+SwarmClient::~SwarmClient() {
+  stop_ = true;
+  if (refresher_.joinable()) refresher_.join();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    links_.clear();
+  }
+  discovery_.reset();
+}
+
+void SwarmClient::ListenShards(int up_to) {
+  for (; listened_ < up_to; ++listened_)
+    discovery_->Listen(dht::ShardKey(options_.cluster, listened_),
+                       [this, k = listened_](const dht::SignedValue& v, bool expired) {
+                         auto r = dht::NodeRecord::FromJson(v.data);
+                         if (!r.ok()) return;
+                         std::lock_guard<std::mutex> lock(mu_);
+                         if (view_->total_shards() == 0 && r->total_shards > 0 && r->total_shards <= 4096) {
+                           view_->set_total_shards(r->total_shards);
+                           ListenShards(r->total_shards);
+                         }
+                         view_->Update(k, v, expired, Clock::now());
+                       });
+}
+
+void SwarmClient::AnnounceSelf() {
+  dht::ClientRecord me{identity_.peer_id, options_.cluster, options_.role, identity_.cert_fingerprint,
+                       WallMs()};
+  discovery_->Announce(dht::ClientsKey(options_.cluster), me.ToJson());
+}
+
+void SwarmClient::RefreshLoop() {
+  auto next = Clock::now() + std::chrono::seconds(options_.refresh_s);
+  bool was_connected = discovery_->connected();
+  while (!stop_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    bool connected = discovery_->connected();
+    if (Clock::now() >= next || (connected && !was_connected)) {
+      AnnounceSelf();
+      next = Clock::now() + std::chrono::seconds(options_.refresh_s);
+    }
+    was_connected = connected;
+  }
+}
+
+int SwarmClient::total_shards() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_->total_shards();
+}
+
+bool SwarmClient::Ready() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_->total_shards() > 0 && view_->Ready(Clock::now());
+}
+
+std::vector<std::string> SwarmClient::Blockers() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (view_->total_shards() == 0)
+    return {"no node of cluster '" + options_.cluster + "' has announced itself yet"};
+  return view_->Blockers(Clock::now());
+}
+
+nlohmann::json SwarmClient::ViewJson() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json j = view_->ToJson(Clock::now());
+  if (view_->total_shards() == 0) {
+    j["swarm_ready"] = false;
+    j["blockers"] = {"no node of cluster '" + options_.cluster + "' has announced itself yet"};
+  }
+  return j;
+}
+
+std::vector<dht::NodeRecord> SwarmClient::ServingNodes(int shard) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_->ServingNodes(shard, Clock::now());
+}
+
+std::optional<dht::NodeRecord> SwarmClient::FindPeer(const std::string& peer_id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const dht::NodeRecord* r = view_->FindPeer(peer_id);
+  return r ? std::optional<dht::NodeRecord>(*r) : std::nullopt;
+}
+
+void SwarmClient::SetLinkHandlers(PeerMessageFn on_message, PeerCloseFn on_close) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_message_ = std::move(on_message);
+  on_close_ = std::move(on_close);
+}
+
+Result<std::shared_ptr<NodeLink>> SwarmClient::Link(const dht::NodeRecord& node,
+                                                    std::chrono::milliseconds timeout) {
+  std::lock_guard<std::mutex> connecting(connect_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = links_.find(node.peer_id);
+    if (it != links_.end() && it->second->connected()) return it->second;
+  }
+  NodeLink::MessageFn on_message;
+  NodeLink::CloseFn on_close;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (on_message_)
+      on_message = [f = on_message_, peer = node.peer_id](const net::IncomingMessage& m) { f(peer, m); };
+    if (on_close_) on_close = [f = on_close_, peer = node.peer_id](const std::string& why) { f(peer, why); };
+  }
+  SS_ASSIGN_OR_RETURN(
+      std::unique_ptr<NodeLink> link,
+      NodeLink::Connect(identity_, node.peer_id, node.rpc_endpoint, timeout, std::move(on_message),
+                        std::move(on_close), [this] { AnnounceSelf(); }));
+  std::shared_ptr<NodeLink> shared = std::move(link);
+  std::lock_guard<std::mutex> lock(mu_);
+  links_[node.peer_id] = shared;
+  return shared;
+}
+
+}  // namespace ss::swarm

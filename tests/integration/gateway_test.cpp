@@ -1,0 +1,407 @@
+// Distributed inference with real processes on loopback: a bootstrap, one
+// node per shard of a 4-way split and a gateway, driven over HTTP as an
+// OpenAI client would, checked token for token against `shardswarm generate`
+// on the unsplit model.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "net/http_client.h"
+#include "testing.h"
+
+namespace ss {
+namespace {
+
+using nlohmann::json;
+using ss::testing::ChildProcess;
+using ss::testing::NowSeconds;
+using ss::testing::RunShardswarm;
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string PromptPath(const std::string& name) {
+  return ss::testing::TestdataDir() + "/reference/prompts/" + name + ".txt";
+}
+
+const char* const kPrompts[] = {"p1-hello", "p2-capital", "p3-once", "p4-long", "p5-unicode"};
+
+// A swarm of real processes: bootstrap, nodes 0..3 (unless told otherwise), gateway.
+class LocalSwarm {
+ public:
+  explicit LocalSwarm(const std::string& model = "tiny-spm-q8_0.gguf", std::set<int> nodes = {0, 1, 2, 3}) {
+    model_ = ss::testing::ModelPath(model);
+    shards_ = dir_ / "shards";
+    auto r = RunShardswarm("shard split " + model_ + " -n 4 -o " + shards_);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    boot_port_ = ss::testing::FreePort(/*udp=*/true);
+    http_port_ = ss::testing::FreePort(/*udp=*/false);
+    boot_ = Start({"bootstrap", "--port", std::to_string(boot_port_), "--health-port", "0"}, "bootstrap");
+    for (int k : nodes) StartNode(k);
+    gateway_ = Start({"gateway", "--bootstrap", bootstrap(), "--cluster", "gw", "--http-port",
+                      std::to_string(http_port_), "--refresh-interval", "1"},
+                     "gateway");
+  }
+  void StartNode(int k) {
+    nodes_[k] = Start({"node", "--bootstrap", bootstrap(), "--cluster", "gw", "--shard-id", std::to_string(k),
+                       "--total-shards", "4", "--shards-dir", shards_, "--data-dir",
+                       dir_ / ("node-" + std::to_string(k)), "--refresh-interval", "1", "--threads", "1"},
+                      "node-" + std::to_string(k));
+  }
+  std::string bootstrap() const { return "127.0.0.1:" + std::to_string(boot_port_); }
+  const std::string& model() const { return model_; }
+  ChildProcess& node(int k) { return *nodes_.at(k); }
+  ChildProcess& gateway() { return *gateway_; }
+
+  net::HttpClientResponse Request(const std::string& method, const std::string& target,
+                                  const std::string& body = "",
+                                  std::function<bool(std::string_view)> on_body = {}) {
+    net::HttpClientRequest r;
+    r.method = method;
+    r.port = static_cast<uint16_t>(http_port_);
+    r.target = target;
+    r.body = body;
+    r.on_body = std::move(on_body);
+    auto res = net::HttpFetch(r);
+    EXPECT_TRUE(res.ok()) << res.status().message();
+    return res.ok() ? *res : net::HttpClientResponse{};
+  }
+  json Post(const std::string& target, const json& body) {
+    auto res = Request("POST", target, body.dump());
+    auto j = json::parse(res.body, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << res.status << " " << res.body;
+    j["http_status"] = res.status;
+    j["route_header"] = res.Header("x-shardswarm-route");
+    return j;
+  }
+  // Until the gateway says the swarm is ready and knows the model.
+  bool WaitReady(double timeout_s) {
+    double deadline = NowSeconds() + timeout_s;
+    while (NowSeconds() < deadline) {
+      net::HttpClientRequest r;
+      r.port = static_cast<uint16_t>(http_port_);
+      r.target = "/api/status";
+      r.timeout = std::chrono::seconds(2);
+      auto res = net::HttpFetch(r);
+      if (res.ok() && res->status == 200) {
+        auto j = json::parse(res->body, nullptr, false);
+        if (j.is_object() && j.value("swarm_ready", false) && !j["model"].is_null()) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+  }
+  json Rpc(int shard, const std::string& command) {
+    auto r = RunShardswarm("rpc " + command + " --bootstrap " + bootstrap() + " --cluster gw --shard " +
+                           std::to_string(shard) + " 2>/dev/null");
+    auto j = json::parse(r.output, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << r.output;
+    return j;
+  }
+
+ private:
+  std::unique_ptr<ChildProcess> Start(std::vector<std::string> args, const std::string& name) {
+    args.insert(args.begin(), SHARDSWARM_BINARY);
+    return std::make_unique<ChildProcess>(args, dir_ / (name + ".log"));
+  }
+  ss::testing::TempDir dir_;
+  std::string model_, shards_;
+  int boot_port_ = 0, http_port_ = 0;
+  std::unique_ptr<ChildProcess> boot_, gateway_;
+  std::map<int, std::unique_ptr<ChildProcess>> nodes_;
+};
+
+// `generate --json` on the unsplit model: the generated token ids.
+std::vector<int> GenerateTokens(const std::string& model, const std::string& prompt_file,
+                                const std::string& flags) {
+  auto r = RunShardswarm("generate -m " + model + " -p \"$(cat " + prompt_file + ")\" --json " + flags +
+                         " 2>/dev/null");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  auto j = json::parse(r.output, nullptr, false);
+  std::vector<int> ids;
+  if (j.is_object())
+    for (const auto& t : j["tokens"]) ids.push_back(t["id"].get<int>());
+  return ids;
+}
+
+std::vector<int> Tokens(const json& response) {
+  std::vector<int> ids;
+  if (response.contains("shardswarm") && response["shardswarm"].contains("completion_tokens"))
+    for (const auto& t : response["shardswarm"]["completion_tokens"]) ids.push_back(t.get<int>());
+  return ids;
+}
+
+// The data payloads of a server-sent event stream, in order.
+std::vector<std::string> SseData(const std::string& body) {
+  std::vector<std::string> out;
+  std::regex re("data: ([^\n]*)\n\n");
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), re); it != std::sregex_iterator(); ++it)
+    out.push_back((*it)[1].str());
+  return out;
+}
+
+// The text a stream carried (completions or chat), and its last chunk.
+std::string StreamText(const std::vector<std::string>& events, json* last_chunk = nullptr) {
+  std::string text;
+  for (const std::string& e : events) {
+    if (e == "[DONE]") continue;
+    auto j = json::parse(e, nullptr, false);
+    if (!j.is_object() || !j.contains("choices") || j["choices"].empty()) continue;
+    const json& c = j["choices"][0];
+    if (c.contains("text")) text += c["text"].get<std::string>();
+    if (c.contains("delta") && c["delta"].contains("content"))
+      text += c["delta"]["content"].get<std::string>();
+    if (last_chunk && !c["finish_reason"].is_null()) *last_chunk = j;
+  }
+  return text;
+}
+
+TEST(Gateway, GreedyCompletionsEqualGenerateOnEveryModelAndPrompt) {
+  for (const char* model : ss::testing::kModels) {
+    SCOPED_TRACE(model);
+    LocalSwarm s(model);
+    ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+    for (const char* p : kPrompts) {
+      SCOPED_TRACE(p);
+      const std::string prompt = ReadFile(PromptPath(p));
+      std::vector<int> expected = GenerateTokens(s.model(), PromptPath(p), "-n 24 --temp 0");
+      ASSERT_FALSE(expected.empty());
+      json body = {{"prompt", prompt}, {"max_tokens", 24}, {"temperature", 0}};
+      json r = s.Post("/v1/completions", body);
+      ASSERT_EQ(r["http_status"], 200) << r.dump();
+      EXPECT_EQ(Tokens(r), expected);
+      EXPECT_EQ(r["usage"]["completion_tokens"], expected.size());
+      EXPECT_EQ(r["choices"][0]["finish_reason"], expected.size() == 24 ? "length" : "stop");
+      // Streamed: the same text, ending in [DONE].
+      body["stream"] = true;
+      auto res = s.Request("POST", "/v1/completions", body.dump());
+      ASSERT_EQ(res.status, 200) << res.body;
+      EXPECT_EQ(res.Header("content-type"), "text/event-stream");
+      auto events = SseData(res.body);
+      ASSERT_FALSE(events.empty());
+      EXPECT_EQ(events.back(), "[DONE]");
+      json last;
+      EXPECT_EQ(StreamText(events, &last), r["choices"][0]["text"].get<std::string>());
+      EXPECT_EQ(Tokens(last), expected);
+    }
+  }
+}
+
+TEST(Gateway, SeededSamplingEqualsGenerateWithTheSameSeed) {
+  LocalSwarm s;
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  for (int seed : {7, 12345}) {
+    std::vector<int> expected =
+        GenerateTokens(s.model(), PromptPath("p3-once"),
+                       "-n 32 --temp 0.9 --top-k 20 --top-p 0.9 --min-p 0.02 --repeat-penalty 1.1 --seed " +
+                           std::to_string(seed));
+    json r = s.Post("/v1/completions", {{"prompt", ReadFile(PromptPath("p3-once"))},
+                                        {"max_tokens", 32},
+                                        {"temperature", 0.9},
+                                        {"top_k", 20},
+                                        {"top_p", 0.9},
+                                        {"min_p", 0.02},
+                                        {"repeat_penalty", 1.1},
+                                        {"seed", seed}});
+    ASSERT_EQ(r["http_status"], 200) << r.dump();
+    EXPECT_EQ(Tokens(r), expected) << "seed " << seed;
+  }
+}
+
+TEST(Gateway, ChatStreamsRoleFirstAndUsageLast) {
+  LocalSwarm s;
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  const std::string user = "Tell me a story.";
+  std::vector<int> expected = GenerateTokens(s.model(), PromptPath("p2-capital"), "-n 12 --temp 0 --chat");
+  json body = {{"messages", {{{"role", "user"}, {"content", ReadFile(PromptPath("p2-capital"))}}}},
+               {"max_tokens", 12},
+               {"temperature", 0},
+               {"stream", true},
+               {"stream_options", {{"include_usage", true}}},
+               {"some_field_nobody_knows", {1, 2, 3}}};
+  auto res = s.Request("POST", "/v1/chat/completions", body.dump());
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto events = SseData(res.body);
+  ASSERT_GE(events.size(), 4u) << res.body;
+  json first = json::parse(events.front());
+  EXPECT_EQ(first["object"], "chat.completion.chunk");
+  EXPECT_EQ(first["choices"][0]["delta"]["role"], "assistant");
+  json usage = json::parse(events[events.size() - 2]);
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"]["completion_tokens"], expected.size());
+  EXPECT_EQ(events.back(), "[DONE]");
+  json last;
+  StreamText(events, &last);
+  EXPECT_EQ(Tokens(last), expected);
+  // Non-streamed chat: the same tokens, and the route in header and body.
+  body.erase("stream");
+  body.erase("stream_options");
+  json r = s.Post("/v1/chat/completions", body);
+  ASSERT_EQ(r["http_status"], 200) << r.dump();
+  EXPECT_EQ(r["object"], "chat.completion");
+  EXPECT_EQ(r["choices"][0]["message"]["role"], "assistant");
+  EXPECT_EQ(Tokens(r), expected);
+  ASSERT_EQ(r["shardswarm"]["route"].size(), 4u);
+  std::string header;
+  for (const auto& hop : r["shardswarm"]["route"])
+    header += (header.empty() ? "" : ",") + hop["peer_id"].get<std::string>();
+  EXPECT_EQ(r["route_header"], header);
+  for (int k = 0; k < 4; ++k)
+    EXPECT_NE(s.node(k).Log().find(r["shardswarm"]["route"][k]["peer_id"].get<std::string>()),
+              std::string::npos);
+}
+
+TEST(Gateway, EightConcurrentStreamsEachEqualTheirSoloResult) {
+  LocalSwarm s;
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  auto body = [](int i) {
+    return json{{"prompt", "Stream number " + std::to_string(i) + " says"},
+                {"max_tokens", 24},
+                {"temperature", 0.8},
+                {"seed", 100 + i},
+                {"ignore_eos", true},
+                {"stream", true}};
+  };
+  std::vector<std::string> solo(8), together(8);
+  for (int i = 0; i < 8; ++i)
+    solo[i] = StreamText(SseData(s.Request("POST", "/v1/completions", body(i).dump()).body));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      together[i] = StreamText(SseData(s.Request("POST", "/v1/completions", body(i).dump()).body));
+    });
+  for (auto& t : threads) t.join();
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_FALSE(solo[i].empty()) << i;
+    EXPECT_EQ(together[i], solo[i]) << "stream " << i;
+  }
+  int multi = 0;
+  for (int k = 0; k < 4; ++k) {
+    json m = s.Rpc(k, "GET_METRICS");
+    ASSERT_TRUE(m.contains("forward")) << m.dump();
+    EXPECT_GT(m["forward"]["max_batch_sessions"].get<int>(), 1) << "shard " << k << ": " << m.dump();
+    multi += m["forward"]["multi_session_batches"].get<int>();
+  }
+  std::printf("[gateway] batches holding rows of more than one session, over 4 stages: %d\n", multi);
+}
+
+TEST(Gateway, BadRequestsGetOpenAIErrors) {
+  LocalSwarm s;
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  auto expect_400 = [&](const std::string& body, const std::string& fragment) {
+    auto res = s.Request("POST", "/v1/completions", body);
+    EXPECT_EQ(res.status, 400) << body << " -> " << res.body;
+    auto j = json::parse(res.body, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << res.body;
+    EXPECT_EQ(j["error"]["type"], "invalid_request_error");
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(fragment), std::string::npos) << res.body;
+  };
+  expect_400("{\"prompt\": \"hi\",", "not valid JSON");
+  expect_400("[1, 2]", "JSON object");
+  expect_400(R"({"prompt": "hi", "max_tokens": "ten"})", "'max_tokens' must be an integer");
+  expect_400(R"({"prompt": "hi", "temperature": 7})", "'temperature' must be between");
+  expect_400(R"({"prompt": "hi", "max_tokens": 100000})", "exceed the model's context of 512");
+  expect_400(R"({"prompt": "hi", "n": 2})", "'n' must be 1");
+  expect_400(R"({"prompt": "hi", "logprobs": 3})", "'logprobs' is not supported");
+  expect_400(R"({"prompt": "hi", "stop": ["a", 3]})", "'stop'");
+  expect_400(R"({"max_tokens": 3})", "'prompt' is required");
+  auto chat =
+      s.Request("POST", "/v1/chat/completions", R"({"messages": [{"role": "wizard", "content": "x"}]})");
+  EXPECT_EQ(chat.status, 400) << chat.body;
+  // Unknown fields are ignored; stop strings end the text before them.
+  json r = s.Post("/v1/completions",
+                  {{"prompt", "Hello"}, {"max_tokens", 3}, {"temperature", 0}, {"frobnicate", true}});
+  EXPECT_EQ(r["http_status"], 200) << r.dump();
+  EXPECT_EQ(s.Request("GET", "/v1/nothing").status, 404);
+  auto models = json::parse(s.Request("GET", "/v1/models").body);
+  ASSERT_EQ(models["data"].size(), 1u) << models.dump();
+  EXPECT_EQ(models["data"][0]["object"], "model");
+  std::string metrics = s.Request("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("shardswarm_requests_total{endpoint=\"completions\",status=\"400\"}"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("shardswarm_nodes_per_shard{shard=\"3\"} 1"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("shardswarm_time_to_first_token_seconds_count 1"), std::string::npos) << metrics;
+}
+
+TEST(Gateway, MissingShardGives503NamingIt) {
+  LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 3});
+  // The gateway learns the shard count from the others' records.
+  double deadline = NowSeconds() + 20;
+  json err;
+  int status = 0;
+  while (NowSeconds() < deadline) {
+    auto res = s.Request("POST", "/v1/completions", R"({"prompt": "hi", "max_tokens": 2})");
+    status = res.status;
+    err = json::parse(res.body, nullptr, false);
+    if (status == 503 && err.dump().find("shard 2") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(status, 503) << err.dump();
+  EXPECT_NE(err["error"]["message"].get<std::string>().find("shard 2"), std::string::npos) << err.dump();
+  s.StartNode(2);
+  ASSERT_TRUE(s.WaitReady(30));
+  json r = s.Post("/v1/completions", {{"prompt", "hi"}, {"max_tokens", 2}});
+  EXPECT_EQ(r["http_status"], 200) << r.dump();
+}
+
+int SessionsOpen(LocalSwarm& s, int shard) {
+  json st = s.Rpc(shard, "GET_STATUS");
+  return st.value("sessions_open", -1);
+}
+
+TEST(Gateway, ClientThatHangsUpFreesTheSessionOnEveryStage) {
+  LocalSwarm s;
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  int chunks = 0;
+  json body = {{"prompt", "Once"}, {"max_tokens", 400}, {"ignore_eos", true}, {"stream", true}};
+  s.Request("POST", "/v1/completions", body.dump(), [&](std::string_view piece) {
+    chunks += std::count(piece.begin(), piece.end(), '\n') > 0;
+    return chunks < 3;  // hang up after a few events
+  });
+  double deadline = NowSeconds() + 10;
+  bool freed = false;
+  while (!freed && NowSeconds() < deadline) {
+    freed = true;
+    for (int k = 0; k < 4; ++k) freed = freed && SessionsOpen(s, k) == 0;
+    if (!freed) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(freed) << "a stage still holds the hung-up client's session";
+}
+
+TEST(Gateway, NodeKilledMidStreamEndsTheStreamWithAnErrorEvent) {
+  LocalSwarm s;
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  json body = {{"prompt", "Once"}, {"max_tokens", 480}, {"ignore_eos", true}, {"stream", true}};
+  std::atomic<double> killed_at{0};
+  std::thread killer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    s.node(2).Kill(SIGKILL);
+    killed_at = NowSeconds();
+  });
+  auto res = s.Request("POST", "/v1/completions", body.dump());
+  double ended = NowSeconds();
+  killer.join();
+  ASSERT_EQ(res.status, 200) << res.body;
+  auto events = SseData(res.body);
+  ASSERT_FALSE(events.empty());
+  auto last = json::parse(events.back(), nullptr, false);
+  ASSERT_TRUE(last.is_object() && last.contains("error")) << events.back();
+  EXPECT_NE(last["error"]["message"].get<std::string>().find("closed"), std::string::npos) << events.back();
+  std::printf("[gateway] stream ended with an error event %.3f s after the node was killed (bound 10 s)\n",
+              ended - killed_at.load());
+  EXPECT_LT(ended - killed_at.load(), 10.0);
+}
+
+}  // namespace
+}  // namespace ss

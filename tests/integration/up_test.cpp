@@ -1,0 +1,87 @@
+// `shardswarm up` as a new user runs it: a whole local swarm on the built-in
+// demo model, serving the API, stopped by Ctrl-C or by a child's death.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "net/http_client.h"
+#include "testing.h"
+
+namespace ss {
+namespace {
+
+using ss::testing::ChildProcess;
+using ss::testing::NowSeconds;
+
+// The API port `up` printed, or 0 once `timeout_s` passed.
+int ApiPort(const ChildProcess& up, double timeout_s) {
+  double deadline = NowSeconds() + timeout_s;
+  std::regex re(R"(API: +http://127\.0\.0\.1:(\d+)/v1)");
+  while (NowSeconds() < deadline) {
+    std::smatch m;
+    std::string log = up.Log();
+    if (std::regex_search(log, m, re)) return std::stoi(m[1].str());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return 0;
+}
+
+std::vector<int> Children(int pid) {
+  auto r = ss::testing::RunCommand("pgrep -P " + std::to_string(pid));
+  std::vector<int> out;
+  std::istringstream in(r.output);
+  for (int p; in >> p;) out.push_back(p);
+  return out;
+}
+
+TEST(Up, ServesTheDemoModelAndStopsEverythingOnCtrlC) {
+  ss::testing::TempDir dir;
+  ChildProcess up({SHARDSWARM_BINARY, "up", "--http-port", "0", "--work-dir", dir / "up"}, dir / "up.log");
+  int port = ApiPort(up, 90);
+  ASSERT_NE(port, 0) << up.Log();
+  EXPECT_NE(up.Log().find("curl -s http://127.0.0.1:" + std::to_string(port) + "/v1/completions"),
+            std::string::npos);
+  EXPECT_EQ(Children(up.pid()).size(), 6u) << "bootstrap, 4 nodes and a gateway";
+  net::HttpClientRequest r;
+  r.method = "POST";
+  r.port = static_cast<uint16_t>(port);
+  r.target = "/v1/completions";
+  r.body = R"({"prompt": "Once upon a time", "max_tokens": 8, "temperature": 0})";
+  auto res = net::HttpFetch(r);
+  ASSERT_TRUE(res.ok()) << res.status().message();
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto j = nlohmann::json::parse(res->body);
+  EXPECT_EQ(j["shardswarm"]["route"].size(), 4u);
+  EXPECT_EQ(j["usage"]["completion_tokens"], 8);
+  std::vector<int> children = Children(up.pid());
+  up.Kill(SIGINT);
+  double deadline = NowSeconds() + 20;
+  while (up.Running() && NowSeconds() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(up.Running()) << "up did not stop within 20 s of Ctrl-C";
+  for (int c : children) EXPECT_NE(kill(c, 0), 0) << "child " << c << " outlived up";
+}
+
+TEST(Up, SaysWhichChildDiedAndStopsTheRest) {
+  ss::testing::TempDir dir;
+  ChildProcess up({SHARDSWARM_BINARY, "up", "--http-port", "0", "--nodes", "2", "--work-dir", dir / "up"},
+                  dir / "up.log");
+  ASSERT_NE(ApiPort(up, 90), 0) << up.Log();
+  std::vector<int> children = Children(up.pid());
+  ASSERT_EQ(children.size(), 4u);
+  // Children start in order: bootstrap, node-0, node-1, gateway.
+  std::sort(children.begin(), children.end());
+  kill(children[2], SIGKILL);
+  double deadline = NowSeconds() + 20;
+  while (up.Running() && NowSeconds() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_FALSE(up.Running());
+  EXPECT_NE(up.Log().find("node-1 (pid " + std::to_string(children[2]) + ") was killed by signal 9"),
+            std::string::npos)
+      << up.Log();
+  for (int c : children) EXPECT_NE(kill(c, 0), 0) << "child " << c << " outlived up";
+}
+
+}  // namespace
+}  // namespace ss
