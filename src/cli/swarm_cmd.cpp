@@ -280,6 +280,10 @@ void AddSwarmCommands(CLI::App& app) {
       ->capture_default_str();
   nd->add_option("-t,--threads", no->threads, "Compute threads (0: all cores)")
       ->envname("SHARDSWARM_THREADS");
+  nd->add_option("--session-idle-timeout", no->session_idle_timeout_s,
+                 "Seconds after which an idle forward session is closed (its KV cache freed)")
+      ->envname("SHARDSWARM_SESSION_IDLE_TIMEOUT")
+      ->capture_default_str();
   AddLogFormat(nd, log_format);
   nd->callback([=] {
     ApplyLogFormat(*log_format);

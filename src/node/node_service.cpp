@@ -8,6 +8,7 @@
 #include "gguf/shard_keys.h"
 #include "net/message.h"
 #include "net/rpc_server.h"
+#include "node/model_meta.h"
 #include "shard/manifest.h"
 #include "swarm/join.h"
 #include "util/log.h"
@@ -40,6 +41,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   if (o.refresh_s < 1 || o.refresh_s > dht::kMaxRefreshSeconds)
     return Status::Error("--refresh-interval must be 1 to " + std::to_string(dht::kMaxRefreshSeconds) +
                          " seconds (records live 30 s on the DHT)");
+  if (o.session_idle_timeout_s < 1) return Status::Error("--session-idle-timeout must be at least 1 second");
   if (o.bind_address == "0.0.0.0" || o.bind_address == "::")
     return Status::Error("--listen-addr " + o.bind_address +
                          " is a wildcard, which peers cannot connect to; give the address they should use");
@@ -51,18 +53,27 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   n->identity_ = *id;
   Log("SHARD", "node peer id " + n->identity_.peer_id + " (data dir " + o.data_dir + ")");
   n->view_ = std::make_unique<SwarmView>(o.cluster, o.total_shards);
+  NodeService* self = n.get();
+  n->links_ = std::make_unique<PeerLinks>(net::TlsIdentity{n->identity_.cert_pem, n->identity_.key_pem});
+  // rpc_ is set below, before discovery starts: no peer is authorized (so no
+  // FORWARD can arrive) until the swarm view has records.
+  n->forward_ = std::make_unique<ForwardWorker>(
+      ForwardWorkerOptions{n->identity_.peer_id, o.shard_id}, n->links_.get(),
+      [self](const std::string& peer, const nlohmann::json& m) { self->rpc_->SendToPeer(peer, m); });
   n->TryLoadShard();
 
   net::RpcServerOptions ro;
   ro.bind_address = o.bind_address;
   ro.port = o.port;
   ro.identity = {n->identity_.cert_pem, n->identity_.key_pem};
-  NodeService* self = n.get();
   net::RpcServer::Callbacks cb;
   cb.authorizer = [self](const net::PeerInfo& p) {
     return self->Authorize(p.public_key_id, p.cert_fingerprint);
   };
-  cb.handler = [self](const net::PeerInfo&, const nlohmann::json& req) { return self->Handle(req); };
+  cb.handler = [self](const net::PeerInfo& p, const nlohmann::json& req) { return self->Handle(p, req); };
+  cb.binary_handler = [self](const net::PeerInfo& p, std::span<const uint8_t> m) {
+    return self->forward_->Submit(p, m);
+  };
   cb.log = [](const std::string& line) {
     Log("CONNECT", line.rfind("[CONNECT] ", 0) == 0 ? line.substr(10) : line);
   };
@@ -95,8 +106,11 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   return n;
 }
 
+// The worker pushes through rpc_ and sends through links_: it goes first.
 NodeService::~NodeService() {
   if (rpc_) rpc_->Stop();
+  forward_.reset();
+  links_.reset();
   discovery_.reset();
 }
 
@@ -151,6 +165,7 @@ void NodeService::TryLoadShard() {
     total_layers_ = stage->config().n_layer;
     model_id_ = stage->file().GetStringOr(gguf::kKeyModelId, "");
     stage_ = std::move(stage);
+    forward_->SetStage(stage_.get());
     shard_problem_.clear();
     Log("SHARD", "loaded " + path + " (layers " + std::to_string(layer_start_) + "-" +
                      std::to_string(layer_end_ - 1) + " of " + std::to_string(total_layers_) + ")");
@@ -232,7 +247,22 @@ Status NodeService::Authorize(const std::string& public_key_id, const std::strin
   return Status::Ok();
 }
 
-nlohmann::json NodeService::Handle(const nlohmann::json& req) {
+nlohmann::json NodeService::ModelMeta(const nlohmann::json& req) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!stage_) return net::ErrorReply(req, "shard not loaded: " + shard_problem_);
+  if (metadata_gguf_.empty()) {
+    auto bytes = WriteMetadataGguf(stage_->file(), options_.data_dir + "/model-meta.gguf");
+    if (!bytes.ok())
+      return net::ErrorReply(req, "cannot write the model's metadata: " + bytes.status().message());
+    metadata_gguf_ = std::move(bytes.value());
+  }
+  nlohmann::json reply = ModelMetaJson({stage_.get(), model_id_, options_.model_name, options_.shard_id,
+                                        options_.total_shards, metadata_gguf_});
+  reply.update(net::OkReply(req));
+  return reply;
+}
+
+nlohmann::json NodeService::Handle(const net::PeerInfo& peer, const nlohmann::json& req) {
   const std::string type = req.value("type", "");
   nlohmann::json reply = net::OkReply(req);
   if (type == "GET_CAPABILITIES") {
@@ -257,6 +287,15 @@ nlohmann::json NodeService::Handle(const nlohmann::json& req) {
     reply["swarm"] = view_->ToJson(now);
     reply["uptime_s"] = std::chrono::duration_cast<std::chrono::seconds>(now - started_).count();
     reply["shard_loaded"] = stage_ != nullptr;
+    reply["sessions"] = forward_->SessionsJson();
+    reply["sessions_open"] = forward_->sessions_open();
+  } else if (type == "SESSION_CLOSE") {
+    auto session = req.find("session");
+    if (session == req.end() || !session->is_number_unsigned())
+      return net::ErrorReply(req, "SESSION_CLOSE needs \"session\": the session id (an unsigned integer)");
+    reply["closed"] = forward_->Close(peer.public_key_id, session->get<uint64_t>());
+  } else if (type == "GET_MODEL_META") {
+    return ModelMeta(req);
   } else if (type == "GET_METRICS") {
     net::RpcMetrics m = rpc_->Metrics();
     reply["requests"] = m.requests;
@@ -265,6 +304,7 @@ nlohmann::json NodeService::Handle(const nlohmann::json& req) {
     reply["bytes_out"] = m.bytes_out;
     reply["connections_open"] = m.connections_open;
     reply["latency_ms"] = {{"p50", m.latency_p50_ms}, {"p95", m.latency_p95_ms}, {"p99", m.latency_p99_ms}};
+    reply["forward"] = forward_->MetricsJson();
   } else if (type == "LIST_FILES") {
     nlohmann::json files = nlohmann::json::array();
     std::error_code ec;
@@ -276,7 +316,8 @@ nlohmann::json NodeService::Handle(const nlohmann::json& req) {
   } else {
     return net::ErrorReply(req,
                            "unknown command '" + type +
-                               "' (this node answers GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES)");
+                               "' (this node answers GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES, "
+                               "GET_MODEL_META, SESSION_CLOSE; FORWARD comes as a binary message)");
   }
   return reply;
 }
@@ -299,6 +340,7 @@ void NodeService::Run() {
     if (now >= next_scan) {  // a shard copied in (or downloaded) is picked up within a second
       next_scan = now + std::chrono::seconds(1);
       TryLoadShard();
+      forward_->CloseIdle(std::chrono::seconds(options_.session_idle_timeout_s));
     }
     bool loaded_now;
     {

@@ -6,6 +6,8 @@
 // key, re-announces every refresh interval and at once when its shard loads,
 // listens on every shard key of its cluster to keep a SwarmView, serves RPC,
 // and prints a [STATUS] report on every change and every refresh interval.
+// The forward path (FORWARD messages, sessions, batching, links to next
+// hops) lives in ForwardWorker and PeerLinks; this class wires them to RPC.
 
 #include <atomic>
 #include <filesystem>
@@ -20,12 +22,15 @@
 #include "dht/identity.h"
 #include "dht/record.h"
 #include "engine/stage.h"
+#include "node/forward_worker.h"
+#include "node/peer_links.h"
 #include "swarm/swarm_view.h"
 #include "util/status.h"
 
 namespace ss::net {
 class RpcServer;
-}
+struct PeerInfo;
+}  // namespace ss::net
 
 namespace ss::node {
 
@@ -47,6 +52,7 @@ struct NodeOptions {
   std::string data_dir = "node_data";
   int refresh_s = 5;
   int threads = 0;
+  int session_idle_timeout_s = 300;  // forward sessions idle longer are closed
 };
 
 class NodeService {
@@ -68,12 +74,15 @@ class NodeService {
   void OnValue(int shard, const dht::SignedValue& v, bool expired);
   void Report(bool force);
   Status Authorize(const std::string& public_key_id, const std::string& cert_fingerprint);
-  nlohmann::json Handle(const nlohmann::json& request);
+  nlohmann::json Handle(const net::PeerInfo& peer, const nlohmann::json& request);
+  nlohmann::json ModelMeta(const nlohmann::json& request);
 
   NodeOptions options_;
   dht::NodeIdentity identity_;
   std::unique_ptr<dht::Discovery> discovery_;
   std::unique_ptr<net::RpcServer> rpc_;
+  std::unique_ptr<PeerLinks> links_;
+  std::unique_ptr<ForwardWorker> forward_;
   std::atomic<bool> stop_{false};
   Clock::time_point started_;
 
@@ -87,6 +96,7 @@ class NodeService {
   bool view_changed_ = false;
   std::map<std::string, std::string> clients_;  // peer id -> certificate fingerprint
   std::optional<std::pair<uintmax_t, std::filesystem::file_time_type>> last_file_;  // size, mtime tried
+  std::string metadata_gguf_;  // GET_MODEL_META's GGUF, written once
 };
 
 }  // namespace ss::node

@@ -1,0 +1,391 @@
+#include "node/forward_worker.h"
+
+#include <optional>
+#include <set>
+
+#include "net/message.h"
+#include "swarm/swarm_view.h"
+#include "util/log.h"
+
+namespace ss::node {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What an undecodable FORWARD still tells: where to send the error.
+struct Envelope {
+  std::string origin;
+  uint64_t session = 0, step = 0;
+  int stage = -1;
+};
+
+std::optional<Envelope> PeekHeader(std::span<const uint8_t> m) {
+  if (m.size() < 4) return std::nullopt;
+  uint32_t n = 0;
+  for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(m[i]) << (8 * i);
+  if (n == 0 || n > net::kMaxForwardHeaderBytes || n > m.size() - 4) return std::nullopt;
+  auto j = nlohmann::json::parse(m.data() + 4, m.data() + 4 + n, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  auto origin = j.find("origin"), session = j.find("session"), step = j.find("step"), stage = j.find("stage");
+  if (origin == j.end() || !origin->is_string() || origin->get_ref<const std::string&>().empty() ||
+      session == j.end() || !session->is_number_unsigned() || step == j.end() || !step->is_number_unsigned())
+    return std::nullopt;
+  Envelope e{origin->get<std::string>(), session->get<uint64_t>(), step->get<uint64_t>()};
+  if (stage != j.end() && stage->is_number_integer() && stage->get<int64_t>() >= 0 &&
+      stage->get<int64_t>() < int64_t{1} << 20)
+    e.stage = stage->get<int>();
+  return e;
+}
+
+std::string Layers(const engine::Stage& s) {
+  return "layers " + std::to_string(s.layer_start()) + "-" + std::to_string(s.layer_end() - 1) + " of " +
+         std::to_string(s.config().n_layer);
+}
+
+}  // namespace
+
+ForwardWorker::ForwardWorker(ForwardWorkerOptions options, PeerLinks* links, PushFn push)
+    : options_(std::move(options)), links_(links), push_(std::move(push)) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+ForwardWorker::~ForwardWorker() { Stop(); }
+
+void ForwardWorker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ForwardWorker::SetStage(engine::Stage* stage) { stage_.store(stage); }
+
+std::string ForwardWorker::Where(int stage) const {
+  return "stage " + (stage < 0 ? std::string("?") : std::to_string(stage)) + " (shard " +
+         std::to_string(options_.shard_id) + ", node " + swarm::ShortId(options_.self_peer_id) + ")";
+}
+
+void ForwardWorker::Fail(const Item& item, const std::string& error) {
+  const net::ForwardHeader& h = item.msg.header;
+  push_(h.origin, net::ForwardError(h.session, h.step, Where(h.stage) + ": " + error));
+}
+
+nlohmann::json ForwardWorker::Submit(const net::PeerInfo& sender, std::span<const uint8_t> message) {
+  engine::Stage* stage = stage_.load();
+  Result<net::ForwardMessage> m =
+      stage ? net::DecodeForward(message.data(), message.size(), options_.max_frame_rows,
+                                 static_cast<size_t>(stage->config().n_embd))
+            : Status::NotReady("this node has not loaded its shard yet");
+  Item item;
+  Status valid = m.ok() ? Validate(sender, *m, stage, &item.sampling) : m.status();
+  if (!valid.ok()) {
+    auto e = PeekHeader(message);
+    if (!e) return net::ErrorReply(nullptr, Where(-1) + ": " + valid.message());
+    push_(e->origin, net::ForwardError(e->session, e->step, Where(e->stage) + ": " + valid.message()));
+    return nullptr;
+  }
+  item.msg = std::move(m.value());
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return net::ErrorReply(nullptr, Where(item.msg.header.stage) + ": the node is stopping");
+    auto it = sessions_.find({item.msg.header.origin, item.msg.header.session});
+    if (it != sessions_.end()) it->second->last_active = Clock::now();
+    queue_.push_back(std::move(item));
+  }
+  cv_.notify_one();
+  return nullptr;
+}
+
+Status ForwardWorker::Validate(const net::PeerInfo& sender, const net::ForwardMessage& m,
+                               engine::Stage* stage, model::SamplingParams* sampling) {
+  const net::ForwardHeader& h = m.header;
+  const net::ActivationFrame& f = m.frame;
+  const engine::Config& c = stage->config();
+  const int last = static_cast<int>(h.route.size()) - 1;
+  if (h.route[h.stage].peer_id != options_.self_peer_id)
+    return Status::InvalidArgument("route hop " + std::to_string(h.stage) + " names node " +
+                                   swarm::ShortId(h.route[h.stage].peer_id) + ", not this node");
+  if (sender.public_key_id != h.origin &&
+      !(h.stage > 0 && sender.public_key_id == h.route[h.stage - 1].peer_id))
+    return Status::Refused("sent by " + swarm::ShortId(sender.public_key_id) +
+                           ", which is neither the origin nor the route's previous stage");
+  if ((h.stage == 0) != stage->is_first())
+    return Status::InvalidArgument(stage->is_first()
+                                       ? "this node holds " + Layers(*stage) + ", so it is stage 0 of a route"
+                                       : "this node holds " + Layers(*stage) +
+                                             " and cannot be a route's first stage (that starts at layer 0)");
+  if ((h.stage == last) != stage->is_last())
+    return Status::InvalidArgument(stage->is_last()
+                                       ? "this node holds " + Layers(*stage) +
+                                             ", the model's last layers, but the route has " +
+                                             std::to_string(last - h.stage) + " more stage(s) after it"
+                                       : "this node holds " + Layers(*stage) +
+                                             " and cannot be a route's last stage (that ends at layer " +
+                                             std::to_string(c.n_layer) + ")");
+  if (h.stage != options_.shard_id)
+    return Status::InvalidArgument("the route puts shard " + std::to_string(options_.shard_id) +
+                                   " at stage " + std::to_string(h.stage) +
+                                   "; a route has one hop per shard, in layer order");
+  if (stage->is_first()) {
+    if (f.kind != net::ActivationKind::kTokens)
+      return Status::InvalidArgument("the first stage takes token rows, not hidden states");
+    for (const net::ActivationRow& r : f.rows)
+      if (r.token < 0 || r.token >= c.n_vocab)
+        return Status::InvalidArgument("token id " + std::to_string(r.token) + " at position " +
+                                       std::to_string(r.pos) + " is outside the vocabulary of " +
+                                       std::to_string(c.n_vocab));
+  } else if (f.kind != net::ActivationKind::kHiddenStates || f.width != static_cast<uint32_t>(c.n_embd)) {
+    return Status::InvalidArgument(f.kind != net::ActivationKind::kHiddenStates
+                                       ? std::string("this stage takes hidden states, not token rows")
+                                       : "hidden states of width " + std::to_string(f.width) +
+                                             ", but this model's n_embd is " + std::to_string(c.n_embd));
+  }
+  const int first = f.rows.front().pos;
+  for (size_t i = 1; i < f.rows.size(); ++i)
+    if (f.rows[i].pos != f.rows[i - 1].pos + 1)
+      return Status::InvalidArgument("positions must be consecutive: position " +
+                                     std::to_string(f.rows[i].pos) + " follows " +
+                                     std::to_string(f.rows[i - 1].pos));
+  if (first < 0) return Status::InvalidArgument("position " + std::to_string(first) + " is negative");
+  const int64_t last_pos = int64_t{first} + static_cast<int64_t>(f.rows.size()) - 1;
+  if (last_pos >= stage->n_ctx())
+    return Status::InvalidArgument("position " + std::to_string(last_pos) + " is beyond the context of " +
+                                   std::to_string(stage->n_ctx()));
+  int cached = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = sessions_.find({h.origin, h.session});
+    if (it != sessions_.end()) cached = it->second->length;
+  }
+  if (first > cached)
+    return Status::InvalidArgument("session " + std::to_string(h.session) + " holds " +
+                                   std::to_string(cached) + " positions here; rows must start at position " +
+                                   std::to_string(cached) + " or earlier, not " + std::to_string(first));
+  if (stage->is_last()) {
+    auto p = ParseSamplingParams(h.sampling);
+    if (!p.ok()) return p.status();
+    *sampling = *p;
+  }
+  return Status::Ok();
+}
+
+void ForwardWorker::Loop() {
+  for (;;) {
+    std::vector<Item> batch = TakeBatch();
+    if (batch.empty()) return;
+    RunBatch(batch);
+  }
+}
+
+// Every queued FORWARD of a session not in the batch yet, within the row budget.
+std::vector<ForwardWorker::Item> ForwardWorker::TakeBatch() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+  std::vector<Item> batch;
+  if (stop_) return batch;
+  std::set<SessionKey> taken;
+  std::deque<Item> later;
+  size_t rows = 0;
+  for (Item& item : queue_) {
+    const size_t n = item.msg.frame.rows.size();
+    SessionKey key{item.msg.header.origin, item.msg.header.session};
+    if (taken.count(key) || (!batch.empty() && rows + n > options_.max_batch_rows)) {
+      later.push_back(std::move(item));
+      continue;
+    }
+    taken.insert(key);
+    rows += n;
+    batch.push_back(std::move(item));
+  }
+  queue_.swap(later);
+  return batch;
+}
+
+void ForwardWorker::RunBatch(std::vector<Item>& batch) {
+  std::vector<Outgoing> out;
+  {
+    std::lock_guard stage_lock(stage_mu_);
+    engine::Stage& stage = *stage_.load();
+    std::vector<Item*> live;
+    for (Item& item : batch) {
+      Status s = Begin(item, stage);
+      if (s.ok())
+        live.push_back(&item);
+      else
+        Fail(item, s.message());
+    }
+    Status s = live.empty() ? Status::Ok() : Compute(live, stage, &out);
+    if (!s.ok() && live.size() == 1) Fail(*live[0], s.message());
+    if (!s.ok() && live.size() > 1)
+      for (Item* item : live) {
+        std::vector<Item*> one{item};
+        if (Status alone = Compute(one, stage, &out); !alone.ok()) Fail(*item, alone.message());
+      }
+  }
+  // Sending may wait for a connection: not while holding the stage.
+  for (Outgoing& o : out) SendOn(o);
+}
+
+// Finds or opens the item's session; on the last stage prepares its sampler.
+Status ForwardWorker::Begin(Item& item, engine::Stage& stage) {
+  const net::ForwardHeader& h = item.msg.header;
+  const int first = item.msg.frame.rows.front().pos;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = sessions_[{h.origin, h.session}];
+    if (!slot) {
+      if (first != 0) {
+        sessions_.erase({h.origin, h.session});
+        return Status::InvalidArgument("session " + std::to_string(h.session) +
+                                       " is not open here (closed, or idle too long); send it again from "
+                                       "position 0");
+      }
+      slot = std::make_unique<ForwardSession>();
+      slot->kv_id = next_kv_id_++;
+    }
+    if (first > slot->length)
+      return Status::InvalidArgument("session " + std::to_string(h.session) + " holds " +
+                                     std::to_string(slot->length) + " positions here; rows must start at " +
+                                     "position " + std::to_string(slot->length) + " or earlier, not " +
+                                     std::to_string(first));
+    slot->last_active = Clock::now();
+    item.session = slot.get();
+  }
+  if (stage.is_last()) return item.session->PrepareSampling(item.sampling, item.msg.frame.rows);
+  return Status::Ok();
+}
+
+// One Stage::Forward over the items' rows, then each item's result: the next
+// hop's message (middle stages) or the sampled token (last stage).
+Status ForwardWorker::Compute(std::vector<Item*>& items, engine::Stage& stage, std::vector<Outgoing>* out) {
+  const bool last = stage.is_last(), first = stage.is_first();
+  const size_t E = static_cast<size_t>(stage.config().n_embd);
+  const int n_vocab = stage.config().n_vocab;
+  std::vector<engine::BatchRow> rows;
+  std::vector<float> hidden;
+  for (Item* item : items) {
+    const auto& fr = item->msg.frame.rows;
+    for (size_t i = 0; i < fr.size(); ++i)
+      rows.push_back({item->session->kv_id, fr[i].pos, fr[i].token,
+                      last && item->msg.header.sample && i + 1 == fr.size()});
+    if (!first) hidden.insert(hidden.end(), item->msg.frame.values.begin(), item->msg.frame.values.end());
+  }
+  std::vector<float> result;
+  const auto t0 = Clock::now();
+  SS_RETURN_IF_ERROR(stage.Forward(rows, first ? nullptr : hidden.data(), &result));
+  latency_.AddLatency(Clock::now() - t0);
+  {
+    std::lock_guard lock(mu_);
+    batches_++;
+    rows_ += rows.size();
+    max_batch_rows_ = std::max<uint64_t>(max_batch_rows_, rows.size());
+    max_batch_sessions_ = std::max<uint64_t>(max_batch_sessions_, items.size());
+    if (items.size() > 1) multi_session_batches_++;
+    for (Item* item : items) {
+      item->session->length = item->msg.frame.rows.back().pos + 1;
+      item->session->last_active = Clock::now();
+    }
+  }
+  size_t row = 0, logits_row = 0;
+  for (Item* item : items) {
+    const net::ForwardHeader& h = item->msg.header;
+    const size_t n = item->msg.frame.rows.size();
+    if (last) {
+      item->session->AcceptRows(item->msg.frame.rows);
+      std::optional<int32_t> token;
+      if (h.sample) token = item->session->SampleNext(&result[logits_row++ * n_vocab], n_vocab);
+      push_(h.origin, net::ForwardResult(h.session, h.step, token));
+    } else {
+      net::ForwardHeader next = h;
+      next.stage = h.stage + 1;
+      net::ActivationFrame frame;
+      frame.kind = net::ActivationKind::kHiddenStates;
+      frame.request_id = h.step;
+      frame.session = h.session;
+      frame.width = static_cast<uint32_t>(E);
+      frame.rows = item->msg.frame.rows;
+      frame.values.assign(result.begin() + static_cast<long>(row * E),
+                          result.begin() + static_cast<long>((row + n) * E));
+      auto bytes = net::EncodeForward(next, frame);
+      if (bytes.ok())
+        out->push_back({item, std::move(bytes.value())});
+      else
+        Fail(*item, "cannot encode the FORWARD for the next stage: " + bytes.status().message());
+    }
+    row += n;
+  }
+  return Status::Ok();
+}
+
+void ForwardWorker::SendOn(Outgoing& o) {
+  const net::ForwardHeader& h = o.item->msg.header;
+  const net::RouteHop& hop = h.route[h.stage + 1];
+  Status s = links_->Send(hop, std::move(o.bytes));
+  if (!s.ok())
+    Fail(*o.item, "cannot reach the next stage " + std::to_string(h.stage + 1) + " (node " +
+                      swarm::ShortId(hop.peer_id) + " at " + hop.endpoint + "): " + s.message());
+}
+
+bool ForwardWorker::Close(const std::string& origin, uint64_t session) {
+  std::lock_guard stage_lock(stage_mu_);
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find({origin, session});
+  if (it == sessions_.end()) return false;
+  if (engine::Stage* stage = stage_.load()) stage->CloseSession(it->second->kv_id);
+  sessions_.erase(it);
+  return true;
+}
+
+size_t ForwardWorker::CloseIdle(Clock::duration timeout) {
+  std::vector<std::string> closed;
+  {
+    std::lock_guard stage_lock(stage_mu_);
+    std::lock_guard lock(mu_);
+    const auto now = Clock::now();
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (now - it->second->last_active <= timeout) {
+        ++it;
+        continue;
+      }
+      if (engine::Stage* stage = stage_.load()) stage->CloseSession(it->second->kv_id);
+      closed.push_back("session " + std::to_string(it->first.second) + " of " +
+                       swarm::ShortId(it->first.first) + " (" + std::to_string(it->second->length) +
+                       " positions)");
+      it = sessions_.erase(it);
+    }
+  }
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout).count();
+  for (const std::string& c : closed)
+    Log("SHARD", "closed " + c + ": idle for more than " + std::to_string(seconds) + " s");
+  return closed.size();
+}
+
+nlohmann::json ForwardWorker::SessionsJson() {
+  std::lock_guard lock(mu_);
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& [key, s] : sessions_)
+    list.push_back(
+        {{"origin", swarm::ShortId(key.first)}, {"session", key.second}, {"positions", s->length}});
+  return list;
+}
+
+size_t ForwardWorker::sessions_open() {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
+nlohmann::json ForwardWorker::MetricsJson() {
+  net::RpcMetrics latency = latency_.Snapshot();
+  std::lock_guard lock(mu_);
+  return {{"batches", batches_},
+          {"rows", rows_},
+          {"max_batch_rows", max_batch_rows_},
+          {"max_batch_sessions", max_batch_sessions_},
+          {"multi_session_batches", multi_session_batches_},
+          {"sessions_open", sessions_.size()},
+          {"latency_ms", {{"p50", latency.latency_p50_ms}, {"p95", latency.latency_p95_ms}}}};
+}
+
+}  // namespace ss::node

@@ -1,0 +1,119 @@
+#pragma once
+// The node's forward path (DESIGN.md §8, net/forward_message.h): FORWARD
+// messages are decoded and checked on the RPC handler threads (Submit, quick),
+// queued, and run by one compute thread with continuous batching: each batch
+// takes every queued FORWARD (at most one per session, up to a row budget but
+// always at least one), runs them through Stage::Forward at once, then a
+// middle stage sends each one's hidden states on to the route's next hop and
+// the last stage samples and pushes FORWARD_RESULT to the origin. A batch that
+// fails is run again one FORWARD at a time, so only the guilty one gets an
+// error. The thread sleeps while the queue is empty.
+//
+// Locking: mu_ guards the queue, the session map and each session's length
+// and last_active; stage_mu_ is held by the compute thread while it runs a
+// batch and by whoever closes sessions, and guards the Stage and each
+// session's sampler and history. Order: stage_mu_ before mu_.
+// The Stage (owned by NodeService) and PeerLinks must outlive the worker;
+// push must stay callable until the worker is destroyed.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/stage.h"
+#include "model/sampler.h"
+#include "net/forward_message.h"
+#include "net/rpc_metrics.h"
+#include "net/rpc_server.h"
+#include "node/forward_session.h"
+#include "node/peer_links.h"
+
+namespace ss::node {
+
+struct ForwardWorkerOptions {
+  std::string self_peer_id;
+  int shard_id = 0;
+  size_t max_batch_rows = 512;
+  size_t max_frame_rows = 4096;
+};
+
+class ForwardWorker {
+ public:
+  // Sends a message to a peer's connections to this node (RpcServer::SendToPeer).
+  using PushFn = std::function<void(const std::string& peer_id, const nlohmann::json& message)>;
+
+  ForwardWorker(ForwardWorkerOptions options, PeerLinks* links, PushFn push);
+  ~ForwardWorker();  // Stop()
+  ForwardWorker(const ForwardWorker&) = delete;
+  ForwardWorker& operator=(const ForwardWorker&) = delete;
+
+  // Once the shard is loaded; FORWARDs before that get an error.
+  void SetStage(engine::Stage* stage);
+  // The RPC binary handler: null when queued (the answer comes later, pushed),
+  // an error reply when the message is not even a FORWARD header.
+  nlohmann::json Submit(const net::PeerInfo& sender, std::span<const uint8_t> message);
+  // Closes a session (KV freed, sampler dropped); false when there was none.
+  bool Close(const std::string& origin, uint64_t session);
+  // Closes sessions idle longer than `timeout`, logging each; returns how many.
+  size_t CloseIdle(std::chrono::steady_clock::duration timeout);
+  // [{"origin": short id, "session", "positions"}]
+  nlohmann::json SessionsJson();
+  size_t sessions_open();
+  // {"batches", "rows", "max_batch_rows", "max_batch_sessions", "multi_session_batches", "latency_ms"}
+  nlohmann::json MetricsJson();
+  void Stop();  // idempotent; queued FORWARDs are dropped
+
+ private:
+  struct Item {
+    net::ForwardMessage msg;
+    model::SamplingParams sampling;     // parsed from the header (used by the last stage)
+    ForwardSession* session = nullptr;  // set by Begin, valid while stage_mu_ is held
+  };
+  struct Outgoing {  // a middle stage's hidden states for the next hop
+    Item* item;
+    std::vector<uint8_t> bytes;
+  };
+
+  std::string Where(int stage) const;
+  Status Validate(const net::PeerInfo& sender, const net::ForwardMessage& m, engine::Stage* stage,
+                  model::SamplingParams* sampling);
+  void Loop();
+  std::vector<Item> TakeBatch();
+  void RunBatch(std::vector<Item>& batch);
+  Status Begin(Item& item, engine::Stage& stage);
+  Status Compute(std::vector<Item*>& items, engine::Stage& stage, std::vector<Outgoing>* out);
+  void Fail(const Item& item, const std::string& error);
+  void SendOn(Outgoing& o);
+
+  ForwardWorkerOptions options_;
+  PeerLinks* links_;
+  PushFn push_;
+  std::atomic<engine::Stage*> stage_{nullptr};
+
+  std::mutex stage_mu_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::deque<Item> queue_;
+  std::map<SessionKey, std::unique_ptr<ForwardSession>> sessions_;
+  uint64_t next_kv_id_ = 1;
+
+  // Metrics (under mu_); forward latency in a recorder's ring.
+  uint64_t batches_ = 0, rows_ = 0, max_batch_rows_ = 0, max_batch_sessions_ = 0, multi_session_batches_ = 0;
+  net::RpcMetricsRecorder latency_;
+
+  std::thread thread_;
+};
+
+}  // namespace ss::node

@@ -1,0 +1,58 @@
+#pragma once
+// Connections from this node to the next hops of its routes: one
+// authenticated RpcClient per peer id, opened on first use with the node's
+// identity and pinned to the hop's peer id, opened again when it closed. The
+// next node lets us in because our node record is in its swarm view.
+//
+// Each link has a reader thread that drains what the peer sends unasked
+// (RpcClient queues every message no Call claims): error replies to our
+// frames are logged with [CONNECT], nothing piles up. Thread-safe; Send blocks
+// while connecting (up to connect_timeout) and while writing.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/forward_message.h"
+#include "net/rpc_client.h"
+#include "net/tls_identity.h"
+#include "util/status.h"
+
+namespace ss::node {
+
+class PeerLinks {
+ public:
+  explicit PeerLinks(net::TlsIdentity identity,
+                     std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(5000))
+      : identity_(std::move(identity)), connect_timeout_(connect_timeout) {}
+  ~PeerLinks();  // closes every link, joins the readers
+  PeerLinks(const PeerLinks&) = delete;
+  PeerLinks& operator=(const PeerLinks&) = delete;
+
+  // Sends one binary message to the hop (kUnavailable when it cannot be
+  // reached or the connection closed while sending; one reconnect is tried).
+  Status Send(const net::RouteHop& hop, std::vector<uint8_t> message);
+
+ private:
+  struct Link {
+    std::string endpoint;
+    std::unique_ptr<net::RpcClient> client;
+    std::thread reader;
+  };
+  Result<std::shared_ptr<Link>> Get(const net::RouteHop& hop);
+  Result<std::shared_ptr<Link>> Open(const net::RouteHop& hop);
+  static void Drain(net::RpcClient* client, std::string peer);
+  static void Retire(std::shared_ptr<Link> link);
+
+  net::TlsIdentity identity_;
+  std::chrono::milliseconds connect_timeout_;
+  std::mutex mu_;  // guards links_
+  std::map<std::string, std::shared_ptr<Link>> links_;
+};
+
+}  // namespace ss::node
