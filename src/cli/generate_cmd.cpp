@@ -129,7 +129,7 @@ void RunGenerate(GenerateOptions o) {
                         {"seed", o.sampling.seed},
                         {"prompt_tokens_per_second", prompt_tps},
                         {"generation_tokens_per_second", gen_tps}};
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   } else {
     std::printf("\n");
   }

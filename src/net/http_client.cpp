@@ -51,7 +51,7 @@ Result<HttpClientResponse> HttpFetch(const HttpClientRequest& r) {
   HttpClientResponse out;
   beast::flat_buffer buffer;
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
+  parser.body_limit(std::uint64_t{1} << 40);
   char piece[16384];
   bool hung_up = false;
   std::string failure;

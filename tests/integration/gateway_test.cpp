@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "net/http_client.h"
@@ -59,6 +60,7 @@ class LocalSwarm {
                       "node-" + std::to_string(k));
   }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(boot_port_); }
+  int http_port() const { return http_port_; }
   const std::string& model() const { return model_; }
   ChildProcess& node(int k) { return *nodes_.at(k); }
   ChildProcess& gateway() { return *gateway_; }
@@ -103,7 +105,7 @@ class LocalSwarm {
   }
   json Rpc(int shard, const std::string& command) {
     auto r = RunShardswarm("rpc " + command + " --bootstrap " + bootstrap() + " --cluster gw --shard " +
-                           std::to_string(shard) + " 2>/dev/null");
+                           std::to_string(shard));
     auto j = json::parse(r.output, nullptr, false);
     EXPECT_TRUE(j.is_object()) << r.output;
     return j;
@@ -124,10 +126,15 @@ class LocalSwarm {
 // `generate --json` on the unsplit model: the generated token ids.
 std::vector<int> GenerateTokens(const std::string& model, const std::string& prompt_file,
                                 const std::string& flags) {
-  auto r = RunShardswarm("generate -m " + model + " -p \"$(cat " + prompt_file + ")\" --json " + flags +
-                         " 2>/dev/null");
+  // stderr (the speed line) would interleave with the JSON: keep it out.
+  auto r = ss::testing::RunCommand("{ " + std::string(SHARDSWARM_BINARY) + " generate -m " + model +
+                                   " -p \"$(cat " + prompt_file + ")\" --json " + flags + " 2>/dev/null; }");
   EXPECT_EQ(r.exit_code, 0) << r.output;
-  auto j = json::parse(r.output, nullptr, false);
+  // stdout and stderr come together: the JSON is the line that starts with '{'.
+  json j;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty() && line[0] == '{') j = json::parse(line, nullptr, false);
   std::vector<int> ids;
   if (j.is_object())
     for (const auto& t : j["tokens"]) ids.push_back(t["id"].get<int>());
@@ -341,9 +348,18 @@ TEST(Gateway, MissingShardGives503NamingIt) {
   json err;
   int status = 0;
   while (NowSeconds() < deadline) {
-    auto res = s.Request("POST", "/v1/completions", R"({"prompt": "hi", "max_tokens": 2})");
-    status = res.status;
-    err = json::parse(res.body, nullptr, false);
+    net::HttpClientRequest req;
+    req.method = "POST";
+    req.port = static_cast<uint16_t>(s.http_port());
+    req.target = "/v1/completions";
+    req.body = R"({"prompt": "hi", "max_tokens": 2})";
+    auto res = net::HttpFetch(req);  // refused until the gateway has joined the DHT
+    if (!res.ok()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    status = res->status;
+    err = json::parse(res->body, nullptr, false);
     if (status == 503 && err.dump().find("shard 2") != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
