@@ -57,7 +57,7 @@ std::string PromptFile() { return TestdataDir() + "/reference/prompts/p3-once.tx
 // The swarm and the gateway's side of it, started once for every test here.
 class Env {
  public:
-  bool Start() {
+  bool Start(const std::vector<std::string>& extra_node_args = {}) {
     shards_ = dir_ / "shards";
     auto r = RunShardswarm("shard split " + ss::testing::ModelPath(kModel + ".gguf") + " -n 4 -o " + shards_);
     EXPECT_EQ(r.exit_code, 0) << r.output;
@@ -68,13 +68,19 @@ class Env {
         std::vector<std::string>{SHARDSWARM_BINARY, "bootstrap", "--port", std::to_string(boot_port),
                                  "--health-port", "0"},
         dir_ / "bootstrap.log");
-    for (int k = 0; k < kShards; ++k)
-      nodes_.push_back(std::make_unique<ChildProcess>(
-          std::vector<std::string>{SHARDSWARM_BINARY, "node", "--bootstrap", bootstrap_, "--cluster", "fw",
-                                   "--shard-id", std::to_string(k), "--total-shards", "4", "--shards-dir",
-                                   shards_, "--data-dir", dir_ / ("node-" + std::to_string(k)),
-                                   "--refresh-interval", "2", "--threads", "1"},
-          dir_ / ("node-" + std::to_string(k) + ".log")));
+    for (int k = 0; k < kShards; ++k) {
+      std::vector<std::string> argv{SHARDSWARM_BINARY,    "node",
+                                    "--bootstrap",        bootstrap_,
+                                    "--cluster",          "fw",
+                                    "--shard-id",         std::to_string(k),
+                                    "--total-shards",     "4",
+                                    "--shards-dir",       shards_,
+                                    "--data-dir",         dir_ / ("node-" + std::to_string(k)),
+                                    "--refresh-interval", "2",
+                                    "--threads",          "1"};
+      argv.insert(argv.end(), extra_node_args.begin(), extra_node_args.end());
+      nodes_.push_back(std::make_unique<ChildProcess>(argv, dir_ / ("node-" + std::to_string(k) + ".log")));
+    }
     // Nodes authorize each other from their swarm views: wait until all see all.
     double deadline = NowSeconds() + 20;
     for (auto& n : nodes_)
@@ -178,18 +184,19 @@ class Forward : public ::testing::Test {
   }
   void SetUp() override { ASSERT_TRUE(ok_) << "the swarm did not start"; }
 
-  static Env& env() { return *env_; }
+  Env& env() { return *(other_ ? other_ : env_); }
 
   // Sends rows of a session to `node` as stage `stage`.
   void Send(int node, uint64_t session, uint64_t step, const std::vector<net::ActivationRow>& rows,
-            bool sample, const json& sampling, int stage = 0, uint32_t width = 0) {
+            bool sample, const json& sampling, int stage = 0, uint32_t width = 0,
+            const std::vector<net::RouteHop>* route = nullptr) {
     env().sessions_used.insert(session);
     net::ForwardHeader h;
     h.session = session;
     h.step = step;
     h.origin = env().origin();
     h.stage = stage;
-    h.route = env().route();
+    h.route = route ? *route : env().route();
     h.sample = sample;
     h.sampling = sampling;
     net::ActivationFrame f;
@@ -205,7 +212,7 @@ class Forward : public ::testing::Test {
   }
 
   // The next FORWARD_RESULT pushed on the connection to `node`.
-  static json NextResult(int node) {
+  json NextResult(int node) {
     for (;;) {
       auto m = env().client(node).ReadMessage(std::chrono::seconds(20));
       if (!m.ok()) {
@@ -254,6 +261,7 @@ class Forward : public ::testing::Test {
 
   static Env* env_;
   static bool ok_;
+  Env* other_ = nullptr;  // a test's own swarm, when it needs other node flags
 };
 
 Env* Forward::env_ = nullptr;
@@ -416,6 +424,35 @@ TEST_F(Forward, ModelMetaCarriesTheTokenizer) {
     ASSERT_TRUE(ids.ok());
     EXPECT_EQ(*ids, prompt);
   }
+}
+
+TEST_F(Forward, UnreachableNextHopIsAnErrorNamingIt) {
+  std::vector<net::RouteHop> route = env().route();
+  route[1].endpoint = "127.0.0.1:" + std::to_string(ss::testing::FreePort(/*udp=*/false));
+  Send(0, 40, 0, Rows(PromptTokens(), 0), true, {{"temperature", 0}}, 0, 0, &route);
+  json r = NextResult(0);
+  EXPECT_EQ(r["status"], "error");
+  EXPECT_TRUE(Contains(r.value("error", ""), "stage 0 (shard 0, node " + env().ShortId(0) +
+                                                 "): cannot reach the next stage 1 (node " +
+                                                 env().ShortId(1) + " at " + route[1].endpoint + "): "))
+      << r.dump();
+  // The right endpoint again: the session goes on from where stage 0 is.
+  auto got = Generate({41}, PromptTokens(), 2, {{"temperature", 0}});
+  EXPECT_EQ(got[41], GreedyReference(2));
+}
+
+TEST_F(Forward, IdleSessionsAreClosed) {
+  Env idle;
+  ASSERT_TRUE(idle.Start({"--session-idle-timeout", "1"}));
+  other_ = &idle;
+  auto got = Generate({50}, PromptTokens(), 1, {{"temperature", 0}});
+  EXPECT_EQ(got[50], GreedyReference(1));
+  for (int k = 0; k < kShards; ++k)
+    ASSERT_TRUE(idle.node(k).WaitForLog("closed session 50 of " + idle.origin().substr(0, 12) + "…", 10))
+        << idle.node(k).Log();
+  EXPECT_TRUE(Contains(idle.node(3).Log(), "(15 positions): idle for more than 1 s")) << idle.node(3).Log();
+  for (int k = 0; k < kShards; ++k) EXPECT_EQ(idle.Call(k, {{"type", "GET_STATUS"}})["sessions_open"], 0);
+  other_ = nullptr;
 }
 
 TEST_F(Forward, SessionCloseLeavesNoSessionsAndMetricsCountBatches) {
