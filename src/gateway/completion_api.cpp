@@ -162,8 +162,7 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
     metrics_.CountTokens(static_cast<int>(p->prompt.size()), static_cast<int>(generated.size()));
     if (!result.ok()) return Result<std::pair<std::string, int>>(result.status());
     std::string reason = p->max_tokens == 0 ? "length" : std::string(model::FinishReasonName(result->reason));
-    return Result<std::pair<std::string, int>>(
-        std::make_pair(reason, static_cast<int>(generated.size())));
+    return Result<std::pair<std::string, int>>(std::make_pair(reason, static_cast<int>(generated.size())));
   };
   const bool chat = p->request.kind == ApiKind::kChat;
   net::HttpResponse response;

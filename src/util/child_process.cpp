@@ -54,9 +54,11 @@ std::optional<std::string> ChildProcess::Ended() {
   if (r != pid_) return std::nullopt;
   if (WIFEXITED(status)) {
     int code = WEXITSTATUS(status);
-    ended_ = code == 127 ? "could not be started (exit code 127)" : "exited with code " + std::to_string(code);
+    ended_ =
+        code == 127 ? "could not be started (exit code 127)" : "exited with code " + std::to_string(code);
   } else if (WIFSIGNALED(status)) {
-    ended_ = "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+    ended_ =
+        "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
   } else {
     ended_ = "ended";
   }
