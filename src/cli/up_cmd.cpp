@@ -25,19 +25,23 @@ struct UpFlags {
   int ready_timeout_s = 120;
 };
 
-// The demo model: small enough to start in a second (DESIGN.md's testdata shape).
+// The demo model: small enough to start in a second (the testdata shape),
+// with random weights, so its text is gibberish. Its vocabulary has no unused
+// filler tokens (they print nothing), so every token it samples shows up.
 std::string DemoModel(const std::string& work_dir) {
-  std::string path = work_dir + "/demo-model.gguf";
+  std::string path = work_dir + "/shardswarm-demo.gguf";
   if (fs::exists(path)) return path;
   model::TestModelSpec spec;
   spec.name = "shardswarm-demo";
+  spec.n_vocab = model::kTestVocabMin;
   spec.n_embd = 256;
   spec.n_layer = 8;
   spec.n_head = 8;
   spec.n_head_kv = 4;
   spec.n_ff = 768;
-  spec.n_ctx = 512;
-  std::fprintf(stderr, "[up] writing the built-in demo model to %s\n", path.c_str());
+  spec.n_ctx = 2048;
+  std::fprintf(stderr, "[up] writing the built-in demo model (random weights: gibberish text) to %s\n",
+               path.c_str());
   if (Status s = model::WriteTestModel(spec, path); !s.ok()) Fail(s.message());
   return path;
 }
