@@ -35,6 +35,23 @@ nlohmann::json SamplingJson(const model::SamplingParams& p) {
 
 }  // namespace
 
+CompletionApi::CompletionApi(swarm::SwarmClient& swarm, ResultBoard& board, Router& router,
+                             GatewayMetrics& metrics, ModelFn model, CompletionApiOptions options)
+    : swarm_(swarm),
+      board_(board),
+      router_(router),
+      metrics_(metrics),
+      model_(std::move(model)),
+      options_(options) {
+  options_.session.on_timings = [this](const Route& route, const std::vector<net::StageTiming>& timings) {
+    for (size_t i = 0; i < std::min(route.hops.size(), timings.size()); ++i) {
+      const net::StageTiming& t = timings[i];
+      metrics_.ObserveStage(route.hops[i].shard_id, t.wait_ms / 1000, t.compute_ms / 1000);
+      router_.ObserveStage(route.hops[i].peer_id, t.wait_ms + t.compute_ms);
+    }
+  };
+}
+
 // A request from its checks to its end. Releases what it holds (a slot, the
 // route's load counts, the session on every stage) when destroyed.
 struct CompletionApi::Prepared {

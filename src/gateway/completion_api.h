@@ -35,13 +35,7 @@ class CompletionApi {
  public:
   using ModelFn = std::function<std::shared_ptr<const ModelMeta>()>;
   CompletionApi(swarm::SwarmClient& swarm, ResultBoard& board, Router& router, GatewayMetrics& metrics,
-                ModelFn model, CompletionApiOptions options)
-      : swarm_(swarm),
-        board_(board),
-        router_(router),
-        metrics_(metrics),
-        model_(std::move(model)),
-        options_(options) {}
+                ModelFn model, CompletionApiOptions options);
 
   net::HttpResponse Handle(const net::HttpRequest& request, ApiKind kind);
   // The generations running now: id, route, tokens so far.

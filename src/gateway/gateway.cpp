@@ -143,7 +143,9 @@ net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
 
 nlohmann::json Gateway::StatusJson() const {
   nlohmann::json j = swarm_->ViewJson();
-  j["gateway"] = {{"peer_id", swarm_->identity().peer_id}, {"sessions_per_node", router_.SessionsPerNode()}};
+  j["gateway"] = {{"peer_id", swarm_->identity().peer_id},
+                  {"sessions_per_node", router_.SessionsPerNode()},
+                  {"stage_ms_per_node", router_.StageMsPerNode()}};
   j["sessions"] = api_->Sessions();
   if (auto m = model())
     j["model"] = {{"name", m->name},
@@ -163,6 +165,9 @@ std::string Gateway::MetricsText() const {
         "# TYPE shardswarm_nodes_per_shard gauge\n";
   for (int k = 0; k < swarm_->total_shards(); ++k)
     os << "shardswarm_nodes_per_shard{shard=\"" << k << "\"} " << swarm_->ServingNodes(k).size() << "\n";
+  os << "# HELP shardswarm_sessions_limit Generations run at once (--max-sessions); beyond: 429\n"
+        "# TYPE shardswarm_sessions_limit gauge\nshardswarm_sessions_limit "
+     << options_.api.max_sessions << "\n";
   os << "# HELP shardswarm_swarm_ready Whether every shard has a serving node\n"
         "# TYPE shardswarm_swarm_ready gauge\nshardswarm_swarm_ready "
      << (swarm_->Ready() ? 1 : 0) << "\n";

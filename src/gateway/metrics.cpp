@@ -12,16 +12,33 @@ void Histogram::Observe(double v) {
   count_++;
 }
 
+namespace {
+
+const std::vector<double> kStageBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                          0.05,   0.1,   0.25,   0.5,   1,    2.5};
+
+std::string Header(const std::string& name, const std::string& type, const std::string& help) {
+  return "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+}
+
+}  // namespace
+
 std::string Histogram::Render(const std::string& name, const std::string& help) const {
+  return Header(name, "histogram", help) + Series(name, "");
+}
+
+std::string Histogram::Series(const std::string& name, const std::string& labels) const {
   std::ostringstream os;
-  os << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+  const std::string sep = labels.empty() ? "" : labels + ",";
   uint64_t cumulative = 0;
   for (size_t i = 0; i < bounds_.size(); ++i) {
     cumulative += counts_[i];
-    os << name << "_bucket{le=\"" << bounds_[i] << "\"} " << cumulative << "\n";
+    os << name << "_bucket{" << sep << "le=\"" << bounds_[i] << "\"} " << cumulative << "\n";
   }
-  os << name << "_bucket{le=\"+Inf\"} " << count_ << "\n";
-  os << name << "_sum " << sum_ << "\n" << name << "_count " << count_ << "\n";
+  os << name << "_bucket{" << sep << "le=\"+Inf\"} " << count_ << "\n";
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  os << name << "_sum" << braces << " " << sum_ << "\n"
+     << name << "_count" << braces << " " << count_ << "\n";
   return os.str();
 }
 
@@ -48,6 +65,15 @@ void GatewayMetrics::ObserveTimeToFirstToken(double s) {
 void GatewayMetrics::ObserveInterToken(double s) {
   std::lock_guard<std::mutex> lock(mu_);
   inter_token_.Observe(s);
+}
+
+void GatewayMetrics::ObserveStage(int shard, double wait_seconds, double compute_seconds) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = stages_.find(shard);
+  if (it == stages_.end())
+    it = stages_.emplace(shard, std::make_pair(Histogram(kStageBounds), Histogram(kStageBounds))).first;
+  it->second.first.Observe(wait_seconds);
+  it->second.second.Observe(compute_seconds);
 }
 
 void GatewayMetrics::SessionStarted() {
@@ -81,9 +107,16 @@ std::string GatewayMetrics::Render() const {
      << tokens_out_ << "\n";
   os << ttft_.Render("shardswarm_time_to_first_token_seconds", "From request to the first generated token");
   os << inter_token_.Render("shardswarm_inter_token_seconds", "Between consecutive generated tokens");
-  os << "# HELP shardswarm_sessions_in_flight Generations running now\n"
-        "# TYPE shardswarm_sessions_in_flight gauge\nshardswarm_sessions_in_flight "
-     << in_flight_ << "\n";
+  os << Header("shardswarm_stage_wait_seconds", "histogram",
+               "Time a step waited in a stage's queue before its batch ran, by shard");
+  for (const auto& [shard, h] : stages_)
+    os << h.first.Series("shardswarm_stage_wait_seconds", "shard=\"" + std::to_string(shard) + "\"");
+  os << Header("shardswarm_stage_compute_seconds", "histogram",
+               "Time a stage's batch took to run its layers, by shard");
+  for (const auto& [shard, h] : stages_)
+    os << h.second.Series("shardswarm_stage_compute_seconds", "shard=\"" + std::to_string(shard) + "\"");
+  os << Header("shardswarm_sessions_in_flight", "gauge", "Generations running now")
+     << "shardswarm_sessions_in_flight " << in_flight_ << "\n";
   return os.str();
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 // The gateway's own measurements, rendered as Prometheus text for /metrics:
 // requests by endpoint and HTTP status, tokens in and out, time to first
-// token and inter-token latency histograms, sessions in flight. Thread-safe.
-// Figures that come from elsewhere (nodes per shard, per-stage forward
-// latency) are appended by the caller as extra lines.
+// token and inter-token latency histograms, each stage's queue wait and
+// compute time (from the FORWARD timings), sessions in flight. Thread-safe.
+// Figures of the swarm view and settings (nodes per shard, the session
+// limit) are appended by the caller.
 
 #include <array>
 #include <cstdint>
@@ -19,8 +20,10 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> bounds) : bounds_(std::move(bounds)), counts_(bounds_.size() + 1) {}
   void Observe(double v);
-  // "# TYPE name histogram" and its _bucket/_sum/_count lines.
+  // "# HELP"/"# TYPE name histogram" lines, then Series(name, "").
   std::string Render(const std::string& name, const std::string& help) const;
+  // The _bucket/_sum/_count lines; `labels` like `shard="0"` go in each.
+  std::string Series(const std::string& name, const std::string& labels) const;
 
  private:
   std::vector<double> bounds_;
@@ -36,6 +39,7 @@ class GatewayMetrics {
   void CountTokens(int prompt_tokens, int completion_tokens);
   void ObserveTimeToFirstToken(double seconds);
   void ObserveInterToken(double seconds);
+  void ObserveStage(int shard, double wait_seconds, double compute_seconds);
   void SessionStarted();
   void SessionEnded();
   int sessions_in_flight() const;
@@ -46,6 +50,7 @@ class GatewayMetrics {
   std::map<std::pair<std::string, int>, uint64_t> requests_;
   uint64_t tokens_in_ = 0, tokens_out_ = 0;
   Histogram ttft_, inter_token_;
+  std::map<int, std::pair<Histogram, Histogram>> stages_;  // shard -> (wait, compute)
   int in_flight_ = 0;
 };
 

@@ -23,16 +23,22 @@ nlohmann::json Route::ToJson() const {
 }
 
 Result<Route> Router::Pick(const swarm::SwarmClient& swarm, const std::string& model_id, int total_layers) {
-  const int shards = swarm.total_shards();
-  if (shards == 0) return Status::NotReady("no node has announced itself yet");
+  std::vector<std::vector<dht::NodeRecord>> serving;
+  for (int k = 0; k < swarm.total_shards(); ++k) serving.push_back(swarm.ServingNodes(k));
+  return Pick(serving, model_id, total_layers);
+}
+
+Result<Route> Router::Pick(const std::vector<std::vector<dht::NodeRecord>>& serving,
+                           const std::string& model_id, int total_layers) {
+  if (serving.empty()) return Status::NotReady("no node has announced itself yet");
   Route route;
   std::vector<std::string> missing;
   int next_layer = 0;
   std::lock_guard<std::mutex> lock(mu_);
-  for (int k = 0; k < shards; ++k) {
+  for (size_t k = 0; k < serving.size(); ++k) {
     std::vector<dht::NodeRecord> fit;
     std::string why = "no node serves it (none online with its shard loaded)";
-    for (const dht::NodeRecord& r : swarm.ServingNodes(k)) {
+    for (const dht::NodeRecord& r : serving[k]) {
       if (r.model_id != model_id) {
         why =
             "node " + swarm::ShortId(r.peer_id) + " serves another model (" + r.model_id.substr(0, 12) + ")";
@@ -48,17 +54,8 @@ Result<Route> Router::Pick(const swarm::SwarmClient& swarm, const std::string& m
       missing.push_back("shard " + std::to_string(k) + ": " + why);
       continue;
     }
-    auto load = [&](const dht::NodeRecord& r) {
-      auto it = sessions_.find(r.peer_id);
-      return it == sessions_.end() ? 0 : it->second;
-    };
-    std::sort(fit.begin(), fit.end(), [&](const dht::NodeRecord& a, const dht::NodeRecord& b) {
-      if (load(a) != load(b)) return load(a) < load(b);
-      if (a.load != b.load) return a.load < b.load;
-      return a.peer_id < b.peer_id;
-    });
-    route.hops.push_back(fit.front());
-    next_layer = fit.front().layer_end;
+    route.hops.push_back(Best(fit));
+    next_layer = route.hops.back().layer_end;
   }
   if (missing.empty() && next_layer != total_layers)
     missing.push_back("the shards end at layer " + std::to_string(next_layer) + " of " +
@@ -69,6 +66,37 @@ Result<Route> Router::Pick(const swarm::SwarmClient& swarm, const std::string& m
     return Status::NotReady(text);
   }
   return route;
+}
+
+// The candidate with the lowest expected wait (see router.h); mu_ is held.
+const dht::NodeRecord& Router::Best(const std::vector<dht::NodeRecord>& fit) const {
+  double best_measured = 0;
+  bool any = false;
+  for (const auto& r : fit)
+    if (auto it = stage_ms_.find(r.peer_id); it != stage_ms_.end()) {
+      best_measured = any ? std::min(best_measured, it->second) : it->second;
+      any = true;
+    }
+  auto sessions = [&](const dht::NodeRecord& r) {
+    auto it = sessions_.find(r.peer_id);
+    return it == sessions_.end() ? 0 : it->second;
+  };
+  auto cost = [&](const dht::NodeRecord& r) {
+    auto it = stage_ms_.find(r.peer_id);
+    return (it == stage_ms_.end() ? best_measured : it->second) * (1 + sessions(r));
+  };
+  return *std::min_element(fit.begin(), fit.end(), [&](const dht::NodeRecord& a, const dht::NodeRecord& b) {
+    if (cost(a) != cost(b)) return cost(a) < cost(b);
+    if (sessions(a) != sessions(b)) return sessions(a) < sessions(b);
+    if (a.load != b.load) return a.load < b.load;
+    return a.peer_id < b.peer_id;
+  });
+}
+
+void Router::ObserveStage(const std::string& peer_id, double ms) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, fresh] = stage_ms_.try_emplace(peer_id, ms);
+  if (!fresh) it->second += 0.2 * (ms - it->second);
 }
 
 void Router::Acquire(const Route& route) {
@@ -86,6 +114,13 @@ nlohmann::json Router::SessionsPerNode() const {
   std::lock_guard<std::mutex> lock(mu_);
   nlohmann::json j = nlohmann::json::object();
   for (const auto& [peer, n] : sessions_) j[peer] = n;
+  return j;
+}
+
+nlohmann::json Router::StageMsPerNode() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [peer, ms] : stage_ms_) j[peer] = ms;
   return j;
 }
 

@@ -73,7 +73,9 @@ Result<nlohmann::json> SwarmSession::Step(int pos, std::span<const int32_t> rows
   if (Status s = links_.front()->SendBinary(std::move(bytes)); !s.ok())
     return Status::Unavailable("cannot send to the first stage (node " +
                                route_.hops.front().peer_id.substr(0, 12) + "…): " + s.message());
-  return board_->Wait(id_, h.step, options_.step_timeout);
+  SS_ASSIGN_OR_RETURN(nlohmann::json result, board_->Wait(id_, h.step, options_.step_timeout));
+  if (options_.on_timings) options_.on_timings(route_, net::ResultTimings(result));
+  return result;
 }
 
 void SwarmSession::Close() {

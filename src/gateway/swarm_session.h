@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -18,6 +19,7 @@
 
 #include "gateway/result_board.h"
 #include "gateway/router.h"
+#include "net/forward_message.h"
 #include "swarm/swarm_client.h"
 #include "util/status.h"
 
@@ -27,6 +29,8 @@ struct SwarmSessionOptions {
   int chunk_rows = 512;
   std::chrono::milliseconds step_timeout{60'000};
   std::chrono::milliseconds connect_timeout{10'000};
+  // Called after every step with each stage's queue wait and compute time.
+  std::function<void(const Route&, const std::vector<net::StageTiming>&)> on_timings;
 };
 
 class SwarmSession {

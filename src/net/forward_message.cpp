@@ -24,6 +24,26 @@ Result<std::string> Str(const nlohmann::json& j, const char* key, size_t max) {
   return it->get<std::string>();
 }
 
+nlohmann::json TimingsJson(const std::vector<StageTiming>& timings) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const StageTiming& t : timings) j.push_back({t.wait_ms, t.compute_ms});
+  return j;
+}
+
+Result<std::vector<StageTiming>> ParseTimings(const nlohmann::json& j, size_t max) {
+  const auto bad = Status::InvalidArgument("FORWARD header: \"timings\" must be at most " +
+                                           std::to_string(max) + " pairs of non-negative milliseconds");
+  if (!j.is_array() || j.size() > max) return bad;
+  std::vector<StageTiming> out;
+  for (const auto& pair : j) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_number()) return bad;
+    StageTiming t{pair[0].get<double>(), pair[1].get<double>()};
+    if (!(t.wait_ms >= 0 && t.compute_ms >= 0 && t.wait_ms < 1e9 && t.compute_ms < 1e9)) return bad;
+    out.push_back(t);
+  }
+  return out;
+}
+
 Result<ForwardHeader> ParseHeader(const nlohmann::json& j) {
   if (!j.is_object() || j.value("type", "") != "FORWARD")
     return Status::InvalidArgument("FORWARD header: not a JSON object of type FORWARD");
@@ -56,6 +76,9 @@ Result<ForwardHeader> ParseHeader(const nlohmann::json& j) {
   if (sampling != j.end() && !sampling->is_object())
     return Status::InvalidArgument("FORWARD header: \"sampling\" must be an object");
   if (sampling != j.end()) h.sampling = *sampling;
+  if (auto timings = j.find("timings"); timings != j.end()) {
+    SS_ASSIGN_OR_RETURN(h.timings, ParseTimings(*timings, static_cast<size_t>(h.stage)));
+  }
   return h;
 }
 
@@ -73,6 +96,7 @@ Result<std::vector<uint8_t>> EncodeForward(const ForwardHeader& h, const Activat
   nlohmann::json j = {{"type", "FORWARD"},  {"session", h.session},  {"step", h.step},
                       {"origin", h.origin}, {"stage", h.stage},      {"route", route},
                       {"sample", h.sample}, {"sampling", h.sampling}};
+  if (!h.timings.empty()) j["timings"] = TimingsJson(h.timings);
   std::string text = SerializeMessage(j);
   if (text.size() > kMaxForwardHeaderBytes)
     return Status::InvalidArgument("FORWARD: header of " + std::to_string(text.size()) +
@@ -106,10 +130,22 @@ Result<ForwardMessage> DecodeForward(const uint8_t* data, size_t size, size_t ma
   return m;
 }
 
-nlohmann::json ForwardResult(uint64_t session, uint64_t step, std::optional<int32_t> token) {
-  nlohmann::json j = {{"type", "FORWARD_RESULT"}, {"session", session}, {"step", step}, {"status", "ok"}};
+nlohmann::json ForwardResult(uint64_t session, uint64_t step, std::optional<int32_t> token,
+                             const std::vector<StageTiming>& timings) {
+  nlohmann::json j = {{"type", "FORWARD_RESULT"},
+                      {"session", session},
+                      {"step", step},
+                      {"status", "ok"},
+                      {"timings", TimingsJson(timings)}};
   if (token) j["token"] = *token;
   return j;
+}
+
+std::vector<StageTiming> ResultTimings(const nlohmann::json& result) {
+  auto it = result.find("timings");
+  if (it == result.end()) return {};
+  auto t = ParseTimings(*it, kMaxRouteHops);
+  return t.ok() ? std::move(t.value()) : std::vector<StageTiming>{};
 }
 
 nlohmann::json ForwardError(uint64_t session, uint64_t step, const std::string& error) {

@@ -15,14 +15,18 @@
 //       "stage": index of the receiving stage in "route",
 //       "route": [{"peer_id", "endpoint": "host:port"}, ...] one hop per shard,
 //       "sample": the last stage samples a token after these rows,
-//       "sampling": {...} the sampling parameters (read by the last stage)
+//       "sampling": {...} the sampling parameters (read by the last stage),
+//       "timings": [[wait_ms, compute_ms], ...] one pair per stage passed so
+//                  far (optional): how long each waited in its node's queue
+//                  and ran its layers, so the gateway sees every stage's time
 //   the rest           an activation frame (net/activation_frame.h): kTokens for
 //                      stage 0, kHiddenStates after it; its session and request
 //                      id are the header's session and step.
 //
 // FORWARD_RESULT is a JSON text message {"type": "FORWARD_RESULT", "session",
-// "step", "status": "ok" | "error", "token" (when sampled), "error" (a
-// readable message naming the stage that failed)}. Every byte of both comes
+// "step", "status": "ok" | "error", "token" (when sampled), "timings" (every
+// stage's pair, the last stage's included), "error" (a readable message
+// naming the stage that failed)}. Every byte of both comes
 // from a peer: decoding never throws and names what is wrong.
 
 #include <cstdint>
@@ -44,6 +48,11 @@ struct RouteHop {
   std::string endpoint;
 };
 
+struct StageTiming {
+  double wait_ms = 0;     // queued at the node before its batch ran
+  double compute_ms = 0;  // the batch's Stage::Forward
+};
+
 struct ForwardHeader {
   uint64_t session = 0;
   uint64_t step = 0;
@@ -52,6 +61,7 @@ struct ForwardHeader {
   std::vector<RouteHop> route;
   bool sample = false;
   nlohmann::json sampling = nlohmann::json::object();
+  std::vector<StageTiming> timings;  // of the stages before this one
 };
 
 struct ForwardMessage {
@@ -66,7 +76,11 @@ Result<std::vector<uint8_t>> EncodeForward(const ForwardHeader& header, const Ac
 // these limits) and that both name the same session and step.
 Result<ForwardMessage> DecodeForward(const uint8_t* data, size_t size, size_t max_rows, size_t max_width);
 
-nlohmann::json ForwardResult(uint64_t session, uint64_t step, std::optional<int32_t> token);
+nlohmann::json ForwardResult(uint64_t session, uint64_t step, std::optional<int32_t> token,
+                             const std::vector<StageTiming>& timings);
+// A FORWARD_RESULT's "timings"; empty when absent or malformed (they only
+// feed metrics and routing, so a bad value is ignored, not an error).
+std::vector<StageTiming> ResultTimings(const nlohmann::json& result);
 nlohmann::json ForwardError(uint64_t session, uint64_t step, const std::string& error);
 
 }  // namespace ss::net

@@ -388,6 +388,9 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!close_started_) StartClose();
       return;
     }
+    // A connection the node pushes results over is in use, even when the
+    // peer sends nothing (a gateway waiting for sampled tokens).
+    if (established_) ArmIdleTimer();
     if (!outbox_.empty()) DoWrite();
   }
 

@@ -16,7 +16,7 @@
 //      messages to the BinaryHandler, or get the error reply "binary frames are
 //      not accepted here". More than max_pending_requests in flight on one
 //      connection: the request gets an error reply at once.
-//   4. Close: by the peer, after idle_timeout without a request, when the peer
+//   4. Close: by the peer, after idle_timeout with nothing received or sent, when the peer
 //      stops answering keepalive pings (silent for 2 x keepalive_interval), on
 //      protocol errors, or on Stop().
 //

@@ -73,6 +73,7 @@ void ForwardWorker::Fail(const Item& item, const std::string& error) {
 }
 
 nlohmann::json ForwardWorker::Submit(const net::PeerInfo& sender, std::span<const uint8_t> message) {
+  const auto received = Clock::now();
   engine::Stage* stage = stage_.load();
   Result<net::ForwardMessage> m =
       stage ? net::DecodeForward(message.data(), message.size(), options_.max_frame_rows,
@@ -87,6 +88,7 @@ nlohmann::json ForwardWorker::Submit(const net::PeerInfo& sender, std::span<cons
     return nullptr;
   }
   item.msg = std::move(m.value());
+  item.received = received;
   {
     std::lock_guard lock(mu_);
     if (stop_) return net::ErrorReply(nullptr, Where(item.msg.header.stage) + ": the node is stopping");
@@ -275,7 +277,9 @@ Status ForwardWorker::Compute(std::vector<Item*>& items, engine::Stage& stage, s
   std::vector<float> result;
   const auto t0 = Clock::now();
   SS_RETURN_IF_ERROR(stage.Forward(rows, first ? nullptr : hidden.data(), &result));
-  latency_.AddLatency(Clock::now() - t0);
+  const auto t1 = Clock::now();
+  latency_.AddLatency(t1 - t0);
+  auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   {
     std::lock_guard lock(mu_);
     batches_++;
@@ -292,14 +296,17 @@ Status ForwardWorker::Compute(std::vector<Item*>& items, engine::Stage& stage, s
   for (Item* item : items) {
     const net::ForwardHeader& h = item->msg.header;
     const size_t n = item->msg.frame.rows.size();
+    std::vector<net::StageTiming> timings = h.timings;
+    timings.push_back({ms(t0 - item->received), ms(t1 - t0)});
     if (last) {
       item->session->AcceptRows(item->msg.frame.rows);
       std::optional<int32_t> token;
       if (h.sample) token = item->session->SampleNext(&result[logits_row++ * n_vocab], n_vocab);
-      push_(h.origin, net::ForwardResult(h.session, h.step, token));
+      push_(h.origin, net::ForwardResult(h.session, h.step, token, timings));
     } else {
       net::ForwardHeader next = h;
       next.stage = h.stage + 1;
+      next.timings = std::move(timings);
       net::ActivationFrame frame;
       frame.kind = net::ActivationKind::kHiddenStates;
       frame.request_id = h.step;

@@ -79,6 +79,7 @@ class ForwardWorker {
     net::ForwardMessage msg;
     model::SamplingParams sampling;     // parsed from the header (used by the last stage)
     ForwardSession* session = nullptr;  // set by Begin, valid while stage_mu_ is held
+    std::chrono::steady_clock::time_point received;
   };
   struct Outgoing {  // a middle stage's hidden states for the next hop
     Item* item;

@@ -294,6 +294,10 @@ TEST_F(Forward, PromptInChunksThenSampling) {
   r = NextResult(kShards - 1);
   ASSERT_EQ(r["status"], "ok") << r.dump();
   EXPECT_EQ(r["token"], GreedyReference(1)[0]);
+  // Every stage of the route reports its queue wait and compute time.
+  const std::vector<net::StageTiming> timings = net::ResultTimings(r);
+  ASSERT_EQ(timings.size(), static_cast<size_t>(kShards)) << r.dump();
+  for (const net::StageTiming& t : timings) EXPECT_GT(t.compute_ms, 0) << r.dump();
 }
 
 TEST_F(Forward, InterleavedSessionsGiveWhatEachGivesAlone) {

@@ -339,6 +339,15 @@ TEST(Gateway, BadRequestsGetOpenAIErrors) {
       << metrics;
   EXPECT_NE(metrics.find("shardswarm_nodes_per_shard{shard=\"3\"} 1"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("shardswarm_time_to_first_token_seconds_count 1"), std::string::npos) << metrics;
+  // The one generation: 3 steps (the prompt, then 2 tokens fed back), timed at every stage.
+  for (int k = 0; k < 4; ++k) {
+    const std::string shard = "{shard=\"" + std::to_string(k) + "\"} 3";
+    EXPECT_NE(metrics.find("shardswarm_stage_compute_seconds_count" + shard), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("shardswarm_stage_wait_seconds_count" + shard), std::string::npos) << metrics;
+  }
+  EXPECT_NE(metrics.find("shardswarm_sessions_limit 64"), std::string::npos) << metrics;
+  auto status = json::parse(s.Request("GET", "/api/status").body);
+  EXPECT_EQ(status["gateway"]["stage_ms_per_node"].size(), 4u) << status.dump();
 }
 
 TEST(Gateway, MissingShardGives503NamingIt) {

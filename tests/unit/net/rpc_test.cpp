@@ -424,6 +424,27 @@ TEST(Rpc, IdleTimeoutClosesQuietConnection) {
   EXPECT_FALSE(c->connected());
 }
 
+// A gateway only receives on the link to a route's last stage: the node's
+// pushes count as use, so the link outlives the idle limit.
+TEST(Rpc, PushesKeepAConnectionFromIdling) {
+  RpcServerOptions o;
+  o.idle_timeout = 1s;
+  Harness h(o);
+  auto c = h.Client();
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->Call({{"type", "ECHO"}}, 5s).ok());
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(300ms);
+    h.server->SendToPeer(Ids().client_id, {{"type", "EVENT"}, {"n", i}});
+    auto m = c->ReadText(5s);
+    ASSERT_TRUE(m.ok()) << "push " << i << ": " << m.status().message();
+  }
+  EXPECT_TRUE(c->connected());
+  auto r = c->ReadText(5s);  // silence on both sides: now it idles out
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("idle timeout"), std::string::npos) << r.status().message();
+}
+
 TEST(Rpc, KeepalivePingsKeepLiveIdleClients) {
   RpcServerOptions o;
   o.keepalive_interval = 200ms;  // the client's I/O thread answers the pings
