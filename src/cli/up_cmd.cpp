@@ -26,21 +26,19 @@ struct UpFlags {
 };
 
 // The demo model: small enough to start in a second (the testdata shape),
-// with random weights, so its text is gibberish. Its vocabulary has no unused
-// filler tokens (they print nothing), so every token it samples shows up.
+// with random weights, so its text is a salad of made-up words.
 std::string DemoModel(const std::string& work_dir) {
   std::string path = work_dir + "/shardswarm-demo.gguf";
   if (fs::exists(path)) return path;
   model::TestModelSpec spec;
   spec.name = "shardswarm-demo";
-  spec.n_vocab = model::kTestVocabMin;
   spec.n_embd = 256;
   spec.n_layer = 8;
   spec.n_head = 8;
   spec.n_head_kv = 4;
   spec.n_ff = 768;
   spec.n_ctx = 2048;
-  std::fprintf(stderr, "[up] writing the built-in demo model (random weights: gibberish text) to %s\n",
+  std::fprintf(stderr, "[up] writing the built-in demo model (random weights: its text is word salad) to %s\n",
                path.c_str());
   if (Status s = model::WriteTestModel(spec, path); !s.ok()) Fail(s.message());
   return path;

@@ -103,6 +103,20 @@ void FillRandom(TensorType type, bool norm, Rng& rng, size_t n, std::vector<uint
   }
 }
 
+// A made-up word for filler token `id`: '▁' and two or more syllables
+// ("▁kamo"), distinct per id. Fillers print like words, as a real
+// vocabulary's tokens do, yet text never tokenizes to them: the vocabulary
+// has no two-character token for SentencePiece merges to start from.
+std::string FillerWord(int id) {
+  static const char* kConsonants = "bdfghjklmnprstvwxyz";  // 19
+  static const char* kVowels = "aeiou";
+  auto syllable = [](int n) { return std::string{kConsonants[n / 5 % 19], kVowels[n % 5]}; };
+  std::string word = "\xE2\x96\x81" + syllable(id % 95) + syllable(id / 95 % 95);
+  if (id >= 95 * 95) word += syllable(id / (95 * 95) % 95);
+  if (id >= 95 * 95 * 95) word += std::to_string(id);
+  return word;
+}
+
 void AddTokenizer(const TestModelSpec& s, gguf::Writer& w) {
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<float> scores = {0, 0, 0};
@@ -122,9 +136,9 @@ void AddTokenizer(const TestModelSpec& s, gguf::Writer& w) {
     types.push_back(1);  // NORMAL
   }
   while (static_cast<int>(tokens.size()) < s.n_vocab) {
-    tokens.push_back("<unused" + std::to_string(tokens.size()) + ">");
+    tokens.push_back(FillerWord(static_cast<int>(tokens.size())));
     scores.push_back(-1e4f);
-    types.push_back(5);  // UNUSED
+    types.push_back(1);  // NORMAL
   }
   w.SetMetadata("tokenizer.ggml.model", Value::String("llama"));
   w.SetMetadata("tokenizer.ggml.tokens", Value::StringArray(std::move(tokens)));

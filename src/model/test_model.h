@@ -2,7 +2,8 @@
 // Random-weight Llama GGUF files of any shape, for tests and benchmarks.
 // Deterministic: the same spec and seed give the same bytes. The tokenizer is
 // self-contained SentencePiece-style: <unk> <s> </s>, the 256 byte tokens,
-// '▁' and the printable ASCII characters, then unused fillers up to n_vocab,
+// '▁' and the printable ASCII characters, then made-up words up to n_vocab
+// ("▁kamo": they print like a real vocabulary's tokens),
 // so any text tokenizes (at worst to bytes) without an external vocabulary.
 
 #include <cstdint>
