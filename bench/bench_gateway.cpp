@@ -8,7 +8,8 @@
 //   - aggregate decode tokens/s for 1, 4 and 8 concurrent streams (target:
 //     8 streams >= 1.5x one stream; llama.cpp's batched decode of this file
 //     reaches 1.7x at 8 sequences on an AVX2-only 2-core machine).
-// Usage: bench_gateway [threads per process, default 2]
+// Usage: bench_gateway [threads per process, default 2] [rounds, default 5]
+// Every figure is the median of `rounds` runs, with min and max.
 #include <signal.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <string>
@@ -88,34 +90,78 @@ StreamResult Stream(uint16_t port, const std::string& prompt, int max_tokens, in
   return s;
 }
 
+// Median, min and max of a few runs: this kind of machine shares its memory
+// bandwidth with neighbours, so one run can be off by 2x either way.
+struct Spread {
+  double median = 0, min = 0, max = 0;
+};
+
+Spread Of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.front(), v.back()};
+}
+
+std::string Show(const Spread& s, const char* unit, int digits = 1) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf, "%.*f%s (min %.*f, max %.*f)", digits, s.median, unit, digits, s.min, digits,
+                s.max);
+  return buf;
+}
+
+// Decode tokens/s of `generate` on the unsplit file, or a negative value.
+double GenerateTps(const std::string& bin, const std::string& model, const std::string& prompt, int threads) {
+  ChildRun g = RunChild({bin, "generate", "-m", model, "-p", prompt, "-n", "64", "--temp", "0",
+                         "--ignore-eos", "--threads", std::to_string(threads)});
+  std::smatch m;
+  std::regex re(R"(generation: \d+ tokens, ([0-9.]+) tok/s)");
+  if (g.status != 0 || !std::regex_search(g.output, m, re)) {
+    std::fprintf(stderr, "generate failed: %s\n", g.output.c_str());
+    return -1;
+  }
+  return std::atof(m[1].str().c_str());
+}
+
+// n streams at once: {aggregate decode tok/s (first token of the earliest to
+// the last token of the latest), aggregate tok/s from the requests' start}.
+std::pair<double, double> Concurrent(uint16_t port, int n, int round) {
+  std::vector<StreamResult> results(n);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < n; ++i)
+    pool.emplace_back([&, i] {
+      results[i] = Stream(port, "Stream " + std::to_string(i) + " begins", 64, 100 * round + i);
+    });
+  for (auto& t : pool) t.join();
+  double start = 1e300, first = 1e300, last = 0;
+  int tokens = 0, decoded = 0;
+  for (const auto& r : results) {
+    if (!r.ok) {
+      std::fprintf(stderr, "a stream failed: %s\n", r.error.c_str());
+      return {-1, -1};
+    }
+    start = std::min(start, r.start);
+    first = std::min(first, r.first);
+    last = std::max(last, r.last);
+    tokens += r.tokens;
+    decoded += r.tokens - 1;
+  }
+  return {decoded / std::max(1e-9, last - first), tokens / std::max(1e-9, last - start)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
+  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
   const std::string bin = SHARDSWARM_BINARY;
   fs::path dir = fs::temp_directory_path() / ("shardswarm-bench-gw-" + std::to_string(getpid()));
   fs::create_directories(dir);
-  std::printf("bench_gateway: %s, ISA %s, %d threads per process, 1.1B shape Q4_0 in 4 shards\n",
-              CpuModel().c_str(), ss::engine::IsaName(ss::engine::ActiveIsa()), threads);
+  std::printf("bench_gateway: %s, ISA %s, %d threads per process, 1.1B shape Q4_0 in 4 shards, %d rounds\n",
+              CpuModel().c_str(), ss::engine::IsaName(ss::engine::ActiveIsa()), threads, rounds);
   const std::string model = (dir / "q4_0.gguf").string();
   if (RunChild({bin, "dev", "make-model", "--out", model, "--type", "q4_0"}).status != 0) return 1;
   // 126 printable characters + the SentencePiece space + BOS = 128 prompt tokens.
   std::string prompt;
   for (int i = 0; i < 126; ++i) prompt.push_back(static_cast<char>('a' + (i * 7) % 26));
-
-  // The single-process reference, same thread count (second run: weights paged in).
-  double generate_tps = 0;
-  for (int run = 0; run < 2; ++run) {
-    ChildRun g = RunChild({bin, "generate", "-m", model, "-p", prompt, "-n", "64", "--temp", "0",
-                           "--ignore-eos", "--threads", std::to_string(threads)});
-    std::smatch m;
-    std::regex re(R"(generation: \d+ tokens, ([0-9.]+) tok/s)");
-    if (g.status != 0 || !std::regex_search(g.output, m, re)) {
-      std::fprintf(stderr, "generate failed: %s\n", g.output.c_str());
-      return 1;
-    }
-    generate_tps = std::atof(m[1].str().c_str());
-  }
 
   auto up =
       ss::ChildProcess::Start({bin, "up", "--model", model, "--nodes", "4", "--http-port", "0", "--threads",
@@ -136,40 +182,43 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   if (port == 0) return 1;
-  Stream(port, prompt, 8, 1);  // warm-up: pages the shards in
+  Stream(port, prompt, 8, 1);                                  // warm-up: pages the shards in
+  if (GenerateTps(bin, model, prompt, threads) < 0) return 1;  // and the unsplit file
 
-  StreamResult single = Stream(port, prompt, 64, 2);
-  if (!single.ok) {
-    std::fprintf(stderr, "stream failed: %s\n", single.error.c_str());
-    return 1;
-  }
-  double swarm_tps = (single.tokens - 1) / std::max(1e-9, single.last - single.first);
-  std::printf(
-      "single stream decode: %.1f tok/s through the gateway vs %.1f tok/s generate = %.2fx (target >= "
-      "0.85x)\n",
-      swarm_tps, generate_tps, swarm_tps / generate_tps);
-  std::printf("time to first token, 128-token prompt: %.0f ms\n", 1000 * (single.first - single.start));
-
-  double one = 0;
-  for (int n : {1, 4, 8}) {
-    std::vector<StreamResult> results(n);
-    std::vector<std::thread> pool;
-    double t0 = Now();
-    for (int i = 0; i < n; ++i)
-      pool.emplace_back(
-          [&, i] { results[i] = Stream(port, "Stream " + std::to_string(i) + " begins", 32, 10 + i); });
-    for (auto& t : pool) t.join();
-    double wall = Now() - t0;
-    int tokens = 0;
-    for (const auto& r : results) {
-      if (!r.ok) std::fprintf(stderr, "a stream failed: %s\n", r.error.c_str());
-      tokens += r.tokens;
+  // Single stream vs generate, alternating so both see the same neighbours.
+  std::vector<double> swarm_tps, generate_tps, ratio, ttft;
+  for (int r = 0; r < rounds; ++r) {
+    const double g = GenerateTps(bin, model, prompt, threads);
+    StreamResult single = Stream(port, prompt, 64, 2 + r);
+    if (g < 0 || !single.ok) {
+      std::fprintf(stderr, "stream failed: %s\n", single.error.c_str());
+      return 1;
     }
-    double tps = tokens / wall;
-    if (n == 1) one = tps;
-    std::printf("%d concurrent streams: %d tokens in %.2f s = %.1f tok/s aggregate (%.2fx one stream%s)\n", n,
-                tokens, wall, tps, tps / one, n == 8 ? "; target >= 1.5x" : "");
+    generate_tps.push_back(g);
+    swarm_tps.push_back((single.tokens - 1) / std::max(1e-9, single.last - single.first));
+    ratio.push_back(swarm_tps.back() / g);
+    ttft.push_back(1000 * (single.first - single.start));
   }
+  std::printf("single stream decode through the gateway: %s\n", Show(Of(swarm_tps), " tok/s").c_str());
+  std::printf("generate on the unsplit file:             %s\n", Show(Of(generate_tps), " tok/s").c_str());
+  std::printf("ratio, run by run: %s (target >= 0.85x)\n", Show(Of(ratio), "x", 2).c_str());
+  std::printf("time to first token, 128-token prompt: %s\n", Show(Of(ttft), " ms", 0).c_str());
+
+  // Concurrency levels in turn, each `rounds` times.
+  std::map<int, std::vector<double>> decode, whole;
+  for (int r = 0; r < rounds; ++r)
+    for (int n : {1, 4, 8}) {
+      auto [d, w] = Concurrent(port, n, r);
+      if (d < 0) return 1;
+      decode[n].push_back(d);
+      whole[n].push_back(w);
+    }
+  const double one = Of(decode[1]).median;
+  for (int n : {1, 4, 8})
+    std::printf(
+        "%d concurrent streams of 64 tokens: decode %s aggregate = %.2fx one stream%s; with prefill %s\n", n,
+        Show(Of(decode[n]), " tok/s").c_str(), Of(decode[n]).median / one, n == 8 ? " (target >= 1.5x)" : "",
+        Show(Of(whole[n]), " tok/s").c_str());
   (*up)->Stop(std::chrono::seconds(10));
   fs::remove_all(dir);
   return 0;

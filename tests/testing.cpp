@@ -179,4 +179,9 @@ void Truncate(const std::string& path, uint64_t size) { fs::resize_file(path, si
 
 uint64_t FileSize(const std::string& path) { return fs::file_size(path); }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 }  // namespace ss::testing

@@ -29,6 +29,9 @@ class TempDir {
   std::string path_;
 };
 
+// The whole file, or "" when it cannot be read (a test then fails on its content).
+std::string ReadFile(const std::string& path);
+
 struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together

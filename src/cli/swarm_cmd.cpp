@@ -18,6 +18,7 @@
 #include "node/node_service.h"
 #include "swarm/join.h"
 #include "swarm/swarm_view.h"
+#include "util/dir_lock.h"
 #include "util/log.h"
 
 namespace ss::cli {
@@ -176,6 +177,12 @@ void RunRpc(const RpcOptions& o) {
   std::optional<dht::NodeRecord> target;
   auto extra = nlohmann::json::parse(o.args, nullptr, false);
   if (!extra.is_object()) Fail("--args must be a JSON object");
+  std::unique_ptr<DirLock> lock;
+  if (!o.data_dir.empty()) {
+    auto l = DirLock::Acquire(o.data_dir);
+    if (!l.ok()) Fail(l.status().message());
+    lock = std::move(l.value());
+  }
   auto id = o.data_dir.empty() ? dht::EphemeralIdentity("shardswarm-cli")
                                : dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-cli");
   if (!id.ok()) Fail(id.status().message());

@@ -23,6 +23,9 @@ net::HttpResponse Error(const Status& s) { return Json(HttpStatusOf(s), ErrorBod
 Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
   std::unique_ptr<Gateway> g(new Gateway());
   g->options_ = o;
+  if (!o.data_dir.empty()) {
+    SS_ASSIGN_OR_RETURN(g->data_dir_lock_, DirLock::Acquire(o.data_dir));
+  }
   auto id = o.data_dir.empty() ? dht::EphemeralIdentity("shardswarm-gateway")
                                : dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-gateway");
   if (!id.ok()) return id.status();

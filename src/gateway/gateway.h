@@ -22,6 +22,7 @@
 #include "gateway/router.h"
 #include "net/http_server.h"
 #include "swarm/swarm_client.h"
+#include "util/dir_lock.h"
 
 namespace ss::gateway {
 
@@ -52,6 +53,7 @@ class Gateway {
   void RefreshModel();
 
   GatewayOptions options_;
+  std::unique_ptr<DirLock> data_dir_lock_;
   std::unique_ptr<swarm::SwarmClient> swarm_;
   ResultBoard board_;
   Router router_;

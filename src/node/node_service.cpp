@@ -48,6 +48,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   std::unique_ptr<NodeService> n(new NodeService());
   n->options_ = o;
   n->started_ = Clock::now();
+  SS_ASSIGN_OR_RETURN(n->data_dir_lock_, DirLock::Acquire(o.data_dir));
   auto id = dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-node");
   if (!id.ok()) return id.status();
   n->identity_ = *id;

@@ -25,6 +25,7 @@
 #include "node/forward_worker.h"
 #include "node/peer_links.h"
 #include "swarm/swarm_view.h"
+#include "util/dir_lock.h"
 #include "util/status.h"
 
 namespace ss::net {
@@ -78,6 +79,7 @@ class NodeService {
   nlohmann::json ModelMeta(const nlohmann::json& request);
 
   NodeOptions options_;
+  std::unique_ptr<DirLock> data_dir_lock_;  // held for the node's life
   dht::NodeIdentity identity_;
   std::unique_ptr<dht::Discovery> discovery_;
   std::unique_ptr<net::RpcServer> rpc_;

@@ -20,13 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using ss::testing::TestdataDir;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 Tokenizer LoadTokenizer(const std::string& path) {
   auto file = gguf::File::Open(path);
   EXPECT_TRUE(file.ok()) << file.status().message();
@@ -38,7 +31,7 @@ Tokenizer LoadTokenizer(const std::string& path) {
 // The .inp file is every test string followed by "\n__ggml_vocab_test__\n"
 // (so a string's own trailing newlines come before that separator line).
 std::vector<std::string> ReadInputs(const std::string& path) {
-  const std::string text = ReadFile(path);
+  const std::string text = ss::testing::ReadFile(path);
   const std::string sep = "\n__ggml_vocab_test__\n";
   std::vector<std::string> out;
   size_t pos = 0;
@@ -50,7 +43,7 @@ std::vector<std::string> ReadInputs(const std::string& path) {
 
 // One line of ids per input string (an empty string has an empty line).
 std::vector<std::vector<int32_t>> ReadOutputs(const std::string& path) {
-  std::istringstream in(ReadFile(path));
+  std::istringstream in(ss::testing::ReadFile(path));
   std::vector<std::vector<int32_t>> out;
   for (std::string line; std::getline(in, line);) {
     std::istringstream ids(line);
@@ -113,10 +106,10 @@ TEST(TokenizerReference, PromptsAndGreedyTextMatchLlamaCpp) {
       const std::string name = entry.path().filename().string();
       if (name.size() < 11 || name.substr(name.size() - 11) != ".kvf16.json") continue;
       SCOPED_TRACE(model + "/" + name);
-      const auto json = nlohmann::json::parse(ReadFile(entry.path().string()));
+      const auto json = nlohmann::json::parse(ss::testing::ReadFile(entry.path().string()));
       ASSERT_TRUE(json["settings"]["add_special"].get<bool>());
       ASSERT_TRUE(json["settings"]["parse_special"].get<bool>());
-      const std::string prompt = ReadFile(ref + "/" + json["prompt_file"].get<std::string>());
+      const std::string prompt = ss::testing::ReadFile(ref + "/" + json["prompt_file"].get<std::string>());
       auto ids = tokenizer.Tokenize(prompt, true, true);
       ASSERT_TRUE(ids.ok()) << ids.status().message();
       EXPECT_EQ(*ids, json["prompt_tokens"].get<std::vector<int32_t>>());

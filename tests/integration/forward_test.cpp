@@ -41,13 +41,6 @@ const std::string kModel = "tiny-spm-q8_0";
 
 bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 json Reference() {
   std::ifstream f(TestdataDir() + "/reference/" + kModel + "/p3-once.kvf16.json");
   return json::parse(f);
@@ -320,8 +313,8 @@ TEST_F(Forward, SeededSamplingIsGenerates) {
                               ss::testing::ModelPath(kModel + ".gguf") + " -p \"$(cat " + PromptFile() +
                               ")\" --temp 0.8 --seed 7 --json -n 16 -t 1 --ignore-eos > " + out_path + "; }");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  json out = json::parse(ReadAll(out_path), nullptr, false);
-  ASSERT_TRUE(out.is_object()) << ReadAll(out_path);
+  json out = json::parse(ss::testing::ReadFile(out_path), nullptr, false);
+  ASSERT_TRUE(out.is_object()) << ss::testing::ReadFile(out_path);
   ASSERT_EQ(out["prompt_tokens"], Reference()["prompt_tokens"]);
   std::vector<int32_t> want;
   for (const json& t : out["tokens"]) want.push_back(t["id"].get<int32_t>());
@@ -424,7 +417,8 @@ TEST_F(Forward, ModelMetaCarriesTheTokenizer) {
     EXPECT_NE((*file)->Find("shardswarm.model.id"), nullptr);
     auto tok = model::Tokenizer::Load(**file);
     ASSERT_TRUE(tok.ok()) << tok.status().message();
-    auto ids = tok->Tokenize(ReadAll(PromptFile()), /*add_special=*/true, /*parse_special=*/false);
+    auto ids =
+        tok->Tokenize(ss::testing::ReadFile(PromptFile()), /*add_special=*/true, /*parse_special=*/false);
     ASSERT_TRUE(ids.ok());
     EXPECT_EQ(*ids, prompt);
   }

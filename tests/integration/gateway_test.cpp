@@ -26,11 +26,6 @@ using ss::testing::ChildProcess;
 using ss::testing::NowSeconds;
 using ss::testing::RunShardswarm;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 std::string PromptPath(const std::string& name) {
   return ss::testing::TestdataDir() + "/reference/prompts/" + name + ".txt";
 }
@@ -180,7 +175,7 @@ TEST(Gateway, GreedyCompletionsEqualGenerateOnEveryModelAndPrompt) {
     ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
     for (const char* p : kPrompts) {
       SCOPED_TRACE(p);
-      const std::string prompt = ReadFile(PromptPath(p));
+      const std::string prompt = ss::testing::ReadFile(PromptPath(p));
       std::vector<int> expected = GenerateTokens(s.model(), PromptPath(p), "-n 24 --temp 0");
       ASSERT_FALSE(expected.empty());
       json body = {{"prompt", prompt}, {"max_tokens", 24}, {"temperature", 0}};
@@ -212,7 +207,7 @@ TEST(Gateway, SeededSamplingEqualsGenerateWithTheSameSeed) {
         GenerateTokens(s.model(), PromptPath("p3-once"),
                        "-n 32 --temp 0.9 --top-k 20 --top-p 0.9 --min-p 0.02 --repeat-penalty 1.1 --seed " +
                            std::to_string(seed));
-    json r = s.Post("/v1/completions", {{"prompt", ReadFile(PromptPath("p3-once"))},
+    json r = s.Post("/v1/completions", {{"prompt", ss::testing::ReadFile(PromptPath("p3-once"))},
                                         {"max_tokens", 32},
                                         {"temperature", 0.9},
                                         {"top_k", 20},
@@ -230,12 +225,13 @@ TEST(Gateway, ChatStreamsRoleFirstAndUsageLast) {
   ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
   const std::string user = "Tell me a story.";
   std::vector<int> expected = GenerateTokens(s.model(), PromptPath("p2-capital"), "-n 12 --temp 0 --chat");
-  json body = {{"messages", {{{"role", "user"}, {"content", ReadFile(PromptPath("p2-capital"))}}}},
-               {"max_tokens", 12},
-               {"temperature", 0},
-               {"stream", true},
-               {"stream_options", {{"include_usage", true}}},
-               {"some_field_nobody_knows", {1, 2, 3}}};
+  json body = {
+      {"messages", {{{"role", "user"}, {"content", ss::testing::ReadFile(PromptPath("p2-capital"))}}}},
+      {"max_tokens", 12},
+      {"temperature", 0},
+      {"stream", true},
+      {"stream_options", {{"include_usage", true}}},
+      {"some_field_nobody_knows", {1, 2, 3}}};
   auto res = s.Request("POST", "/v1/chat/completions", body.dump());
   ASSERT_EQ(res.status, 200) << res.body;
   auto events = SseData(res.body);

@@ -32,13 +32,6 @@ using ss::testing::TestdataDir;
 
 bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::string Quote(const std::string& s) { return "'" + s + "'"; }  // paths here hold no quotes
 
 std::string PromptFile(const std::string& name) {
@@ -71,7 +64,7 @@ GenResult Generate(const std::string& args) {
   const std::string out = dir / "stdout";
   auto r =
       RunCommand("{ " + std::string(SHARDSWARM_BINARY) + " generate " + args + " >" + Quote(out) + "; }");
-  return {r.exit_code, ReadAll(out), r.output};
+  return {r.exit_code, ss::testing::ReadFile(out), r.output};
 }
 
 const std::string kQ8 = "tiny-spm-q8_0";
@@ -116,7 +109,7 @@ TEST(GenerateBadInput, PromptLongerThanTheContext) {
 
   // Over the model's own 512 positions (and -c cannot raise that).
   TempDir dir;
-  const std::string text = ReadAll(PromptFile("p4-long"));
+  const std::string text = ss::testing::ReadFile(PromptFile("p4-long"));
   std::ofstream(dir / "long.txt") << text << ' ' << text << ' ' << text;
   for (const char* ctx : {"", " -c 4096"}) {
     GenResult r = Generate("-m " + model + " " + PromptArg(dir / "long.txt") + ctx + " -n 2 -t 1");
@@ -280,9 +273,9 @@ TEST(GenerateReference, LogitsOutMatchesTheReference) {
           Generate("-m " + Quote(ModelPath(file)) + " " + PromptArg(PromptFile("p2-capital")) +
                    " --temp 0 -n 1 -t 1 --kv-type " + kv.substr(2) + " --logits-out " + Quote(path));
       ASSERT_EQ(r.exit_code, 0) << r.err;
-      const std::string got = ReadAll(path);
-      const std::string want =
-          ReadAll(TestdataDir() + "/reference/" + model + "/p2-capital." + kv + ".last_logits.f32");
+      const std::string got = ss::testing::ReadFile(path);
+      const std::string want = ss::testing::ReadFile(TestdataDir() + "/reference/" + model + "/p2-capital." +
+                                                     kv + ".last_logits.f32");
       const json ref = Reference(model, "p2-capital", kv);
       ASSERT_EQ(got.size(), ref["n_vocab"].get<size_t>() * sizeof(float));
       ASSERT_EQ(got.size(), want.size());

@@ -177,6 +177,26 @@ TEST(Swarm, KilledNodeIsSeenOfflineAndComesBackWithItsPeerId) {
   EXPECT_EQ(PeerId(s.node(2)), victim);
 }
 
+TEST(Swarm, SecondNodeOnALockedDataDirExitsAndTheFirstGoesOn) {
+  Swarm s;
+  s.StartBootstrap();
+  s.StartNode(0);
+  const double t0 = NowSeconds();
+  while (PeerId(s.node(0)).empty() && NowSeconds() - t0 < 10)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_FALSE(PeerId(s.node(0)).empty()) << s.node(0).Log();
+  auto second =
+      RunShardswarm("node --bootstrap " + s.bootstrap() + " --cluster it --shard-id 1 --total-shards 4" +
+                    " --shards-dir " + s.shards() + " --data-dir " + s.dir("node-0"));
+  EXPECT_NE(second.exit_code, 0) << second.output;
+  EXPECT_TRUE(
+      Contains(second.output, "the data dir " + s.dir("node-0") + " is in use by another shardswarm process"))
+      << second.output;
+  EXPECT_LE(NowSeconds() - t0, 10.0);
+  EXPECT_TRUE(s.node(0).Running()) << s.node(0).Log();
+  EXPECT_FALSE(Contains(s.node(0).Log(), "rror")) << s.node(0).Log();
+}
+
 TEST(Swarm, NodeWithoutItsShardJoinsAndStatusSaysWhy) {
   Swarm s;
   std::string partial = s.dir("partial");
