@@ -1,4 +1,6 @@
 // shardswarm bootstrap / node / status: swarm membership (DESIGN.md §1, §5).
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <map>
@@ -17,6 +19,7 @@
 #include "net/rpc_client.h"
 #include "node/node_service.h"
 #include "swarm/join.h"
+#include "swarm/liveness.h"
 #include "swarm/swarm_view.h"
 #include "util/dir_lock.h"
 #include "util/log.h"
@@ -86,45 +89,116 @@ struct StatusOptions {
   std::string cluster = "default";
   int total_shards = 0;
   bool json = false;
+  bool watch = false;
   int timeout_s = 5;
   std::string listen_addr = "127.0.0.1";
 };
 
-void RunStatus(const StatusOptions& o) {
-  // Declared before the DHT: its listeners write here until it is destroyed.
+// What `status` has gathered: every record seen per shard key, by a stored
+// copy (get) or a push (listen).
+struct StatusGather {
   std::mutex mu;
   std::map<int, std::vector<dht::SignedValue>> found;
-  int total = o.total_shards, max_refresh = 1, listened = 0;
+  int records_total = 0;  // the shard count the first record names
+  int gets_pending = 0;
+
+  void Take(int shard, const dht::SignedValue& v) {
+    auto r = dht::NodeRecord::FromJson(v.data);
+    if (!r.ok()) return;
+    std::lock_guard<std::mutex> lock(mu);
+    found[shard].push_back(v);
+    if (records_total == 0) records_total = r->total_shards;
+  }
+};
+
+// The swarm view of what was gathered; ages come from the announcers' clocks.
+swarm::SwarmView ViewOf(const StatusGather& g, const std::string& cluster, int total) {
+  swarm::SwarmView view(cluster, total);
+  auto now = swarm::Clock::now();
+  int64_t wall_now = swarm::WallMs();
+  for (const auto& [k, values] : g.found)
+    for (const auto& v : values) {
+      auto r = dht::NodeRecord::FromJson(v.data);
+      if (!r.ok()) continue;
+      view.Update(k, v, false, now - std::chrono::milliseconds(std::max<int64_t>(0, wall_now - r->time_ms)));
+    }
+  return view;
+}
+
+// The view with every node whose record is still stored probed: records
+// outlive their node by up to two refresh intervals, and the stored copies a
+// get returns may lag a refresh or two behind a live node. A node that
+// answers is online; one that refuses is not, whatever its record's age.
+swarm::SwarmView ProbedView(const StatusGather& g, const std::string& cluster, int total) {
+  swarm::SwarmView view = ViewOf(g, cluster, total);
+  const auto now = swarm::Clock::now();
+  const std::vector<dht::NodeRecord> stored = view.NodesSeenSince(now - dht::kRecordLifetime);
+  const std::vector<Status> probes = swarm::LivenessProber::ProbeAll(stored, std::chrono::milliseconds(300));
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (probes[i].ok())
+      view.Touch(stored[i].peer_id, swarm::Clock::now());
+    else
+      view.MarkUnreachable(stored[i].peer_id, "not answering: " + probes[i].message(), swarm::WallMs());
+  }
+  return view;
+}
+
+// Stored records (get) answer at once; a short listen catches what the
+// storing nodes have not got yet. Stops when the view is ready (plus a
+// moment for the other nodes' records), or when every get has ended and the
+// listen has run a little, or at --timeout.
+void RunStatus(const StatusOptions& o) {
+  using std::chrono::milliseconds;
+  // Declared before the DHT: its callbacks write here until it is destroyed.
+  StatusGather g;
+  int watched = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::seconds(o.timeout_s);
   auto id = dht::EphemeralIdentity("shardswarm-status");
   if (!id.ok()) Fail(id.status().message());
   auto disc = JoinDht(*id, o.bootstrap, o.listen_addr, o.timeout_s);
 
-  // Listen rather than get: stored copies may lag a refresh or two behind,
-  // while listeners are pushed every refresh. Listen for a little more than
-  // the longest refresh interval the records announce (capped), so every live
-  // node has refreshed once; records carry the shard count.
-  auto listen_up_to = [&](int n) {
-    for (; listened < n; ++listened)
-      disc->Listen(dht::ShardKey(o.cluster, listened),
-                   [&, k = listened](const dht::SignedValue& v, bool expired) {
-                     auto r = dht::NodeRecord::FromJson(v.data);
-                     if (expired || !r.ok()) return;
-                     std::lock_guard<std::mutex> lock(mu);
-                     found[k].push_back(v);
-                     if (total == 0) total = r->total_shards;
-                     max_refresh = std::max(max_refresh, r->refresh_s);
-                   });
+  auto watch_up_to = [&](int n) {  // caller holds g.mu
+    for (; watched < n; ++watched) {
+      const std::string key = dht::ShardKey(o.cluster, watched);
+      disc->Listen(key, [&g, k = watched](const dht::SignedValue& v, bool expired) {
+        if (!expired) g.Take(k, v);
+      });
+      g.gets_pending++;
+      disc->Fetch(
+          key, [&g, k = watched](const dht::SignedValue& v) { g.Take(k, v); },
+          [&g] {
+            std::lock_guard<std::mutex> lock(g.mu);
+            g.gets_pending--;
+          });
+    }
   };
-  listen_up_to(total > 0 ? total : 8);
-  auto start = std::chrono::steady_clock::now();
-  for (;;) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    std::lock_guard<std::mutex> lock(mu);
-    if (total > listened) listen_up_to(total);
-    auto window = std::chrono::milliseconds(500 + 1000 * std::min(max_refresh, 6));
-    if (std::chrono::steady_clock::now() - start >= window) break;
+  {
+    std::lock_guard<std::mutex> lock(g.mu);
+    watch_up_to(o.total_shards > 0 ? o.total_shards : 8);
   }
-  std::lock_guard<std::mutex> lock(mu);
+  std::optional<std::chrono::steady_clock::time_point> covered_at;
+  for (;;) {
+    std::this_thread::sleep_for(milliseconds(20));
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(g.mu);
+    const int total = o.total_shards > 0 ? o.total_shards : g.records_total;
+    if (total > watched) watch_up_to(total);
+    // Every shard has a record (of any age: the probes decide): a moment
+    // more for the other nodes' records, then answer.
+    bool covered = total > 0;
+    for (int k = 0; covered && k < total; ++k) covered = g.found.count(k) > 0;
+    if (covered && !covered_at) covered_at = now;
+    if (covered_at && now - *covered_at >= milliseconds(150)) break;
+    if (g.gets_pending == 0 && now - start >= milliseconds(500)) break;
+    if (now >= deadline) break;
+  }
+  std::unique_lock<std::mutex> lock(g.mu);
+  if (o.total_shards > 0 && g.records_total > 0 && g.records_total != o.total_shards)
+    Fail("--total-shards " + std::to_string(o.total_shards) + " disagrees with the nodes of cluster '" +
+         o.cluster + "', which announce " + std::to_string(g.records_total) +
+         " shards; leave it out to use theirs");
+  const int total = o.total_shards > 0 ? o.total_shards : g.records_total;
   if (total == 0) {
     if (o.json) {
       std::printf("%s\n", nlohmann::json(
@@ -135,27 +209,37 @@ void RunStatus(const StatusOptions& o) {
                               .dump(2)
                               .c_str());
     } else {
-      std::printf("cluster %s: no node has announced itself (listened on shards 0-7)\n", o.cluster.c_str());
+      std::printf("cluster %s: no node has announced itself (looked at shards 0-7)\n", o.cluster.c_str());
     }
     throw CLI::RuntimeError(1);
   }
-
-  // Ages come from the announcers' clocks (records carry their time).
-  swarm::SwarmView view(o.cluster, total);
-  auto now = swarm::Clock::now();
-  int64_t wall_now = swarm::WallMs();
-  for (const auto& [k, values] : found)
-    for (const auto& v : values) {
-      auto r = dht::NodeRecord::FromJson(v.data);
-      if (!r.ok()) continue;
-      view.Update(k, v, false, now - std::chrono::milliseconds(std::max<int64_t>(0, wall_now - r->time_ms)));
-    }
-  if (o.json) {
-    std::printf("%s\n", view.ToJson(now).dump(2).c_str());
-  } else {
-    std::printf("%s\n", view.Report(now, "").c_str());
+  auto show = [&](const swarm::SwarmView& view) {
+    auto now = swarm::Clock::now();
+    std::printf("%s\n",
+                o.json ? view.ToJson(now).dump(o.watch ? -1 : 2).c_str() : view.Report(now, "").c_str());
+    std::fflush(stdout);
+  };
+  swarm::SwarmView view = ProbedView(g, o.cluster, total);
+  show(view);
+  if (!o.watch) {
+    if (!view.Ready(swarm::Clock::now())) throw CLI::RuntimeError(1);
+    return;
   }
-  if (!view.Ready(now)) throw CLI::RuntimeError(1);
+  // --watch: the records keep coming by listening; probe and redraw on change.
+  InstallStopSignals([] {});
+  std::string last = view.StateKey(swarm::Clock::now());
+  lock.unlock();
+  while (!StopRequested()) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::lock_guard<std::mutex> relock(g.mu);
+    if (o.total_shards == 0 && g.records_total > watched) watch_up_to(g.records_total);
+    view = ProbedView(g, o.cluster, o.total_shards > 0 ? o.total_shards : std::max(g.records_total, total));
+    const std::string key = view.StateKey(swarm::Clock::now());
+    if (key == last) continue;
+    last = key;
+    if (!o.json && isatty(STDOUT_FILENO)) std::printf("\033[H\033[J");  // redraw in place
+    show(view);
+  }
 }
 
 struct RpcOptions {
@@ -307,10 +391,13 @@ void AddSwarmCommands(CLI::App& app) {
   st->add_option("--total-shards", so->total_shards, "Shard count (0: learn it from the records)")
       ->envname("SHARDSWARM_TOTAL_SHARDS");
   st->add_flag("--json", so->json, "Machine-readable output");
+  st->add_flag("--watch", so->watch, "Stay open and print the swarm again whenever it changes (Ctrl-C ends)");
   st->add_option("--listen-addr", so->listen_addr, "Local address to talk from (loopback by default)")
       ->envname("SHARDSWARM_LISTEN_ADDR")
       ->capture_default_str();
-  st->add_option("--timeout", so->timeout_s, "Seconds to wait for the bootstrap")->capture_default_str();
+  st->add_option("--timeout", so->timeout_s,
+                 "Seconds at most: to reach the bootstrap, then to gather the records")
+      ->capture_default_str();
   st->callback([so] { RunStatus(*so); });
 
   auto ro = std::make_shared<RpcOptions>();

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <future>
+#include <optional>
 #include <random>
 
 namespace ss::dht {
@@ -89,21 +90,37 @@ Discovery::~Discovery() {
   runner_.join();
 }
 
-// Pings the bootstrap nodes until the DHT has a good node, then keeps checking
-// so that a bootstrap restarted later is found again.
+// Pings the bootstrap nodes quickly until the DHT has a good node, then every
+// few seconds: a bootstrap restarted with an empty routing table learns of
+// this node again at once, so processes that join through it later find the
+// swarm (a node that only re-contacted it when it had no peers at all left a
+// restarted bootstrap empty for as long as the swarm lived).
 void Discovery::BootstrapLoop() {
-  auto next = std::chrono::steady_clock::now();
+  using Clock = std::chrono::steady_clock;
+  auto next = Clock::now();
+  auto alone_since = Clock::now();  // when the DHT last had no good node
+  std::optional<Clock::time_point> said_alone;
+  std::string where;
+  for (const std::string& b : options_.bootstrap) where += (where.empty() ? "" : ", ") + b;
   while (!stop_) {
-    if (std::chrono::steady_clock::now() >= next) {
-      if (!connected()) {
-        for (const std::string& b : options_.bootstrap) {
-          std::string host, port;
-          SplitHostPort(b, &host, &port);
-          runner_.bootstrap(host, port);
-        }
+    // Say so when the bootstrap does not answer, and again every half minute.
+    if (connected()) {
+      if (said_alone && options_.log) options_.log("bootstrap " + where + " answers: the DHT is connected");
+      said_alone.reset();
+      alone_since = Clock::now();
+    } else if (Clock::now() - alone_since >= kUnreachableAfter &&
+               (!said_alone || Clock::now() - *said_alone >= std::chrono::seconds(30))) {
+      if (options_.log) options_.log("bootstrap " + where + " unreachable (no DHT peer answers), retrying");
+      said_alone = Clock::now();
+    }
+    if (Clock::now() >= next) {
+      for (const std::string& b : options_.bootstrap) {
+        std::string host, port;
+        SplitHostPort(b, &host, &port);
+        runner_.bootstrap(host, port);
       }
       next = std::chrono::steady_clock::now() +
-             (connected() ? std::chrono::seconds(5) : std::chrono::milliseconds(250));
+             (connected() ? kBootstrapPingInterval : std::chrono::milliseconds(250));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -148,6 +165,30 @@ void Discovery::Listen(const std::string& key, std::function<void(const SignedVa
       ::dht::Value::TypeFilter(kRecordType));
 }
 
+void Discovery::Fetch(const std::string& key, std::function<void(const SignedValue&)> on_value,
+                      std::function<void()> on_done) {
+  runner_.get(
+      InfoHash::get(key),
+      ::dht::GetCallback(
+          [on_value = std::move(on_value)](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+            for (const auto& v : values) {
+              if (!v || v->type != kRecordType) continue;
+              try {
+                on_value(ToSigned(*v));
+              } catch (const std::exception&) {
+              }
+            }
+            return true;
+          }),
+      [on_done = std::move(on_done)](bool) {
+        try {
+          on_done();
+        } catch (const std::exception&) {
+        }
+      },
+      ::dht::Value::TypeFilter(kRecordType));
+}
+
 std::vector<SignedValue> Discovery::Get(const std::string& key, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!connected() && !options_.bootstrap.empty() && std::chrono::steady_clock::now() < deadline)
@@ -156,15 +197,13 @@ std::vector<SignedValue> Discovery::Get(const std::string& key, std::chrono::mil
   auto mu = std::make_shared<std::mutex>();
   auto done = std::make_shared<std::promise<void>>();
   auto fut = done->get_future();
-  runner_.get(
-      InfoHash::get(key),
-      ::dht::GetCallback([out, mu](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+  Fetch(
+      key,
+      [out, mu](const SignedValue& v) {
         std::lock_guard<std::mutex> lock(*mu);
-        for (const auto& v : values)
-          if (v && v->type == kRecordType) out->push_back(ToSigned(*v));
-        return true;
-      }),
-      [done](bool) { done->set_value(); }, ::dht::Value::TypeFilter(kRecordType));
+        out->push_back(v);
+      },
+      [done] { done->set_value(); });
   fut.wait_until(deadline);
   std::lock_guard<std::mutex> lock(*mu);
   return *out;

@@ -28,6 +28,11 @@ namespace ss::dht {
 inline constexpr uint32_t kNetworkId = 0x73737761;  // "sswa": never the public DHT (0)
 inline constexpr uint16_t kRecordType = 0x5353;
 inline constexpr std::chrono::seconds kRecordLifetime{30};
+// How often a connected process pings its bootstrap nodes (so a restarted
+// bootstrap relearns the swarm within this).
+inline constexpr std::chrono::seconds kBootstrapPingInterval{2};
+// How long without any DHT peer before the log says the bootstrap is unreachable.
+inline constexpr std::chrono::seconds kUnreachableAfter{3};
 
 // Keys (InfoHash::get of these strings).
 std::string ShardKey(const std::string& cluster, int shard);  // shardswarm/{cluster}/shard/{k}
@@ -44,6 +49,7 @@ struct DiscoveryOptions {
   std::vector<std::string> bootstrap;  // HOST:PORT; empty for the bootstrap node itself
   uint32_t network_id = kNetworkId;
   bool is_bootstrap = false;
+  // Lines for the operator (bootstrap unreachable, answering again).
   std::function<void(const std::string&)> log;
 };
 
@@ -69,6 +75,12 @@ class Discovery {
   void Listen(const std::string& key, std::function<void(const SignedValue&, bool expired)> cb);
   // Values on `key` now (waits for the network up to `timeout`).
   std::vector<SignedValue> Get(const std::string& key, std::chrono::milliseconds timeout);
+  // The same without waiting: `on_value` gets each stored value as it
+  // arrives, `on_done` is called once when the search ends. Both run on
+  // OpenDHT's thread and must not throw; keep what they use alive until the
+  // Discovery is destroyed.
+  void Fetch(const std::string& key, std::function<void(const SignedValue&)> on_value,
+             std::function<void()> on_done);
 
  private:
   Discovery() = default;

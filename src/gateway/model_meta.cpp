@@ -1,6 +1,7 @@
 #include "gateway/model_meta.h"
 
 #include "engine/config.h"
+#include "net/message.h"
 #include "util/base64.h"
 
 namespace ss::gateway {
@@ -11,8 +12,8 @@ Result<std::shared_ptr<const ModelMeta>> FetchModelMeta(swarm::SwarmClient& swar
   SS_ASSIGN_OR_RETURN(nlohmann::json reply,
                       link->Call({{"type", "GET_MODEL_META"}}, std::chrono::seconds(30)));
   const std::string from = "GET_MODEL_META from node " + node.peer_id.substr(0, 12) + "…";
-  if (reply.value("status", "") != "ok")
-    return Status::Unavailable(from + ": " + reply.value("error", std::string("error without a message")));
+  if (net::StringOr(reply, "status", "") != "ok")
+    return Status::Unavailable(from + ": " + net::StringOr(reply, "error", "error without a message"));
   if (!reply.contains("metadata_gguf") || !reply["metadata_gguf"].is_string())
     return Status::Unavailable(from + ": the reply carries no metadata_gguf");
   auto meta = std::make_shared<ModelMeta>();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "net/message.h"
 #include "swarm/swarm_view.h"
 #include "util/log.h"
 
@@ -35,8 +36,8 @@ Result<nlohmann::json> ResultBoard::Wait(uint64_t session, uint64_t step, std::c
       if (got == step) {
         nlohmann::json result = std::move(*r);
         w.results.erase(r);
-        if (result.value("status", "") != "ok")
-          return Status::Unavailable(result.value("error", std::string("a node reported an unnamed error")));
+        if (net::StringOr(result, "status", "") != "ok")
+          return Status::Unavailable(net::StringOr(result, "error", "a node reported an unnamed error"));
         return result;
       }
       ++r;
@@ -51,10 +52,10 @@ void ResultBoard::OnMessage(const std::string& peer_id, const net::IncomingMessa
   if (message.binary) return;
   auto j = nlohmann::json::parse(message.data, nullptr, /*allow_exceptions=*/false);
   if (!j.is_object()) return;
-  if (j.value("type", "") != "FORWARD_RESULT" || !j.contains("session") ||
+  if (net::StringOr(j, "type", "") != "FORWARD_RESULT" || !j.contains("session") ||
       !j["session"].is_number_unsigned() || !j.contains("step") || !j["step"].is_number_unsigned()) {
-    if (j.value("status", "") == "error")
-      Log("CONNECT", "node " + swarm::ShortId(peer_id) + " says: " + j.value("error", std::string("?")));
+    if (net::StringOr(j, "status", "") == "error")
+      Log("CONNECT", "node " + swarm::ShortId(peer_id) + " says: " + net::StringOr(j, "error", "?"));
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);

@@ -45,7 +45,7 @@ Result<std::vector<StageTiming>> ParseTimings(const nlohmann::json& j, size_t ma
 }
 
 Result<ForwardHeader> ParseHeader(const nlohmann::json& j) {
-  if (!j.is_object() || j.value("type", "") != "FORWARD")
+  if (StringOr(j, "type", "") != "FORWARD")
     return Status::InvalidArgument("FORWARD header: not a JSON object of type FORWARD");
   ForwardHeader h;
   SS_ASSIGN_OR_RETURN(h.session, U64(j, "session"));

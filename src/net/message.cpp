@@ -100,4 +100,10 @@ bool IsErrorReply(const nlohmann::json& reply) {
   return it != reply.end() && it->is_string() && it->get_ref<const std::string&>() == "error";
 }
 
+std::string StringOr(const nlohmann::json& j, const char* key, std::string fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 }  // namespace ss::net

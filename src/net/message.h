@@ -46,4 +46,8 @@ std::string SerializeMessage(const nlohmann::json& message);
 // True for a reply whose "status" is "error".
 bool IsErrorReply(const nlohmann::json& reply);
 
+// j[key] when j is an object holding a string there, else `fallback`. For
+// JSON from peers: nlohmann's value() throws when the key holds another type.
+std::string StringOr(const nlohmann::json& j, const char* key, std::string fallback);
+
 }  // namespace ss::net

@@ -158,6 +158,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnTlsHandshake(beast::error_code ec) {
     if (finished_) return;
+    // A connection closed before sending a byte is a liveness probe
+    // (net/tcp_probe.h), not an error: no log line, no error count.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+      Finish("probe", /*quiet=*/true);
+      return;
+    }
     if (ec) {
       server_->metrics.AddError();
       Finish("protocol error: TLS handshake failed: " + ec.message());
@@ -414,15 +420,16 @@ class Session : public std::enable_shared_from_this<Session> {
     Finish(cause_);
   }
 
-  void Finish(const std::string& cause) {
+  void Finish(const std::string& cause, bool quiet = false) {
     if (finished_) return;
     finished_ = true;
     idle_timer_.cancel();
     beast::error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
     if (established_) server_->metrics.ConnectionClosed();
-    server_->Log("[CONNECT] connection closed peer=" + PeerLabel() + " from " + peer_.remote_endpoint +
-                 " cause=" + cause);
+    if (!quiet)
+      server_->Log("[CONNECT] connection closed peer=" + PeerLabel() + " from " + peer_.remote_endpoint +
+                   " cause=" + cause);
     server_->sessions.erase(id_);
     server_->SessionEnded();
   }

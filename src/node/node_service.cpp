@@ -10,6 +10,7 @@
 #include "net/rpc_server.h"
 #include "node/model_meta.h"
 #include "shard/manifest.h"
+#include "shard/validate.h"
 #include "swarm/join.h"
 #include "util/log.h"
 
@@ -20,6 +21,7 @@ namespace fs = std::filesystem;
 
 // Bounds what strangers on the DHT can make a node remember.
 constexpr size_t kMaxClients = 100000;
+constexpr std::chrono::seconds kFullReportInterval{60};
 
 uint64_t TotalMemory() {
   return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
@@ -87,6 +89,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   d.bind_address = o.bind_address;
   d.port = o.dht_port;
   d.bootstrap = o.bootstrap;
+  d.log = [](const std::string& line) { Log("DHT", line); };
   auto disc = dht::Discovery::Start(n->identity_, d);
   if (!disc.ok()) return disc.status();
   n->discovery_ = std::move(disc.value());
@@ -104,11 +107,36 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
     if (!expired && self->clients_.size() < kMaxClients) self->clients_[c->peer_id] = c->tls_fingerprint;
   });
   n->Announce();
+  n->prober_ = std::make_unique<swarm::LivenessProber>(
+      [self] {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        std::vector<dht::NodeRecord> peers;
+        for (dht::NodeRecord& r : self->view_->RecentNodes(Clock::now()))
+          if (r.peer_id != self->identity_.peer_id) peers.push_back(std::move(r));
+        return peers;
+      },
+      [self](const dht::NodeRecord& node, const Status& probe) { self->OnProbe(node, probe); });
   return n;
+}
+
+// One line per change, so an operator can follow who came and went.
+void NodeService::OnProbe(const dht::NodeRecord& node, const Status& probe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string who =
+      "node " + swarm::ShortId(node.peer_id) + " (shard " + std::to_string(node.shard_id) + ")";
+  if (!probe.ok() &&
+      view_->MarkUnreachable(node.peer_id, "not answering: " + probe.message(), swarm::WallMs())) {
+    Log("STATUS", who + " went offline: " + probe.message());
+    view_changed_ = true;
+  } else if (probe.ok() && view_->MarkReachable(node.peer_id)) {
+    Log("STATUS", who + " is back");
+    view_changed_ = true;
+  }
 }
 
 // The worker pushes through rpc_ and sends through links_: it goes first.
 NodeService::~NodeService() {
+  prober_.reset();
   if (rpc_) rpc_->Stop();
   forward_.reset();
   links_.reset();
@@ -139,7 +167,9 @@ void NodeService::TryLoadShard() {
     last_file_ = std::make_pair(size, mtime);
     engine::StageOptions so;
     so.n_threads = options_.threads;
-    auto s = engine::Stage::Open(path, so);
+    Status verified =
+        shard::CheckShardFile(options_.shards_dir, options_.shard_id, options_.data_dir + "/shard-hash.json");
+    auto s = verified.ok() ? engine::Stage::Open(path, so) : Result<std::unique_ptr<engine::Stage>>(verified);
     if (!s.ok()) {
       problem = s.status().message();
     } else {
@@ -211,7 +241,13 @@ void NodeService::Announce() {
 
 void NodeService::OnValue(int shard, const dht::SignedValue& v, bool expired) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (view_->Update(shard, v, expired, Clock::now())) view_changed_ = true;
+  const bool known = view_->FindPeer(v.owner) != nullptr;
+  if (!view_->Update(shard, v, expired, Clock::now())) return;
+  view_changed_ = true;
+  const dht::NodeRecord* r = view_->FindPeer(v.owner);
+  if (!known && r && r->peer_id != identity_.peer_id)  // one line per peer found
+    Log("STATUS", "found node " + swarm::ShortId(r->peer_id) + " (shard " + std::to_string(shard) + ", " +
+                      swarm::LayersText(*r) + ") at " + r->rpc_endpoint);
 }
 
 void NodeService::Report(bool force) {
@@ -326,6 +362,7 @@ nlohmann::json NodeService::Handle(const net::PeerInfo& peer, const nlohmann::js
 void NodeService::Run() {
   auto next_refresh = Clock::now() + std::chrono::seconds(options_.refresh_s);
   auto next_scan = Clock::now() + std::chrono::seconds(1);
+  auto next_full_report = Clock::now() + kFullReportInterval;
   bool was_connected = false;
   Report(/*force=*/true);
   while (!stop_) {
@@ -353,7 +390,10 @@ void NodeService::Run() {
     bool connected = discovery_->connected();
     if (refresh || loaded_now != was_loaded || (connected && !was_connected)) Announce();
     was_connected = connected;
-    Report(/*force=*/refresh);
+    // The whole report on every change, and once a minute that nothing did.
+    const bool full = now >= next_full_report;
+    if (full) next_full_report = now + kFullReportInterval;
+    Report(/*force=*/full);
   }
 }
 

@@ -24,6 +24,7 @@
 #include "engine/stage.h"
 #include "node/forward_worker.h"
 #include "node/peer_links.h"
+#include "swarm/liveness.h"
 #include "swarm/swarm_view.h"
 #include "util/dir_lock.h"
 #include "util/status.h"
@@ -74,6 +75,7 @@ class NodeService {
   void Announce();
   void OnValue(int shard, const dht::SignedValue& v, bool expired);
   void Report(bool force);
+  void OnProbe(const dht::NodeRecord& node, const Status& probe);
   Status Authorize(const std::string& public_key_id, const std::string& cert_fingerprint);
   nlohmann::json Handle(const net::PeerInfo& peer, const nlohmann::json& request);
   nlohmann::json ModelMeta(const nlohmann::json& request);
@@ -99,6 +101,9 @@ class NodeService {
   std::map<std::string, std::string> clients_;  // peer id -> certificate fingerprint
   std::optional<std::pair<uintmax_t, std::filesystem::file_time_type>> last_file_;  // size, mtime tried
   std::string metadata_gguf_;  // GET_MODEL_META's GGUF, written once
+
+  // Last: it calls into the view until destroyed.
+  std::unique_ptr<swarm::LivenessProber> prober_;
 };
 
 }  // namespace ss::node

@@ -32,7 +32,8 @@ void PeerLinks::Drain(net::RpcClient* client, std::string peer) {
     if (m->binary) continue;
     auto reply = nlohmann::json::parse(m->data, nullptr, false);
     if (reply.is_object() && net::IsErrorReply(reply))
-      Log("CONNECT", "next hop " + swarm::ShortId(peer) + " answered: " + reply.value("error", m->data));
+      Log("CONNECT",
+          "next hop " + swarm::ShortId(peer) + " answered: " + net::StringOr(reply, "error", m->data));
   }
 }
 

@@ -1,15 +1,18 @@
 #include "shard/validate.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 
 #include "gguf/reader.h"
 #include "gguf/shard_keys.h"
 #include "shard/manifest.h"
+#include "util/file_io.h"
 #include "util/sha256.h"
 
 namespace ss::shard {
@@ -94,6 +97,36 @@ void CheckRanges(const std::vector<Shard*>& shards, int layer_count, std::vector
                        " but the model has only " + std::to_string(layer_count) + " layers");
 }
 
+// A file's size and hash against its manifest entry.
+void EntryProblems(const std::string& name, uint64_t size, const Result<std::string>& sha,
+                   const ShardEntry& e, std::vector<std::string>& problems) {
+  if (size != e.size)
+    problems.push_back(name + " is " + std::to_string(size) + " bytes but manifest.json says " +
+                       std::to_string(e.size) + ": the file is truncated or was replaced; copy it again");
+  if (!sha.ok())
+    problems.push_back(sha.status().message());
+  else if (*sha != e.sha256)
+    problems.push_back(name + " does not match manifest.json: its SHA-256 is " + Short(*sha) +
+                       " but should be " + Short(e.sha256) +
+                       "; the file is corrupt or was modified — copy it again");
+}
+
+// The file's SHA-256, from `cache` when its path, size and mtime are as recorded there.
+Result<std::string> CachedSha256(const std::string& path, uint64_t size, int64_t mtime_ns,
+                                 const std::string& cache) {
+  auto text = ReadWholeFile(cache);
+  if (text.ok()) {
+    auto j = nlohmann::json::parse(*text, nullptr, false);
+    if (j.is_object() && j.value("path", "") == path && j.value("size", uint64_t{0}) == size &&
+        j.value("mtime_ns", int64_t{0}) == mtime_ns && j.contains("sha256") && j["sha256"].is_string())
+      return j["sha256"].get<std::string>();
+  }
+  SS_ASSIGN_OR_RETURN(std::string sha, Sha256File(path));
+  nlohmann::json j = {{"path", path}, {"size", size}, {"mtime_ns", mtime_ns}, {"sha256", sha}};
+  (void)WriteWholeFile(cache, j.dump() + "\n");  // only a cache: a failure costs a re-hash
+  return sha;
+}
+
 void CheckAgainstManifest(const Shard& s, const Manifest& m, const std::string& path,
                           std::vector<std::string>& problems) {
   const ShardEntry* e = nullptr;
@@ -104,20 +137,35 @@ void CheckAgainstManifest(const Shard& s, const Manifest& m, const std::string& 
     return;
   }
   std::error_code ec;
-  uint64_t size = fs::file_size(path, ec);
-  if (size != e->size)
-    problems.push_back(s.name + " is " + std::to_string(size) + " bytes but manifest.json says " +
-                       std::to_string(e->size) + ": the file is truncated or was replaced; copy it again");
-  auto sha = Sha256File(path);
-  if (!sha.ok())
-    problems.push_back(sha.status().message());
-  else if (*sha != e->sha256)
-    problems.push_back(s.name + " does not match manifest.json: its SHA-256 is " + Short(*sha) +
-                       " but should be " + Short(e->sha256) +
-                       "; the file is corrupt or was modified — copy it again");
+  EntryProblems(s.name, fs::file_size(path, ec), Sha256File(path), *e, problems);
 }
 
 }  // namespace
+
+Status CheckShardFile(const std::string& dir, int shard_id, const std::string& hash_cache) {
+  const std::string manifest_path = dir + "/" + kManifestName;
+  if (!fs::exists(manifest_path)) return Status::Ok();
+  SS_ASSIGN_OR_RETURN(Manifest m, Manifest::Load(manifest_path));
+  const std::string name = ShardFileName(shard_id), path = dir + "/" + name;
+  const ShardEntry* e = nullptr;
+  for (const ShardEntry& x : m.shards)
+    if (x.id == shard_id && x.file == name) e = &x;
+  if (!e) return Status::Error(name + " is not listed in " + manifest_path);
+  std::error_code ec;
+  const uint64_t size = fs::file_size(path, ec);
+  if (ec) return Status::Error("cannot read " + path + ": " + ec.message());
+  const auto mtime = fs::last_write_time(path, ec).time_since_epoch();
+  const int64_t mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(mtime).count();
+  std::vector<std::string> problems;
+  EntryProblems(
+      name, size,
+      size == e->size ? CachedSha256(path, size, mtime_ns, hash_cache) : Result<std::string>(e->sha256), *e,
+      problems);
+  if (problems.empty()) return Status::Ok();
+  std::string text;
+  for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
+  return Status::Error(text);
+}
 
 ValidationReport ValidateShards(const std::string& dir, int expected) {
   ValidationReport r;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "util/status.h"
+
 namespace ss::shard {
 
 struct ValidationReport {
@@ -17,5 +19,11 @@ struct ValidationReport {
 };
 
 ValidationReport ValidateShards(const std::string& dir, int expected_shards);
+
+// One shard file against the manifest.json beside it (its entry, size and
+// SHA-256), for a node about to load it; Ok when the directory has no
+// manifest. `hash_cache` is a file that remembers the last hash by path,
+// size and mtime, so a restart does not re-hash an unchanged file.
+Status CheckShardFile(const std::string& dir, int shard_id, const std::string& hash_cache);
 
 }  // namespace ss::shard

@@ -85,7 +85,9 @@ Status LocalSwarm::WaitReady(std::chrono::seconds timeout) {
     auto res = net::HttpFetch(r);
     if (res.ok() && res->status == 200) {
       auto j = nlohmann::json::parse(res->body, nullptr, false);
-      if (j.is_object() && j.value("swarm_ready", false) && !j["model"].is_null()) return Status::Ok();
+      if (j.is_object() && j.contains("swarm_ready") && j["swarm_ready"] == true && j.contains("model") &&
+          !j["model"].is_null())
+        return Status::Ok();
       if (j.is_object() && j.contains("blockers") && j["blockers"].is_array() && !j["blockers"].empty())
         last = j["blockers"].dump();
     }

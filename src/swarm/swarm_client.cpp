@@ -1,6 +1,7 @@
 #include "swarm/swarm_client.h"
 
 #include "swarm/join.h"
+#include "util/log.h"
 
 namespace ss::swarm {
 
@@ -18,10 +19,27 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
   }
   c->AnnounceSelf();
   c->refresher_ = std::thread([p = c.get()] { p->RefreshLoop(); });
+  SwarmClient* self = c.get();
+  c->prober_ = std::make_unique<LivenessProber>(
+      [self] {
+        std::lock_guard<std::mutex> lock(self->mu_);
+        return self->view_->RecentNodes(Clock::now());
+      },
+      [self](const dht::NodeRecord& node, const Status& probe) { self->OnProbe(node, probe); });
   return c;
 }
 
+void SwarmClient::OnProbe(const dht::NodeRecord& node, const Status& probe) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::string who = "node " + ShortId(node.peer_id) + " (shard " + std::to_string(node.shard_id) + ")";
+  if (!probe.ok() && view_->MarkUnreachable(node.peer_id, "not answering: " + probe.message(), WallMs()))
+    Log("STATUS", who + " went offline: " + probe.message());
+  else if (probe.ok() && view_->MarkReachable(node.peer_id))
+    Log("STATUS", who + " is back");
+}
+
 SwarmClient::~SwarmClient() {
+  prober_.reset();
   stop_ = true;
   if (refresher_.joinable()) refresher_.join();
   {

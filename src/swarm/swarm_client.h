@@ -2,8 +2,9 @@
 // The client side of a swarm, for processes that use nodes without holding a
 // shard (the gateway; later `status` and `rpc`): joins the cluster's DHT,
 // announces a signed client record (so nodes accept its connections), keeps
-// a SwarmView fed by listening on every shard key, and keeps one NodeLink per
-// node it talks to.
+// a SwarmView fed by listening on every shard key and by probing every node
+// once a second (a killed node is offline here within about a second), and
+// keeps one NodeLink per node it talks to.
 //
 // The shard count is learnt from the records (listening on shards 0-7 until a
 // record names it) unless given. Thread-safe; the message and close callbacks
@@ -22,6 +23,7 @@
 #include "dht/discovery.h"
 #include "dht/identity.h"
 #include "dht/record.h"
+#include "swarm/liveness.h"
 #include "swarm/node_link.h"
 #include "swarm/swarm_view.h"
 #include "util/status.h"
@@ -71,6 +73,7 @@ class SwarmClient {
   void ListenShards(int up_to);  // caller holds mu_
   void AnnounceSelf();
   void RefreshLoop();
+  void OnProbe(const dht::NodeRecord& node, const Status& probe);
 
   SwarmClientOptions options_;
   dht::NodeIdentity identity_;
@@ -85,6 +88,7 @@ class SwarmClient {
   std::unique_ptr<dht::Discovery> discovery_;
   std::atomic<bool> stop_{false};
   std::thread refresher_;
+  std::unique_ptr<LivenessProber> prober_;  // calls into the view until destroyed
 };
 
 }  // namespace ss::swarm

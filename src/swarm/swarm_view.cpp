@@ -8,6 +8,12 @@ namespace ss::swarm {
 
 std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 12) + "…"; }
 
+std::string LayersText(const dht::NodeRecord& r) {
+  return r.layer_end > r.layer_start
+             ? "layers " + std::to_string(r.layer_start) + "-" + std::to_string(r.layer_end - 1)
+             : std::string("layers ?");
+}
+
 bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock::time_point seen) {
   // Every announcement is a new value, so an expiry concerns an old one;
   // liveness comes from when the newest was seen.
@@ -23,9 +29,61 @@ bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock
   Entry& e = it->second;
   if (seen < e.last_seen || r->time_ms < e.record.time_ms) return false;  // an older announcement
   bool changed = e.record.shard_loaded != r->shard_loaded || e.record.rpc_endpoint != r->rpc_endpoint;
+  if (!e.unreachable.empty() && r->time_ms > e.unreachable_wall_ms) {  // announced since: alive again
+    e.unreachable.clear();
+    changed = true;
+  }
   e.record = *r;
   e.last_seen = seen;
   return changed;
+}
+
+SwarmView::Entry* SwarmView::FindEntry(const std::string& peer_id) {
+  for (auto& [k, nodes] : shards_)
+    if (auto it = nodes.find(peer_id); it != nodes.end()) return &it->second;
+  return nullptr;
+}
+
+bool SwarmView::MarkUnreachable(const std::string& peer_id, const std::string& why, int64_t wall_ms) {
+  Entry* e = FindEntry(peer_id);
+  if (!e || e->record.time_ms > wall_ms) return false;  // announced after the probe
+  const bool changed = e->unreachable.empty();
+  e->unreachable = why;
+  e->unreachable_wall_ms = wall_ms;
+  return changed;
+}
+
+bool SwarmView::MarkReachable(const std::string& peer_id) {
+  Entry* e = FindEntry(peer_id);
+  if (!e || e->unreachable.empty()) return false;
+  e->unreachable.clear();
+  return true;
+}
+
+void SwarmView::Touch(const std::string& peer_id, Clock::time_point now) {
+  if (Entry* e = FindEntry(peer_id)) e->last_seen = std::max(e->last_seen, now);
+}
+
+std::vector<dht::NodeRecord> SwarmView::NodesSeenSince(Clock::time_point since) const {
+  std::vector<dht::NodeRecord> out;
+  for (const auto& [k, nodes] : shards_)
+    for (const auto& [peer, e] : nodes)
+      if (e.last_seen >= since) out.push_back(e.record);
+  return out;
+}
+
+std::vector<dht::NodeRecord> SwarmView::RecentNodes(Clock::time_point now) const {
+  std::vector<dht::NodeRecord> out;
+  for (const auto& [k, nodes] : shards_)
+    for (const auto& [peer, e] : nodes)
+      if (Online(e.record, e.last_seen, now)) out.push_back(e.record);
+  return out;
+}
+
+std::string SwarmView::OfflineWhy(const Entry& e, Clock::time_point now) const {
+  if (!e.unreachable.empty()) return e.unreachable;
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
+  return "last seen " + std::to_string(age) + " s ago";
 }
 
 bool SwarmView::Online(const dht::NodeRecord& r, Clock::time_point last_seen, Clock::time_point now) const {
@@ -33,13 +91,29 @@ bool SwarmView::Online(const dht::NodeRecord& r, Clock::time_point last_seen, Cl
 }
 
 bool SwarmView::EntryOnline(const Entry& e, Clock::time_point now) const {
-  return Online(e.record, e.last_seen, now);
+  return e.unreachable.empty() && Online(e.record, e.last_seen, now);
 }
 
 bool SwarmView::Ready(Clock::time_point now) const { return Blockers(now).empty(); }
 
+std::string SwarmView::ModelId(Clock::time_point now) const {
+  std::map<std::string, int> votes;
+  for (const auto& [k, nodes] : shards_)
+    for (const auto& [peer, e] : nodes)
+      if (EntryOnline(e, now) && e.record.shard_loaded) votes[e.record.model_id]++;
+  std::string best;
+  int most = 0;
+  for (const auto& [id, n] : votes)  // ordered: the lowest id wins a tie
+    if (n > most) {
+      best = id;
+      most = n;
+    }
+  return best;
+}
+
 std::vector<std::string> SwarmView::Blockers(Clock::time_point now) const {
   std::vector<std::string> out;
+  const std::string model = ModelId(now);
   for (int k = 0; k < total_shards_; ++k) {
     auto it = shards_.find(k);
     std::string prefix = "shard " + std::to_string(k) + ": ";
@@ -51,8 +125,7 @@ std::vector<std::string> SwarmView::Blockers(Clock::time_point now) const {
     std::vector<std::string> why;
     for (const auto& [peer, e] : it->second) {
       if (!EntryOnline(e, now)) {
-        auto age = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_seen).count();
-        why.push_back("node " + ShortId(peer) + " is offline (last seen " + std::to_string(age) + " s ago)");
+        why.push_back("node " + ShortId(peer) + " is offline (" + OfflineWhy(e, now) + ")");
       } else if (!e.record.shard_loaded) {
         std::string file = shard::ShardFileName(k);
         bool missing = e.record.shard_problem.find("is not in") != std::string::npos;
@@ -60,6 +133,10 @@ std::vector<std::string> SwarmView::Blockers(Clock::time_point now) const {
                       (e.record.shard_problem.empty() ? "" : " (" + e.record.shard_problem + ")") +
                       (missing ? "; copy " + file + " to its shards dir"
                                : "; replace it with the right shard from `shardswarm shard split`"));
+      } else if (e.record.model_id != model) {
+        why.push_back("node " + ShortId(peer) + " holds a shard of another model (model id " +
+                      ShortId(e.record.model_id) + ", while the swarm's is " + ShortId(model) +
+                      "); give it " + shard::ShardFileName(k) + " from the same split as the others");
       } else {
         ready = true;
       }
@@ -102,11 +179,7 @@ std::string SwarmView::Report(Clock::time_point now, const std::string& self_pee
   for (const auto& [k, nodes] : shards_)
     for (const auto& [peer, e] : nodes) {
       auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0;
-      std::string layers =
-          e.record.layer_end > e.record.layer_start
-              ? std::to_string(e.record.layer_start) + "-" + std::to_string(e.record.layer_end - 1)
-              : "?";
-      os << "\n  shard " << k << " layers " << layers << "  node " << ShortId(peer)
+      os << "\n  shard " << k << " " << LayersText(e.record) << "  node " << ShortId(peer)
          << (peer == self_peer ? " (self)" : "") << "  " << e.record.rpc_endpoint << "  "
          << (EntryOnline(e, now) ? "online" : "offline")
          << "  shard_loaded=" << (e.record.shard_loaded ? "true" : "false") << "  seen " << age << " s ago";
@@ -126,27 +199,28 @@ nlohmann::json SwarmView::ToJson(Clock::time_point now) const {
             {{"peer_id", peer},
              {"rpc_endpoint", e.record.rpc_endpoint},
              {"layer_start", e.record.layer_start},
-             {"layer_end", e.record.layer_end},
+             {"layer_end", e.record.layer_end},           // exclusive
+             {"layers", LayersText(e.record).substr(7)},  // "0-1", inclusive, as in the text
              {"shard_loaded", e.record.shard_loaded},
+             {"model_id", e.record.model_id},
              {"shard_problem", e.record.shard_problem},
              {"online", EntryOnline(e, now)},
+             {"offline_reason", EntryOnline(e, now) ? "" : OfflineWhy(e, now)},
              {"record_age_s",
               std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0}});
     shards.push_back({{"shard", k}, {"nodes", nodes}});
   }
-  return {{"cluster", cluster_},
-          {"total_shards", total_shards_},
-          {"swarm_ready", Ready(now)},
-          {"blockers", Blockers(now)},
-          {"shards", shards}};
+  return {{"cluster", cluster_},      {"total_shards", total_shards_}, {"swarm_ready", Ready(now)},
+          {"model_id", ModelId(now)}, {"blockers", Blockers(now)},     {"shards", shards}};
 }
 
 std::vector<dht::NodeRecord> SwarmView::ServingNodes(int shard, Clock::time_point now) const {
   std::vector<dht::NodeRecord> out;
   auto it = shards_.find(shard);
   if (it == shards_.end()) return out;
+  const std::string model = ModelId(now);
   for (const auto& [peer, e] : it->second)
-    if (EntryOnline(e, now) && e.record.shard_loaded) out.push_back(e.record);
+    if (EntryOnline(e, now) && e.record.shard_loaded && e.record.model_id == model) out.push_back(e.record);
   return out;
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 // What a process knows about its cluster from DHT records: per shard, the
 // nodes that announced it, whether each is online (announced within two of
-// its own refresh intervals, plus a second of slack) and whether its shard is
-// loaded. The swarm is ready when every shard has an online node with its
-// shard loaded; otherwise Blockers() says why, in words an operator can act on.
+// its own refresh intervals, plus a second of slack, and not found
+// unreachable by a probe since) and whether its shard is loaded. One model
+// per swarm: the model is the one most online, loaded nodes announce (ties:
+// the lowest model id), and a node holding another model's shard does not
+// count. The swarm is ready when every shard has an online node with its
+// shard of that model loaded; otherwise Blockers() says why, in words an
+// operator can act on.
 
 #include <chrono>
 #include <map>
@@ -30,7 +34,21 @@ class SwarmView {
   bool Update(int shard, const dht::SignedValue& value, bool expired, Clock::time_point seen);
 
   bool Online(const dht::NodeRecord& r, Clock::time_point last_seen, Clock::time_point now) const;
+  // A probe of the node's endpoint failed (`why`, in words) at wall time
+  // `wall_ms`: offline until it answers again or announces a newer record.
+  // Both return whether the node's state changed.
+  bool MarkUnreachable(const std::string& peer_id, const std::string& why, int64_t wall_ms);
+  bool MarkReachable(const std::string& peer_id);
+  // The node answered a probe at `now`: as good as a fresh record (for a
+  // one-shot reader whose stored copies of the records may lag behind).
+  void Touch(const std::string& peer_id, Clock::time_point now);
+  // Every node whose newest record was seen after `since`.
+  std::vector<dht::NodeRecord> NodesSeenSince(Clock::time_point since) const;
+  // The nodes whose newest record is recent enough to count them online,
+  // whatever a probe found: the ones worth probing.
+  std::vector<dht::NodeRecord> RecentNodes(Clock::time_point now) const;
   bool Ready(Clock::time_point now) const;
+  std::string ModelId(Clock::time_point now) const;  // "" while no node is online and loaded
   std::vector<std::string> Blockers(Clock::time_point now) const;
   // A compact fingerprint of who is online and loaded: changes mean "report".
   std::string StateKey(Clock::time_point now) const;
@@ -48,7 +66,11 @@ class SwarmView {
   struct Entry {
     dht::NodeRecord record;
     Clock::time_point last_seen;
+    std::string unreachable;  // why a probe failed; empty while it answers
+    int64_t unreachable_wall_ms = 0;
   };
+  Entry* FindEntry(const std::string& peer_id);
+  std::string OfflineWhy(const Entry& e, Clock::time_point now) const;
   bool EntryOnline(const Entry& e, Clock::time_point now) const;
 
   std::string cluster_;
@@ -56,6 +78,8 @@ class SwarmView {
   std::map<int, std::map<std::string, Entry>> shards_;  // shard -> peer id -> entry
 };
 
+// "layers 0-1" (inclusive, as every text line says it), or "layers ?".
+std::string LayersText(const dht::NodeRecord& r);
 std::string ShortId(const std::string& peer_id);  // "3f9a12c4b7e0…": the 12 characters [CONNECT] lines show
 
 }  // namespace ss::swarm

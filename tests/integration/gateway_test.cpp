@@ -422,6 +422,20 @@ TEST(Gateway, NodeKilledMidStreamEndsTheStreamWithAnErrorEvent) {
   std::printf("[gateway] stream ended with an error event %.3f s after the node was killed (bound 10 s)\n",
               ended - killed_at.load());
   EXPECT_LT(ended - killed_at.load(), 10.0);
+  // The gateway's own view has it offline within 3 s (it probes every node).
+  bool offline = false;
+  json st;
+  while (!offline && NowSeconds() - killed_at.load() < 10) {
+    st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+    offline = st.is_object() && st["swarm_ready"] == false;
+    if (offline)
+      for (const auto& n : st["shards"][2]["nodes"]) offline = offline && n["online"] == false;
+    if (!offline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const double seen = NowSeconds() - killed_at.load();
+  std::printf("[gateway] /api/status showed the killed node offline after %.2f s (target <= 3 s)\n", seen);
+  EXPECT_TRUE(offline) << st.dump();
+  EXPECT_LE(seen, 3.0);
 }
 
 }  // namespace

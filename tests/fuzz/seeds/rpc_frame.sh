@@ -18,3 +18,7 @@ header='{"type":"FORWARD","session":3,"step":7,"origin":"gw","stage":0,"route":[
   printf '%s' "$header"
   printf '\x53\x53\x41\x46\x01\x00\x01\x00\x07\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x2a\x00\x00\x00'
 } >"$out/forward-tokens"
+# Regression: a FORWARD header whose "type" is a number (nlohmann's value()
+# threw on it and aborted the node).
+printf '%s' 'A50AAAB7InR5cGUiOjEsIm9yb3JpZ2luIjoiZ3ciLCJzdGFnZSI6MCwicm91dGUiOlt7InBlZXJfaWQiOiJhIiwiZW5kcG5pbnQiOiIxMjcuMC4wLn5+fn5+fn5+fn5+fn5+fn5+fn5+fn5+fn5+MToxIn1dLCJzYW1wbGUiOnRydWUsInNhbXBsaW5nIjp7IjB0ZG1wZXJhdHlyZSI6MH19U1NBRgEAAQAHAAAAAAAAAAMAAAAAAAAAAQAAAAAAAAAAACoAAAA=' |
+  base64 -d >"$out/forward-type-not-a-string"

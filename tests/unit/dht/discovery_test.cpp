@@ -166,5 +166,70 @@ TEST(SwarmView, ReadinessAndBlockers) {
   EXPECT_NE(view.Blockers(later)[0].find("is offline (last seen 6 s ago)"), std::string::npos);
 }
 
+NodeRecord Loaded(char peer, int shard, const std::string& model, int64_t time_ms = 1000) {
+  NodeRecord r;
+  r.peer_id = std::string(64, peer);
+  r.cluster = "c";
+  r.shard_id = shard;
+  r.total_shards = 2;
+  r.rpc_endpoint = "127.0.0.1:1";
+  r.tls_fingerprint = "f";
+  r.refresh_s = 5;
+  r.shard_loaded = true;
+  r.model_id = model;
+  r.time_ms = time_ms;
+  return r;
+}
+
+TEST(SwarmView, AnUnreachableNodeIsOfflineUntilItAnnouncesAgain) {
+  swarm::SwarmView view("c", 1);
+  auto now = swarm::Clock::now();
+  NodeRecord a = Loaded('a', 0, "m");
+  view.Update(0, {a.ToJson(), a.peer_id, 1}, false, now);
+  ASSERT_TRUE(view.Ready(now));
+  EXPECT_FALSE(view.MarkUnreachable(a.peer_id, "not answering: refused", 999));  // announced after the probe
+  EXPECT_TRUE(view.MarkUnreachable(a.peer_id, "not answering: refused", 2000));
+  EXPECT_FALSE(view.MarkUnreachable(a.peer_id, "not answering: refused", 2001));  // no change
+  EXPECT_FALSE(view.Ready(now));
+  EXPECT_NE(view.Blockers(now)[0].find("is offline (not answering: refused)"), std::string::npos)
+      << view.Blockers(now)[0];
+  EXPECT_EQ(view.ToJson(now)["shards"][0]["nodes"][0]["offline_reason"], "not answering: refused");
+  EXPECT_EQ(view.RecentNodes(now).size(), 1u);  // still worth probing
+  a.time_ms = 1500;                             // a stale copy of an announcement from before the probe
+  view.Update(0, {a.ToJson(), a.peer_id, 2}, false, now);
+  EXPECT_FALSE(view.Ready(now));
+  a.time_ms = 2500;  // announced after the probe: alive again
+  EXPECT_TRUE(view.Update(0, {a.ToJson(), a.peer_id, 3}, false, now));
+  EXPECT_TRUE(view.Ready(now));
+  EXPECT_TRUE(view.MarkUnreachable(a.peer_id, "x", 3000));
+  EXPECT_TRUE(view.MarkReachable(a.peer_id));
+  EXPECT_TRUE(view.Ready(now));
+}
+
+TEST(SwarmView, OneModelPerSwarmByMajority) {
+  swarm::SwarmView view("c", 2);
+  auto now = swarm::Clock::now();
+  for (const NodeRecord& r : {Loaded('a', 0, "m1"), Loaded('b', 1, "m1"), Loaded('c', 1, "m2")})
+    view.Update(r.shard_id, {r.ToJson(), r.peer_id, 1}, false, now);
+  EXPECT_EQ(view.ModelId(now), "m1");
+  EXPECT_TRUE(view.Ready(now));  // shard 1 has b
+  ASSERT_EQ(view.ServingNodes(1, now).size(), 1u);
+  EXPECT_EQ(view.ServingNodes(1, now)[0].peer_id, std::string(64, 'b'));
+  // Without b, shard 1 has only the odd node: not ready, and it says why.
+  swarm::SwarmView odd("c", 2);
+  for (const NodeRecord& r : {Loaded('a', 0, "m1"), Loaded('d', 0, "m1"), Loaded('c', 1, "m2")})
+    odd.Update(r.shard_id, {r.ToJson(), r.peer_id, 1}, false, now);
+  EXPECT_FALSE(odd.Ready(now));
+  ASSERT_EQ(odd.Blockers(now).size(), 1u);
+  EXPECT_NE(odd.Blockers(now)[0].find("shard 1: node cccccccccccc… holds a shard of another model"),
+            std::string::npos)
+      << odd.Blockers(now)[0];
+  // A tie goes to the lowest model id, so every process picks the same.
+  swarm::SwarmView tie("c", 2);
+  for (const NodeRecord& r : {Loaded('a', 0, "m2"), Loaded('c', 1, "m1")})
+    tie.Update(r.shard_id, {r.ToJson(), r.peer_id, 1}, false, now);
+  EXPECT_EQ(tie.ModelId(now), "m1");
+}
+
 }  // namespace
 }  // namespace ss::dht

@@ -70,6 +70,18 @@ TEST(ForwardMessage, MalformedTimingsAreRefusedByName) {
   EXPECT_TRUE(DecodeForward(ok.data(), ok.size(), 16, 16).ok());
 }
 
+TEST(ForwardMessage, ATypeThatIsNotAStringIsAnErrorNotAThrow) {
+  auto good = EncodeForward(Header(0), Tokens());
+  ASSERT_TRUE(good.ok());
+  for (const std::string type : {"1", "null", "[\"FORWARD\"]", "{}"}) {
+    auto bytes = WithHeader(*good, R"({"type":)" + type + R"(,"session":7,"step":3,"origin":"g","stage":0,)" +
+                                       R"("route":[{"peer_id":"p0","endpoint":"a:1"}]})");
+    auto m = DecodeForward(bytes.data(), bytes.size(), 16, 16);
+    ASSERT_FALSE(m.ok()) << type;
+    EXPECT_NE(m.status().message().find("not a JSON object of type FORWARD"), std::string::npos);
+  }
+}
+
 TEST(ForwardMessage, ResultCarriesEveryStagesTimings) {
   nlohmann::json r = ForwardResult(7, 3, 42, {{1, 2}, {3, 4}});
   EXPECT_EQ(r["token"], 42);

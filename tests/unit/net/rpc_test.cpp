@@ -17,6 +17,7 @@
 #include "net/message.h"
 #include "net/rpc_client.h"
 #include "net/rpc_server.h"
+#include "net/tcp_probe.h"
 #include "net/tls_identity.h"
 
 namespace ss::net {
@@ -275,6 +276,18 @@ TEST(Rpc, ClientWithoutCertificateIsRefusedByTls) {
   EXPECT_TRUE(h.log.WaitFor({"cause=protocol error: TLS handshake failed"})) << h.log.All();
   EXPECT_EQ(h.authorized, 0);
   h.ExpectServing();
+}
+
+// Nodes probe each other's RPC port every second (net/tcp_probe.h): such a
+// connection, closed before a byte, is neither logged nor counted as an error.
+TEST(Rpc, LivenessProbesAreQuiet) {
+  Harness h;
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(ProbeTcp("127.0.0.1:" + std::to_string(h.server->port()), 1s).ok());
+  auto c = h.Client();
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->Call({{"type", "ECHO"}}, 5s).ok());
+  EXPECT_FALSE(h.log.WaitFor({"connection closed peer=unknown"}, 300ms)) << h.log.All();
+  EXPECT_EQ(h.server->Metrics().errors, 0u);
 }
 
 TEST(Rpc, RawTcpGarbageAndPlainWebSocketAreClosed) {

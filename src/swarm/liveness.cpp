@@ -1,0 +1,56 @@
+#include "swarm/liveness.h"
+
+#include <future>
+
+#include "net/tcp_probe.h"
+
+namespace ss::swarm {
+
+LivenessProber::LivenessProber(TargetsFn targets, ChangeFn on_change, std::chrono::milliseconds interval,
+                               std::chrono::milliseconds timeout)
+    : targets_(std::move(targets)), on_change_(std::move(on_change)), interval_(interval), timeout_(timeout) {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+LivenessProber::~LivenessProber() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+std::vector<Status> LivenessProber::ProbeAll(const std::vector<dht::NodeRecord>& nodes,
+                                             std::chrono::milliseconds timeout) {
+  std::vector<std::future<Status>> pending;
+  for (const dht::NodeRecord& n : nodes)
+    pending.push_back(std::async(std::launch::async, [endpoint = n.rpc_endpoint, timeout] {
+      return net::ProbeTcp(endpoint, timeout);
+    }));
+  std::vector<Status> out;
+  for (auto& p : pending) out.push_back(p.get());
+  return out;
+}
+
+void LivenessProber::Loop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, interval_, [this] { return stop_; })) return;
+    }
+    const std::vector<dht::NodeRecord> nodes = targets_();
+    const std::vector<Status> results = ProbeAll(nodes, timeout_);
+    std::map<std::string, bool> now;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      const std::string key = nodes[i].peer_id + "@" + nodes[i].rpc_endpoint;
+      const bool up = results[i].ok();
+      auto before = up_.find(key);
+      if (before == up_.end() ? !up : before->second != up) on_change_(nodes[i], results[i]);
+      now[key] = up;
+    }
+    up_ = std::move(now);
+  }
+}
+
+}  // namespace ss::swarm
