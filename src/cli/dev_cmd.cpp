@@ -17,16 +17,18 @@ void AddDevCommands(CLI::App& app) {
       "make-model", "Write a random-weight Llama GGUF (default: the 1.1B benchmark shape, Q8_0)");
   make->add_option("--out,-o", *out, "Output GGUF path")->required();
   make->add_option("--type", *type, "f32, f16, q8_0 or q4_0")->capture_default_str();
-  make->add_option("--n-vocab", spec->n_vocab)->capture_default_str();
-  make->add_option("--n-embd", spec->n_embd)->capture_default_str();
-  make->add_option("--n-layer", spec->n_layer)->capture_default_str();
-  make->add_option("--n-head", spec->n_head)->capture_default_str();
-  make->add_option("--n-head-kv", spec->n_head_kv)->capture_default_str();
-  make->add_option("--n-ff", spec->n_ff)->capture_default_str();
-  make->add_option("--n-ctx", spec->n_ctx)->capture_default_str();
-  make->add_option("--rope-base", spec->rope_base)->capture_default_str();
-  make->add_option("--seed", spec->seed)->capture_default_str();
-  make->add_option("--name", spec->name)->capture_default_str();
+  make->add_option("--n-vocab", spec->n_vocab, "Vocabulary size")->capture_default_str();
+  make->add_option("--n-embd", spec->n_embd, "Hidden size")->capture_default_str();
+  make->add_option("--n-layer", spec->n_layer, "Layers")->capture_default_str();
+  make->add_option("--n-head", spec->n_head, "Attention heads")->capture_default_str();
+  make->add_option("--n-head-kv", spec->n_head_kv, "Key/value heads (grouped-query attention)")
+      ->capture_default_str();
+  make->add_option("--n-ff", spec->n_ff, "Feed-forward size")->capture_default_str();
+  make->add_option("--n-ctx", spec->n_ctx, "Context length")->capture_default_str();
+  make->add_option("--rope-base", spec->rope_base, "RoPE frequency base")->capture_default_str();
+  make->add_option("--seed", spec->seed, "Seed of the random weights (same seed, same file)")
+      ->capture_default_str();
+  make->add_option("--name", spec->name, "general.name of the model")->capture_default_str();
   make->add_flag("--tied", spec->tied, "Tie the output matrix to the token embeddings");
   make->callback([spec, out, type] {
     if (!gguf::ParseTensorType(*type, &spec->type)) Fail("unknown tensor type '" + *type + "'");

@@ -36,7 +36,9 @@ void AddGatewayCommand(CLI::App& app) {
   g->add_option("--bootstrap", o.swarm.bootstrap, "Bootstrap HOST:PORT (repeatable)")
       ->required()
       ->envname("SHARDSWARM_BOOTSTRAP");
-  g->add_option("--cluster", o.swarm.cluster)->envname("SHARDSWARM_CLUSTER")->capture_default_str();
+  g->add_option("--cluster", o.swarm.cluster, "Cluster name (the nodes' --cluster)")
+      ->envname("SHARDSWARM_CLUSTER")
+      ->capture_default_str();
   g->add_option("--http-addr", o.http_addr, "Address of the HTTP API (loopback by default)")
       ->envname("SHARDSWARM_HTTP_ADDR")
       ->capture_default_str();

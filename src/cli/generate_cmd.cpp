@@ -152,13 +152,24 @@ void AddGenerateCommand(CLI::App& app) {
   g->add_flag("--chat", o->chat, "Wrap the prompt in the model's chat template");
   g->add_option("--system", o->system, "System message (with --chat)");
   g->add_option("--temp", o->sampling.temperature, "Temperature; 0 is greedy")->capture_default_str();
-  g->add_option("--top-k", o->sampling.top_k)->capture_default_str();
-  g->add_option("--top-p", o->sampling.top_p)->capture_default_str();
-  g->add_option("--min-p", o->sampling.min_p)->capture_default_str();
-  g->add_option("--repeat-penalty", o->sampling.repeat_penalty)->capture_default_str();
-  g->add_option("--repeat-last-n", o->sampling.penalty_last_n)->capture_default_str();
-  g->add_option("--frequency-penalty", o->sampling.frequency_penalty)->capture_default_str();
-  g->add_option("--presence-penalty", o->sampling.presence_penalty)->capture_default_str();
+  g->add_option("--top-k", o->sampling.top_k, "Keep the K most likely tokens (0: all)")
+      ->capture_default_str();
+  g->add_option("--top-p", o->sampling.top_p,
+                "Keep the most likely tokens up to this probability mass (1: all)")
+      ->capture_default_str();
+  g->add_option("--min-p", o->sampling.min_p, "Drop tokens less likely than this times the most likely one")
+      ->capture_default_str();
+  g->add_option("--repeat-penalty", o->sampling.repeat_penalty,
+                "Divide the logits of recent tokens by this (1: off)")
+      ->capture_default_str();
+  g->add_option("--repeat-last-n", o->sampling.penalty_last_n, "How many recent tokens the penalties look at")
+      ->capture_default_str();
+  g->add_option("--frequency-penalty", o->sampling.frequency_penalty,
+                "Subtract this times a token's count so far")
+      ->capture_default_str();
+  g->add_option("--presence-penalty", o->sampling.presence_penalty,
+                "Subtract this from every token seen so far")
+      ->capture_default_str();
   g->add_option("--seed", o->seed, "Random seed (-1: pick one)")->capture_default_str();
   g->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   g->add_option("--stop", o->stop, "Stop before this text, which is not printed (repeatable)")

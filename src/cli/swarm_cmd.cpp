@@ -347,12 +347,20 @@ void AddSwarmCommands(CLI::App& app) {
   nd->add_option("--bootstrap", no->bootstrap, "Bootstrap HOST:PORT (repeatable)")
       ->required()
       ->envname("SHARDSWARM_BOOTSTRAP");
-  nd->add_option("--cluster", no->cluster)->envname("SHARDSWARM_CLUSTER")->capture_default_str();
-  nd->add_option("--shard-id", no->shard_id)->required()->envname("SHARDSWARM_SHARD_ID");
-  nd->add_option("--total-shards", no->total_shards)->required()->envname("SHARDSWARM_TOTAL_SHARDS");
+  nd->add_option("--cluster", no->cluster, "Cluster name: nodes, gateways and status of one swarm share it")
+      ->envname("SHARDSWARM_CLUSTER")
+      ->capture_default_str();
+  nd->add_option("--shard-id", no->shard_id, "Which shard this node holds (0-based)")
+      ->required()
+      ->envname("SHARDSWARM_SHARD_ID");
+  nd->add_option("--total-shards", no->total_shards, "How many shards the model is split into")
+      ->required()
+      ->envname("SHARDSWARM_TOTAL_SHARDS");
   nd->add_option("--total-layers", no->total_layers, "Layer count of the model (0: from the shard)")
       ->envname("SHARDSWARM_TOTAL_LAYERS");
-  nd->add_option("--model-name", no->model_name)->envname("SHARDSWARM_MODEL_NAME");
+  nd->add_option("--model-name", no->model_name,
+                 "Model name to announce (default: the shard file's general.name)")
+      ->envname("SHARDSWARM_MODEL_NAME");
   nd->add_option("--listen-addr", no->bind_address, "Address for RPC and DHT (loopback by default)")
       ->envname("SHARDSWARM_LISTEN_ADDR")
       ->capture_default_str();
@@ -362,7 +370,9 @@ void AddSwarmCommands(CLI::App& app) {
   nd->add_option("--dht-port", no->dht_port, "DHT UDP port (0: any free port)")
       ->envname("SHARDSWARM_DHT_PORT")
       ->capture_default_str();
-  nd->add_option("--shards-dir", no->shards_dir)->envname("SHARDSWARM_SHARDS_DIR")->capture_default_str();
+  nd->add_option("--shards-dir", no->shards_dir, "Where shard-K.gguf (and manifest.json) are")
+      ->envname("SHARDSWARM_SHARDS_DIR")
+      ->capture_default_str();
   nd->add_option("--refresh-interval", no->refresh_s, "Seconds between announcements and status reports")
       ->envname("SHARDSWARM_REFRESH_INTERVAL")
       ->capture_default_str();
@@ -387,7 +397,9 @@ void AddSwarmCommands(CLI::App& app) {
   st->add_option("--bootstrap", so->bootstrap, "Bootstrap HOST:PORT")
       ->required()
       ->envname("SHARDSWARM_BOOTSTRAP");
-  st->add_option("--cluster", so->cluster)->envname("SHARDSWARM_CLUSTER")->capture_default_str();
+  st->add_option("--cluster", so->cluster, "Cluster name: nodes, gateways and status of one swarm share it")
+      ->envname("SHARDSWARM_CLUSTER")
+      ->capture_default_str();
   st->add_option("--total-shards", so->total_shards, "Shard count (0: learn it from the records)")
       ->envname("SHARDSWARM_TOTAL_SHARDS");
   st->add_flag("--json", so->json, "Machine-readable output");
@@ -407,7 +419,9 @@ void AddSwarmCommands(CLI::App& app) {
   rpc->add_option("--bootstrap", ro->bootstrap, "Bootstrap HOST:PORT")
       ->required()
       ->envname("SHARDSWARM_BOOTSTRAP");
-  rpc->add_option("--cluster", ro->cluster)->envname("SHARDSWARM_CLUSTER")->capture_default_str();
+  rpc->add_option("--cluster", ro->cluster, "Cluster name: nodes, gateways and status of one swarm share it")
+      ->envname("SHARDSWARM_CLUSTER")
+      ->capture_default_str();
   rpc->add_option("--shard", ro->shard, "Which shard's node to ask")->capture_default_str();
   rpc->add_option("--args", ro->args, "Extra fields of the request, as a JSON object")->capture_default_str();
   rpc->add_option("--data-dir", ro->data_dir, "Keep this client's identity here (default: a throwaway one)");

@@ -38,7 +38,8 @@ std::string DemoModel(const std::string& work_dir) {
   spec.n_head_kv = 4;
   spec.n_ff = 768;
   spec.n_ctx = 2048;
-  std::fprintf(stderr, "[up] writing the built-in demo model (random weights: its text is word salad) to %s\n",
+  std::fprintf(stderr,
+               "[up] writing the built-in demo model (random weights: its text is word salad) to %s\n",
                path.c_str());
   if (Status s = model::WriteTestModel(spec, path); !s.ok()) Fail(s.message());
   return path;
