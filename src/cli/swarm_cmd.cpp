@@ -135,10 +135,8 @@ swarm::SwarmView ProbedView(const StatusGather& g, const std::string& cluster, i
   const std::vector<dht::NodeRecord> stored = view.NodesSeenSince(now - dht::kRecordLifetime);
   const std::vector<Status> probes = swarm::LivenessProber::ProbeAll(stored, std::chrono::milliseconds(300));
   for (size_t i = 0; i < stored.size(); ++i) {
-    if (probes[i].ok())
-      view.Touch(stored[i].peer_id, swarm::Clock::now());
-    else
-      view.MarkUnreachable(stored[i].peer_id, "not answering: " + probes[i].message(), swarm::WallMs());
+    if (probes[i].ok()) view.Touch(stored[i].peer_id, swarm::Clock::now());
+    view.ApplyProbe(stored[i], probes[i], swarm::WallMs());
   }
   return view;
 }

@@ -122,14 +122,8 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
 // One line per change, so an operator can follow who came and went.
 void NodeService::OnProbe(const dht::NodeRecord& node, const Status& probe) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string who =
-      "node " + swarm::ShortId(node.peer_id) + " (shard " + std::to_string(node.shard_id) + ")";
-  if (!probe.ok() &&
-      view_->MarkUnreachable(node.peer_id, "not answering: " + probe.message(), swarm::WallMs())) {
-    Log("STATUS", who + " went offline: " + probe.message());
-    view_changed_ = true;
-  } else if (probe.ok() && view_->MarkReachable(node.peer_id)) {
-    Log("STATUS", who + " is back");
+  if (auto line = view_->ApplyProbe(node, probe, swarm::WallMs())) {
+    Log("STATUS", *line);
     view_changed_ = true;
   }
 }

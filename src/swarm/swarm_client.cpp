@@ -31,11 +31,7 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
 
 void SwarmClient::OnProbe(const dht::NodeRecord& node, const Status& probe) {
   std::lock_guard<std::mutex> lock(mu_);
-  const std::string who = "node " + ShortId(node.peer_id) + " (shard " + std::to_string(node.shard_id) + ")";
-  if (!probe.ok() && view_->MarkUnreachable(node.peer_id, "not answering: " + probe.message(), WallMs()))
-    Log("STATUS", who + " went offline: " + probe.message());
-  else if (probe.ok() && view_->MarkReachable(node.peer_id))
-    Log("STATUS", who + " is back");
+  if (auto line = view_->ApplyProbe(node, probe, WallMs())) Log("STATUS", *line);
 }
 
 SwarmClient::~SwarmClient() {

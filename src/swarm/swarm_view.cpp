@@ -72,6 +72,15 @@ std::vector<dht::NodeRecord> SwarmView::NodesSeenSince(Clock::time_point since) 
   return out;
 }
 
+std::optional<std::string> SwarmView::ApplyProbe(const dht::NodeRecord& node, const Status& probe,
+                                                 int64_t wall_ms) {
+  const std::string who = "node " + ShortId(node.peer_id) + " (shard " + std::to_string(node.shard_id) + ")";
+  if (!probe.ok() && MarkUnreachable(node.peer_id, "not answering: " + probe.message(), wall_ms))
+    return who + " went offline: " + probe.message();
+  if (probe.ok() && MarkReachable(node.peer_id)) return who + " is back";
+  return std::nullopt;
+}
+
 std::vector<dht::NodeRecord> SwarmView::RecentNodes(Clock::time_point now) const {
   std::vector<dht::NodeRecord> out;
   for (const auto& [k, nodes] : shards_)

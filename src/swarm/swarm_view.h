@@ -12,11 +12,13 @@
 #include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dht/discovery.h"
 #include "dht/record.h"
+#include "util/status.h"
 
 namespace ss::swarm {
 
@@ -39,6 +41,10 @@ class SwarmView {
   // Both return whether the node's state changed.
   bool MarkUnreachable(const std::string& peer_id, const std::string& why, int64_t wall_ms);
   bool MarkReachable(const std::string& peer_id);
+  // A prober's answer for `node` (Ok: it answered) applied with the two
+  // above; on a change, the line to log ("node 3f9a… (shard 2) went
+  // offline: …" or "… is back").
+  std::optional<std::string> ApplyProbe(const dht::NodeRecord& node, const Status& probe, int64_t wall_ms);
   // The node answered a probe at `now`: as good as a fresh record (for a
   // one-shot reader whose stored copies of the records may lag behind).
   void Touch(const std::string& peer_id, Clock::time_point now);
