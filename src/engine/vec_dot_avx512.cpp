@@ -142,6 +142,7 @@ void TileQ(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as,
 
 constexpr int kTileRows = 4;
 constexpr int kTileCols = 3;
+constexpr int kSmallBatch = 4;
 
 template <typename W, int NR>
 void RowTileQ(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int nc, float* out,
@@ -168,10 +169,11 @@ void GemmQ(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as
   const uint8_t* wb = static_cast<const uint8_t*>(w);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
   int r = 0;
-  if (nc == 1) {
-    // Decode is memory-bound: one row at a time keeps a single sequential
-    // stream, which the prefetchers follow far better than interleaved rows.
-    for (; r < nr; ++r) TileQ<W, 1, 1>(nb, wb + r * ws, ws, ab, as, out + r, os);
+  if (nc <= kSmallBatch) {
+    // Decode (of one or a few sequences) is memory-bound: one weight row at a
+    // time keeps a single sequential stream, which the prefetchers follow far
+    // better than interleaved rows; the few activation rows stay in L1.
+    for (; r < nr; ++r) RowTileQ<W, 1>(nb, wb + r * ws, ws, ab, as, nc, out + r, os);
     return;
   }
   for (; r + kTileRows <= nr; r += kTileRows)

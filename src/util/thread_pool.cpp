@@ -19,6 +19,9 @@ constexpr int kSpinIterations = 1 << 12;
 
 thread_local bool tls_inside_task = false;
 
+uint32_t GenerationOf(uint64_t cursor) { return static_cast<uint32_t>(cursor >> 32); }
+uint32_t UnclaimedOf(uint64_t cursor) { return static_cast<uint32_t>(cursor); }
+
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
@@ -42,9 +45,17 @@ std::pair<int64_t, int64_t> ThreadPool::Split(int64_t n, int n_parts, int t) {
   return {begin, begin + base + (t < extra ? 1 : 0)};
 }
 
-void ThreadPool::RunShare(int thread_id) {
-  const auto [begin, end] = Split(job_tasks_, n_threads_, thread_id);
-  if (begin < end) job_fn_(job_ctx_, begin, end, thread_id);
+void ThreadPool::RunChunks(uint32_t generation, int thread_id) {
+  uint64_t cur = cursor_.load(std::memory_order_acquire);
+  while (GenerationOf(cur) == generation && UnclaimedOf(cur) > 0) {
+    if (!cursor_.compare_exchange_weak(cur, cur - 1, std::memory_order_acq_rel, std::memory_order_acquire))
+      continue;
+    const int chunk = job_chunks_ - static_cast<int>(UnclaimedOf(cur));
+    const auto [begin, end] = Split(job_tasks_, job_chunks_, chunk);
+    job_fn_(job_ctx_, begin, end, thread_id);
+    chunks_done_.fetch_add(1, std::memory_order_acq_rel);
+    cur = cursor_.load(std::memory_order_acquire);
+  }
 }
 
 void ThreadPool::Run(int64_t n_tasks, TaskFn fn, void* ctx) {
@@ -59,19 +70,21 @@ void ThreadPool::Run(int64_t n_tasks, TaskFn fn, void* ctx) {
   job_fn_ = fn;
   job_ctx_ = ctx;
   job_tasks_ = n_tasks;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_seq_cst);
+  job_chunks_ = static_cast<int>(std::min<int64_t>(n_tasks, int64_t{n_threads_} * kChunksPerThread));
+  chunks_done_.store(0, std::memory_order_relaxed);
+  const uint32_t generation = GenerationOf(cursor_.load(std::memory_order_relaxed)) + 1;
+  cursor_.store(uint64_t{generation} << 32 | static_cast<uint32_t>(job_chunks_), std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) > 0) {
     std::lock_guard<std::mutex> lock(mu_);
     wake_.notify_all();
   }
   tls_inside_task = true;
-  RunShare(0);
+  RunChunks(generation, 0);
   tls_inside_task = false;
-  // Yield now and then: if the machine is oversubscribed the worker we wait
-  // for may need this core to finish its share.
-  for (int spins = 0; pending_.load(std::memory_order_acquire) != 0; ++spins) {
-    if ((spins & 1023) == 1023) {
+  // Only chunks another thread is running are left. Yield now and then: if the
+  // machine is oversubscribed that thread may need this core to finish.
+  for (int spins = 0; chunks_done_.load(std::memory_order_acquire) != job_chunks_; ++spins) {
+    if ((spins & 255) == 255) {
       std::this_thread::yield();
     } else {
       SS_CPU_RELAX();
@@ -80,34 +93,29 @@ void ThreadPool::Run(int64_t n_tasks, TaskFn fn, void* ctx) {
   busy_.store(false, std::memory_order_release);
 }
 
-bool ThreadPool::WaitForWork(uint64_t* seen_generation) {
-  for (int i = 0; i < kSpinIterations; ++i) {
-    if (generation_.load(std::memory_order_acquire) != *seen_generation) break;
+bool ThreadPool::WaitForWork(uint32_t* seen_generation) {
+  auto changed = [&] { return GenerationOf(cursor_.load(std::memory_order_seq_cst)) != *seen_generation; };
+  for (int i = 0; i < kSpinIterations && !changed(); ++i) {
     if (stop_.load(std::memory_order_relaxed)) return false;
     SS_CPU_RELAX();
   }
-  if (generation_.load(std::memory_order_acquire) == *seen_generation) {
+  if (!changed()) {
     std::unique_lock<std::mutex> lock(mu_);
-    // sleepers_ is raised before re-checking generation_, and Run bumps
-    // generation_ before reading sleepers_, so one of the two sees the other.
+    // sleepers_ is raised before re-checking cursor_, and Run publishes
+    // cursor_ before reading sleepers_, so one of the two sees the other.
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
-    wake_.wait(lock, [&] {
-      return stop_.load() || generation_.load(std::memory_order_seq_cst) != *seen_generation;
-    });
+    wake_.wait(lock, [&] { return stop_.load() || changed(); });
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
   if (stop_.load()) return false;
-  *seen_generation = generation_.load(std::memory_order_acquire);
+  *seen_generation = GenerationOf(cursor_.load(std::memory_order_acquire));
   return true;
 }
 
 void ThreadPool::WorkerLoop(int thread_id) {
   tls_inside_task = true;  // tasks that call ParallelFor again run inline
-  uint64_t seen = 0;
-  while (WaitForWork(&seen)) {
-    RunShare(thread_id);
-    pending_.fetch_sub(1, std::memory_order_release);
-  }
+  uint32_t seen = 0;
+  while (WaitForWork(&seen)) RunChunks(seen, thread_id);
 }
 
 }  // namespace ss

@@ -4,6 +4,12 @@
 // ThreadPool(2) starts one extra thread. A call costs a few microseconds: idle
 // workers spin briefly before sleeping on a condition variable, because a
 // forward pass issues a couple of hundred short parallel loops per token.
+//
+// Work is handed out in chunks that threads claim as they come, so a loop
+// never waits for a worker the OS has not scheduled: the caller claims what
+// is left. That matters when several processes share the cores (four nodes
+// of a local swarm on a 2-core machine): with a fixed split, every loop would
+// wait for the slowest-scheduled thread of the process.
 
 #include <atomic>
 #include <condition_variable>
@@ -27,18 +33,22 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Splits [0, n_tasks) into size() contiguous, nearly equal ranges (worker t
-  // gets the t-th range, possibly empty) and blocks until all are done. A
-  // static split keeps results independent of timing and lets each worker
-  // stream one contiguous slice of a weight matrix. Calls from inside a task,
-  // or concurrent calls from other threads, run inline on the caller.
+  // Splits [0, n_tasks) into up to kChunksPerThread * size() contiguous,
+  // nearly equal chunks, runs each exactly once on some worker and blocks
+  // until all are done. Chunk bounds depend only on n_tasks and size(), never
+  // on timing, so results do not either. Calls from inside a task, or
+  // concurrent calls from other threads, run inline on the caller.
   template <typename Fn>  // Fn: void(int64_t begin, int64_t end, int thread_id)
   void ParallelFor(int64_t n_tasks, Fn&& fn) {
     Run(n_tasks, &Trampoline<std::remove_reference_t<Fn>>, static_cast<void*>(&fn));
   }
 
-  // Worker t's share of [0, n) under the static split above.
+  // Part t of [0, n) cut into n_parts contiguous, nearly equal ranges.
   static std::pair<int64_t, int64_t> Split(int64_t n, int n_parts, int t);
+
+  // Enough chunks that a thread which starts late still finds some, few
+  // enough that each one streams a long contiguous slice of a weight matrix.
+  static constexpr int kChunksPerThread = 4;
 
  private:
   template <typename F>
@@ -47,18 +57,25 @@ class ThreadPool {
   }
   void Run(int64_t n_tasks, TaskFn fn, void* ctx);
   void WorkerLoop(int thread_id);
-  void RunShare(int thread_id);
-  bool WaitForWork(uint64_t* seen_generation);
+  // Claims and runs chunks of job `generation` until none is left.
+  void RunChunks(uint32_t generation, int thread_id);
+  bool WaitForWork(uint32_t* seen_generation);
 
   const int n_threads_;
   std::vector<std::thread> threads_;
 
-  // The current job, published by bumping generation_.
+  // The current job. Its fields are written before cursor_ publishes it and
+  // read only by a thread that claimed one of its chunks, which the caller
+  // waits for before writing the next job.
   TaskFn job_fn_ = nullptr;
   void* job_ctx_ = nullptr;
   int64_t job_tasks_ = 0;
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<int> pending_{0};  // workers (excluding the caller) still running the job
+  int job_chunks_ = 0;
+  // Generation in the high 32 bits, chunks not yet claimed in the low 32: a
+  // claim is one compare-and-swap, and a thread holding a stale generation
+  // cannot claim a chunk of the next job.
+  std::atomic<uint64_t> cursor_{0};
+  std::atomic<int> chunks_done_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;  // guards sleeping; also serializes concurrent callers via busy_

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 namespace ss {
@@ -83,6 +85,23 @@ TEST(ThreadPoolTest, ConcurrentCallersFromTwoThreads) {
   other.join();
   EXPECT_EQ(a.load(), 16000);
   EXPECT_EQ(b.load(), 16000);
+}
+
+// A worker the OS does not schedule (here: one that stalls in its first chunk)
+// must not hold up the loop's other chunks: the caller claims them. With a
+// fixed half-and-half split the caller would run only half of them.
+TEST(ThreadPoolTest, TheCallerRunsTheChunksAStalledWorkerCannotTake) {
+  ThreadPool pool(2);
+  const int64_t n = 2 * ThreadPool::kChunksPerThread;  // one task per chunk
+  std::vector<std::atomic<int>> hits(n);
+  std::atomic<int> caller_chunks{0};
+  pool.ParallelFor(n, [&](int64_t b, int64_t e, int tid) {
+    if (tid != 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (tid == 0) caller_chunks++;
+    for (int64_t i = b; i < e; ++i) hits[i]++;
+  });
+  for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << i;
+  EXPECT_GE(caller_chunks.load(), n - 1);
 }
 
 }  // namespace
