@@ -18,6 +18,7 @@
 #include "net/message.h"
 #include "net/rpc_client.h"
 #include "node/node_service.h"
+#include "swarm/client_slot.h"
 #include "swarm/join.h"
 #include "swarm/liveness.h"
 #include "swarm/swarm_view.h"
@@ -152,9 +153,11 @@ void RunStatus(const StatusOptions& o) {
   int watched = 0;
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + std::chrono::seconds(o.timeout_s);
-  auto id = dht::EphemeralIdentity("shardswarm-status");
-  if (!id.ok()) Fail(id.status().message());
-  auto disc = JoinDht(*id, o.bootstrap, o.listen_addr, o.timeout_s);
+  auto slot = swarm::TakeClientSlot("status");
+  if (!slot.ok()) Fail(slot.status().message());
+  auto joined = swarm::JoinDhtFromSlot(*slot, o.bootstrap, o.listen_addr, o.timeout_s);
+  if (!joined.ok()) Fail(joined.status().message());
+  auto disc = std::move(joined.value());
 
   auto watch_up_to = [&](int n) {  // caller holds g.mu
     for (; watched < n; ++watched) {

@@ -7,10 +7,12 @@ namespace ss::swarm {
 
 Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
                                                 const std::vector<std::string>& bootstrap,
-                                                const std::string& listen_addr, int timeout_s) {
+                                                const std::string& listen_addr, int timeout_s,
+                                                uint16_t port) {
   dht::DiscoveryOptions d;
   d.bootstrap = bootstrap;
   d.bind_address = listen_addr;
+  d.port = port;
   SS_ASSIGN_OR_RETURN(auto disc, dht::Discovery::Start(id, d));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (!disc->connected() && std::chrono::steady_clock::now() < deadline)

@@ -14,10 +14,12 @@
 namespace ss::swarm {
 
 // Fails (code kUnavailable) when no bootstrap node answers within timeout_s,
-// saying which address was tried and from where.
+// saying which address was tried and from where; with another code when the
+// DHT cannot start (`port` taken). port 0: any free port.
 Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
                                                 const std::vector<std::string>& bootstrap,
-                                                const std::string& listen_addr, int timeout_s);
+                                                const std::string& listen_addr, int timeout_s,
+                                                uint16_t port = 0);
 
 // Wall-clock milliseconds since the epoch: what records carry as their time.
 int64_t WallMs();

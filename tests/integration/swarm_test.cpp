@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -37,6 +38,8 @@ bool Contains(const std::string& s, const std::string& f) { return s.find(f) != 
 class Swarm {
  public:
   explicit Swarm(int refresh_s = 2) : refresh_(refresh_s) {
+    // status keeps its DHT identity in a cache dir: this test's, not $HOME's.
+    setenv("SHARDSWARM_CACHE_DIR", (dir_ / "cache").c_str(), 1);
     shards_ = dir_ / "shards";
     auto r =
         RunShardswarm("shard split " + ss::testing::ModelPath("tiny-spm-q8_0.gguf") + " -n 4 -o " + shards_);
@@ -265,6 +268,8 @@ TEST(Swarm, RestartedBootstrapFindsTheSwarmAgain) {
 
 // status gets the stored records and listens briefly: right every time and
 // quick, even with a dead cluster's nodes still in the DHT's routing tables.
+// status comes back as the same DHT node each run (swarm/client_slot.h);
+// a throwaway node per run slowed the later runs' searches to 1.4-2.5 s.
 TEST(Swarm, StatusIsRightAndQuickFiftyTimesInARow) {
   Swarm s;
   s.StartBootstrap();
@@ -293,13 +298,7 @@ TEST(Swarm, StatusIsRightAndQuickFiftyTimesInARow) {
       "1.5)\n",
       wrong, seconds.front(), seconds[25], seconds[45], seconds.back());
   EXPECT_EQ(wrong, 0);
-  // The target is every call <= 1.5 s. The median holds it; the tail
-  // does not yet (seen: p90 2.6 s, max 4.8 s): each call leaves a dead DHT
-  // node in the others' routing tables, and OpenDHT's searches wait out dead
-  // nodes. Held here is what holds: half the calls within the target, and no
-  // call past --timeout (5 s).
-  EXPECT_LE(seconds[25], 1.5);
-  EXPECT_LE(seconds.back(), 5.5);
+  EXPECT_LE(seconds.back(), 1.5);
 }
 
 // One model per swarm: a node serving a shard of another model (the same
