@@ -134,10 +134,11 @@ swarm::SwarmView ProbedView(const StatusGather& g, const std::string& cluster, i
   swarm::SwarmView view = ViewOf(g, cluster, total);
   const auto now = swarm::Clock::now();
   const std::vector<dht::NodeRecord> stored = view.NodesSeenSince(now - dht::kRecordLifetime);
-  const std::vector<Status> probes = swarm::LivenessProber::ProbeAll(stored, std::chrono::milliseconds(300));
+  const std::vector<net::ProbeResult> probes =
+      swarm::LivenessProber::ProbeAll(stored, std::chrono::milliseconds(300));
   for (size_t i = 0; i < stored.size(); ++i) {
-    if (probes[i].ok()) view.Touch(stored[i].peer_id, swarm::Clock::now());
-    view.ApplyProbe(stored[i], probes[i], swarm::WallMs());
+    if (probes[i].status.ok()) view.Touch(stored[i].peer_id, swarm::Clock::now());
+    view.ApplyProbe(stored[i], probes[i].status, swarm::WallMs());
   }
   return view;
 }

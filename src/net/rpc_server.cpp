@@ -159,7 +159,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnTlsHandshake(beast::error_code ec) {
     if (finished_) return;
     // A connection closed before sending a byte is a liveness probe
-    // (net/tcp_probe.h), not an error: no log line, no error count.
+    // (net/endpoint_probe.h), not an error: no log line, no error count.
     if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
       Finish("probe", /*quiet=*/true);
       return;

@@ -60,7 +60,28 @@ void ForwardWorker::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ForwardWorker::SetStage(engine::Stage* stage) { stage_.store(stage); }
+std::shared_ptr<engine::Stage> ForwardWorker::CurrentStage() {
+  std::lock_guard lock(stage_ptr_mu_);
+  return stage_;
+}
+
+void ForwardWorker::SetStage(std::shared_ptr<engine::Stage> stage) {
+  std::deque<Item> dropped;
+  {
+    std::lock_guard stage_lock(stage_mu_);  // no batch runs meanwhile
+    std::lock_guard lock(mu_);
+    {
+      std::lock_guard ptr_lock(stage_ptr_mu_);
+      if (stage_ == stage) return;
+      stage_ = std::move(stage);
+    }
+    if (!sessions_.empty())
+      Log("SHARD", "closed " + std::to_string(sessions_.size()) + " session(s): the shard was replaced");
+    sessions_.clear();
+    dropped.swap(queue_);
+  }
+  for (const Item& item : dropped) Fail(item, "the shard was replaced while this FORWARD waited");
+}
 
 std::string ForwardWorker::Where(int stage) const {
   return "stage " + (stage < 0 ? std::string("?") : std::to_string(stage)) + " (shard " +
@@ -74,13 +95,13 @@ void ForwardWorker::Fail(const Item& item, const std::string& error) {
 
 nlohmann::json ForwardWorker::Submit(const net::PeerInfo& sender, std::span<const uint8_t> message) {
   const auto received = Clock::now();
-  engine::Stage* stage = stage_.load();
+  std::shared_ptr<engine::Stage> stage = CurrentStage();
   Result<net::ForwardMessage> m =
       stage ? net::DecodeForward(message.data(), message.size(), options_.max_frame_rows,
                                  static_cast<size_t>(stage->config().n_embd))
             : Status::NotReady("this node has not loaded its shard yet");
   Item item;
-  Status valid = m.ok() ? Validate(sender, *m, stage, &item.sampling) : m.status();
+  Status valid = m.ok() ? Validate(sender, *m, stage.get(), &item.sampling) : m.status();
   if (!valid.ok()) {
     auto e = PeekHeader(message);
     if (!e) return net::ErrorReply(nullptr, Where(-1) + ": " + valid.message());
@@ -89,6 +110,7 @@ nlohmann::json ForwardWorker::Submit(const net::PeerInfo& sender, std::span<cons
   }
   item.msg = std::move(m.value());
   item.received = received;
+  item.stage = std::move(stage);
   {
     std::lock_guard lock(mu_);
     if (stop_) return net::ErrorReply(nullptr, Where(item.msg.header.stage) + ": the node is stopping");
@@ -209,16 +231,22 @@ void ForwardWorker::RunBatch(std::vector<Item>& batch) {
   std::vector<Outgoing> out;
   {
     std::lock_guard stage_lock(stage_mu_);
-    engine::Stage& stage = *stage_.load();
+    const std::shared_ptr<engine::Stage> current = CurrentStage();
     std::vector<Item*> live;
     for (Item& item : batch) {
-      Status s = Begin(item, stage);
+      if (item.stage != current) {  // checked against a stage since replaced
+        Fail(item, "the shard was replaced while this FORWARD waited");
+        continue;
+      }
+      Status s = Begin(item, *current);
       if (s.ok())
         live.push_back(&item);
       else
         Fail(item, s.message());
     }
-    Status s = live.empty() ? Status::Ok() : Compute(live, stage, &out);
+    if (live.empty()) return;
+    engine::Stage& stage = *current;
+    Status s = Compute(live, stage, &out);
     if (!s.ok() && live.size() == 1) Fail(*live[0], s.message());
     if (!s.ok() && live.size() > 1)
       for (Item* item : live) {
@@ -340,7 +368,7 @@ bool ForwardWorker::Close(const std::string& origin, uint64_t session) {
   std::lock_guard lock(mu_);
   auto it = sessions_.find({origin, session});
   if (it == sessions_.end()) return false;
-  if (engine::Stage* stage = stage_.load()) stage->CloseSession(it->second->kv_id);
+  if (auto stage = CurrentStage()) stage->CloseSession(it->second->kv_id);
   sessions_.erase(it);
   return true;
 }
@@ -356,7 +384,7 @@ size_t ForwardWorker::CloseIdle(Clock::duration timeout) {
         ++it;
         continue;
       }
-      if (engine::Stage* stage = stage_.load()) stage->CloseSession(it->second->kv_id);
+      if (auto stage = CurrentStage()) stage->CloseSession(it->second->kv_id);
       closed.push_back("session " + std::to_string(it->first.second) + " of " +
                        swarm::ShortId(it->first.first) + " (" + std::to_string(it->second->length) +
                        " positions)");

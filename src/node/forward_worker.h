@@ -13,7 +13,7 @@
 // and last_active; stage_mu_ is held by the compute thread while it runs a
 // batch and by whoever closes sessions, and guards the Stage and each
 // session's sampler and history. Order: stage_mu_ before mu_.
-// The Stage (owned by NodeService) and PeerLinks must outlive the worker;
+// PeerLinks must outlive the worker;
 // push must stay callable until the worker is destroyed.
 
 #include <atomic>
@@ -58,8 +58,10 @@ class ForwardWorker {
   ForwardWorker(const ForwardWorker&) = delete;
   ForwardWorker& operator=(const ForwardWorker&) = delete;
 
-  // Once the shard is loaded; FORWARDs before that get an error.
-  void SetStage(engine::Stage* stage);
+  // The loaded shard (null: none; FORWARDs get an error). Replacing a stage
+  // waits for the running batch, closes every session (their KV caches were
+  // the old stage's) and fails the FORWARDs still queued for it.
+  void SetStage(std::shared_ptr<engine::Stage> stage);
   // The RPC binary handler: null when queued (the answer comes later, pushed),
   // an error reply when the message is not even a FORWARD header.
   nlohmann::json Submit(const net::PeerInfo& sender, std::span<const uint8_t> message);
@@ -77,8 +79,9 @@ class ForwardWorker {
  private:
   struct Item {
     net::ForwardMessage msg;
-    model::SamplingParams sampling;     // parsed from the header (used by the last stage)
-    ForwardSession* session = nullptr;  // set by Begin, valid while stage_mu_ is held
+    model::SamplingParams sampling;        // parsed from the header (used by the last stage)
+    ForwardSession* session = nullptr;     // set by Begin, valid while stage_mu_ is held
+    std::shared_ptr<engine::Stage> stage;  // the one it was checked against
     std::chrono::steady_clock::time_point received;
   };
   struct Outgoing {  // a middle stage's hidden states for the next hop
@@ -100,7 +103,10 @@ class ForwardWorker {
   ForwardWorkerOptions options_;
   PeerLinks* links_;
   PushFn push_;
-  std::atomic<engine::Stage*> stage_{nullptr};
+  std::shared_ptr<engine::Stage> CurrentStage();
+
+  std::mutex stage_ptr_mu_;  // guards stage_ only (Submit reads it without stage_mu_)
+  std::shared_ptr<engine::Stage> stage_;
 
   std::mutex stage_mu_;
   std::mutex mu_;

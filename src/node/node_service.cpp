@@ -139,58 +139,47 @@ NodeService::~NodeService() {
 
 uint16_t NodeService::rpc_port() const { return rpc_ ? rpc_->port() : 0; }
 
-// Loads shard-K.gguf if it is there and not loaded yet; records why not otherwise.
+// Loads shard-K.gguf if it is there and not loaded yet; records why not
+// otherwise. A loaded file that changes on disk (re-split, overwritten,
+// removed) is unloaded at once, then verified and loaded again like a new one:
+// the node never serves weights that no longer match their manifest.
 void NodeService::TryLoadShard() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stage_) return;
-  }
   const std::string name = shard::ShardFileName(options_.shard_id);
   const std::string path = options_.shards_dir + "/" + name;
-  std::string problem;
-  std::unique_ptr<engine::Stage> stage;
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   auto mtime = ec ? fs::file_time_type{} : fs::last_write_time(path, ec);
-  if (ec) {
+  std::optional<FileStamp> stamp;
+  if (!ec) stamp = FileStamp{size, mtime};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stage_ && stamp == loaded_file_) return;
+    if (!stage_ && stamp && stamp == last_file_) return;  // failed before: try again once it changes
+  }
+  if (HasStage()) Unload(name + (stamp ? " changed on disk" : " was removed") + " while loaded");
+  std::string problem;
+  std::shared_ptr<engine::Stage> stage;
+  if (!stamp) {
     problem = name + " is not in " + options_.shards_dir;
-    last_file_ = {};
-  } else if (last_file_ && last_file_->first == size && last_file_->second == mtime) {
-    return;  // the same file that failed before: try again only once it changes
   } else {
-    last_file_ = std::make_pair(size, mtime);
-    engine::StageOptions so;
-    so.n_threads = options_.threads;
-    Status verified =
-        shard::CheckShardFile(options_.shards_dir, options_.shard_id, options_.data_dir + "/shard-hash.json");
-    auto s = verified.ok() ? engine::Stage::Open(path, so) : Result<std::unique_ptr<engine::Stage>>(verified);
-    if (!s.ok()) {
-      problem = s.status().message();
+    auto s = LoadShard(path);
+    if (s.ok()) {
+      stage = std::move(s.value());
     } else {
-      auto keys = gguf::ReadShardKeys((*s)->file());
-      if (!keys.ok() || !*keys || (**keys).id != options_.shard_id ||
-          (**keys).count != options_.total_shards) {
-        problem =
-            name + " is not shard " + std::to_string(options_.shard_id) + " of " +
-            std::to_string(options_.total_shards) + " (" +
-            (keys.ok() ? std::string("its shardswarm.shard.* keys say otherwise") : keys.status().message()) +
-            ")";
-      } else if (options_.total_layers > 0 && (*s)->config().n_layer != options_.total_layers) {
-        problem = name + " has " + std::to_string((*s)->config().n_layer) + " layers, not --total-layers " +
-                  std::to_string(options_.total_layers);
-      } else {
-        stage = std::move(s.value());
-      }
+      problem = s.status().message();
     }
   }
   std::lock_guard<std::mutex> lock(mu_);
+  last_file_ = stamp;
   if (stage) {
     layer_start_ = stage->layer_start();
     layer_end_ = stage->layer_end();
     total_layers_ = stage->config().n_layer;
     model_id_ = stage->file().GetStringOr(gguf::kKeyModelId, "");
-    stage_ = std::move(stage);
-    forward_->SetStage(stage_.get());
+    stage_ = stage;
+    loaded_file_ = stamp;
+    ++stage_generation_;
+    forward_->SetStage(std::move(stage));
     shard_problem_.clear();
     Log("SHARD", "loaded " + path + " (layers " + std::to_string(layer_start_) + "-" +
                      std::to_string(layer_end_ - 1) + " of " + std::to_string(total_layers_) + ")");
@@ -198,6 +187,48 @@ void NodeService::TryLoadShard() {
     shard_problem_ = problem;
     Log("SHARD", "shard not loaded: " + problem);
   }
+}
+
+bool NodeService::HasStage() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stage_ != nullptr;
+}
+
+// The shard file checked against the manifest (SHA-256) and its own keys.
+Result<std::shared_ptr<engine::Stage>> NodeService::LoadShard(const std::string& path) {
+  const std::string name = shard::ShardFileName(options_.shard_id);
+  SS_RETURN_IF_ERROR(
+      shard::CheckShardFile(options_.shards_dir, options_.shard_id, options_.data_dir + "/shard-hash.json"));
+  engine::StageOptions so;
+  so.n_threads = options_.threads;
+  SS_ASSIGN_OR_RETURN(std::unique_ptr<engine::Stage> s, engine::Stage::Open(path, so));
+  auto keys = gguf::ReadShardKeys(s->file());
+  if (!keys.ok() || !*keys || (**keys).id != options_.shard_id || (**keys).count != options_.total_shards) {
+    return Status::Error(
+        name + " is not shard " + std::to_string(options_.shard_id) + " of " +
+        std::to_string(options_.total_shards) + " (" +
+        (keys.ok() ? std::string("its shardswarm.shard.* keys say otherwise") : keys.status().message()) +
+        ")");
+  }
+  if (options_.total_layers > 0 && s->config().n_layer != options_.total_layers)
+    return Status::Error(name + " has " + std::to_string(s->config().n_layer) +
+                         " layers, not --total-layers " + std::to_string(options_.total_layers));
+  return std::shared_ptr<engine::Stage>(std::move(s));
+}
+
+// Stops serving the shard: sessions closed, queued FORWARDs failed, the
+// record says shard_loaded=false from the next announcement on.
+void NodeService::Unload(const std::string& why) {
+  Log("SHARD", "unloading the shard: " + why);
+  forward_->SetStage(nullptr);
+  std::lock_guard<std::mutex> lock(mu_);
+  stage_.reset();
+  loaded_file_.reset();
+  ++stage_generation_;
+  layer_start_ = layer_end_ = 0;
+  model_id_.clear();
+  metadata_gguf_.clear();
+  shard_problem_ = why;
 }
 
 dht::NodeRecord NodeService::MakeRecord() {
@@ -236,12 +267,16 @@ void NodeService::Announce() {
 void NodeService::OnValue(int shard, const dht::SignedValue& v, bool expired) {
   std::lock_guard<std::mutex> lock(mu_);
   const bool known = view_->FindPeer(v.owner) != nullptr;
+  const bool was_unreachable = view_->IsUnreachable(v.owner);
   if (!view_->Update(shard, v, expired, Clock::now())) return;
   view_changed_ = true;
   const dht::NodeRecord* r = view_->FindPeer(v.owner);
   if (!known && r && r->peer_id != identity_.peer_id)  // one line per peer found
     Log("STATUS", "found node " + swarm::ShortId(r->peer_id) + " (shard " + std::to_string(shard) + ", " +
                       swarm::LayersText(*r) + ") at " + r->rpc_endpoint);
+  // Its new record may come before the next probe does: say so here then.
+  if (r && was_unreachable && !view_->IsUnreachable(v.owner))
+    Log("STATUS", SwarmView::Who(*r) + " is back (announced again)");
 }
 
 void NodeService::Report(bool force) {
@@ -361,10 +396,10 @@ void NodeService::Run() {
   Report(/*force=*/true);
   while (!stop_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    bool was_loaded;
+    uint64_t generation_before;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      was_loaded = stage_ != nullptr;
+      generation_before = stage_generation_;
     }
     auto now = Clock::now();
     bool refresh = now >= next_refresh;
@@ -374,15 +409,16 @@ void NodeService::Run() {
       TryLoadShard();
       forward_->CloseIdle(std::chrono::seconds(options_.session_idle_timeout_s));
     }
-    bool loaded_now;
+    bool stage_changed;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      loaded_now = stage_ != nullptr;
+      stage_changed = stage_generation_ != generation_before;
     }
-    // At once when the shard loads, and when the DHT first connects (what was
-    // put before that may reach listeners only at the next refresh).
+    // At once when the shard loads or unloads, and when the DHT first
+    // connects (what was put before that may reach listeners only at the next
+    // refresh).
     bool connected = discovery_->connected();
-    if (refresh || loaded_now != was_loaded || (connected && !was_connected)) Announce();
+    if (refresh || stage_changed || (connected && !was_connected)) Announce();
     was_connected = connected;
     // The whole report on every change, and once a minute that nothing did.
     const bool full = now >= next_full_report;

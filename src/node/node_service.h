@@ -2,7 +2,8 @@
 // The node process (DESIGN.md §1, "shard_listener" in the seed): holds one
 // shard. It keeps a persistent identity, loads shard-K.gguf from its shards
 // dir when present (and joins with shard_loaded=false when not, re-checking
-// every refresh), announces a signed record on its shard key and its peer
+// every second; a loaded file that changes is unloaded, verified and loaded
+// again), announces a signed record on its shard key and its peer
 // key, re-announces every refresh interval and at once when its shard loads,
 // listens on every shard key of its cluster to keep a SwarmView, serves RPC,
 // and prints a [STATUS] report on every change and every refresh interval.
@@ -71,6 +72,9 @@ class NodeService {
  private:
   NodeService() = default;
   void TryLoadShard();
+  bool HasStage();
+  Result<std::shared_ptr<engine::Stage>> LoadShard(const std::string& path);
+  void Unload(const std::string& why);
   dht::NodeRecord MakeRecord();
   void Announce();
   void OnValue(int shard, const dht::SignedValue& v, bool expired);
@@ -90,8 +94,11 @@ class NodeService {
   std::atomic<bool> stop_{false};
   Clock::time_point started_;
 
-  std::mutex mu_;  // guards everything below
-  std::unique_ptr<engine::Stage> stage_;
+  std::mutex mu_;                                                           // guards everything below
+  using FileStamp = std::pair<uintmax_t, std::filesystem::file_time_type>;  // size, mtime
+  std::shared_ptr<engine::Stage> stage_;
+  std::optional<FileStamp> loaded_file_;  // of the stage being served
+  uint64_t stage_generation_ = 0;         // bumped on every load and unload
   std::string shard_problem_ = "not checked yet";
   std::string model_id_;
   int layer_start_ = 0, layer_end_ = 0, total_layers_ = 0;
@@ -99,8 +106,8 @@ class NodeService {
   std::string last_state_;
   bool view_changed_ = false;
   std::map<std::string, std::string> clients_;  // peer id -> certificate fingerprint
-  std::optional<std::pair<uintmax_t, std::filesystem::file_time_type>> last_file_;  // size, mtime tried
-  std::string metadata_gguf_;  // GET_MODEL_META's GGUF, written once
+  std::optional<FileStamp> last_file_;          // the file last tried
+  std::string metadata_gguf_;                   // GET_MODEL_META's GGUF, written once
 
   // Last: it calls into the view until destroyed.
   std::unique_ptr<swarm::LivenessProber> prober_;

@@ -2,7 +2,7 @@
 
 #include <future>
 
-#include "net/tcp_probe.h"
+#include "net/endpoint_probe.h"
 
 namespace ss::swarm {
 
@@ -21,14 +21,14 @@ LivenessProber::~LivenessProber() {
   thread_.join();
 }
 
-std::vector<Status> LivenessProber::ProbeAll(const std::vector<dht::NodeRecord>& nodes,
-                                             std::chrono::milliseconds timeout) {
-  std::vector<std::future<Status>> pending;
+std::vector<net::ProbeResult> LivenessProber::ProbeAll(const std::vector<dht::NodeRecord>& nodes,
+                                                       std::chrono::milliseconds timeout) {
+  std::vector<std::future<net::ProbeResult>> pending;
   for (const dht::NodeRecord& n : nodes)
     pending.push_back(std::async(std::launch::async, [endpoint = n.rpc_endpoint, timeout] {
-      return net::ProbeTcp(endpoint, timeout);
+      return net::ProbeTls(endpoint, timeout);
     }));
-  std::vector<Status> out;
+  std::vector<net::ProbeResult> out;
   for (auto& p : pending) out.push_back(p.get());
   return out;
 }
@@ -40,16 +40,21 @@ void LivenessProber::Loop() {
       if (cv_.wait_for(lock, interval_, [this] { return stop_; })) return;
     }
     const std::vector<dht::NodeRecord> nodes = targets_();
-    const std::vector<Status> results = ProbeAll(nodes, timeout_);
-    std::map<std::string, bool> now;
+    const std::vector<net::ProbeResult> results = ProbeAll(nodes, timeout_);
+    std::map<std::string, Seen> now;
     for (size_t i = 0; i < nodes.size(); ++i) {
       const std::string key = nodes[i].peer_id + "@" + nodes[i].rpc_endpoint;
-      const bool up = results[i].ok();
-      auto before = up_.find(key);
-      if (before == up_.end() ? !up : before->second != up) on_change_(nodes[i], results[i]);
-      now[key] = up;
+      const net::ProbeResult& r = results[i];
+      auto before = seen_.find(key);
+      const bool first = before == seen_.end();
+      Seen s = first ? Seen{} : before->second;
+      s.silent_rounds = r.silent ? s.silent_rounds + 1 : 0;
+      const bool up = r.status.ok() || (r.silent && s.silent_rounds < kSilentRoundsForOffline);
+      if (first ? !up : s.up != up) on_change_(nodes[i], up ? Status::Ok() : r.status);
+      s.up = up;
+      now[key] = s;
     }
-    up_ = std::move(now);
+    seen_ = std::move(now);
   }
 }
 

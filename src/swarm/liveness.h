@@ -1,6 +1,6 @@
 #pragma once
 // Failure detection in seconds (records alone take two refresh intervals):
-// a thread that probes every known node's RPC endpoint (net/tcp_probe.h)
+// a thread that probes every known node's RPC endpoint (net/endpoint_probe.h)
 // once per interval and reports each node whose answer changed, so a killed
 // node is offline in the caller's view within about one interval. Nodes are
 // probed in parallel, so a few silent ones do not slow the round.
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "dht/record.h"
+#include "net/endpoint_probe.h"
 #include "util/status.h"
 
 namespace ss::swarm {
@@ -38,9 +39,11 @@ class LivenessProber {
   LivenessProber(const LivenessProber&) = delete;
   LivenessProber& operator=(const LivenessProber&) = delete;
 
+  static constexpr int kSilentRoundsForOffline = 2;
+
   // Probes each record's endpoint at once (in parallel); the results in order.
-  static std::vector<Status> ProbeAll(const std::vector<dht::NodeRecord>& nodes,
-                                      std::chrono::milliseconds timeout);
+  static std::vector<net::ProbeResult> ProbeAll(const std::vector<dht::NodeRecord>& nodes,
+                                                std::chrono::milliseconds timeout);
 
  private:
   void Loop();
@@ -48,7 +51,11 @@ class LivenessProber {
   TargetsFn targets_;
   ChangeFn on_change_;
   std::chrono::milliseconds interval_, timeout_;
-  std::map<std::string, bool> up_;  // peer id + endpoint -> answered last round
+  struct Seen {
+    bool up = true;
+    int silent_rounds = 0;
+  };
+  std::map<std::string, Seen> seen_;  // by peer id + endpoint
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;

@@ -60,6 +60,16 @@ bool SwarmView::MarkReachable(const std::string& peer_id) {
   return true;
 }
 
+bool SwarmView::IsUnreachable(const std::string& peer_id) const {
+  for (const auto& [k, nodes] : shards_)
+    if (auto it = nodes.find(peer_id); it != nodes.end()) return !it->second.unreachable.empty();
+  return false;
+}
+
+std::string SwarmView::Who(const dht::NodeRecord& node) {
+  return "node " + ShortId(node.peer_id) + " (shard " + std::to_string(node.shard_id) + ")";
+}
+
 void SwarmView::Touch(const std::string& peer_id, Clock::time_point now) {
   if (Entry* e = FindEntry(peer_id)) e->last_seen = std::max(e->last_seen, now);
 }
@@ -74,7 +84,7 @@ std::vector<dht::NodeRecord> SwarmView::NodesSeenSince(Clock::time_point since) 
 
 std::optional<std::string> SwarmView::ApplyProbe(const dht::NodeRecord& node, const Status& probe,
                                                  int64_t wall_ms) {
-  const std::string who = "node " + ShortId(node.peer_id) + " (shard " + std::to_string(node.shard_id) + ")";
+  const std::string who = Who(node);
   if (!probe.ok() && MarkUnreachable(node.peer_id, "not answering: " + probe.message(), wall_ms))
     return who + " went offline: " + probe.message();
   if (probe.ok() && MarkReachable(node.peer_id)) return who + " is back";

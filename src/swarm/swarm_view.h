@@ -41,6 +41,9 @@ class SwarmView {
   // Both return whether the node's state changed.
   bool MarkUnreachable(const std::string& peer_id, const std::string& why, int64_t wall_ms);
   bool MarkReachable(const std::string& peer_id);
+  bool IsUnreachable(const std::string& peer_id) const;
+  // "node 3f9a… (shard 2)": how log lines name a node.
+  static std::string Who(const dht::NodeRecord& node);
   // A prober's answer for `node` (Ok: it answered) applied with the two
   // above; on a change, the line to log ("node 3f9a… (shard 2) went
   // offline: …" or "… is back").

@@ -209,6 +209,38 @@ TEST(Swarm, KilledNodeIsSeenOfflineAndComesBackWithItsPeerId) {
   EXPECT_EQ(PeerId(s.node(2)), victim);
 }
 
+// A stopped process keeps its port open (the kernel still accepts): only the
+// TLS probe, which the process itself must answer, sees it. Offline after
+// LivenessProber::kSilentRoundsForOffline silent rounds; back when it resumes.
+TEST(Swarm, StoppedNodeIsSeenOfflineAndBackWhenItResumes) {
+  Swarm s(/*refresh_s=*/5);
+  s.StartBootstrap();
+  for (int k = 0; k < 4; ++k) s.StartNode(k);
+  ASSERT_TRUE(s.AllReady(10));
+  const std::string short_id = PeerId(s.node(1)).substr(0, 12) + "…";
+  size_t off = s.node(3).Log().size();
+  double t0 = NowSeconds();
+  s.node(1).Kill(SIGSTOP);
+  const std::string went = "node " + short_id + " (shard 1) went offline: no answer at";
+  while (NowSeconds() - t0 < 15 && !Contains(s.node(3).Log().substr(off), went))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const double stopped_seconds = NowSeconds() - t0;
+  EXPECT_TRUE(Contains(s.node(3).Log().substr(off), went)) << s.node(3).Log().substr(off);
+  std::printf("[swarm] node 3 reported the stopped node offline after %.2f s (target <= 4 s)\n",
+              stopped_seconds);
+  EXPECT_LE(stopped_seconds, 4.0);
+
+  off = s.node(3).Log().size();
+  t0 = NowSeconds();
+  s.node(1).Kill(SIGCONT);
+  const std::string back = "node " + short_id + " (shard 1) is back";
+  while (NowSeconds() - t0 < 15 && !Contains(s.node(3).Log().substr(off), back))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(Contains(s.node(3).Log().substr(off), back)) << s.node(3).Log().substr(off);
+  std::printf("[swarm] and back %.2f s after it resumed (target <= 3 s)\n", NowSeconds() - t0);
+  EXPECT_LE(NowSeconds() - t0, 3.0);
+}
+
 TEST(Swarm, SecondNodeOnALockedDataDirExitsAndTheFirstGoesOn) {
   Swarm s;
   s.StartBootstrap();
@@ -355,6 +387,55 @@ TEST(Swarm, CorruptShardIsNotLoaded) {
 
 // The seed's case: 8 nodes on an 8-way split (one layer each) become ready,
 // and each node's log names every peer it found in exactly one line.
+// A shard file that changes under a running node (overwritten in place here;
+// a re-split renames new files in) is unloaded at once and verified again:
+// corrupt, it stays unloaded and the swarm is not ready; restored, it loads
+// and the swarm is ready again.
+TEST(Swarm, ShardFileChangedWhileServingIsUnloadedAndVerifiedAgain) {
+  Swarm s;
+  const std::string copy = s.dir("changing");
+  std::filesystem::create_directories(copy);
+  for (const char* f : {"manifest.json", "shard-0.gguf", "shard-1.gguf", "shard-2.gguf", "shard-3.gguf"})
+    std::filesystem::copy_file(s.shards() + "/" + f, copy + "/" + f);
+  s.StartBootstrap();
+  for (int k = 0; k < 4; ++k) s.StartNode(k, k == 2 ? copy : "");
+  ASSERT_TRUE(s.AllReady(10));
+  const std::string file = copy + "/shard-2.gguf";
+  const std::string good = ss::testing::ReadFile(file);
+  size_t off = s.node(2).Log().size();
+  double t0 = NowSeconds();
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(good.size() / 2));
+    const std::string junk(4096, 'x');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  ASSERT_TRUE(s.node(2).WaitForLog("shard-2.gguf does not match manifest.json", 10)) << s.node(2).Log();
+  EXPECT_TRUE(Contains(s.node(2).Log().substr(off), "unloading the shard: shard-2.gguf changed on disk"))
+      << s.node(2).Log().substr(off);
+  nlohmann::json st;
+  bool unloaded = false;
+  while (!unloaded && NowSeconds() - t0 < 10) {
+    st = s.Status();
+    unloaded = st["swarm_ready"] == false;
+    for (const auto& n : st["shards"][2]["nodes"]) unloaded = unloaded && n["shard_loaded"] == false;
+  }
+  std::printf("[swarm] a shard corrupted under its node: unloaded in status after %.2f s\n",
+              NowSeconds() - t0);
+  EXPECT_TRUE(unloaded) << st.dump(2);
+
+  off = s.node(2).Log().size();
+  {
+    std::ofstream f(file, std::ios::binary | std::ios::trunc);
+    f.write(good.data(), static_cast<std::streamsize>(good.size()));
+  }
+  EXPECT_TRUE(s.node(2).WaitForLog("loaded " + file, 10));
+  std::map<int, size_t> offsets;
+  for (int k = 0; k < 4; ++k) offsets[k] = k == 2 ? off : 0;
+  EXPECT_TRUE(s.AllReady(10, offsets)) << s.node(2).Log().substr(off);
+  EXPECT_EQ(s.Status()["swarm_ready"], true);
+}
+
 TEST(Swarm, EightShardsBecomeReadyAndEachPeerIsFoundInOneLine) {
   Swarm s;
   const std::string eight = s.Split("tiny-spm-q8_0.gguf", 8, "eight");

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "net/activation_frame.h"
+#include "net/endpoint_probe.h"
 #include "net/message.h"
 #include "net/rpc_client.h"
 #include "net/rpc_server.h"
-#include "net/tcp_probe.h"
 #include "net/tls_identity.h"
 
 namespace ss::net {
@@ -278,11 +278,17 @@ TEST(Rpc, ClientWithoutCertificateIsRefusedByTls) {
   h.ExpectServing();
 }
 
-// Nodes probe each other's RPC port every second (net/tcp_probe.h): such a
-// connection, closed before a byte, is neither logged nor counted as an error.
+// Nodes probe each other's RPC port every second (net/endpoint_probe.h): such a
+// connection, closed before a byte or after the server's first handshake
+// flight, is neither logged nor counted as an error.
 TEST(Rpc, LivenessProbesAreQuiet) {
   Harness h;
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(ProbeTcp("127.0.0.1:" + std::to_string(h.server->port()), 1s).ok());
+  const std::string endpoint = "127.0.0.1:" + std::to_string(h.server->port());
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(ProbeTcp(endpoint, 1s).status.ok());
+    const ProbeResult tls = ProbeTls(endpoint, 1s);
+    EXPECT_TRUE(tls.status.ok()) << tls.status.message();
+  }
   auto c = h.Client();
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->Call({{"type", "ECHO"}}, 5s).ok());

@@ -1,6 +1,8 @@
 // ProbeTcp: a listening socket answers, a closed port refuses at once, and
-// an endpoint that is not HOST:PORT is an error naming it.
-#include "net/tcp_probe.h"
+// an endpoint that is not HOST:PORT is an error naming it. ProbeTls: a socket
+// the kernel accepts for a process that never answers (stopped, hung) is
+// silent. (A real TLS server answering: rpc_test.cpp.)
+#include "net/endpoint_probe.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -40,9 +42,11 @@ TEST(TcpProbe, ListeningAnswersClosedRefuses) {
   {
     Listener l;
     port = l.port;
-    EXPECT_TRUE(ProbeTcp("127.0.0.1:" + std::to_string(port), 500ms).ok());
+    EXPECT_TRUE(ProbeTcp("127.0.0.1:" + std::to_string(port), 500ms).status.ok());
   }
-  Status s = ProbeTcp("127.0.0.1:" + std::to_string(port), 500ms);  // refused, not timed out
+  const ProbeResult r = ProbeTcp("127.0.0.1:" + std::to_string(port), 500ms);  // refused, not timed out
+  const Status& s = r.status;
+  EXPECT_FALSE(r.silent);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kUnavailable);
   EXPECT_NE(s.message().find("Connection refused at 127.0.0.1:" + std::to_string(port)), std::string::npos)
@@ -52,11 +56,36 @@ TEST(TcpProbe, ListeningAnswersClosedRefuses) {
 TEST(TcpProbe, BadEndpointsAreNamed) {
   for (const std::string e :
        {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:70000", "host:80", ":80"}) {
-    Status s = ProbeTcp(e, 100ms);
+    const Status s = ProbeTcp(e, 100ms).status;
     ASSERT_FALSE(s.ok()) << e;
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << e;
     EXPECT_NE(s.message().find("'" + e + "'"), std::string::npos) << s.message();
   }
+}
+
+TEST(TlsProbe, AnAcceptedButUnansweredConnectionIsSilent) {
+  Listener l;  // the kernel completes connections; nobody reads or answers
+  const std::string endpoint = "127.0.0.1:" + std::to_string(l.port);
+  EXPECT_TRUE(ProbeTcp(endpoint, 500ms).status.ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  const ProbeResult r = ProbeTls(endpoint, 300ms);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_TRUE(r.silent);
+  EXPECT_NE(r.status.message().find("no answer at " + endpoint + " within 300 ms"), std::string::npos)
+      << r.status.message();
+  EXPECT_LT(took, 1s);
+}
+
+TEST(TlsProbe, AClosedPortRefusesAtOnce) {
+  int port = 0;
+  {
+    Listener l;
+    port = l.port;
+  }
+  const ProbeResult r = ProbeTls("127.0.0.1:" + std::to_string(port), 500ms);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_FALSE(r.silent);
 }
 
 }  // namespace
