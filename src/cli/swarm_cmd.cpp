@@ -396,7 +396,7 @@ void AddSwarmCommands(CLI::App& app) {
   auto so = std::make_shared<StatusOptions>();
   CLI::App* st =
       app.add_subcommand("status", "Show what the DHT says about a cluster, and what blocks readiness");
-  st->add_option("--bootstrap", so->bootstrap, "Bootstrap HOST:PORT")
+  st->add_option("--bootstrap", so->bootstrap, "Bootstrap HOST:PORT (repeatable)")
       ->required()
       ->envname("SHARDSWARM_BOOTSTRAP");
   st->add_option("--cluster", so->cluster, "Cluster name: nodes, gateways and status of one swarm share it")
@@ -418,7 +418,7 @@ void AddSwarmCommands(CLI::App& app) {
   CLI::App* rpc = app.add_subcommand("rpc", "Send one command to a shard's node over authenticated RPC");
   rpc->add_option("command", ro->command, "GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES, …")
       ->required();
-  rpc->add_option("--bootstrap", ro->bootstrap, "Bootstrap HOST:PORT")
+  rpc->add_option("--bootstrap", ro->bootstrap, "Bootstrap HOST:PORT (repeatable)")
       ->required()
       ->envname("SHARDSWARM_BOOTSTRAP");
   rpc->add_option("--cluster", ro->cluster, "Cluster name: nodes, gateways and status of one swarm share it")

@@ -56,13 +56,22 @@ class Swarm {
                                  "--health-port", "0"},
         dir_ / "bootstrap.log");
   }
+  // Nodes started from now on also name this bootstrap address (first).
+  void AddBootstrapFirst(const std::string& address) { extra_bootstrap_ = address; }
   ChildProcess& StartNode(int k, const std::string& shards_dir = "") {
+    std::vector<std::string> extra;
+    if (!extra_bootstrap_.empty()) extra = {"--bootstrap", extra_bootstrap_};
     nodes_[k] = std::make_unique<ChildProcess>(
-        std::vector<std::string>{SHARDSWARM_BINARY, "node", "--bootstrap", bootstrap(), "--cluster", "it",
-                                 "--shard-id", std::to_string(k), "--total-shards", "4", "--shards-dir",
-                                 shards_dir.empty() ? shards_ : shards_dir, "--data-dir",
-                                 dir_ / ("node-" + std::to_string(k)), "--refresh-interval",
-                                 std::to_string(refresh_), "--threads", "1"},
+        std::vector<std::string>{SHARDSWARM_BINARY,    "node",
+                                 "--bootstrap",        extra.empty() ? bootstrap() : extra[1],
+                                 "--bootstrap",        bootstrap(),
+                                 "--cluster",          "it",
+                                 "--shard-id",         std::to_string(k),
+                                 "--total-shards",     "4",
+                                 "--shards-dir",       shards_dir.empty() ? shards_ : shards_dir,
+                                 "--data-dir",         dir_ / ("node-" + std::to_string(k)),
+                                 "--refresh-interval", std::to_string(refresh_),
+                                 "--threads",          "1"},
         dir_ / ("node-" + std::to_string(k) + "-" + std::to_string(++starts_) + ".log"));
     return *nodes_[k];
   }
@@ -112,6 +121,7 @@ class Swarm {
   int refresh_;
   int boot_port_;
   int starts_ = 0;
+  std::string extra_bootstrap_;
   std::unique_ptr<ChildProcess> boot_;
   std::map<int, std::unique_ptr<ChildProcess>> nodes_;
 };
@@ -239,6 +249,20 @@ TEST(Swarm, StoppedNodeIsSeenOfflineAndBackWhenItResumes) {
   EXPECT_TRUE(Contains(s.node(3).Log().substr(off), back)) << s.node(3).Log().substr(off);
   std::printf("[swarm] and back %.2f s after it resumed (target <= 3 s)\n", NowSeconds() - t0);
   EXPECT_LE(NowSeconds() - t0, 3.0);
+}
+
+// --bootstrap is repeatable: with the first address dead, nodes and status
+// get in through the second.
+TEST(Swarm, SeveralBootstrapsOneOfThemDown) {
+  Swarm s;
+  const std::string dead = "127.0.0.1:" + std::to_string(ss::testing::FreePort(/*udp=*/true));
+  s.AddBootstrapFirst(dead);
+  s.StartBootstrap();
+  for (int k = 0; k < 4; ++k) s.StartNode(k);
+  ASSERT_TRUE(s.AllReady(15));
+  auto r = RunShardswarm("status --bootstrap " + dead + " --bootstrap " + s.bootstrap() + " --cluster it");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "swarm_ready=true")) << r.output;
 }
 
 TEST(Swarm, SecondNodeOnALockedDataDirExitsAndTheFirstGoesOn) {
