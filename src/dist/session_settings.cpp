@@ -45,7 +45,10 @@ lt::settings_pack MakeSettings(const SessionOptions& o) {
   sp.set_int(S::aio_threads, 4);
   sp.set_int(S::alert_mask, lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
                                 lt::alert_category::peer | lt::alert_category::connect |
-                                lt::alert_category::file_progress);
+                                lt::alert_category::block_progress | lt::alert_category::upload);
+  // Block alerts (per-peer byte counts) arrive by the thousand per second on a
+  // fast link; the default queue of 2000 would drop some between two polls.
+  sp.set_int(S::alert_queue_size, 50000);
   return sp;
 }
 

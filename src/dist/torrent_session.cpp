@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "dist/detail/lt_glue.h"
@@ -36,8 +37,6 @@ constexpr double kShutdownSaveSeconds = 5;
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
-
-void Log(const std::string& message) { ss::Log("TORRENT", message); }
 
 std::string Short(const std::string& id) { return id.substr(0, 12); }
 
@@ -117,7 +116,11 @@ class TorrentSession::Impl {
   void Tick();
   void SaveAllResumeData();
 
+  // Logs with the [TORRENT] tag and this session's port (tests run several per process).
+  void Say(const std::string& message) const { ss::Log("TORRENT", ":" + std::to_string(port_) + " " + message); }
+
   SessionOptions options_;
+  int port_ = 0;
   ResumeCache cache_;
   std::unique_ptr<lt::session> ses_;
   mutable std::mutex mu_;
@@ -140,7 +143,8 @@ Status TorrentSession::Impl::Start() {
     return Status::Error("BitTorrent cannot listen on " + options_.listen_address + ":" +
                          std::to_string(options_.listen_port) + ": " + why);
   }
-  Log("listening on " + options_.listen_address + ":" + std::to_string(port()) +
+  port_ = ses_->listen_port();
+  Say("listening on " + options_.listen_address + ":" + std::to_string(port()) +
       " (no DHT, LSD, UPnP, NAT-PMP or trackers)");
   thread_ = std::thread([this] { AlertLoop(); });
   return Status::Ok();
@@ -173,7 +177,7 @@ void TorrentSession::Impl::SaveAllResumeData() {
     ses_->wait_for_alert(std::chrono::milliseconds(100));
     HandleAlerts();
   }
-  Log("shutting down with " + std::to_string(pending_saves_) + " resume file(s) unsaved");
+  Say("shutting down with " + std::to_string(pending_saves_) + " resume file(s) unsaved");
 }
 
 void TorrentSession::Impl::AlertLoop() {
@@ -204,7 +208,7 @@ void TorrentSession::Impl::Handle(lt::alert* a) {
   }
   auto* ta = dynamic_cast<lt::torrent_alert*>(a);
   if (!ta) {
-    if (lt::alert_cast<lt::listen_failed_alert>(a)) Log(a->message());
+    if (lt::alert_cast<lt::listen_failed_alert>(a)) Say(a->message());
     return;
   }
   auto it = by_handle_.find(ta->handle);
@@ -212,37 +216,47 @@ void TorrentSession::Impl::Handle(lt::alert* a) {
   Transfer& t = *it->second;
   const std::string name = "[" + Short(t.id()) + "] ";
   switch (a->type()) {
+    case lt::block_finished_alert::alert_type: {
+      auto* b = lt::alert_cast<lt::block_finished_alert>(a);
+      t.CountBlock(b->endpoint, static_cast<int>(b->piece_index), b->block_index, true);
+      return;
+    }
+    case lt::block_uploaded_alert::alert_type: {
+      auto* b = lt::alert_cast<lt::block_uploaded_alert>(a);
+      t.CountBlock(b->endpoint, static_cast<int>(b->piece_index), b->block_index, false);
+      return;
+    }
     case lt::torrent_finished_alert::alert_type:
       return HandleFinished(t);
     case lt::metadata_received_alert::alert_type:
       return HandleMetadata(t);
     case lt::file_renamed_alert::alert_type:
       t.MarkComplete();
-      Log(name + "verified every piece; saved as " + t.FinalPath() + "; seeding");
+      Say(name + "verified every piece; saved as " + t.FinalPath() + "; seeding");
       t.handle().save_resume_data(lt::torrent_handle::save_info_dict);
       ++pending_saves_;
       return;
     case lt::file_rename_failed_alert::alert_type: {
       auto* f = lt::alert_cast<lt::file_rename_failed_alert>(a);
       t.Fail("renaming " + t.PartPath() + " to " + t.FinalPath() + ": " + f->error.message());
-      Log(name + "error: renaming " + t.PartPath() + ": " + f->error.message());
+      Say(name + "error: renaming " + t.PartPath() + ": " + f->error.message());
       return;
     }
     case lt::hash_failed_alert::alert_type: {
       const int piece = static_cast<int>(lt::alert_cast<lt::hash_failed_alert>(a)->piece_index);
       t.HashFailed(piece);
-      Log(name + "piece " + std::to_string(piece) + " failed its hash check; re-requesting it");
+      Say(name + "piece " + std::to_string(piece) + " failed its hash check; re-requesting it");
       return;
     }
     case lt::peer_ban_alert::alert_type: {
       const std::string ep = detail::FormatEndpoint(lt::alert_cast<lt::peer_ban_alert>(a)->endpoint);
       t.Banned(ep);
-      Log(name + "banned peer " + ep + " (sent data that failed the hash check)");
+      Say(name + "banned peer " + ep + " (sent data that failed the hash check)");
       return;
     }
     case lt::peer_connect_alert::alert_type: {
       auto* c = lt::alert_cast<lt::peer_connect_alert>(a);
-      Log(name + "peer connected: " + detail::FormatEndpoint(c->endpoint) +
+      Say(name + "peer connected: " + detail::FormatEndpoint(c->endpoint) +
           (c->direction == lt::peer_connect_alert::direction_t::in ? " (incoming)" : " (outgoing)"));
       return;
     }
@@ -250,18 +264,18 @@ void TorrentSession::Impl::Handle(lt::alert* a) {
       auto* f = lt::alert_cast<lt::file_error_alert>(a);
       t.Fail(std::string(f->filename()) + ": " + lt::operation_name(f->op) + ": " + f->error.message());
       t.handle().pause();
-      Log(name + "error: " + f->filename() + ": " + lt::operation_name(f->op) + ": " + f->error.message() +
+      Say(name + "error: " + f->filename() + ": " + lt::operation_name(f->op) + ": " + f->error.message() +
           "; stopped");
       return;
     }
     case lt::torrent_error_alert::alert_type: {
       auto* e = lt::alert_cast<lt::torrent_error_alert>(a);
       t.Fail(e->filename() + std::string(": ") + e->error.message());
-      Log(name + "error: " + e->message());
+      Say(name + "error: " + e->message());
       return;
     }
     case lt::torrent_checked_alert::alert_type:
-      Log(name + "checked existing data");
+      Say(name + "checked existing data");
       return;
     default:
       return;
@@ -277,7 +291,7 @@ void TorrentSession::Impl::HandleFinished(Transfer& t) {
   const std::string current = ti ? std::string(ti->files().file_name(lt::file_index_t{0})) : "";
   if (!t.fetching() || current == t.final_name()) {  // a seed, or a restart after the rename
     t.MarkComplete();
-    Log("[" + Short(t.id()) + "] complete: " + t.handle().status().name + "; seeding");
+    Say("[" + Short(t.id()) + "] complete: " + t.handle().status().name + "; seeding");
     return;
   }
   if (fs::exists(t.FinalPath())) {
@@ -298,7 +312,8 @@ void TorrentSession::Impl::HandleMetadata(Transfer& t) {
     t.handle().pause();
     return;
   }
-  Log("[" + Short(t.id()) + "] metadata received: " + meta->name + ", " + std::to_string(meta->size) +
+  t.SetGeometry(*ti);
+  Say("[" + Short(t.id()) + "] metadata received: " + meta->name + ", " + std::to_string(meta->size) +
       " bytes in " + std::to_string(meta->num_pieces) + " pieces");
   const Status space = CheckSpace(fs::path(t.PartPath()).parent_path(), t.PartPath(), meta->size);
   if (!space.ok()) {
@@ -312,7 +327,7 @@ void TorrentSession::Impl::HandleResume(lt::save_resume_data_alert& a) {
   const std::string id = detail::IdOf(a.params.info_hashes);
   const std::vector<char> buf = lt::write_resume_data_buf(a.params);
   const Status s = cache_.Store(cache_.ResumePath(id), std::string(buf.begin(), buf.end()));
-  if (!s.ok()) Log("[" + Short(id) + "] resume data not saved: " + s.message());
+  if (!s.ok()) Say("[" + Short(id) + "] resume data not saved: " + s.message());
 }
 
 void TorrentSession::Impl::SaveResume(Transfer& t, double now) {
@@ -331,7 +346,7 @@ void TorrentSession::Impl::Tick() {
     const bool was_stalled = t->Progress(st).state == TransferState::kStalled;
     t->Tick(st, now, options_.stall_seconds);
     const TransferProgress p = t->Progress(st);
-    if (p.state == TransferState::kStalled && !was_stalled) Log("[" + Short(t->id()) + "] stalled: " + p.error);
+    if (p.state == TransferState::kStalled && !was_stalled) Say("[" + Short(t->id()) + "] stalled: " + p.error);
     std::vector<lt::peer_info> peers;
     h.get_peer_info(peers);
     t->UpdatePeers(peers);
@@ -346,7 +361,7 @@ Result<lt::add_torrent_params> TorrentSession::Impl::ResumeOrNew(const std::stri
   lt::add_torrent_params atp = lt::read_resume_data(
       lt::span<const char>(bytes->data(), static_cast<std::ptrdiff_t>(bytes->size())), ec);
   if (ec || detail::IdOf(atp.info_hashes) != id) {
-    Log("[" + Short(id) + "] ignoring unreadable resume data" + (ec ? ": " + ec.message() : ""));
+    Say("[" + Short(id) + "] ignoring unreadable resume data" + (ec ? ": " + ec.message() : ""));
     return lt::add_torrent_params{};
   }
   return atp;
@@ -360,6 +375,7 @@ Result<std::shared_ptr<Transfer>> TorrentSession::Impl::Add(lt::add_torrent_para
   lt::torrent_handle h = ses_->add_torrent(std::move(atp), ec);
   if (ec) return Status::Error("adding torrent " + id + ": " + ec.message());
   auto t = std::make_shared<Transfer>(id, h, fetching);
+  if (const auto ti = h.torrent_file()) t->SetGeometry(*ti);
   by_handle_[h] = t;
   by_id_[id] = t;
   const lt::info_hash_t ih = h.info_hashes();
@@ -380,7 +396,7 @@ Result<TorrentMeta> TorrentSession::Impl::Seed(const std::string& path_in, Torre
   if (!meta.ok()) {
     meta = CreateTorrent(path, format);
     if (!meta.ok()) return meta.status();
-    if (Status s = cache_.Store(cached, meta->bytes); !s.ok()) Log("torrent not cached: " + s.message());
+    if (Status s = cache_.Store(cached, meta->bytes); !s.ok()) Say("torrent not cached: " + s.message());
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (Find(meta->id())) return meta;
@@ -395,7 +411,7 @@ Result<TorrentMeta> TorrentSession::Impl::Seed(const std::string& path_in, Torre
   if (!resumed) atp.have_pieces.resize(meta->num_pieces, true);
   SS_ASSIGN_OR_RETURN(std::shared_ptr<Transfer> t, Add(std::move(atp), meta->id(), false));
   if (!resumed) SaveResume(*t, Now());
-  Log("[" + Short(meta->id()) + "] seeding " + path.string() + " (" + FormatName(format) + ", " +
+  Say("[" + Short(meta->id()) + "] seeding " + path.string() + " (" + FormatName(format) + ", " +
       std::to_string(meta->num_pieces) + " pieces" + (resumed ? ", from resume data)" : ")"));
   return meta;
 }
@@ -444,7 +460,7 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
   SS_ASSIGN_OR_RETURN(std::shared_ptr<Transfer> t, Add(std::move(atp), id, true));
   t->SetNames(dest, part, req.final_name);
   if (was_renamed) t->MarkRenaming();  // finished before: HandleFinished only marks it complete
-  Log("[" + Short(id) + "] fetching " + final_path + (resumed ? " (resuming)" : "") + " from " +
+  Say("[" + Short(id) + "] fetching " + final_path + (resumed ? " (resuming)" : "") + " from " +
       std::to_string(req.peers.size()) + " peer(s)");
   SS_RETURN_IF_ERROR(Connect(*t, req.peers));
   return id;

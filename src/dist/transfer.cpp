@@ -49,13 +49,14 @@ std::string Join(const std::vector<std::string>& v) {
 
 }  // namespace
 
-// Progress is verified payload growing; hashing our own data does not count
-// as waiting for peers.
+// Progress is payload arriving (blocks count before their piece is verified);
+// hashing our own data does not count as waiting for peers. The payload rate
+// is no sign of life: it is a moving average that decays for many seconds.
 void Transfer::Tick(const lt::torrent_status& st, double now, double stall_seconds) {
   if (complete_ || failed_) return;
-  const int64_t done = st.total_wanted_done;
-  if (done > last_done_ || Checking(st) || st.download_payload_rate > 0) {
-    last_done_ = std::max(last_done_, done);
+  const int64_t received = st.total_payload_download;
+  if (received > last_received_ || Checking(st)) {
+    last_received_ = std::max(last_received_, received);
     last_progress_ = now;
     stalled_ = false;
     error_.clear();
@@ -83,31 +84,36 @@ std::string Transfer::StallReason(const lt::torrent_status& st, double idle) con
   return why + "; add a peer that has a good copy";
 }
 
-// libtorrent reports counters per connection; an endpoint whose counters went
-// down has reconnected, so the old connection's totals move to closed_*.
+void Transfer::SetGeometry(const lt::torrent_info& ti) {
+  total_size_ = ti.total_size();
+  piece_length_ = ti.piece_length();
+}
+
+void Transfer::CountBlock(const lt::tcp::endpoint& peer, int piece, int block, bool received) {
+  if (piece_length_ <= 0) return;
+  const int64_t piece_start = int64_t{piece} * piece_length_;
+  const int64_t piece_size = std::min<int64_t>(piece_length_, total_size_ - piece_start);
+  const int64_t bytes = std::clamp<int64_t>(piece_size - int64_t{block} * lt::default_block_size, 0,
+                                            lt::default_block_size);
+  PeerStats& ps = peers_[FormatEndpoint(peer)];
+  ps.endpoint = FormatEndpoint(peer);
+  (received ? ps.downloaded : ps.uploaded) += static_cast<uint64_t>(bytes);
+}
+
 void Transfer::UpdatePeers(const std::vector<lt::peer_info>& infos) {
-  for (auto& [ep, pc] : peers_) pc.stats.connected = false;
+  for (auto& [ep, ps] : peers_) ps.connected = false;
   for (const lt::peer_info& pi : infos) {
-    PeerCounters& pc = peers_[FormatEndpoint(pi.ip)];
-    const auto down = static_cast<uint64_t>(pi.total_download), up = static_cast<uint64_t>(pi.total_upload);
-    if (down < pc.conn_down || up < pc.conn_up) {
-      pc.closed_down += pc.conn_down;
-      pc.closed_up += pc.conn_up;
-    }
-    pc.conn_down = down;
-    pc.conn_up = up;
-    pc.stats.endpoint = FormatEndpoint(pi.ip);
-    pc.stats.client = pi.client;
-    pc.stats.downloaded = pc.closed_down + down;
-    pc.stats.uploaded = pc.closed_up + up;
-    pc.stats.connected = true;
-    pc.stats.seed = static_cast<bool>(pi.flags & lt::peer_info::seed);
+    PeerStats& ps = peers_[FormatEndpoint(pi.ip)];
+    ps.endpoint = FormatEndpoint(pi.ip);
+    ps.client = pi.client;
+    ps.connected = true;
+    ps.seed = static_cast<bool>(pi.flags & lt::peer_info::seed);
   }
 }
 
 std::vector<PeerStats> Transfer::Peers() const {
   std::vector<PeerStats> out;
-  for (const auto& [ep, pc] : peers_) out.push_back(pc.stats);
+  for (const auto& [ep, ps] : peers_) out.push_back(ps);
   std::stable_sort(out.begin(), out.end(),
                    [](const PeerStats& a, const PeerStats& b) { return a.connected > b.connected; });
   return out;

@@ -1,7 +1,7 @@
 #pragma once
 // One torrent of a TorrentSession and the bookkeeping libtorrent does not do
 // for us: the .part → final rename, stall and error reporting, per-peer byte
-// counters that survive reconnections. For dist/*.cpp only. Not thread-safe:
+// counters that outlive connections. For dist/*.cpp only. Not thread-safe:
 // the session's mutex guards every Transfer.
 
 #include <libtorrent/peer_info.hpp>
@@ -14,12 +14,6 @@
 #include "dist/transfer_stats.h"
 
 namespace ss::dist::detail {
-
-struct PeerCounters {
-  PeerStats stats;
-  uint64_t closed_down = 0, closed_up = 0;  // from earlier connections of this endpoint
-  uint64_t conn_down = 0, conn_up = 0;      // of the current (or last) connection
-};
 
 class Transfer {
  public:
@@ -50,6 +44,12 @@ class Transfer {
 
   // Called about twice a second: progress and stall detection, peer counters.
   void Tick(const lt::torrent_status& st, double now, double stall_seconds);
+  // Per-peer payload, counted block by block from alerts: libtorrent's own
+  // per-connection counters vanish with the connection (two seeds drop their
+  // connection the moment the download completes).
+  void SetGeometry(const lt::torrent_info& ti);
+  void CountBlock(const lt::tcp::endpoint& peer, int piece, int block, bool received);
+  // Which peers are connected now, their client names and whether they are seeds.
   void UpdatePeers(const std::vector<lt::peer_info>& peers);
 
   TransferProgress Progress(const lt::torrent_status& st) const;
@@ -69,9 +69,11 @@ class Transfer {
   bool stalled_ = false;
   int hash_failures_ = 0, last_failed_piece_ = -1;
   std::vector<std::string> banned_;
-  int64_t last_done_ = -1;
+  int64_t last_received_ = -1;
   double last_progress_ = 0;
-  std::map<std::string, PeerCounters> peers_;
+  int64_t total_size_ = 0;
+  int piece_length_ = 0;
+  std::map<std::string, PeerStats> peers_;
 };
 
 }  // namespace ss::dist::detail
