@@ -14,7 +14,8 @@ Status CheckAgainstManifest(const std::string& path, const shard::ShardEntry& e)
                          " bytes, manifest.json says " + std::to_string(e.size));
   SS_ASSIGN_OR_RETURN(std::string sha, Sha256File(path));
   if (sha != e.sha256)
-    return Status::Error("not publishing " + path + ": its SHA-256 differs from manifest.json (corrupt or replaced)");
+    return Status::Error("not publishing " + path +
+                         ": its SHA-256 differs from manifest.json (corrupt or replaced)");
   return Status::Ok();
 }
 

@@ -1,10 +1,9 @@
 #include "dist/detail/session_settings.h"
 
+#include <boost/asio/ip/address.hpp>
 #include <libtorrent/alert.hpp>
 #include <libtorrent/fingerprint.hpp>
 #include <libtorrent/session_handle.hpp>
-
-#include <boost/asio/ip/address.hpp>
 
 namespace ss::dist::detail {
 
@@ -43,9 +42,10 @@ lt::settings_pack MakeSettings(const SessionOptions& o) {
   sp.set_str(S::peer_fingerprint, lt::generate_fingerprint("SS", 0, 1, 0));
   // Two cores are common here; libtorrent's default of 10 disk threads is for big servers.
   sp.set_int(S::aio_threads, 4);
-  sp.set_int(S::alert_mask, lt::alert_category::error | lt::alert_category::status | lt::alert_category::storage |
-                                lt::alert_category::peer | lt::alert_category::connect |
-                                lt::alert_category::block_progress | lt::alert_category::upload);
+  sp.set_int(S::alert_mask, lt::alert_category::error | lt::alert_category::status |
+                                lt::alert_category::storage | lt::alert_category::peer |
+                                lt::alert_category::connect | lt::alert_category::block_progress |
+                                lt::alert_category::upload);
   // Block alerts (per-peer byte counts) arrive by the thousand per second on a
   // fast link; the default queue of 2000 would drop some between two polls.
   sp.set_int(S::alert_queue_size, 50000);
@@ -55,11 +55,14 @@ lt::settings_pack MakeSettings(const SessionOptions& o) {
 lt::ip_filter PeerClassFilter() {
   using boost::asio::ip::make_address;
   const std::uint32_t global = 1u << static_cast<std::uint32_t>(lt::session_handle::global_peer_class_id);
-  const std::uint32_t local = global | 1u << static_cast<std::uint32_t>(lt::session_handle::local_peer_class_id);
+  const std::uint32_t local =
+      global | 1u << static_cast<std::uint32_t>(lt::session_handle::local_peer_class_id);
   lt::ip_filter f;
   f.add_rule(make_address("0.0.0.0"), make_address("255.255.255.255"), global);
-  for (auto [first, last] : {std::pair{"10.0.0.0", "10.255.255.255"}, {"172.16.0.0", "172.31.255.255"},
-                             {"192.168.0.0", "192.168.255.255"}, {"169.254.0.0", "169.254.255.255"},
+  for (auto [first, last] : {std::pair{"10.0.0.0", "10.255.255.255"},
+                             {"172.16.0.0", "172.31.255.255"},
+                             {"192.168.0.0", "192.168.255.255"},
+                             {"169.254.0.0", "169.254.255.255"},
                              {"127.0.0.0", "127.255.255.255"}})
     f.add_rule(make_address(first), make_address(last), local);
   f.add_rule(make_address("::"), make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);

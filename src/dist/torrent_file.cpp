@@ -1,13 +1,12 @@
 #include "dist/torrent_file.h"
 
+#include <exception>
+#include <filesystem>
+#include <iterator>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/torrent_info.hpp>
-
-#include <exception>
-#include <filesystem>
-#include <iterator>
 
 #include "dist/detail/lt_glue.h"
 #include "util/file_io.h"

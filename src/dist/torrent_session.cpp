@@ -3,16 +3,15 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/write_resume_data.hpp>
-
-#include <atomic>
-#include <chrono>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -61,10 +60,10 @@ void NoOutsidePeers(lt::add_torrent_params& atp) {
 
 // Bytes the rest of the file still needs on dest_dir's filesystem.
 Status CheckSpace(const std::string& dest_dir, const std::string& part_path, uint64_t size) {
-  struct stat st{};
+  struct stat st {};
   uint64_t have = 0;
   if (::stat(part_path.c_str(), &st) == 0) have = static_cast<uint64_t>(st.st_blocks) * 512;
-  struct statvfs vfs{};
+  struct statvfs vfs {};
   if (::statvfs(dest_dir.c_str(), &vfs) != 0) return Status::Ok();  // unknown: let the writes tell
   const uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
   const uint64_t need = size > have ? size - have : 0;
@@ -79,7 +78,9 @@ Result<lt::add_torrent_params> ParseMagnet(const std::string& text) {
   if (text.size() == 64) uri = "magnet:?xt=urn:btmh:1220" + text;
   lt::error_code ec;
   lt::add_torrent_params atp = lt::parse_magnet_uri(uri, ec);
-  if (ec) return Status::InvalidArgument("'" + text + "' is neither a magnet link nor an info-hash: " + ec.message());
+  if (ec)
+    return Status::InvalidArgument("'" + text +
+                                   "' is neither a magnet link nor an info-hash: " + ec.message());
   return atp;
 }
 
@@ -117,7 +118,9 @@ class TorrentSession::Impl {
   void SaveAllResumeData();
 
   // Logs with the [TORRENT] tag and this session's port (tests run several per process).
-  void Say(const std::string& message) const { ss::Log("TORRENT", ":" + std::to_string(port_) + " " + message); }
+  void Say(const std::string& message) const {
+    ss::Log("TORRENT", ":" + std::to_string(port_) + " " + message);
+  }
 
   SessionOptions options_;
   int port_ = 0;
@@ -346,11 +349,13 @@ void TorrentSession::Impl::Tick() {
     const bool was_stalled = t->Progress(st).state == TransferState::kStalled;
     t->Tick(st, now, options_.stall_seconds);
     const TransferProgress p = t->Progress(st);
-    if (p.state == TransferState::kStalled && !was_stalled) Say("[" + Short(t->id()) + "] stalled: " + p.error);
+    if (p.state == TransferState::kStalled && !was_stalled)
+      Say("[" + Short(t->id()) + "] stalled: " + p.error);
     std::vector<lt::peer_info> peers;
     h.get_peer_info(peers);
     t->UpdatePeers(peers);
-    if (t->fetching() && !t->complete() && now - t->last_resume_save >= kResumeSaveSeconds) SaveResume(*t, now);
+    if (t->fetching() && !t->complete() && now - t->last_resume_save >= kResumeSaveSeconds)
+      SaveResume(*t, now);
   }
 }
 
@@ -368,7 +373,7 @@ Result<lt::add_torrent_params> TorrentSession::Impl::ResumeOrNew(const std::stri
 }
 
 Result<std::shared_ptr<Transfer>> TorrentSession::Impl::Add(lt::add_torrent_params atp, const std::string& id,
-                                                             bool fetching) {
+                                                            bool fetching) {
   RunUnmanaged(atp);
   NoOutsidePeers(atp);
   lt::error_code ec;
@@ -386,7 +391,7 @@ Result<std::shared_ptr<Transfer>> TorrentSession::Impl::Add(lt::add_torrent_para
 Result<TorrentMeta> TorrentSession::Impl::Seed(const std::string& path_in, TorrentFormat format) {
   std::error_code ec;
   const fs::path path = fs::absolute(path_in, ec);
-  struct stat st{};
+  struct stat st {};
   if (ec || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
     return Status::InvalidArgument("cannot seed " + path_in + ": not a readable regular file");
   const int64_t mtime_ns = int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec;
@@ -403,7 +408,8 @@ Result<TorrentMeta> TorrentSession::Impl::Seed(const std::string& path_in, Torre
   SS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, ResumeOrNew(meta->id()));
   const bool resumed = atp.info_hashes.has_v1() || atp.info_hashes.has_v2();
   atp.ti = std::make_shared<lt::torrent_info>(
-      lt::span<const char>(meta->bytes.data(), static_cast<std::ptrdiff_t>(meta->bytes.size())), lt::from_span);
+      lt::span<const char>(meta->bytes.data(), static_cast<std::ptrdiff_t>(meta->bytes.size())),
+      lt::from_span);
   atp.save_path = path.parent_path();
   atp.renamed_files.clear();
   // The file was hashed when its torrent was made (size and mtime unchanged
@@ -422,7 +428,8 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
   if (req.final_name.empty() || req.final_name.find('/') != std::string::npos)
     return Status::InvalidArgument("bad file name '" + req.final_name + "'");
   std::error_code ec;
-  if (!fs::is_directory(req.dest_dir, ec)) return Status::InvalidArgument(req.dest_dir + " is not a directory");
+  if (!fs::is_directory(req.dest_dir, ec))
+    return Status::InvalidArgument(req.dest_dir + " is not a directory");
   const std::string dest = fs::absolute(req.dest_dir, ec).string();
 
   lt::add_torrent_params parsed;
@@ -451,7 +458,8 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
   if (meta) SS_RETURN_IF_ERROR(CheckSpace(dest, dest + "/" + part, meta->size));
   if (meta && !atp.ti)
     atp.ti = std::make_shared<lt::torrent_info>(
-        lt::span<const char>(req.torrent.data(), static_cast<std::ptrdiff_t>(req.torrent.size())), lt::from_span);
+        lt::span<const char>(req.torrent.data(), static_cast<std::ptrdiff_t>(req.torrent.size())),
+        lt::from_span);
   atp.save_path = dest;
   if (!was_renamed) atp.renamed_files[lt::file_index_t{0}] = part;
   // Space for the whole file is taken at once: a full disk fails now with

@@ -26,9 +26,9 @@
 namespace ss::dist {
 
 struct SessionOptions {
-  std::string cache_dir;                    // required; created if missing
-  std::string listen_address = "127.0.0.1"; // also the only source address of outgoing connections
-  int listen_port = 0;                      // 0: chosen by the OS (see listen_port())
+  std::string cache_dir;                     // required; created if missing
+  std::string listen_address = "127.0.0.1";  // also the only source address of outgoing connections
+  int listen_port = 0;                       // 0: chosen by the OS (see listen_port())
   // Payload rate caps in bytes/s, 0 = none. They apply to every peer, those on
   // loopback and the LAN included (libtorrent exempts them by default).
   int upload_rate_limit = 0;

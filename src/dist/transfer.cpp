@@ -7,7 +7,6 @@
 
 namespace ss::dist::detail {
 
-
 void Transfer::SetNames(std::string dest_dir, std::string part_name, std::string final_name) {
   dest_dir_ = std::move(dest_dir);
   part_name_ = std::move(part_name);
@@ -38,7 +37,8 @@ void Transfer::Banned(const std::string& endpoint) {
 namespace {
 
 bool Checking(const lt::torrent_status& st) {
-  return st.state == lt::torrent_status::checking_files || st.state == lt::torrent_status::checking_resume_data;
+  return st.state == lt::torrent_status::checking_files ||
+         st.state == lt::torrent_status::checking_resume_data;
 }
 
 std::string Join(const std::vector<std::string>& v) {
@@ -93,8 +93,8 @@ void Transfer::CountBlock(const lt::tcp::endpoint& peer, int piece, int block, b
   if (piece_length_ <= 0) return;
   const int64_t piece_start = int64_t{piece} * piece_length_;
   const int64_t piece_size = std::min<int64_t>(piece_length_, total_size_ - piece_start);
-  const int64_t bytes = std::clamp<int64_t>(piece_size - int64_t{block} * lt::default_block_size, 0,
-                                            lt::default_block_size);
+  const int64_t bytes =
+      std::clamp<int64_t>(piece_size - int64_t{block} * lt::default_block_size, 0, lt::default_block_size);
   PeerStats& ps = peers_[FormatEndpoint(peer)];
   ps.endpoint = FormatEndpoint(peer);
   (received ? ps.downloaded : ps.uploaded) += static_cast<uint64_t>(bytes);
@@ -138,7 +138,8 @@ TransferProgress Transfer::Progress(const lt::torrent_status& st) const {
   if (p.error.empty() && st.errc) p.error = st.errc.message();
   p.bytes_done = static_cast<uint64_t>(st.total_wanted_done);
   p.bytes_total = static_cast<uint64_t>(st.total_wanted);
-  p.percent = p.bytes_total ? 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0;
+  p.percent =
+      p.bytes_total ? 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0;
   p.downloaded = static_cast<uint64_t>(st.total_payload_download);
   p.uploaded = static_cast<uint64_t>(st.total_payload_upload);
   p.download_rate = st.download_payload_rate;
@@ -147,8 +148,10 @@ TransferProgress Transfer::Progress(const lt::torrent_status& st) const {
   p.hash_failures = hash_failures_;
   const uint64_t left = p.bytes_total - std::min(p.bytes_total, p.bytes_done);
   if (left > 0 && p.download_rate > 0) p.eta_seconds = static_cast<int64_t>(left / p.download_rate);
-  if (fetching_) p.path = complete_ ? FinalPath() : PartPath();
-  else p.path = st.save_path + "/" + st.name;
+  if (fetching_)
+    p.path = complete_ ? FinalPath() : PartPath();
+  else
+    p.path = st.save_path + "/" + st.name;
   return p;
 }
 

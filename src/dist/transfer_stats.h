@@ -21,26 +21,26 @@ const char* StateName(TransferState state);
 
 struct TransferProgress {
   TransferState state = TransferState::kChecking;
-  double percent = 0;         // of the payload, 0-100
-  uint64_t bytes_done = 0;    // verified payload on disk
-  uint64_t bytes_total = 0;   // 0 while fetching metadata
-  uint64_t downloaded = 0;    // payload received in this session (includes redundant bytes)
-  uint64_t uploaded = 0;      // payload sent in this session
-  int download_rate = 0;      // payload bytes/s
-  int upload_rate = 0;        // payload bytes/s
-  int peers = 0;              // connected now
-  int hash_failures = 0;      // pieces that failed their hash check in this session
-  int64_t eta_seconds = -1;   // -1 when unknown (no rate, or done)
-  std::string path;           // where the file is now (NAME.part until complete)
-  std::string error;          // why kStalled or kError; empty otherwise
+  double percent = 0;        // of the payload, 0-100
+  uint64_t bytes_done = 0;   // verified payload on disk
+  uint64_t bytes_total = 0;  // 0 while fetching metadata
+  uint64_t downloaded = 0;   // payload received in this session (includes redundant bytes)
+  uint64_t uploaded = 0;     // payload sent in this session
+  int download_rate = 0;     // payload bytes/s
+  int upload_rate = 0;       // payload bytes/s
+  int peers = 0;             // connected now
+  int hash_failures = 0;     // pieces that failed their hash check in this session
+  int64_t eta_seconds = -1;  // -1 when unknown (no rate, or done)
+  std::string path;          // where the file is now (NAME.part until complete)
+  std::string error;         // why kStalled or kError; empty otherwise
 };
 
 // Counters of one peer connection endpoint over this session's lifetime
 // (a reconnection from the same endpoint adds to them). The endpoint of an
 // incoming connection is the remote's source port, not its listen port.
 struct PeerStats {
-  std::string endpoint;  // "127.0.0.1:6881"
-  std::string client;    // what the peer calls itself ("libtorrent/2.0.8.0", "aria2/1.36.0")
+  std::string endpoint;     // "127.0.0.1:6881"
+  std::string client;       // what the peer calls itself ("libtorrent/2.0.8.0", "aria2/1.36.0")
   uint64_t downloaded = 0;  // payload bytes received from it
   uint64_t uploaded = 0;    // payload bytes sent to it
   bool connected = false;

@@ -197,8 +197,8 @@ TEST(TorrentSession, ResumesWithoutDownloadingVerifiedPiecesAgain) {
 
 // Seeds a copy of `file` from a new session, then flips one byte of the copy on
 // disk: the session keeps claiming every piece and serves the bad byte.
-std::unique_ptr<TorrentSession> CorruptSeeder(const TempDir& dir, const std::string& file, const std::string& name,
-                                              TorrentFormat format) {
+std::unique_ptr<TorrentSession> CorruptSeeder(const TempDir& dir, const std::string& file,
+                                              const std::string& name, TorrentFormat format) {
   fs::create_directories(dir / name);
   fs::copy_file(file, dir / (name + "/f.bin"));
   auto s = OpenSession(dir / ("cache-" + name));
@@ -316,7 +316,8 @@ TEST(TorrentSession, FullDiskIsAClearErrorAndLeavesNoFinalFile) {
   ASSERT_TRUE(meta.ok());
   auto id = fetcher->Fetch(Request(*meta, dir / "small", {seeder->endpoint()}));
   ASSERT_FALSE(id.ok());
-  EXPECT_NE(id.status().message().find("no space left on device"), std::string::npos) << id.status().message();
+  EXPECT_NE(id.status().message().find("no space left on device"), std::string::npos)
+      << id.status().message();
   EXPECT_FALSE(fs::exists(dir / "small/got.bin"));
 }
 
