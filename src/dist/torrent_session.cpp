@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
@@ -32,6 +34,9 @@ namespace {
 constexpr double kTickSeconds = 0.5;
 constexpr double kResumeSaveSeconds = 3;  // what a SIGKILL can cost: re-hashing this much download
 constexpr double kShutdownSaveSeconds = 5;
+// Resume data written at shutdown carries this key; without it the process
+// died after the last periodic save, and pieces verified since are only on disk.
+constexpr char kCleanKey[] = "shardswarm-clean";
 
 double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -102,10 +107,12 @@ class TorrentSession::Impl {
   Result<std::vector<PeerStats>> Peers(const std::string& id) const;
 
  private:
-  Result<lt::add_torrent_params> ResumeOrNew(const std::string& id) const;
+  // Resume data from the cache (`clean`: written at shutdown), or empty params.
+  lt::add_torrent_params ResumeOrNew(const std::string& id, bool* clean) const;
   Result<std::shared_ptr<Transfer>> Add(lt::add_torrent_params atp, const std::string& id, bool fetching);
   std::shared_ptr<Transfer> Find(const std::string& id) const;
   Status Connect(Transfer& t, const std::vector<std::string>& peers);
+  void RecheckAfterCrash(lt::add_torrent_params& atp, const std::string& part_path);
   void SaveResume(Transfer& t, double now);
 
   void AlertLoop();
@@ -130,6 +137,7 @@ class TorrentSession::Impl {
   std::map<std::string, std::shared_ptr<Transfer>> by_id_;  // by id and by v1 hex
   std::map<lt::torrent_handle, std::shared_ptr<Transfer>> by_handle_;
   int pending_saves_ = 0;
+  bool shutting_down_ = false;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   double last_tick_ = 0;
@@ -165,6 +173,7 @@ TorrentSession::Impl::~Impl() {
 void TorrentSession::Impl::SaveAllResumeData() {
   {
     std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
     for (auto& [h, t] : by_handle_) {
       if (!h.is_valid()) continue;
       h.save_resume_data(lt::torrent_handle::save_info_dict);
@@ -277,9 +286,12 @@ void TorrentSession::Impl::Handle(lt::alert* a) {
       Say(name + "error: " + e->message());
       return;
     }
-    case lt::torrent_checked_alert::alert_type:
-      Say(name + "checked existing data");
+    case lt::torrent_checked_alert::alert_type: {
+      const lt::torrent_status st = t.handle().status(lt::torrent_handle::query_pieces);
+      Say(name + "ready: " + std::to_string(st.num_pieces) + " of " + std::to_string(st.pieces.size()) +
+          " pieces on disk");
       return;
+    }
     default:
       return;
   }
@@ -328,8 +340,11 @@ void TorrentSession::Impl::HandleMetadata(Transfer& t) {
 void TorrentSession::Impl::HandleResume(lt::save_resume_data_alert& a) {
   --pending_saves_;
   const std::string id = detail::IdOf(a.params.info_hashes);
-  const std::vector<char> buf = lt::write_resume_data_buf(a.params);
-  const Status s = cache_.Store(cache_.ResumePath(id), std::string(buf.begin(), buf.end()));
+  lt::entry e = lt::write_resume_data(a.params);
+  if (shutting_down_) e[kCleanKey] = 1;
+  std::string buf;
+  lt::bencode(std::back_inserter(buf), e);
+  const Status s = cache_.Store(cache_.ResumePath(id), buf);
   if (!s.ok()) Say("[" + Short(id) + "] resume data not saved: " + s.message());
 }
 
@@ -359,16 +374,20 @@ void TorrentSession::Impl::Tick() {
   }
 }
 
-Result<lt::add_torrent_params> TorrentSession::Impl::ResumeOrNew(const std::string& id) const {
+lt::add_torrent_params TorrentSession::Impl::ResumeOrNew(const std::string& id, bool* clean) const {
+  *clean = false;
   Result<std::string> bytes = cache_.Load(cache_.ResumePath(id));
-  if (!bytes.ok()) return lt::add_torrent_params{};
+  if (!bytes.ok()) return {};
   lt::error_code ec;
-  lt::add_torrent_params atp = lt::read_resume_data(
-      lt::span<const char>(bytes->data(), static_cast<std::ptrdiff_t>(bytes->size())), ec);
+  const lt::bdecode_node node =
+      lt::bdecode(lt::span<const char>(bytes->data(), static_cast<std::ptrdiff_t>(bytes->size())), ec);
+  lt::add_torrent_params atp;
+  if (!ec) atp = lt::read_resume_data(node, ec);
   if (ec || detail::IdOf(atp.info_hashes) != id) {
     Say("[" + Short(id) + "] ignoring unreadable resume data" + (ec ? ": " + ec.message() : ""));
-    return lt::add_torrent_params{};
+    return {};
   }
+  *clean = node.dict_find_int_value(kCleanKey, 0) == 1;
   return atp;
 }
 
@@ -405,7 +424,8 @@ Result<TorrentMeta> TorrentSession::Impl::Seed(const std::string& path_in, Torre
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (Find(meta->id())) return meta;
-  SS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, ResumeOrNew(meta->id()));
+  bool clean = false;
+  lt::add_torrent_params atp = ResumeOrNew(meta->id(), &clean);
   const bool resumed = atp.info_hashes.has_v1() || atp.info_hashes.has_v2();
   atp.ti = std::make_shared<lt::torrent_info>(
       lt::span<const char>(meta->bytes.data(), static_cast<std::ptrdiff_t>(meta->bytes.size())),
@@ -447,7 +467,8 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
     SS_RETURN_IF_ERROR(Connect(*t, req.peers));
     return t->id();
   }
-  SS_ASSIGN_OR_RETURN(lt::add_torrent_params atp, ResumeOrNew(id));
+  bool clean = false;
+  lt::add_torrent_params atp = ResumeOrNew(id, &clean);
   const bool resumed = atp.info_hashes.has_v1() || atp.info_hashes.has_v2();
   if (!resumed) atp = std::move(parsed);
   const std::string part = req.final_name + ".part", final_path = dest + "/" + req.final_name;
@@ -455,6 +476,7 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
   const bool was_renamed = renamed != atp.renamed_files.end() && renamed->second == req.final_name;
   if (!was_renamed && fs::exists(final_path))
     return Status::InvalidArgument(final_path + " already exists; seed it instead of fetching it");
+  if (resumed && !clean && !was_renamed) RecheckAfterCrash(atp, dest + "/" + part);
   if (meta) SS_RETURN_IF_ERROR(CheckSpace(dest, dest + "/" + part, meta->size));
   if (meta && !atp.ti)
     atp.ti = std::make_shared<lt::torrent_info>(
@@ -472,6 +494,17 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
       std::to_string(req.peers.size()) + " peer(s)");
   SS_RETURN_IF_ERROR(Connect(*t, req.peers));
   return id;
+}
+
+// Forgets which pieces the stale resume data lists, so libtorrent hashes the
+// whole .part file: every piece verified before the crash is found on disk
+// and kept, none is downloaded again.
+void TorrentSession::Impl::RecheckAfterCrash(lt::add_torrent_params& atp, const std::string& part_path) {
+  atp.have_pieces.clear();
+  atp.verified_pieces.clear();
+  atp.unfinished_pieces.clear();
+  Say("[" + Short(detail::IdOf(atp.info_hashes)) + "] the last run did not stop cleanly: re-checking " +
+      part_path + " instead of trusting its resume data");
 }
 
 Status TorrentSession::Impl::Connect(Transfer& t, const std::vector<std::string>& peers) {

@@ -6,10 +6,12 @@
 // renamed (one rename(2)) to DEST/NAME only after libtorrent verified every
 // piece; it is then seeded. .torrent files and resume data live in the cache
 // directory, so a restart neither re-hashes a seed nor re-downloads verified
-// pieces (resume data is saved every few seconds and on destruction; after a
-// SIGKILL the pieces newer than the last save are re-hashed from the .part file,
-// not downloaded again). The session does not re-add torrents by itself after
-// a restart: callers call Seed/Fetch again and the cache makes that cheap.
+// pieces: resume data is saved every few seconds and on destruction, and when
+// the last run died without its final save (SIGKILL, power loss) the .part
+// file is re-hashed instead of trusting the stale resume data, so every piece
+// verified before the crash is kept. The session does not re-add torrents by
+// itself after a restart: callers call Seed/Fetch again and the cache makes
+// that cheap.
 //
 // Thread-safe. A background thread handles libtorrent's alerts and logs events
 // with the [TORRENT] tag. Torrents are named by their id (TorrentMeta::id());

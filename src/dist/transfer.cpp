@@ -138,6 +138,8 @@ TransferProgress Transfer::Progress(const lt::torrent_status& st) const {
   if (p.error.empty() && st.errc) p.error = st.errc.message();
   p.bytes_done = static_cast<uint64_t>(st.total_wanted_done);
   p.bytes_total = static_cast<uint64_t>(st.total_wanted);
+  p.pieces_done = st.num_pieces;
+  p.pieces_total = st.pieces.size();
   p.percent =
       p.bytes_total ? 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0;
   p.downloaded = static_cast<uint64_t>(st.total_payload_download);

@@ -21,8 +21,10 @@ const char* StateName(TransferState state);
 
 struct TransferProgress {
   TransferState state = TransferState::kChecking;
-  double percent = 0;        // of the payload, 0-100
-  uint64_t bytes_done = 0;   // verified payload on disk
+  double percent = 0;       // of the payload, 0-100
+  uint64_t bytes_done = 0;  // payload on disk, blocks of unfinished pieces included
+  int pieces_done = 0;      // pieces that passed the hash check
+  int pieces_total = 0;
   uint64_t bytes_total = 0;  // 0 while fetching metadata
   uint64_t downloaded = 0;   // payload received in this session (includes redundant bytes)
   uint64_t uploaded = 0;     // payload sent in this session

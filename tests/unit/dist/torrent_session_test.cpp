@@ -4,7 +4,10 @@
 #include "dist/torrent_session.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mount.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +17,7 @@
 #include <thread>
 
 #include "testing.h"
+#include "util/file_io.h"
 #include "util/sha256.h"
 
 namespace ss::dist {
@@ -193,6 +197,100 @@ TEST(TorrentSession, ResumesWithoutDownloadingVerifiedPiecesAgain) {
   EXPECT_EQ(p->state, TransferState::kSeeding) << StateName(p->state) << ": " << p->error;
   EXPECT_EQ(Sha(dir / "dst/got.bin"), Sha(dir / "src/f.bin"));
   EXPECT_LE(p->downloaded, kFileSize - done_before) << "verified pieces were downloaded again";
+}
+
+// The child side of the SIGKILL test: waits for the seeder's endpoint on `in`,
+// fetches dir/t.torrent and reports bytes_done on `out` until it is killed.
+[[noreturn]] void FetchUntilKilled(const TempDir& dir, int in, int out) {
+  std::string endpoint;
+  char c;
+  while (::read(in, &c, 1) == 1 && c != '\n') endpoint += c;
+  SessionOptions o;
+  o.cache_dir = dir / "cache-b";
+  auto s = TorrentSession::Open(o);
+  auto torrent = ReadWholeFile(dir / "t.torrent");
+  if (!s.ok() || !torrent.ok()) _exit(2);
+  FetchRequest r;
+  r.torrent = *torrent;
+  r.dest_dir = dir / "dst";
+  r.final_name = "got.bin";
+  r.peers = {endpoint};
+  auto id = (*s)->Fetch(r);
+  if (!id.ok()) _exit(3);
+  for (int i = 0; i < 600; ++i) {
+    auto p = (*s)->Progress(*id);
+    if (p.ok()) dprintf(out, "%d\n", p->pieces_done);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  _exit(4);
+}
+
+// Reads the child's reports until one reaches `at_least`; 0 on EOF or timeout.
+int WaitForReport(int fd, int at_least, double timeout_s) {
+  std::string line;
+  const double deadline = ss::testing::NowSeconds() + timeout_s;
+  while (ss::testing::NowSeconds() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) <= 0) continue;
+    char c;
+    if (::read(fd, &c, 1) != 1) return 0;
+    if (c != '\n') {
+      line += c;
+      continue;
+    }
+    const int done = std::stoi(line);
+    line.clear();
+    if (done >= at_least) return done;
+  }
+  return 0;
+}
+
+// A downloader process dies by SIGKILL midway, after its last periodic resume
+// save: the next session re-checks the .part file and downloads only the rest.
+TEST(TorrentSession, ResumesAfterSigkillWithoutDownloadingVerifiedPiecesAgain) {
+  TempDir dir;
+  fs::create_directories(dir / "src");
+  fs::create_directories(dir / "dst");
+  WriteRandom(dir / "src/f.bin", kFileSize, 4);
+  int to_child[2], from_child[2];
+  ASSERT_EQ(::pipe(to_child), 0);
+  ASSERT_EQ(::pipe(from_child), 0);
+  // Fork before any session exists here: a child forked beside libtorrent's threads could inherit held locks.
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) FetchUntilKilled(dir, to_child[0], from_child[1]);
+  ::close(to_child[0]);
+  ::close(from_child[1]);
+  int pieces_at_kill = 0;
+  {
+    auto seeder = OpenSession(dir / "cache-a", 1 << 20);  // ~8 s for the file
+    ASSERT_TRUE(seeder);
+    auto meta = seeder->Seed(dir / "src/f.bin", TorrentFormat::kHybrid);
+    ASSERT_TRUE(meta.ok()) << meta.status().message();
+    ASSERT_TRUE(WriteWholeFile(dir / "t.torrent", meta->bytes).ok());
+    const std::string line = seeder->endpoint() + "\n";
+    ASSERT_EQ(::write(to_child[1], line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    const int pieces = static_cast<int>(kFileSize / meta->piece_size);
+    pieces_at_kill = WaitForReport(from_child[0], pieces / 2, 20);
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ::close(to_child[1]);
+    ::close(from_child[0]);
+    ASSERT_GT(pieces_at_kill, 0) << "the child never got halfway";
+    ASSERT_LT(pieces_at_kill, pieces);
+    ASSERT_FALSE(fs::exists(dir / "dst/got.bin"));
+
+    auto fetcher = OpenSession(dir / "cache-b");
+    ASSERT_TRUE(fetcher);
+    auto id = fetcher->Fetch(Request(*meta, dir / "dst", {seeder->endpoint()}));
+    ASSERT_TRUE(id.ok()) << id.status().message();
+    auto p = fetcher->Wait(*id, 20);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ(p->state, TransferState::kSeeding) << StateName(p->state) << ": " << p->error;
+    EXPECT_EQ(Sha(dir / "dst/got.bin"), Sha(dir / "src/f.bin"));
+    const uint64_t verified = uint64_t{static_cast<uint64_t>(pieces_at_kill)} * meta->piece_size;
+    EXPECT_LE(p->downloaded, kFileSize - verified) << "pieces verified before the kill came again";
+  }
 }
 
 // Seeds a copy of `file` from a new session, then flips one byte of the copy on
