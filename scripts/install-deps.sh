@@ -10,6 +10,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev
   libboost-dev libboost-system-dev
   libopendht-dev dhtnode libmsgpack-dev libjsoncpp-dev libgnutls28-dev
+  libtorrent-rasterbar-dev aria2 transmission-cli
   iproute2 util-linux curl
 )
 # Node.js and npm run the e2e test with the official OpenAI client library.

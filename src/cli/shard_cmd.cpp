@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "dist/publish.h"
 #include "gguf/reader.h"
 #include "shard/manifest.h"
 #include "shard/plan.h"
@@ -86,6 +87,16 @@ void RunValidate(const std::string& dir, int expected) {
   std::printf("%s: OK\n", dir.c_str());
 }
 
+// One line per shard: the .torrent written and its magnet link.
+void RunPublish(const std::string& dir, const std::string& format_name) {
+  auto format = dist::ParseTorrentFormat(format_name);
+  if (!format.ok()) Fail(format.status().message());
+  auto published = dist::PublishShards(dir, *format);
+  if (!published.ok()) Fail(published.status().message());
+  for (const dist::PublishedShard& p : *published)
+    std::printf("%s  %s\n", p.torrent_path.c_str(), p.meta.magnet.c_str());
+}
+
 }  // namespace
 
 void AddShardCommands(CLI::App& app) {
@@ -124,6 +135,20 @@ void AddShardCommands(CLI::App& app) {
       ->envname("SHARDSWARM_TOTAL_SHARDS")
       ->check(CLI::Range(1, 100000));
   validate->callback([vdir, vcount] { RunValidate(*vdir, *vcount); });
+
+  auto pdir = std::make_shared<std::string>("models_cache/shards");
+  auto pformat = std::make_shared<std::string>("hybrid");
+  CLI::App* publish = shard->add_subcommand(
+      "publish", "Write shard-K.gguf.torrent beside each shard in manifest.json; print their magnet links");
+  publish->add_option("dir", *pdir, "Shards directory")
+      ->envname("SHARDSWARM_SHARDS_DIR")
+      ->capture_default_str();
+  publish
+      ->add_option("--torrent-format", *pformat,
+                   "v1 (for Transmission 3, aria2 1.36), v2, or hybrid (v1+v2, for libtorrent 2 clients)")
+      ->check(CLI::IsMember({"v1", "v2", "hybrid"}))
+      ->capture_default_str();
+  publish->callback([pdir, pformat] { RunPublish(*pdir, *pformat); });
 }
 
 }  // namespace ss::cli
