@@ -14,6 +14,7 @@
 #include "dht/discovery.h"
 #include "dht/identity.h"
 #include "dht/record.h"
+#include "dist/shard_exchange.h"
 #include "net/http_server.h"
 #include "net/message.h"
 #include "net/rpc_client.h"
@@ -30,20 +31,75 @@ namespace {
 
 node::NodeService* g_node = nullptr;
 
-void RunBootstrap(const std::string& addr, uint16_t port, uint16_t health_port) {
-  auto id = dht::EphemeralIdentity("shardswarm-bootstrap");
+struct BootstrapOptions {
+  std::string addr = "127.0.0.1";
+  uint16_t port = 51820;
+  uint16_t health_port = 51821;
+  // --seed-dir: also seed that split and announce its manifest for `cluster`.
+  std::string seed_dir;
+  std::string cluster = "default";
+  std::string data_dir = "bootstrap_data";
+  int torrent_port = 0;
+  double upload_limit_mb_s = 0;
+  std::string torrent_format = "hybrid";
+};
+
+// A seeding bootstrap signs the manifest: its identity must survive restarts
+// (nodes pin it), so it lives in the data dir, which it locks.
+struct BootstrapIdentity {
+  std::unique_ptr<DirLock> lock;
+  dht::NodeIdentity id;
+};
+BootstrapIdentity BootstrapIdentityFor(const BootstrapOptions& o) {
+  BootstrapIdentity b;
+  if (o.seed_dir.empty()) {
+    auto id = dht::EphemeralIdentity("shardswarm-bootstrap");
+    if (!id.ok()) Fail(id.status().message());
+    b.id = std::move(id.value());
+    return b;
+  }
+  auto lock = DirLock::Acquire(o.data_dir);
+  if (!lock.ok()) Fail(lock.status().message());
+  b.lock = std::move(lock.value());
+  auto id = dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-bootstrap");
   if (!id.ok()) Fail(id.status().message());
+  b.id = std::move(id.value());
+  return b;
+}
+
+void RunBootstrap(const BootstrapOptions& b) {
+  BootstrapIdentity who = BootstrapIdentityFor(b);
   dht::DiscoveryOptions o;
-  o.bind_address = addr;
-  o.port = port;
-  auto d = dht::Discovery::Start(*id, o);
+  o.bind_address = b.addr;
+  o.port = b.port;
+  auto d = dht::Discovery::Start(who.id, o);
   if (!d.ok()) Fail(d.status().message());
-  Log("DHT", "bootstrap node on " + addr + ":" + std::to_string((*d)->port()) + ", network id " +
+  Log("DHT", "bootstrap node on " + b.addr + ":" + std::to_string((*d)->port()) + ", network id " +
                  std::to_string(dht::kNetworkId));
   dht::Discovery* disc = d->get();
+  std::unique_ptr<dist::ShardExchange> exchange;
+  if (!b.seed_dir.empty()) {
+    auto format = dist::ParseTorrentFormat(b.torrent_format);
+    if (!format.ok()) Fail(format.status().message());
+    dist::ShardExchangeOptions xo;
+    xo.cluster = b.cluster;
+    xo.shards_dir = b.seed_dir;
+    xo.data_dir = b.data_dir;
+    xo.bind_address = b.addr;
+    xo.torrent_port = b.torrent_port;
+    xo.format = *format;
+    xo.manifest_authority = true;
+    xo.upload_rate_limit = static_cast<int>(b.upload_limit_mb_s * 1e6);
+    auto x = dist::ShardExchange::Start(xo, disc, who.id);
+    if (!x.ok()) Fail(x.status().message());
+    exchange = std::move(x.value());
+    Log("TORRENT", "seeding " + b.seed_dir + " for cluster " + b.cluster + " on " +
+                       exchange->torrent_endpoint() + "; manifests signed by " + who.id.peer_id +
+                       " (nodes pin it; --trust-seeder names it)");
+  }
   auto started = std::chrono::steady_clock::now();
-  auto health =
-      net::HttpServer::Start(addr, health_port, [=](const std::string& method, const std::string& target) {
+  auto health = net::HttpServer::Start(
+      b.addr, b.health_port, [=](const std::string& method, const std::string& target) {
         if (target != "/healthz" && target != "/")
           return net::HttpResponse{404, "application/json", R"({"error":"not found; try /healthz"})"};
         nlohmann::json j = {{"status", "ok"},
@@ -58,10 +114,20 @@ void RunBootstrap(const std::string& addr, uint16_t port, uint16_t health_port) 
         return net::HttpResponse{200, "application/json", j.dump() + "\n"};
       });
   if (!health.ok()) Fail(health.status().message());
-  Log("DHT", "health endpoint http://" + addr + ":" + std::to_string((*health)->port()) + "/healthz");
+  Log("DHT", "health endpoint http://" + b.addr + ":" + std::to_string((*health)->port()) + "/healthz");
   InstallStopSignals([] {});
-  while (!StopRequested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto next_tick = std::chrono::steady_clock::now();
+  int ticks = 0;
+  while (!StopRequested()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (exchange && std::chrono::steady_clock::now() >= next_tick) {
+      next_tick += std::chrono::seconds(1);
+      exchange->Tick(/*refresh=*/ticks++ % 5 == 0);  // records live 30 s: re-announce every 5
+    }
+  }
   Log("DHT", "bootstrap node stopping");
+  health->reset();
+  exchange.reset();
 }
 
 void RunNode(const node::NodeOptions& o) {
@@ -325,23 +391,37 @@ void RunRpc(const RpcOptions& o) {
 void AddSwarmCommands(CLI::App& app) {
   auto log_format = std::make_shared<std::string>("text");
 
-  auto boot_addr = std::make_shared<std::string>("127.0.0.1");
-  auto boot_port = std::make_shared<uint16_t>(51820);
-  auto health_port = std::make_shared<uint16_t>(51821);
-  CLI::App* boot = app.add_subcommand("bootstrap", "Run the swarm's DHT entry point");
-  boot->add_option("--listen-addr", *boot_addr, "Address to bind (loopback by default)")
+  auto bo = std::make_shared<BootstrapOptions>();
+  CLI::App* boot =
+      app.add_subcommand("bootstrap", "Run the swarm's DHT entry point (and, with --seed-dir, its seeder)");
+  boot->add_option("--listen-addr", bo->addr, "Address to bind (loopback by default)")
       ->envname("SHARDSWARM_LISTEN_ADDR")
       ->capture_default_str();
-  boot->add_option("--port", *boot_port, "UDP port")
+  boot->add_option("--port", bo->port, "UDP port")
       ->envname("SHARDSWARM_BOOTSTRAP_PORT")
       ->capture_default_str();
-  boot->add_option("--health-port", *health_port, "HTTP port of /healthz (0: any free port)")
+  boot->add_option("--health-port", bo->health_port, "HTTP port of /healthz (0: any free port)")
       ->envname("SHARDSWARM_HEALTH_PORT")
+      ->capture_default_str();
+  boot->add_option("--seed-dir", bo->seed_dir,
+                   "Seed this split's shards over BitTorrent and announce its manifest (nodes missing their "
+                   "shard fetch it)");
+  boot->add_option("--cluster", bo->cluster, "Cluster whose manifest --seed-dir announces")
+      ->envname("SHARDSWARM_CLUSTER")
+      ->capture_default_str();
+  boot->add_option("--data-dir", bo->data_dir,
+                   "With --seed-dir: where the seeder keeps its identity (nodes pin it) and torrent cache")
+      ->capture_default_str();
+  boot->add_option("--torrent-port", bo->torrent_port, "BitTorrent TCP port (0: any free port)")
+      ->capture_default_str();
+  boot->add_option("--upload-limit", bo->upload_limit_mb_s, "Upload cap in MB/s (0: none)")
+      ->capture_default_str();
+  boot->add_option("--torrent-format", bo->torrent_format, "v1, v2 or hybrid (v1 for older clients)")
       ->capture_default_str();
   AddLogFormat(boot, log_format);
   boot->callback([=] {
     ApplyLogFormat(*log_format);
-    RunBootstrap(*boot_addr, *boot_port, *health_port);
+    RunBootstrap(*bo);
   });
 
   auto no = std::make_shared<node::NodeOptions>();
@@ -369,6 +449,11 @@ void AddSwarmCommands(CLI::App& app) {
   nd->add_option("--port", no->port, "RPC port (0: any free port)")
       ->envname("SHARDSWARM_PORT")
       ->capture_default_str();
+  nd->add_option("--torrent-port", no->torrent_port, "BitTorrent TCP port (0: any free port)")
+      ->capture_default_str();
+  nd->add_option("--trust-seeder", no->trust_seeder,
+                 "Peer id whose shard manifests this node trusts (default: the one pinned in the data dir, "
+                 "else the first seen)");
   nd->add_option("--dht-port", no->dht_port, "DHT UDP port (0: any free port)")
       ->envname("SHARDSWARM_DHT_PORT")
       ->capture_default_str();

@@ -27,6 +27,10 @@ std::string NodeRecord::ToJson() const {
                         {"version", version}}},
                       {"refresh_s", refresh_s},
                       {"time_ms", time_ms}};
+  if (download) {
+    j["download"] = {{"state", download->state}, {"percent", download->percent}, {"rate", download->rate},
+                     {"peers", download->peers}, {"eta_s", download->eta_s},     {"error", download->error}};
+  }
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -57,6 +61,12 @@ Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
     r.version = c.value("version", "");
     r.refresh_s = j.value("refresh_s", 5);
     r.time_ms = j.value("time_ms", int64_t{0});
+    if (j.contains("download")) {
+      const nlohmann::json& d = j.at("download");
+      r.download = DownloadRecord{d.at("state").get<std::string>(), d.value("percent", 0.0),
+                                  d.value("rate", int64_t{0}),      d.value("peers", 0),
+                                  d.value("eta_s", int64_t{-1}),    d.value("error", "")};
+    }
     if (r.shard_id < 0 || r.total_shards <= 0 || r.total_shards > 100000 || r.shard_id >= r.total_shards ||
         r.refresh_s <= 0 || r.refresh_s > kMaxRefreshSeconds)
       return Status::Error("node record has an invalid shard id, shard count or refresh interval");
@@ -90,6 +100,37 @@ Result<ClientRecord> ClientRecord::FromJson(const std::string& text) {
   if (j.contains("role") && j["role"].is_string()) c.role = j["role"];
   if (j.contains("time_ms") && j["time_ms"].is_number_integer()) c.time_ms = j["time_ms"];
   return c;
+}
+
+std::string FileRecord::ToJson() const {
+  return nlohmann::json({{"peer_id", peer_id},
+                         {"cluster", cluster},
+                         {"info_hash", info_hash},
+                         {"file", file},
+                         {"shard_id", shard_id},
+                         {"torrent_endpoint", torrent_endpoint},
+                         {"complete", complete},
+                         {"time_ms", time_ms}})
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<FileRecord> FileRecord::FromJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return Status::Error("file record is not a JSON object");
+  try {
+    FileRecord r;
+    r.peer_id = j.at("peer_id").get<std::string>();
+    r.cluster = j.at("cluster").get<std::string>();
+    r.info_hash = j.at("info_hash").get<std::string>();
+    r.file = j.value("file", "");
+    r.shard_id = j.value("shard_id", 0);
+    r.torrent_endpoint = j.at("torrent_endpoint").get<std::string>();
+    r.complete = j.value("complete", false);
+    r.time_ms = j.value("time_ms", int64_t{0});
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return Status::Error(std::string("file record: missing or mistyped field: ") + e.what());
+  }
 }
 
 }  // namespace ss::dht

@@ -95,6 +95,18 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   n->discovery_ = std::move(disc.value());
   Log("DHT", "DHT on " + o.bind_address + ":" + std::to_string(n->discovery_->port()) + ", bootstrap " +
                  (o.bootstrap.empty() ? std::string("none") : o.bootstrap.front()));
+  dist::ShardExchangeOptions xo;
+  xo.cluster = o.cluster;
+  xo.shards_dir = o.shards_dir;
+  xo.data_dir = o.data_dir;
+  xo.bind_address = o.bind_address;
+  xo.torrent_port = o.torrent_port;
+  xo.trust_seeder = o.trust_seeder;
+  auto exchange = dist::ShardExchange::Start(xo, n->discovery_.get(), n->identity_);
+  if (!exchange.ok()) return exchange.status();
+  n->exchange_ = std::move(exchange.value());
+  n->exchange_->Want(o.shard_id);
+  Log("TORRENT", "BitTorrent on " + n->exchange_->torrent_endpoint());
   for (int k = 0; k < o.total_shards; ++k)
     n->discovery_->Listen(dht::ShardKey(o.cluster, k), [self, k](const dht::SignedValue& v, bool expired) {
       self->OnValue(k, v, expired);
@@ -134,7 +146,8 @@ NodeService::~NodeService() {
   if (rpc_) rpc_->Stop();
   forward_.reset();
   links_.reset();
-  discovery_.reset();
+  discovery_.reset();  // its callbacks call into the exchange: it goes first
+  exchange_.reset();
 }
 
 uint16_t NodeService::rpc_port() const { return rpc_ ? rpc_->port() : 0; }
@@ -183,6 +196,9 @@ void NodeService::TryLoadShard() {
     shard_problem_.clear();
     Log("SHARD", "loaded " + path + " (layers " + std::to_string(layer_start_) + "-" +
                      std::to_string(layer_end_ - 1) + " of " + std::to_string(total_layers_) + ")");
+    if (exchange_ && exchange_->Fetched(options_.shard_id))
+      Log("TORRENT", "SHARD_LOADED shard " + std::to_string(options_.shard_id) +
+                         ": fetched over BitTorrent, verified and loaded");
   } else if (problem != shard_problem_) {
     shard_problem_ = problem;
     Log("SHARD", "shard not loaded: " + problem);
@@ -245,6 +261,8 @@ dht::NodeRecord NodeService::MakeRecord() {
   r.model_name = options_.model_name;
   r.rpc_endpoint = options_.bind_address + ":" + std::to_string(rpc_port());
   r.tls_fingerprint = identity_.cert_fingerprint;
+  r.torrent_endpoint = exchange_ ? exchange_->torrent_endpoint() : "";
+  r.download = exchange_ && !stage_ ? exchange_->Download() : std::nullopt;
   r.shard_loaded = stage_ != nullptr;
   r.shard_problem = shard_problem_;
   r.memory_bytes = TotalMemory();
@@ -355,6 +373,9 @@ nlohmann::json NodeService::Handle(const net::PeerInfo& peer, const nlohmann::js
     reply["shard_loaded"] = stage_ != nullptr;
     reply["sessions"] = forward_->SessionsJson();
     reply["sessions_open"] = forward_->sessions_open();
+    if (auto d = exchange_->Download())
+      reply["download"] = {{"state", d->state}, {"percent", d->percent}, {"rate", d->rate},
+                           {"peers", d->peers}, {"eta_s", d->eta_s},     {"error", d->error}};
   } else if (type == "SESSION_CLOSE") {
     auto session = req.find("session");
     if (session == req.end() || !session->is_number_unsigned())
@@ -372,13 +393,7 @@ nlohmann::json NodeService::Handle(const net::PeerInfo& peer, const nlohmann::js
     reply["latency_ms"] = {{"p50", m.latency_p50_ms}, {"p95", m.latency_p95_ms}, {"p99", m.latency_p99_ms}};
     reply["forward"] = forward_->MetricsJson();
   } else if (type == "LIST_FILES") {
-    nlohmann::json files = nlohmann::json::array();
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(options_.shards_dir, ec)) {
-      if (!e.is_regular_file() || e.path().extension() == ".part") continue;
-      files.push_back({{"name", e.path().filename().string()}, {"size", e.file_size(ec)}});
-    }
-    reply["files"] = files;
+    reply["files"] = exchange_->ListFiles();
   } else {
     return net::ErrorReply(req,
                            "unknown command '" + type +
@@ -393,6 +408,7 @@ void NodeService::Run() {
   auto next_scan = Clock::now() + std::chrono::seconds(1);
   auto next_full_report = Clock::now() + kFullReportInterval;
   bool was_connected = false;
+  bool files_refresh_due = true;  // the exchange announces its files on the next scan
   Report(/*force=*/true);
   while (!stop_) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -404,8 +420,11 @@ void NodeService::Run() {
     auto now = Clock::now();
     bool refresh = now >= next_refresh;
     if (refresh) next_refresh = now + std::chrono::seconds(options_.refresh_s);
+    files_refresh_due = files_refresh_due || refresh;
     if (now >= next_scan) {  // a shard copied in (or downloaded) is picked up within a second
       next_scan = now + std::chrono::seconds(1);
+      exchange_->Tick(files_refresh_due);
+      files_refresh_due = false;
       TryLoadShard();
       forward_->CloseIdle(std::chrono::seconds(options_.session_idle_timeout_s));
     }

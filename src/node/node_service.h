@@ -22,6 +22,7 @@
 #include "dht/discovery.h"
 #include "dht/identity.h"
 #include "dht/record.h"
+#include "dist/shard_exchange.h"
 #include "engine/stage.h"
 #include "node/forward_worker.h"
 #include "node/peer_links.h"
@@ -49,8 +50,10 @@ struct NodeOptions {
   int total_layers = 0;  // 0: take it from the shard file
   std::string model_name;
   std::string bind_address = "127.0.0.1";
-  uint16_t port = 0;      // RPC (0: any free port)
-  uint16_t dht_port = 0;  // DHT (0: any free port)
+  uint16_t port = 0;          // RPC (0: any free port)
+  uint16_t dht_port = 0;      // DHT (0: any free port)
+  uint16_t torrent_port = 0;  // BitTorrent (0: any free port)
+  std::string trust_seeder;   // peer id whose shard manifests to trust (dist/shard_exchange.h)
   std::string shards_dir = "models_cache/shards";
   std::string data_dir = "node_data";
   int refresh_s = 5;
@@ -87,6 +90,7 @@ class NodeService {
   NodeOptions options_;
   std::unique_ptr<DirLock> data_dir_lock_;  // held for the node's life
   dht::NodeIdentity identity_;
+  std::unique_ptr<dist::ShardExchange> exchange_;  // outlives discovery_ (its callbacks)
   std::unique_ptr<dht::Discovery> discovery_;
   std::unique_ptr<net::RpcServer> rpc_;
   std::unique_ptr<PeerLinks> links_;

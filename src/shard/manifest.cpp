@@ -15,12 +15,12 @@ std::string Manifest::ToJson() const {
             {"architecture", architecture}, {"source_file", source_file},   {"source_size", source_size},
             {"layer_count", layer_count},   {"shard_count", shards.size()}, {"shards", json::array()}};
   for (const ShardEntry& s : shards) {
-    j["shards"].push_back({{"id", s.id},
-                           {"file", s.file},
-                           {"layer_start", s.layers.start},
-                           {"layer_end", s.layers.end},
-                           {"size", s.size},
-                           {"sha256", s.sha256}});
+    json e = {
+        {"id", s.id},     {"file", s.file},    {"layer_start", s.layers.start}, {"layer_end", s.layers.end},
+        {"size", s.size}, {"sha256", s.sha256}};
+    if (!s.info_hash_v1.empty()) e["info_hash_v1"] = s.info_hash_v1;
+    if (!s.info_hash_v2.empty()) e["info_hash_v2"] = s.info_hash_v2;
+    j["shards"].push_back(std::move(e));
   }
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
@@ -45,6 +45,8 @@ Result<Manifest> Manifest::FromJson(const std::string& text) {
       e.layers = {s.at("layer_start").get<int>(), s.at("layer_end").get<int>()};
       e.size = s.at("size").get<uint64_t>();
       e.sha256 = s.at("sha256").get<std::string>();
+      e.info_hash_v1 = s.value("info_hash_v1", "");
+      e.info_hash_v2 = s.value("info_hash_v2", "");
       m.shards.push_back(std::move(e));
     }
     return m;

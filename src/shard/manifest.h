@@ -31,6 +31,9 @@ struct ShardEntry {
   LayerRange layers;
   uint64_t size = 0;
   std::string sha256;
+  // BitTorrent info-hashes (hex) of the shard's torrent, once a seeder made
+  // one (dist/); empty in a manifest written by `shard split`.
+  std::string info_hash_v1, info_hash_v2;
 };
 
 struct Manifest {
