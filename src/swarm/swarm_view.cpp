@@ -1,5 +1,7 @@
 #include "swarm/swarm_view.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <sstream>
 
 #include "shard/manifest.h"
@@ -12,6 +14,24 @@ std::string LayersText(const dht::NodeRecord& r) {
   return r.layer_end > r.layer_start
              ? "layers " + std::to_string(r.layer_start) + "-" + std::to_string(r.layer_end - 1)
              : std::string("layers ?");
+}
+
+std::string DownloadText(const dht::DownloadRecord& d) {
+  const int filled = static_cast<int>(std::clamp(d.percent, 0.0, 100.0) / 5);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "download [%s%s] %.1f%% %s, %.1f MB/s, %d peer(s)",
+                std::string(static_cast<size_t>(filled), '#').c_str(),
+                std::string(static_cast<size_t>(20 - filled), '.').c_str(), d.percent, d.state.c_str(),
+                static_cast<double>(d.rate) / 1e6, d.peers);
+  std::string text = buf;
+  if (d.eta_s >= 0) text += ", ETA " + std::to_string(d.eta_s) + " s";
+  if (!d.error.empty()) text += ": " + d.error;
+  return text;
+}
+
+nlohmann::json DownloadJson(const dht::DownloadRecord& d) {
+  return {{"state", d.state}, {"percent", d.percent}, {"rate", d.rate},
+          {"peers", d.peers}, {"eta_s", d.eta_s},     {"error", d.error}};
 }
 
 bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock::time_point seen) {
@@ -148,10 +168,16 @@ std::vector<std::string> SwarmView::Blockers(Clock::time_point now) const {
       } else if (!e.record.shard_loaded) {
         std::string file = shard::ShardFileName(k);
         bool missing = e.record.shard_problem.find("is not in") != std::string::npos;
+        if (e.record.download && e.record.download->state != "error") {
+          why.push_back("node " + ShortId(peer) + " is fetching " + file + ": " +
+                        DownloadText(*e.record.download));
+          continue;
+        }
         why.push_back("node " + ShortId(peer) + " is online but has not loaded " + file +
                       (e.record.shard_problem.empty() ? "" : " (" + e.record.shard_problem + ")") +
-                      (missing ? "; copy " + file + " to its shards dir"
-                               : "; replace it with the right shard from `shardswarm shard split`"));
+                      (e.record.download ? "; its download failed: " + e.record.download->error
+                       : missing ? "; copy " + file + " to its shards dir, or seed it (bootstrap --seed-dir)"
+                                 : "; replace it with the right shard from `shardswarm shard split`"));
       } else if (e.record.model_id != model) {
         why.push_back("node " + ShortId(peer) + " holds a shard of another model (model id " +
                       ShortId(e.record.model_id) + ", while the swarm's is " + ShortId(model) +
@@ -202,6 +228,7 @@ std::string SwarmView::Report(Clock::time_point now, const std::string& self_pee
          << (peer == self_peer ? " (self)" : "") << "  " << e.record.rpc_endpoint << "  "
          << (EntryOnline(e, now) ? "online" : "offline")
          << "  shard_loaded=" << (e.record.shard_loaded ? "true" : "false") << "  seen " << age << " s ago";
+      if (e.record.download) os << "\n    " << DownloadText(*e.record.download);
     }
   for (const std::string& b : Blockers(now)) os << "\n  waiting: " << b;
   return os.str();
@@ -224,6 +251,7 @@ nlohmann::json SwarmView::ToJson(Clock::time_point now) const {
              {"model_id", e.record.model_id},
              {"shard_problem", e.record.shard_problem},
              {"online", EntryOnline(e, now)},
+             {"download", e.record.download ? DownloadJson(*e.record.download) : nlohmann::json()},
              {"offline_reason", EntryOnline(e, now) ? "" : OfflineWhy(e, now)},
              {"record_age_s",
               std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0}});

@@ -24,6 +24,11 @@ namespace ss::swarm {
 
 using Clock = std::chrono::steady_clock;
 
+// A node's shard download in words ("download downloading 45.0%, 12.3 MB/s,
+// 3 peer(s), ETA 5 s") and as JSON, for reports, status and GET_STATUS.
+std::string DownloadText(const dht::DownloadRecord& d);
+nlohmann::json DownloadJson(const dht::DownloadRecord& d);
+
 class SwarmView {
  public:
   SwarmView(std::string cluster, int total_shards)
