@@ -2,6 +2,7 @@
 
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -64,6 +65,8 @@ Result<std::unique_ptr<ShardExchange>> ShardExchange::Start(const ShardExchangeO
   so.listen_address = options.bind_address;
   so.listen_port = options.torrent_port;
   so.upload_rate_limit = options.upload_rate_limit;
+  so.super_seed =
+      options.manifest_authority;  // the central seeder: every piece out once, peers trade the rest
   SS_ASSIGN_OR_RETURN(x->session_, TorrentSession::Open(so));
   if (options.manifest_authority) {
     const std::string path = options.shards_dir + "/" + shard::kManifestName;
@@ -246,6 +249,7 @@ void ShardExchange::Tick(bool refresh) {
       auto p = session_->Progress(fetch_id_);
       if (p.ok() && p->state == TransferState::kSeeding && manifest_) {
         // Verified and renamed into place: now a seed like any other file.
+        LogReceived(*p);
         if (const shard::ShardEntry* e = FindEntry(*manifest_, wanted_)) {
           TorrentMeta meta;
           meta.name = e->file;
@@ -266,6 +270,24 @@ void ShardExchange::Tick(bool refresh) {
     AnnounceFiles();
     if (options_.manifest_authority) AnnounceManifest();
   }
+}
+
+// Where the bytes came from: "received 2400544 bytes: 1200000 from
+// 127.0.0.1:40815, …" (per-peer payload, the largest first).
+void ShardExchange::LogReceived(const TransferProgress& p) {
+  auto peers = session_->Peers(fetch_id_);
+  std::vector<PeerStats> from = peers.ok() ? *peers : std::vector<PeerStats>{};
+  std::sort(from.begin(), from.end(),
+            [](const PeerStats& a, const PeerStats& b) { return a.downloaded > b.downloaded; });
+  std::string text =
+      shard::ShardFileName(wanted_) + " fetched: received " + std::to_string(p.downloaded) + " bytes";
+  const char* sep = ": ";
+  for (const PeerStats& s : from) {
+    if (s.downloaded == 0) continue;
+    text += sep + std::to_string(s.downloaded) + " from " + s.endpoint;
+    sep = ", ";
+  }
+  Log("TORRENT", text);
 }
 
 std::optional<dht::DownloadRecord> ShardExchange::Download() const {

@@ -79,6 +79,7 @@ class ShardExchange {
   void AnnounceManifest();
   void PinTrust(const std::string& peer_id);
   void StartFetch();
+  void LogReceived(const TransferProgress& p);
   std::string HashCache() const { return options_.data_dir + "/shard-hash.json"; }
 
   ShardExchangeOptions options_;
