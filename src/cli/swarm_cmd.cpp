@@ -501,7 +501,8 @@ void AddSwarmCommands(CLI::App& app) {
 
   auto ro = std::make_shared<RpcOptions>();
   CLI::App* rpc = app.add_subcommand("rpc", "Send one command to a shard's node over authenticated RPC");
-  rpc->add_option("command", ro->command, "GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES, …")
+  rpc->add_option("command", ro->command,
+                  "GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES, LOAD_SHARD, …")
       ->required();
   rpc->add_option("--bootstrap", ro->bootstrap, "Bootstrap HOST:PORT (repeatable)")
       ->required()

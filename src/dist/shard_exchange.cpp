@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 
 #include "shard/validate.h"
@@ -65,8 +66,6 @@ Result<std::unique_ptr<ShardExchange>> ShardExchange::Start(const ShardExchangeO
   so.listen_address = options.bind_address;
   so.listen_port = options.torrent_port;
   so.upload_rate_limit = options.upload_rate_limit;
-  so.super_seed =
-      options.manifest_authority;  // the central seeder: every piece out once, peers trade the rest
   SS_ASSIGN_OR_RETURN(x->session_, TorrentSession::Open(so));
   if (options.manifest_authority) {
     const std::string path = options.shards_dir + "/" + shard::kManifestName;
@@ -247,6 +246,14 @@ void ShardExchange::Tick(bool refresh) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!fetch_id_.empty()) {
       auto p = session_->Progress(fetch_id_);
+      if (p.ok() && ++ticks_fetching_ % kProgressLogTicks == 0 && p->state != TransferState::kSeeding) {
+        char line[200];
+        std::snprintf(line, sizeof line, "%s: %s %.1f%%, %.1f MB/s, %d peer(s), ETA %s",
+                      shard::ShardFileName(wanted_).c_str(), StateName(p->state), p->percent,
+                      p->download_rate / 1e6, p->peers,
+                      p->eta_seconds < 0 ? "unknown" : (std::to_string(p->eta_seconds) + " s").c_str());
+        Log("TORRENT", line + (p->error.empty() ? "" : ": " + p->error));
+      }
       if (p.ok() && p->state == TransferState::kSeeding && manifest_) {
         // Verified and renamed into place: now a seed like any other file.
         LogReceived(*p);

@@ -97,6 +97,8 @@ class ShardExchange {
   std::string fetch_error_;  // why the last fetch could not start
   std::set<std::string> fetch_peers_;
   std::set<int> fetched_;
+  static constexpr int kProgressLogTicks = 5;  // a progress line every 5 s while fetching
+  int ticks_fetching_ = 0;
   std::set<std::string> listening_;  // file keys listened on
 };
 

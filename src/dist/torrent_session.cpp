@@ -435,7 +435,6 @@ Result<TorrentMeta> TorrentSession::Impl::Seed(const std::string& path_in, Torre
   // The file was hashed when its torrent was made (size and mtime unchanged
   // since): claim every piece instead of reading the whole file again.
   if (!resumed) atp.have_pieces.resize(meta->num_pieces, true);
-  if (options_.super_seed) atp.flags |= lt::torrent_flags::super_seeding;
   SS_ASSIGN_OR_RETURN(std::shared_ptr<Transfer> t, Add(std::move(atp), meta->id(), false));
   if (!resumed) SaveResume(*t, Now());
   Say("[" + Short(meta->id()) + "] seeding " + path.string() + " (" + FormatName(format) + ", " +

@@ -37,10 +37,6 @@ struct SessionOptions {
   int download_rate_limit = 0;
   // An incomplete download with no progress for this long is reported kStalled.
   double stall_seconds = 10;
-  // Seeds hand each piece to one peer until another peer has it (libtorrent's
-  // super seeding): an upload-capped central seeder then sends every piece
-  // about once and the downloaders trade the rest among themselves.
-  bool super_seed = false;
 };
 
 struct FetchRequest {

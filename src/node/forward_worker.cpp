@@ -45,7 +45,7 @@ std::string Layers(const engine::Stage& s) {
 }  // namespace
 
 ForwardWorker::ForwardWorker(ForwardWorkerOptions options, PeerLinks* links, PushFn push)
-    : options_(std::move(options)), links_(links), push_(std::move(push)) {
+    : options_(std::move(options)), shard_id_(options_.shard_id), links_(links), push_(std::move(push)) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -65,7 +65,8 @@ std::shared_ptr<engine::Stage> ForwardWorker::CurrentStage() {
   return stage_;
 }
 
-void ForwardWorker::SetStage(std::shared_ptr<engine::Stage> stage) {
+void ForwardWorker::SetStage(std::shared_ptr<engine::Stage> stage, int shard_id) {
+  shard_id_ = shard_id;
   std::deque<Item> dropped;
   {
     std::lock_guard stage_lock(stage_mu_);  // no batch runs meanwhile
@@ -85,7 +86,7 @@ void ForwardWorker::SetStage(std::shared_ptr<engine::Stage> stage) {
 
 std::string ForwardWorker::Where(int stage) const {
   return "stage " + (stage < 0 ? std::string("?") : std::to_string(stage)) + " (shard " +
-         std::to_string(options_.shard_id) + ", node " + swarm::ShortId(options_.self_peer_id) + ")";
+         std::to_string(shard_id_.load()) + ", node " + swarm::ShortId(options_.self_peer_id) + ")";
 }
 
 void ForwardWorker::Fail(const Item& item, const std::string& error) {
@@ -148,9 +149,9 @@ Status ForwardWorker::Validate(const net::PeerInfo& sender, const net::ForwardMe
                                        : "this node holds " + Layers(*stage) +
                                              " and cannot be a route's last stage (that ends at layer " +
                                              std::to_string(c.n_layer) + ")");
-  if (h.stage != options_.shard_id)
-    return Status::InvalidArgument("the route puts shard " + std::to_string(options_.shard_id) +
-                                   " at stage " + std::to_string(h.stage) +
+  if (h.stage != shard_id_.load())
+    return Status::InvalidArgument("the route puts shard " + std::to_string(shard_id_.load()) + " at stage " +
+                                   std::to_string(h.stage) +
                                    "; a route has one hop per shard, in layer order");
   if (stage->is_first()) {
     if (f.kind != net::ActivationKind::kTokens)

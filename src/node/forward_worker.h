@@ -61,7 +61,8 @@ class ForwardWorker {
   // The loaded shard (null: none; FORWARDs get an error). Replacing a stage
   // waits for the running batch, closes every session (their KV caches were
   // the old stage's) and fails the FORWARDs still queued for it.
-  void SetStage(std::shared_ptr<engine::Stage> stage);
+  // `shard_id`: the shard the stage serves (routes name it as their stage).
+  void SetStage(std::shared_ptr<engine::Stage> stage, int shard_id);
   // The RPC binary handler: null when queued (the answer comes later, pushed),
   // an error reply when the message is not even a FORWARD header.
   nlohmann::json Submit(const net::PeerInfo& sender, std::span<const uint8_t> message);
@@ -101,6 +102,7 @@ class ForwardWorker {
   void SendOn(Outgoing& o);
 
   ForwardWorkerOptions options_;
+  std::atomic<int> shard_id_;
   PeerLinks* links_;
   PushFn push_;
   std::shared_ptr<engine::Stage> CurrentStage();

@@ -192,7 +192,7 @@ void NodeService::TryLoadShard() {
     stage_ = stage;
     loaded_file_ = stamp;
     ++stage_generation_;
-    forward_->SetStage(std::move(stage));
+    forward_->SetStage(std::move(stage), options_.shard_id);
     shard_problem_.clear();
     Log("SHARD", "loaded " + path + " (layers " + std::to_string(layer_start_) + "-" +
                      std::to_string(layer_end_ - 1) + " of " + std::to_string(total_layers_) + ")");
@@ -203,6 +203,26 @@ void NodeService::TryLoadShard() {
     shard_problem_ = problem;
     Log("SHARD", "shard not loaded: " + problem);
   }
+}
+
+// LOAD_SHARD: serve another shard (or fetch this one again). The old one is
+// unloaded at once; the new one is loaded when present, fetched otherwise.
+void NodeService::SwitchShardIfAsked() {
+  std::optional<int> k;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    k.swap(pending_shard_);
+  }
+  if (!k) return;
+  Log("SHARD", "LOAD_SHARD: switching to shard " + std::to_string(*k));
+  if (HasStage()) Unload("switching to shard " + std::to_string(*k));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    options_.shard_id = *k;
+    last_file_.reset();
+    ++stage_generation_;
+  }
+  exchange_->Want(*k);
 }
 
 bool NodeService::HasStage() {
@@ -236,7 +256,7 @@ Result<std::shared_ptr<engine::Stage>> NodeService::LoadShard(const std::string&
 // record says shard_loaded=false from the next announcement on.
 void NodeService::Unload(const std::string& why) {
   Log("SHARD", "unloading the shard: " + why);
-  forward_->SetStage(nullptr);
+  forward_->SetStage(nullptr, options_.shard_id);
   std::lock_guard<std::mutex> lock(mu_);
   stage_.reset();
   loaded_file_.reset();
@@ -392,13 +412,23 @@ nlohmann::json NodeService::Handle(const net::PeerInfo& peer, const nlohmann::js
     reply["connections_open"] = m.connections_open;
     reply["latency_ms"] = {{"p50", m.latency_p50_ms}, {"p95", m.latency_p95_ms}, {"p99", m.latency_p99_ms}};
     reply["forward"] = forward_->MetricsJson();
+  } else if (type == "LOAD_SHARD") {
+    auto k = req.find("shard_id");
+    if (k == req.end() || !k->is_number_integer() || k->get<int64_t>() < 0 ||
+        k->get<int64_t>() >= options_.total_shards)
+      return net::ErrorReply(
+          req, "LOAD_SHARD needs \"shard_id\": 0 to " + std::to_string(options_.total_shards - 1));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (k->get<int>() != options_.shard_id || !stage_) pending_shard_ = k->get<int>();
+    reply["shard_id"] = k->get<int>();
+    reply["loaded"] = k->get<int>() == options_.shard_id && stage_ != nullptr;
   } else if (type == "LIST_FILES") {
     reply["files"] = exchange_->ListFiles();
   } else {
-    return net::ErrorReply(req,
-                           "unknown command '" + type +
-                               "' (this node answers GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES, "
-                               "GET_MODEL_META, SESSION_CLOSE; FORWARD comes as a binary message)");
+    return net::ErrorReply(
+        req, "unknown command '" + type +
+                 "' (this node answers GET_CAPABILITIES, GET_STATUS, GET_METRICS, LIST_FILES, LOAD_SHARD, "
+                 "GET_MODEL_META, SESSION_CLOSE; FORWARD comes as a binary message)");
   }
   return reply;
 }
@@ -421,6 +451,7 @@ void NodeService::Run() {
     bool refresh = now >= next_refresh;
     if (refresh) next_refresh = now + std::chrono::seconds(options_.refresh_s);
     files_refresh_due = files_refresh_due || refresh;
+    SwitchShardIfAsked();
     if (now >= next_scan) {  // a shard copied in (or downloaded) is picked up within a second
       next_scan = now + std::chrono::seconds(1);
       exchange_->Tick(files_refresh_due);

@@ -76,6 +76,7 @@ class NodeService {
   NodeService() = default;
   void TryLoadShard();
   bool HasStage();
+  void SwitchShardIfAsked();
   Result<std::shared_ptr<engine::Stage>> LoadShard(const std::string& path);
   void Unload(const std::string& why);
   dht::NodeRecord MakeRecord();
@@ -103,6 +104,7 @@ class NodeService {
   std::shared_ptr<engine::Stage> stage_;
   std::optional<FileStamp> loaded_file_;  // of the stage being served
   uint64_t stage_generation_ = 0;         // bumped on every load and unload
+  std::optional<int> pending_shard_;      // LOAD_SHARD asked for it
   std::string shard_problem_ = "not checked yet";
   std::string model_id_;
   int layer_start_ = 0, layer_end_ = 0, total_layers_ = 0;

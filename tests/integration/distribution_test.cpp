@@ -119,6 +119,35 @@ TEST(Distribution, FourNodesWithEmptyShardsDirsFetchVerifyLoadAndServe) {
   EXPECT_TRUE(Contains(caps.output, "\"file\": \"shard-3.gguf\"")) << caps.output;
 }
 
+// LOAD_SHARD over RPC switches a running node to another shard, which it
+// fetches, verifies and loads; status then lists it under that shard.
+TEST(Distribution, LoadShardSwitchesANodeToAnotherShard) {
+  Distribution d;
+  d.StartSeeder();
+  ChildProcess& n = d.StartNode("n", 0);
+  ASSERT_TRUE(n.WaitForLog("SHARD_LOADED shard 0", 30)) << n.Log();
+  auto r = RunShardswarm("rpc LOAD_SHARD --args '{\"shard_id\": 3}' --bootstrap " + d.bootstrap() +
+                         " --cluster dist --shard 0");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "\"shard_id\": 3")) << r.output;
+  ASSERT_TRUE(n.WaitForLog("SHARD_LOADED shard 3", 30)) << n.Log();
+  EXPECT_EQ(Sha(d.shards("n") + "/shard-3.gguf"), Sha(d.seed() + "/shard-3.gguf"));
+  nlohmann::json st;
+  bool listed = false;
+  for (double t0 = NowSeconds(); !listed && NowSeconds() - t0 < 10;) {
+    st = nlohmann::json::parse(
+        RunShardswarm("status --bootstrap " + d.bootstrap() + " --cluster dist --json 2>/dev/null").output,
+        nullptr, false);
+    if (st.is_object())
+      for (const auto& node : st["shards"][3]["nodes"]) listed = listed || node["shard_loaded"] == true;
+  }
+  EXPECT_TRUE(listed) << st.dump(2);
+  auto bad = RunShardswarm("rpc LOAD_SHARD --args '{\"shard_id\": 9}' --bootstrap " + d.bootstrap() +
+                           " --cluster dist --shard 3");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_TRUE(Contains(bad.output, "LOAD_SHARD needs") && Contains(bad.output, "0 to 3")) << bad.output;
+}
+
 TEST(Distribution, ACorruptLocalShardIsDetectedAtStartAndFetchedAgain) {
   Distribution d;
   fs::create_directories(d.shards("n2"));
