@@ -182,20 +182,20 @@ int BenchSwarm(const ScratchDir& dir, uint64_t size, double rate_mbs) {
     if (!fetchers.back()) return 1;
     fs::create_directories(dir / ("b-dst-" + std::to_string(i)));
   }
-  std::vector<std::string> endpoints = {seeder->endpoint()};
-  for (const auto& f : fetchers) endpoints.push_back(f->endpoint());
+  // Each fetcher's peers: the seeder and every other fetcher.
+  std::vector<std::vector<std::string>> peers(kFetchers, {seeder->endpoint()});
+  for (int i = 0; i < kFetchers; ++i)
+    for (int j = 0; j < kFetchers; ++j)
+      if (j != i) peers[i].push_back(fetchers[j]->endpoint());
 
   const double t0 = Now();
   for (int i = 0; i < kFetchers; ++i) {
-    std::vector<std::string> peers;
-    for (const std::string& e : endpoints)
-      if (e != fetchers[i]->endpoint()) peers.push_back(e);
-    auto id = fetchers[i]->Fetch(Request(*meta, dir / ("b-dst-" + std::to_string(i)), peers));
+    auto id = fetchers[i]->Fetch(Request(*meta, dir / ("b-dst-" + std::to_string(i)), peers[i]));
     if (!id.ok()) return Fail("fetch: " + id.status().message());
   }
   // A fetcher dialed before it had the torrent refused the connection; the
   // peers again, as the next DHT refresh would bring them, connect everyone.
-  for (int i = 0; i < kFetchers; ++i) (void)fetchers[i]->AddPeers(meta->id(), endpoints);
+  for (int i = 0; i < kFetchers; ++i) (void)fetchers[i]->AddPeers(meta->id(), peers[i]);
 
   std::vector<double> verified_s(kFetchers, -1);  // -1: not (yet) verified
   std::vector<bool> settled(kFetchers, false);
