@@ -115,6 +115,9 @@ void AddShardCommands(CLI::App& app) {
       ->envname("SHARDSWARM_SHARDS_DIR")
       ->capture_default_str();
   split->add_option("--layers", split_opt->layers, "Explicit plan, inclusive ranges: 0-7,8-15,…");
+  split->add_flag("--force", split_opt->force,
+                  "Replace a split already in the output directory (its shards, their .torrent files and "
+                  "manifest.json)");
   split->callback([split_opt] { RunSplit(*split_opt); });
 
   auto info_path = std::make_shared<std::string>();

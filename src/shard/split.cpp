@@ -1,11 +1,15 @@
 #include "shard/split.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include "gguf/reader.h"
+#include "gguf/shard_keys.h"
 #include "gguf/writer.h"
 #include "util/file_io.h"
+#include "util/log.h"
 #include "util/sha256.h"
 
 namespace ss::shard {
@@ -86,6 +90,79 @@ Status VerifyShard(const std::string& path, const std::vector<const gguf::Tensor
   return Status::Ok();
 }
 
+// What earlier runs left in the output directory, by file name (sorted).
+struct DirContents {
+  std::vector<std::string> split;  // manifest.json, shard-K.gguf, shard-K.gguf.torrent
+  std::vector<std::string> stale;  // shard-K.gguf.part, manifest.json.part
+};
+
+// manifest.json or shard-K.gguf, the names a split commits.
+bool IsSplitOutput(std::string_view name) {
+  return name == kManifestName || gguf::ParseShardFileName(name).has_value();
+}
+
+Result<DirContents> ListEarlierOutput(const std::string& dir) {
+  DirContents c;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    std::string_view base = name;
+    if (base.ends_with(".part")) {
+      base.remove_suffix(5);
+      if (IsSplitOutput(base)) c.stale.push_back(name);
+      continue;
+    }
+    if (base.ends_with(".torrent")) base.remove_suffix(8);  // `shard publish` wrote it beside its shard
+    if (IsSplitOutput(base)) c.split.push_back(name);
+  }
+  if (ec) return Status::Error("cannot list " + dir + ": " + ec.message());
+  std::sort(c.split.begin(), c.split.end());
+  std::sort(c.stale.begin(), c.stale.end());
+  return c;
+}
+
+// "a, b, c" — at most six names, then how many more.
+std::string NameList(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size() && i < 6; ++i) out += (i ? ", " : "") + names[i];
+  if (names.size() > 6) out += " and " + std::to_string(names.size() - 6) + " more";
+  return out;
+}
+
+Status RemoveAll(const std::string& dir, const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    std::error_code ec;
+    fs::remove(dir + "/" + n, ec);
+    if (ec) return Status::Error("cannot remove " + dir + "/" + n + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+// Makes out_dir ready for a new split: refuses one that holds another split
+// (unless `force`, which removes it), and removes the .part files of an
+// interrupted split, which no reader trusts but which take space.
+Status PrepareOutDir(const SplitOptions& opt) {
+  std::error_code ec;
+  fs::create_directories(opt.out_dir, ec);
+  if (ec) return Status::Error("cannot create " + opt.out_dir + ": " + ec.message());
+  auto earlier = ListEarlierOutput(opt.out_dir);
+  if (!earlier.ok()) return earlier.status();
+  if (!earlier->split.empty() && !opt.force)
+    return Status::InvalidArgument(opt.out_dir + " already holds a split (" + NameList(earlier->split) +
+                                   "); split into an empty directory, or pass --force to replace it");
+  if (!earlier->stale.empty()) {
+    SS_RETURN_IF_ERROR(RemoveAll(opt.out_dir, earlier->stale));
+    Log("SHARD", "removed " + std::to_string(earlier->stale.size()) +
+                     " .part file(s) an interrupted split left in " + opt.out_dir + ": " +
+                     NameList(earlier->stale));
+  }
+  if (!earlier->split.empty()) {
+    SS_RETURN_IF_ERROR(RemoveAll(opt.out_dir, earlier->split));
+    Log("SHARD", "--force: removed the earlier split in " + opt.out_dir + ": " + NameList(earlier->split));
+  }
+  return Status::Ok();
+}
+
 struct ShardOutput {
   std::unique_ptr<OutputFile> file;
   ShardEntry entry;
@@ -139,9 +216,7 @@ Result<Manifest> Split(const SplitOptions& opt) {
   auto plan = MakePlan(opt, *layers);
   if (!plan.ok()) return plan.status();
 
-  std::error_code ec;
-  fs::create_directories(opt.out_dir, ec);
-  if (ec) return Status::Error("cannot create " + opt.out_dir + ": " + ec.message());
+  SS_RETURN_IF_ERROR(PrepareOutDir(opt));
 
   Manifest m;
   m.model_id = HashSource(opt, model);

@@ -7,6 +7,15 @@
 // hashed as they are written. Everything is written under temporary names and
 // renamed only once every shard has been re-read and checked, manifest last,
 // so an interrupted split never leaves a half file under a final name.
+//
+// The output directory holds one split at a time: shards of two splits side by
+// side would be read as one model. A directory that already holds a split
+// (manifest.json, shard-K.gguf or shard-K.gguf.torrent) is refused unless
+// `force`. The .part files an interrupted split leaves there
+// (shard-K.gguf.part, manifest.json.part) are removed first, with a [SHARD]
+// log line; note that a BitTorrent fetch into the same directory names its
+// download shard-K.gguf.part too, so never split into a directory a running
+// node is downloading into.
 
 #include <cstdint>
 #include <functional>
@@ -24,6 +33,10 @@ struct SplitOptions {
   std::string out_dir;
   int shards = 0;      // 0: take the count from `layers`
   std::string layers;  // "0-7,8-15,…"; empty: the even default plan
+  // Replace a split already in out_dir: its shard files, their .torrent files
+  // and manifest.json are removed once the model and plan are checked, before
+  // any writing (freeing their space), so old and new shards never mix.
+  bool force = false;
   // Called now and then with bytes done / total (hashing, then writing).
   std::function<void(const char* phase, uint64_t done, uint64_t total)> progress;
 };

@@ -150,7 +150,31 @@ TEST(Cli, InterruptedSplitLeavesNoFileUnderAFinalName) {
 
   auto r = RunShardswarm("shard split " + model + " -n 4 -o " + out);
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, ".part file(s) an interrupted split left in " + out + ": ")) << r.output;
   EXPECT_EQ(RunShardswarm("shard validate " + out + " -n 4").exit_code, 0);
+}
+
+// A second split into a directory holding one is refused (their shards would
+// mix); --force replaces it, leaving no shard of the old split behind.
+TEST(Cli, SplitIntoAnotherSplitNeedsForce) {
+  TempDir dir;
+  const std::string model = ModelPath("tiny-spm-q8_0.gguf");
+  ASSERT_EQ(RunShardswarm("shard split " + model + " -n 4 -o " + dir.path()).exit_code, 0);
+  auto r = RunShardswarm("shard split " + model + " -n 2 -o " + dir.path());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(
+      Contains(r.output, "error: " + dir.path() + " already holds a split (manifest.json, shard-0.gguf"))
+      << r.output;
+  EXPECT_TRUE(Contains(r.output, "pass --force to replace it")) << r.output;
+  EXPECT_EQ(RunShardswarm("shard validate " + dir.path() + " -n 4").exit_code, 0);
+
+  r = RunShardswarm("shard split " + model + " -n 2 -o " + dir.path() + " --force");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--force: removed the earlier split in " + dir.path())) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "shard-2.gguf"));
+  EXPECT_FALSE(fs::exists(dir / "shard-3.gguf"));
+  auto v = RunShardswarm("shard validate " + dir.path() + " -n 2");
+  EXPECT_EQ(v.exit_code, 0) << v.output;
 }
 
 // A write that fails (here: the file size limit, as a full disk would) is an

@@ -1,10 +1,12 @@
-// Other BitTorrent clients fetch what `shardswarm shard publish` describes
-// from a shardswarm seeding session, all on 127.0.0.1. aria2 1.36 and
-// Transmission 3.00 understand v1 torrents only, and neither can be told a
-// peer's address on the command line (they learn peers from trackers, DHT,
-// LPD or PEX, all off here): our session connects to their listen port
-// instead, which BitTorrent allows in either direction. Transmission only
-// updates its interest in peers on a 10 s timer, so its test takes ~15 s.
+// Other BitTorrent clients and ours exchange what `shardswarm shard publish`
+// describes, all on 127.0.0.1, in both directions: they fetch from a
+// shardswarm seeding session, and a shardswarm session fetches from them
+// seeding. aria2 1.36 and Transmission 3.00 understand v1 torrents only, and
+// neither can be told a peer's address on the command line (they learn peers
+// from trackers, DHT, LPD or PEX, all off here): our session connects to their
+// listen port instead, which BitTorrent allows in either direction.
+// Transmission only updates its interest in peers and its unchoking on a 10 s
+// timer, so its tests take ~15 s.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -112,7 +114,8 @@ void WriteTransmissionSettings(const std::string& config_dir, int port) {
   "dht-enabled": false, "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false,
   "port-forwarding-enabled": false, "peer-port": )"
                                                << port << R"(, "peer-port-random-on-start": false,
-  "rename-partial-files": true, "bind-address-ipv4": "127.0.0.1", "rpc-enabled": false
+  "rename-partial-files": true, "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
+  "rpc-enabled": false
 })";
 }
 
@@ -132,6 +135,96 @@ TEST(Interop, TransmissionFetchesAPublishedShardFromOurSeeder) {
                   dir / "tr.log");
   const std::string want = Sha(dir / "shards/shard-0.gguf");
   EXPECT_TRUE(SeedTo(*seeder, meta->id(), port, dir / "tr/shard-0.gguf", want, tr, 25)) << tr.Log();
+}
+
+// Copies shard 0 into dir/NAME, where the client will seed it from.
+std::string SeedCopy(const TempDir& dir, const std::string& name) {
+  fs::create_directories(dir / name);
+  ss::testing::CopyFile(dir / "shards/shard-0.gguf", dir / (name + "/shard-0.gguf"));
+  return dir / name;
+}
+
+// Our session fetches the published shard 0 from a client seeding it on
+// `port`, dialing it again every 2 s (the client listens only once it has
+// hashed its copy): the file arrives verified, byte-identical, from that client.
+void ExpectFetchedFrom(const TempDir& dir, const std::string& torrent, int port, ChildProcess& client,
+                       const std::string& client_name, double timeout_s) {
+  auto meta = dist::ReadTorrentFile(torrent);
+  ASSERT_TRUE(meta.ok()) << meta.status().message();
+  dist::SessionOptions o;
+  o.cache_dir = dir / "cache";
+  auto session = dist::TorrentSession::Open(o);
+  ASSERT_TRUE(session.ok()) << session.status().message();
+  dist::TorrentSession& s = **session;
+  fs::create_directories(dir / "got");
+  const std::string peer = "127.0.0.1:" + std::to_string(port);
+  dist::FetchRequest r;
+  r.torrent = meta->bytes;
+  r.dest_dir = dir / "got";
+  r.final_name = "shard-0.gguf";
+  r.peers = {peer};
+  auto id = s.Fetch(r);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  dist::TransferProgress p;
+  const double deadline = ss::testing::NowSeconds() + timeout_s;
+  double next_connect = ss::testing::NowSeconds() + 2;
+  while (ss::testing::NowSeconds() < deadline && client.Running()) {
+    auto now = s.Progress(*id);
+    ASSERT_TRUE(now.ok()) << now.status().message();
+    p = *now;
+    if (p.state == dist::TransferState::kSeeding || p.state == dist::TransferState::kError) break;
+    if (ss::testing::NowSeconds() >= next_connect) {
+      EXPECT_TRUE(s.AddPeers(*id, {peer}).ok());
+      next_connect = ss::testing::NowSeconds() + 2;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(p.state, dist::TransferState::kSeeding)
+      << dist::StateName(p.state) << " at " << p.percent << "%: " << p.error << "\n"
+      << client_name << " log:\n"
+      << client.Log();
+  EXPECT_EQ(Sha(dir / "got/shard-0.gguf"), Sha(dir / "shards/shard-0.gguf"));
+  EXPECT_FALSE(fs::exists(dir / "got/shard-0.gguf.part"));
+  auto peers = s.Peers(*id);
+  ASSERT_TRUE(peers.ok());
+  uint64_t from_client = 0;
+  std::string clients;
+  for (const dist::PeerStats& ps : *peers) {
+    clients += ps.endpoint + " '" + ps.client + "'; ";
+    if (ps.endpoint == peer && Contains(ps.client, client_name)) from_client += ps.downloaded;
+  }
+  EXPECT_GE(from_client, meta->size) << clients;
+}
+
+TEST(Interop, OurSessionFetchesAShardAria2Seeds) {
+  if (!Installed("aria2c")) GTEST_SKIP() << "aria2c is not installed (scripts/install-deps.sh installs it)";
+  TempDir dir;
+  const std::string torrent = PublishedShard(dir);
+  const std::string seed_dir = SeedCopy(dir, "aria2");
+  const int port = ss::testing::FreePort(false);
+  // --check-integrity hashes the copy and seeds it; --seed-ratio=0.0 seeds
+  // until killed; --interface keeps every socket on loopback.
+  ChildProcess aria2(
+      {"aria2c", "--dir=" + seed_dir, "--listen-port=" + std::to_string(port), "--interface=127.0.0.1",
+       "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false", "--enable-peer-exchange=false",
+       "--check-integrity=true", "--seed-ratio=0.0", "--file-allocation=none", "--disable-ipv6=true",
+       "--console-log-level=notice", "--summary-interval=0", torrent},
+      dir / "aria2.log");
+  ExpectFetchedFrom(dir, torrent, port, aria2, "aria2", 25);
+}
+
+TEST(Interop, OurSessionFetchesAShardTransmissionSeeds) {
+  if (!Installed("transmission-cli")) GTEST_SKIP() << "transmission-cli is not installed";
+  TempDir dir;
+  const std::string torrent = PublishedShard(dir);
+  const std::string seed_dir = SeedCopy(dir, "tr");
+  const int port = ss::testing::FreePort(false);
+  WriteTransmissionSettings(dir / "tr-config", port);
+  // Finding the complete file in -w, it verifies it and seeds until killed.
+  ChildProcess tr({"transmission-cli", "-g", dir / "tr-config", "-w", seed_dir, "-p", std::to_string(port),
+                   "-M", torrent},
+                  dir / "tr.log");
+  ExpectFetchedFrom(dir, torrent, port, tr, "Transmission", 28);
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "gguf/reader.h"
 #include "shard/validate.h"
@@ -17,12 +19,14 @@ namespace fs = std::filesystem;
 using ss::testing::ModelPath;
 using ss::testing::TempDir;
 
-Manifest SplitInto(const std::string& model, const std::string& dir, int n, const std::string& layers = "") {
+Manifest SplitInto(const std::string& model, const std::string& dir, int n, const std::string& layers = "",
+                   bool force = false) {
   SplitOptions opt;
   opt.model_path = ModelPath(model);
   opt.out_dir = dir;
   opt.shards = n;
   opt.layers = layers;
+  opt.force = force;
   auto m = Split(opt);
   EXPECT_TRUE(m.ok()) << m.status().message();
   return m.ok() ? *m : Manifest{};
@@ -109,6 +113,79 @@ TEST(Split, RefusesToSplitAShard) {
   auto m = Split(opt);
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.status().message().find("already a shard"), std::string::npos);
+}
+
+std::vector<std::string> Names(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
+
+// Shards of two splits side by side would be read as one model: a second
+// split into the same directory is refused and leaves the first one intact.
+TEST(Split, RefusesADirectoryHoldingAnotherSplit) {
+  TempDir dir;
+  SplitInto("tiny-spm-q8_0.gguf", dir.path(), 4);
+  const std::vector<std::string> before = Names(dir.path());
+  SplitOptions opt{ModelPath("tiny-spm-q8_0.gguf"), dir.path(), 2};
+  auto m = Split(opt);
+  ASSERT_FALSE(m.ok());
+  const std::string& msg = m.status().message();
+  EXPECT_TRUE(Contains(msg, dir.path() + " already holds a split (manifest.json, shard-0.gguf, shard-1.gguf"))
+      << msg;
+  EXPECT_TRUE(Contains(msg, "pass --force to replace it")) << msg;
+  EXPECT_EQ(Names(dir.path()), before);
+  EXPECT_TRUE(ValidateShards(dir.path(), 4).ok());
+
+  // A lone shard file (no manifest) is a split too.
+  TempDir lone;
+  ss::testing::CopyFile(dir / "shard-2.gguf", lone / "shard-2.gguf");
+  opt.out_dir = lone.path();
+  m = Split(opt);
+  ASSERT_FALSE(m.ok());
+  EXPECT_TRUE(Contains(m.status().message(), lone.path() + " already holds a split (shard-2.gguf)"))
+      << m.status().message();
+}
+
+TEST(Split, ForceReplacesAFourWaySplitByATwoWaySplit) {
+  TempDir dir;
+  SplitInto("tiny-spm-q8_0.gguf", dir.path(), 4);
+  std::ofstream(dir / "shard-3.gguf.torrent") << "d4:infod...ee";  // as `shard publish` leaves them
+  std::ofstream(dir / "notes.txt") << "not ours";
+  ::testing::internal::CaptureStderr();
+  Manifest m = SplitInto("tiny-spm-q8_0.gguf", dir.path(), 2, "", /*force=*/true);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_TRUE(Contains(log, "--force: removed the earlier split in " + dir.path() +
+                                ": manifest.json, shard-0.gguf, shard-1.gguf, shard-2.gguf, shard-3.gguf, "
+                                "shard-3.gguf.torrent"))
+      << log;
+  EXPECT_EQ(m.shards.size(), 2u);
+  EXPECT_EQ(Names(dir.path()),
+            (std::vector<std::string>{"manifest.json", "notes.txt", "shard-0.gguf", "shard-1.gguf"}));
+  ExpectFaithfulSplit("tiny-spm-q8_0.gguf", dir.path(), 2);
+  ValidationReport r = ValidateShards(dir.path(), 2);
+  EXPECT_TRUE(r.ok()) << Problems(r);
+}
+
+// An interrupted split leaves .part files; the next split removes them and says so.
+TEST(Split, RemovesPartFilesOfAnInterruptedSplit) {
+  TempDir dir;
+  for (const char* f : {"shard-0.gguf.part", "shard-7.gguf.part", "manifest.json.part", "mine.part"})
+    std::ofstream(dir / f) << "half written";
+  ::testing::internal::CaptureStderr();
+  Manifest m = SplitInto("tiny-spm-q8_0.gguf", dir.path(), 2);
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(m.shards.size(), 2u);
+  EXPECT_TRUE(Contains(log, "[SHARD] removed 3 .part file(s) an interrupted split left in " + dir.path() +
+                                ": manifest.json.part, shard-0.gguf.part, shard-7.gguf.part"))
+      << log;
+  EXPECT_EQ(Names(dir.path()),
+            (std::vector<std::string>{"manifest.json", "mine.part", "shard-0.gguf", "shard-1.gguf"}));
+  ValidationReport r = ValidateShards(dir.path(), 2);
+  EXPECT_TRUE(r.ok()) << Problems(r);
 }
 
 TEST(Validate, ReportsAMissingShard) {
