@@ -451,6 +451,14 @@ void AddSwarmCommands(CLI::App& app) {
       ->capture_default_str();
   nd->add_option("--torrent-port", no->torrent_port, "BitTorrent TCP port (0: any free port)")
       ->capture_default_str();
+  nd->add_option_function<std::string>(
+      "--torrent-format",
+      [no](const std::string& name) {
+        auto f = dist::ParseTorrentFormat(name);
+        if (!f.ok()) throw CLI::ValidationError("--torrent-format", f.status().message());
+        no->torrent_format = *f;
+      },
+      "Torrents it seeds: v1, v2 or hybrid (default; v1 for older clients)");
   nd->add_option("--trust-seeder", no->trust_seeder,
                  "Peer id whose shard manifests this node trusts (default: the one pinned in the data dir, "
                  "else the first seen)");

@@ -54,6 +54,7 @@ struct NodeOptions {
   uint16_t dht_port = 0;      // DHT (0: any free port)
   uint16_t torrent_port = 0;  // BitTorrent (0: any free port)
   std::string trust_seeder;   // peer id whose shard manifests to trust (dist/shard_exchange.h)
+  dist::TorrentFormat torrent_format = dist::TorrentFormat::kHybrid;  // of the torrents it seeds
   std::string shards_dir = "models_cache/shards";
   std::string data_dir = "node_data";
   int refresh_s = 5;
