@@ -21,6 +21,7 @@
 #include "gguf/reader.h"
 #include "gguf/writer.h"
 #include "util/file_io.h"
+#include "util/sha256.h"
 
 namespace fs = std::filesystem;
 
@@ -178,6 +179,11 @@ void FlipByte(const std::string& path, uint64_t offset) {
 void Truncate(const std::string& path, uint64_t size) { fs::resize_file(path, size); }
 
 uint64_t FileSize(const std::string& path) { return fs::file_size(path); }
+
+std::string FileSha256(const std::string& path) {
+  auto h = Sha256File(path);
+  return h.ok() ? *h : "unreadable: " + h.status().message();
+}
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

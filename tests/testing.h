@@ -31,6 +31,8 @@ class TempDir {
 
 // The whole file, or "" when it cannot be read (a test then fails on its content).
 std::string ReadFile(const std::string& path);
+// The file's SHA-256 in hex, or "unreadable: why" (a test then fails comparing it).
+std::string FileSha256(const std::string& path);
 
 struct CommandResult {
   int exit_code = -1;

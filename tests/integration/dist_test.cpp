@@ -28,11 +28,6 @@ using ss::testing::TempDir;
 
 bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
 
-std::string Sha(const std::string& path) {
-  auto s = Sha256File(path);
-  return s.ok() ? *s : "unreadable: " + s.status().message();
-}
-
 bool Installed(const std::string& program) {
   return ss::testing::RunCommand("command -v " + program).exit_code == 0;
 }
@@ -72,8 +67,8 @@ bool SeedTo(dist::TorrentSession& seeder, const std::string& id, int port, const
   const double deadline = ss::testing::NowSeconds() + timeout_s;
   double next_connect = 0;
   while (ss::testing::NowSeconds() < deadline) {
-    if (fs::exists(file) && Sha(file) == sha) return true;
-    if (!client.Running()) return fs::exists(file) && Sha(file) == sha;
+    if (fs::exists(file) && ss::testing::FileSha256(file) == sha) return true;
+    if (!client.Running()) return fs::exists(file) && ss::testing::FileSha256(file) == sha;
     if (ss::testing::NowSeconds() >= next_connect) {  // the client may not listen yet
       EXPECT_TRUE(seeder.AddPeers(id, {"127.0.0.1:" + std::to_string(port)}).ok());
       next_connect = ss::testing::NowSeconds() + 2;
@@ -98,7 +93,7 @@ TEST(Interop, Aria2FetchesAPublishedShardFromOurSeeder) {
        "--file-allocation=none", "--disable-ipv6=true", "--console-log-level=notice", "--summary-interval=0",
        "--bt-stop-timeout=30", torrent},
       dir / "aria2.log");
-  const std::string want = Sha(dir / "shards/shard-0.gguf");
+  const std::string want = ss::testing::FileSha256(dir / "shards/shard-0.gguf");
   EXPECT_TRUE(SeedTo(*seeder, meta->id(), port, dir / "aria2/shard-0.gguf", want, aria2, 25)) << aria2.Log();
   auto peers = seeder->Peers(meta->id());
   ASSERT_TRUE(peers.ok());
@@ -133,7 +128,7 @@ TEST(Interop, TransmissionFetchesAPublishedShardFromOurSeeder) {
   ChildProcess tr({"transmission-cli", "-g", dir / "tr-config", "-w", dir / "tr", "-p", std::to_string(port),
                    "-M", torrent},
                   dir / "tr.log");
-  const std::string want = Sha(dir / "shards/shard-0.gguf");
+  const std::string want = ss::testing::FileSha256(dir / "shards/shard-0.gguf");
   EXPECT_TRUE(SeedTo(*seeder, meta->id(), port, dir / "tr/shard-0.gguf", want, tr, 25)) << tr.Log();
 }
 
@@ -183,7 +178,8 @@ void ExpectFetchedFrom(const TempDir& dir, const std::string& torrent, int port,
       << dist::StateName(p.state) << " at " << p.percent << "%: " << p.error << "\n"
       << client_name << " log:\n"
       << client.Log();
-  EXPECT_EQ(Sha(dir / "got/shard-0.gguf"), Sha(dir / "shards/shard-0.gguf"));
+  EXPECT_EQ(ss::testing::FileSha256(dir / "got/shard-0.gguf"),
+            ss::testing::FileSha256(dir / "shards/shard-0.gguf"));
   EXPECT_FALSE(fs::exists(dir / "got/shard-0.gguf.part"));
   // The client is the only peer this session was given or could learn of
   // (no trackers, DHT, LSD or PEX), so every byte received came from it. Per

@@ -27,11 +27,6 @@ using ss::testing::RunShardswarm;
 
 bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
 
-std::string Sha(const std::string& path) {
-  auto h = Sha256File(path);
-  return h.ok() ? *h : "unreadable: " + h.status().message();
-}
-
 // A seeding bootstrap of the tiny Q8_0 model split 4 ways, and nodes.
 class Distribution {
  public:
@@ -106,7 +101,8 @@ TEST(Distribution, FourNodesWithEmptyShardsDirsFetchVerifyLoadAndServe) {
     ASSERT_TRUE(n.WaitForLog("SHARD_LOADED shard " + std::to_string(k), 30)) << n.Log();
     EXPECT_TRUE(n.WaitForLog("swarm_ready=true", 15)) << n.Log();
     const std::string name = "shard-" + std::to_string(k) + ".gguf";
-    EXPECT_EQ(Sha(d.shards("n" + std::to_string(k)) + "/" + name), Sha(d.seed() + "/" + name));
+    EXPECT_EQ(ss::testing::FileSha256(d.shards("n" + std::to_string(k)) + "/" + name),
+              ss::testing::FileSha256(d.seed() + "/" + name));
     EXPECT_FALSE(fs::exists(d.shards("n" + std::to_string(k)) + "/" + name + ".part"));
   }
   std::printf("[dist] 4 nodes with empty shards dirs: swarm ready after %.2f s\n", NowSeconds() - t0);
@@ -131,7 +127,8 @@ TEST(Distribution, LoadShardSwitchesANodeToAnotherShard) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_TRUE(Contains(r.output, "\"shard_id\": 3")) << r.output;
   ASSERT_TRUE(n.WaitForLog("SHARD_LOADED shard 3", 30)) << n.Log();
-  EXPECT_EQ(Sha(d.shards("n") + "/shard-3.gguf"), Sha(d.seed() + "/shard-3.gguf"));
+  EXPECT_EQ(ss::testing::FileSha256(d.shards("n") + "/shard-3.gguf"),
+            ss::testing::FileSha256(d.seed() + "/shard-3.gguf"));
   nlohmann::json st;
   bool listed = false;
   for (double t0 = NowSeconds(); !listed && NowSeconds() - t0 < 10;) {
@@ -159,7 +156,7 @@ TEST(Distribution, ACorruptLocalShardIsDetectedAtStartAndFetchedAgain) {
   ChildProcess& n = d.StartNode("n2", 2);
   ASSERT_TRUE(n.WaitForLog("SHARD_LOADED shard 2", 30)) << n.Log();
   EXPECT_TRUE(Contains(n.Log(), "shard-2.gguf does not match the swarm's manifest")) << n.Log();
-  EXPECT_EQ(Sha(file), Sha(d.seed() + "/shard-2.gguf"));
+  EXPECT_EQ(ss::testing::FileSha256(file), ss::testing::FileSha256(d.seed() + "/shard-2.gguf"));
 }
 
 // A node trusts manifests from one identity; another's manifest (here: the
@@ -240,7 +237,8 @@ TEST(Distribution, AKilledDownloadResumesWithoutFetchingVerifiedPiecesAgain) {
               100.0 * received / size);
   // At most what was missing at the kill, plus a few pieces in flight then.
   EXPECT_LE(received, static_cast<uint64_t>(size * (1 - percent / 100)) + 4 * 32768) << log;
-  EXPECT_EQ(Sha(d.shards("n1") + "/shard-1.gguf"), Sha(d.seed() + "/shard-1.gguf"));
+  EXPECT_EQ(ss::testing::FileSha256(d.shards("n1") + "/shard-1.gguf"),
+            ss::testing::FileSha256(d.seed() + "/shard-1.gguf"));
 }
 
 // No room for the shard: a clear error in the log and in status, the node
