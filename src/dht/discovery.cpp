@@ -117,10 +117,16 @@ void Discovery::BootstrapLoop() {
       said_alone = Clock::now();
     }
     if (Clock::now() >= next) {
+      // A direct ping of each address: OpenDHT's bootstrap(host, port) adds to
+      // a list it tries one after another (a dead first address held up the
+      // live second one for seconds) and that grows with every call.
       for (const std::string& b : options_.bootstrap) {
         std::string host, port;
         SplitHostPort(b, &host, &port);
-        runner_.bootstrap(host, port);
+        try {
+          for (const ::dht::SockAddr& a : ::dht::SockAddr::resolve(host, port)) runner_.bootstrap(a);
+        } catch (const std::exception&) {  // unresolvable now: retried next round
+        }
       }
       next = std::chrono::steady_clock::now() +
              (connected() ? kBootstrapPingInterval : std::chrono::milliseconds(250));
