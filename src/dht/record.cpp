@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/json_fields.h"
+
 namespace ss::dht {
 
 std::string NodeRecord::ToJson() const {
@@ -41,11 +43,11 @@ Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
     NodeRecord r;
     r.peer_id = j.at("peer_id").get<std::string>();
     r.cluster = j.at("cluster").get<std::string>();
-    r.shard_id = j.at("shard_id").get<int>();
-    r.total_shards = j.at("total_shards").get<int>();
-    r.layer_start = j.value("layer_start", 0);
-    r.layer_end = j.value("layer_end", 0);
-    r.total_layers = j.value("total_layers", 0);
+    r.shard_id = IntField<int>(j, "shard_id");
+    r.total_shards = IntField<int>(j, "total_shards");
+    r.layer_start = IntFieldOr<int>(j, "layer_start", 0);
+    r.layer_end = IntFieldOr<int>(j, "layer_end", 0);
+    r.total_layers = IntFieldOr<int>(j, "total_layers", 0);
     r.model_id = j.value("model_id", "");
     r.model_name = j.value("model_name", "");
     r.rpc_endpoint = j.at("rpc_endpoint").get<std::string>();
@@ -54,24 +56,24 @@ Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
     const nlohmann::json& c = j.at("capabilities");
     r.shard_loaded = c.at("shard_loaded").get<bool>();
     r.shard_problem = c.value("shard_problem", "");
-    r.memory_bytes = c.value("memory_bytes", uint64_t{0});
-    r.cores = c.value("cores", 0);
+    r.memory_bytes = IntFieldOr<uint64_t>(c, "memory_bytes", 0);
+    r.cores = IntFieldOr<int>(c, "cores", 0);
     r.gpu = c.value("gpu", "");
     r.load = c.value("load", 0.0);
     r.version = c.value("version", "");
-    r.refresh_s = j.value("refresh_s", 5);
-    r.time_ms = j.value("time_ms", int64_t{0});
+    r.refresh_s = IntFieldOr<int>(j, "refresh_s", 5);
+    r.time_ms = IntFieldOr<int64_t>(j, "time_ms", 0);
     if (j.contains("download")) {
       const nlohmann::json& d = j.at("download");
-      r.download = DownloadRecord{d.at("state").get<std::string>(), d.value("percent", 0.0),
-                                  d.value("rate", int64_t{0}),      d.value("peers", 0),
-                                  d.value("eta_s", int64_t{-1}),    d.value("error", "")};
+      r.download = DownloadRecord{d.at("state").get<std::string>(),    d.value("percent", 0.0),
+                                  IntFieldOr<int64_t>(d, "rate", 0),   IntFieldOr<int>(d, "peers", 0),
+                                  IntFieldOr<int64_t>(d, "eta_s", -1), d.value("error", "")};
     }
     if (r.shard_id < 0 || r.total_shards <= 0 || r.total_shards > 100000 || r.shard_id >= r.total_shards ||
         r.refresh_s <= 0 || r.refresh_s > kMaxRefreshSeconds)
       return Status::Error("node record has an invalid shard id, shard count or refresh interval");
     return r;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     // nlohmann reports missing or mistyped fields by exception; it stops here.
     return Status::Error(std::string("node record: missing or mistyped field: ") + e.what());
   }
@@ -123,12 +125,12 @@ Result<FileRecord> FileRecord::FromJson(const std::string& text) {
     r.cluster = j.at("cluster").get<std::string>();
     r.info_hash = j.at("info_hash").get<std::string>();
     r.file = j.value("file", "");
-    r.shard_id = j.value("shard_id", 0);
+    r.shard_id = IntFieldOr<int>(j, "shard_id", 0);
     r.torrent_endpoint = j.at("torrent_endpoint").get<std::string>();
     r.complete = j.value("complete", false);
-    r.time_ms = j.value("time_ms", int64_t{0});
+    r.time_ms = IntFieldOr<int64_t>(j, "time_ms", 0);
     return r;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {
     return Status::Error(std::string("file record: missing or mistyped field: ") + e.what());
   }
 }

@@ -232,6 +232,7 @@ void ShardExchange::StartFetch() {
   }
   fetch_id_ = *started;
   fetch_error_.clear();
+  announce_now_ = true;  // other downloaders should find this one at once
   if (listening_.insert(id).second) {
     ShardExchange* self = this;
     discovery_->Listen(dht::FileKey(options_.cluster, id), [self](const dht::SignedValue& v, bool expired) {
@@ -273,6 +274,11 @@ void ShardExchange::Tick(bool refresh) {
     }
   }
   SeedLocalFiles();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refresh = refresh || announce_now_;
+    announce_now_ = false;
+  }
   if (refresh) {
     AnnounceFiles();
     if (options_.manifest_authority) AnnounceManifest();

@@ -93,8 +93,9 @@ class ShardExchange {
   std::string trusted_;                      // peer id
   std::set<std::string> ignored_;            // signers already logged as ignored
   int wanted_ = -1;
-  std::string fetch_id_;     // the running fetch's torrent id
-  std::string fetch_error_;  // why the last fetch could not start
+  std::string fetch_id_;       // the running fetch's torrent id
+  std::string fetch_error_;    // why the last fetch could not start
+  bool announce_now_ = false;  // a fetch started: announce before the next refresh
   std::set<std::string> fetch_peers_;
   std::set<int> fetched_;
   static constexpr int kProgressLogTicks = 5;  // a progress line every 5 s while fetching

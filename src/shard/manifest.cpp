@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/file_io.h"
+#include "util/json_fields.h"
 
 namespace ss::shard {
 
@@ -36,21 +37,21 @@ Result<Manifest> Manifest::FromJson(const std::string& text) {
     m.model_name = j.value("model_name", "");
     m.architecture = j.value("architecture", "");
     m.source_file = j.value("source_file", "");
-    m.source_size = j.value("source_size", uint64_t{0});
-    m.layer_count = j.at("layer_count").get<int>();
+    m.source_size = IntFieldOr<uint64_t>(j, "source_size", 0);
+    m.layer_count = IntField<int>(j, "layer_count");
     for (const json& s : j.at("shards")) {
       ShardEntry e;
-      e.id = s.at("id").get<int>();
+      e.id = IntField<int>(s, "id");
       e.file = s.at("file").get<std::string>();
-      e.layers = {s.at("layer_start").get<int>(), s.at("layer_end").get<int>()};
-      e.size = s.at("size").get<uint64_t>();
+      e.layers = {IntField<int>(s, "layer_start"), IntField<int>(s, "layer_end")};
+      e.size = IntField<uint64_t>(s, "size");
       e.sha256 = s.at("sha256").get<std::string>();
       e.info_hash_v1 = s.value("info_hash_v1", "");
       e.info_hash_v2 = s.value("info_hash_v2", "");
       m.shards.push_back(std::move(e));
     }
     return m;
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {
     // nlohmann reports a missing or mistyped field by exception; it stops here.
     return Status::Error(std::string("missing or mistyped field: ") + e.what());
   }

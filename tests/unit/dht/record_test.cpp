@@ -47,6 +47,25 @@ TEST(NodeRecord, RefusesBadValuesWithoutThrowing) {
   EXPECT_FALSE(NodeRecord::FromJson(j.dump()).ok());
 }
 
+// A fuzz finding: nlohmann converts any number to int, and a float beyond
+// int's range is undefined behaviour. Integer fields take integers only.
+TEST(NodeRecord, NumbersThatAreNotIntegersInRangeAreRefused) {
+  for (const char* field : {"shard_id", "total_shards", "layer_end", "time_ms"}) {
+    for (double bad : {4.88889e+40, 1.5, -1e300}) {
+      auto j = nlohmann::json::parse(Valid().ToJson());
+      j[field] = bad;
+      EXPECT_FALSE(NodeRecord::FromJson(j.dump()).ok()) << field << " " << bad;
+    }
+  }
+  auto j = nlohmann::json::parse(Valid().ToJson());
+  j["download"] = {{"state", "downloading"}, {"peers", 1e40}};
+  EXPECT_FALSE(NodeRecord::FromJson(j.dump()).ok());
+  FileRecord f{"p", "c", "h", "shard-0.gguf", 0, "127.0.0.1:1", true, 1};
+  j = nlohmann::json::parse(f.ToJson());
+  j["shard_id"] = 3e9;
+  EXPECT_FALSE(FileRecord::FromJson(j.dump()).ok());
+}
+
 TEST(NodeRecord, InvalidUtf8IsReplacedNotFatal) {
   NodeRecord r = Valid();
   r.shard_problem = "shard-1.gguf is not in /tmp/\xff\xfe";
