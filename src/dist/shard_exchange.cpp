@@ -91,6 +91,11 @@ ShardExchange::~ShardExchange() = default;
 
 std::string ShardExchange::torrent_endpoint() const { return session_->endpoint(); }
 
+std::string ShardExchange::TrustedModelId() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return manifest_ ? manifest_->model_id : "";
+}
+
 void ShardExchange::PinTrust(const std::string& peer_id) {
   trusted_ = peer_id;
   const std::string path = options_.data_dir + "/trusted-seeder";

@@ -65,6 +65,8 @@ class ShardExchange {
   // SHARD_LOADED event).
   bool Fetched(int shard_id) const;
   std::string torrent_endpoint() const;
+  // The model id of the manifest this process trusts (or seeds), "" for none.
+  std::string TrustedModelId() const;
   // LIST_FILES: [{"file", "shard_id", "size", "info_hash_v1", "info_hash_v2",
   // "state", "percent", "downloaded", "uploaded", "peers": [{"endpoint",
   // "downloaded", "uploaded"}]}]

@@ -457,6 +457,11 @@ void NodeService::Run() {
       next_scan = now + std::chrono::seconds(1);
       exchange_->Tick(files_refresh_due);
       files_refresh_due = false;
+      const std::string model = exchange_->TrustedModelId();  // one model per swarm: the manifest's
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        view_->SetSwarmModel(model);
+      }
       TryLoadShard();
       forward_->CloseIdle(std::chrono::seconds(options_.session_idle_timeout_s));
     }

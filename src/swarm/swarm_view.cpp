@@ -136,6 +136,7 @@ bool SwarmView::EntryOnline(const Entry& e, Clock::time_point now) const {
 bool SwarmView::Ready(Clock::time_point now) const { return Blockers(now).empty(); }
 
 std::string SwarmView::ModelId(Clock::time_point now) const {
+  if (!swarm_model_.empty()) return swarm_model_;
   std::map<std::string, int> votes;
   for (const auto& [k, nodes] : shards_)
     for (const auto& [peer, e] : nodes)

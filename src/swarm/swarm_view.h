@@ -62,7 +62,11 @@ class SwarmView {
   // whatever a probe found: the ones worth probing.
   std::vector<dht::NodeRecord> RecentNodes(Clock::time_point now) const;
   bool Ready(Clock::time_point now) const;
-  std::string ModelId(Clock::time_point now) const;  // "" while no node is online and loaded
+  // The swarm's model: the trusted manifest's when known (SetSwarmModel),
+  // else the one most online, loaded nodes announce ("" while there is none).
+  std::string ModelId(Clock::time_point now) const;
+  // The model id of the manifest this process trusts (dist/), "" for none.
+  void SetSwarmModel(std::string model_id) { swarm_model_ = std::move(model_id); }
   std::vector<std::string> Blockers(Clock::time_point now) const;
   // A compact fingerprint of who is online and loaded: changes mean "report".
   std::string StateKey(Clock::time_point now) const;
@@ -88,6 +92,7 @@ class SwarmView {
   bool EntryOnline(const Entry& e, Clock::time_point now) const;
 
   std::string cluster_;
+  std::string swarm_model_;
   int total_shards_;
   std::map<int, std::map<std::string, Entry>> shards_;  // shard -> peer id -> entry
 };

@@ -241,6 +241,35 @@ TEST(Distribution, AKilledDownloadResumesWithoutFetchingVerifiedPiecesAgain) {
             ss::testing::FileSha256(d.seed() + "/shard-1.gguf"));
 }
 
+// One model per swarm: a node that trusts a manifest counts only that model's
+// shards, even when most nodes serve another (here 4 nodes of a Q4_0 split
+// that distrust the seeder, beside 1 node of the seeded Q8_0 split).
+TEST(Distribution, ReadinessFollowsTheTrustedManifestNotTheMajority) {
+  Distribution d;
+  const std::string other = d.dir("q4");
+  auto split =
+      RunShardswarm("shard split " + ss::testing::ModelPath("tiny-spm-q4_0.gguf") + " -n 4 -o " + other);
+  ASSERT_EQ(split.exit_code, 0) << split.output;
+  d.StartSeeder();
+  ChildProcess& mine = d.StartNode("a0", 0);
+  ASSERT_TRUE(mine.WaitForLog("SHARD_LOADED shard 0", 30)) << mine.Log();
+  for (int k = 0; k < 4; ++k) {
+    std::string name = "b" + std::to_string(k);
+    fs::create_directories(d.shards(name));
+    for (const std::string& f : {std::string("manifest.json"), "shard-" + std::to_string(k) + ".gguf"})
+      fs::copy_file(other + "/" + f, d.shards(name) + "/" + f);
+    d.StartNode(name, k, {"--trust-seeder", std::string(64, 'b')});
+  }
+  for (int k = 0; k < 4; ++k)  // by majority, the Q4_0 nodes make a ready swarm
+    ASSERT_TRUE(d.node("b" + std::to_string(k)).WaitForLog("swarm_ready=true", 20)) << d.node("b0").Log();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  const std::string log = mine.Log();
+  const size_t last = log.rfind("swarm_ready=");
+  ASSERT_NE(last, std::string::npos) << log;
+  EXPECT_EQ(log.compare(last, 18, "swarm_ready=false "), 0) << log.substr(last);
+  EXPECT_TRUE(Contains(log.substr(last), "holds a shard of another model")) << log.substr(last);
+}
+
 // No room for the shard: a clear error in the log and in status, the node
 // keeps answering RPC, and no file appears under the final name.
 TEST(Distribution, AFullDiskIsAClearErrorAndTheNodeKeepsServing) {
