@@ -19,6 +19,7 @@
 #include "net/message.h"
 #include "net/rpc_client.h"
 #include "node/node_service.h"
+#include "node/shard_choice.h"
 #include "swarm/client_slot.h"
 #include "swarm/join.h"
 #include "swarm/liveness.h"
@@ -432,8 +433,26 @@ void AddSwarmCommands(CLI::App& app) {
   nd->add_option("--cluster", no->cluster, "Cluster name: nodes, gateways and status of one swarm share it")
       ->envname("SHARDSWARM_CLUSTER")
       ->capture_default_str();
-  nd->add_option("--shard-id", no->shard_id, "Which shard this node holds (0-based)")
-      ->required()
+  no->shard_id = node::kAutoShard;
+  nd->add_option_function<std::string>(
+        "--shard-id",
+        [no](const std::string& v) {
+          if (v == "auto") {
+            no->shard_id = node::kAutoShard;
+            return;
+          }
+          size_t used = 0;
+          int k = -1;
+          try {
+            k = std::stoi(v, &used);
+          } catch (const std::exception&) {
+          }
+          if (used != v.size() || k < 0)
+            throw CLI::ValidationError("--shard-id",
+                                       "'" + v + "' is neither a shard number (0, 1, …) nor auto");
+          no->shard_id = k;
+        },
+        "Which shard this node holds (0-based), or auto (the default): the one the swarm needs most")
       ->envname("SHARDSWARM_SHARD_ID");
   nd->add_option("--total-shards", no->total_shards, "How many shards the model is split into")
       ->required()
@@ -465,8 +484,8 @@ void AddSwarmCommands(CLI::App& app) {
   nd->add_option_function<double>(
       "--download-limit",
       [no](double mb_s) {
-        if (mb_s < 0 || mb_s > 1e6)
-          throw CLI::ValidationError("--download-limit", "must be 0 to 1000000 MB/s");
+        if (!(mb_s >= 0 && mb_s <= 2000))
+          throw CLI::ValidationError("--download-limit", "must be 0 to 2000 MB/s");
         no->download_rate_limit = static_cast<int>(mb_s * 1e6);
       },
       "Cap on shard downloads in MB/s (0: none)");

@@ -44,6 +44,7 @@ std::string PeerKey(const std::string& cluster, const std::string& peer_id) {
 }
 std::string ModelKey(const std::string& cluster) { return "shardswarm/" + cluster + "/model"; }
 std::string ClientsKey(const std::string& cluster) { return "shardswarm/" + cluster + "/clients"; }
+std::string ClaimsKey(const std::string& cluster) { return "shardswarm/" + cluster + "/claims"; }
 std::string FileKey(const std::string& cluster, const std::string& info_hash) {
   return "shardswarm/" + cluster + "/file/" + info_hash;
 }

@@ -39,6 +39,7 @@ std::string ShardKey(const std::string& cluster, int shard);  // shardswarm/{clu
 std::string PeerKey(const std::string& cluster, const std::string& peer_id);
 std::string ModelKey(const std::string& cluster);
 std::string ClientsKey(const std::string& cluster);  // shardswarm/{cluster}/clients
+std::string ClaimsKey(const std::string& cluster);   // shardswarm/{cluster}/claims
 std::string FileKey(const std::string& cluster, const std::string& info_hash);  // …/file/{info_hash}
 
 // "host:port" or "[v6]:port" into its parts; false unless the port is 1..65535.

@@ -135,4 +135,27 @@ Result<FileRecord> FileRecord::FromJson(const std::string& text) {
   }
 }
 
+std::string ClaimRecord::ToJson() const {
+  return nlohmann::json({{"peer_id", peer_id}, {"cluster", cluster}, {"shard", shard}, {"time_ms", time_ms}})
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<ClaimRecord> ClaimRecord::FromJson(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("peer_id") || !j["peer_id"].is_string() || !j.contains("cluster") ||
+      !j["cluster"].is_string())
+    return Status::Error("claim record needs string fields peer_id and cluster");
+  ClaimRecord c;
+  c.peer_id = j["peer_id"];
+  c.cluster = j["cluster"];
+  try {
+    c.shard = IntFieldOr<int>(j, "shard", -1);
+    c.time_ms = IntFieldOr<int64_t>(j, "time_ms", 0);
+  } catch (const std::exception& e) {
+    return Status::Error(std::string("claim record: ") + e.what());
+  }
+  if (c.shard < -1) return Status::Error("claim record: shard " + std::to_string(c.shard) + " is below -1");
+  return c;
+}
+
 }  // namespace ss::dht

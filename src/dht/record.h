@@ -78,4 +78,16 @@ struct ClientRecord {
   static Result<ClientRecord> FromJson(const std::string& text);
 };
 
+// A node started without a shard id says it is choosing one (shard -1), then
+// which one it chose, on its cluster's claims key (node/shard_choice.h).
+struct ClaimRecord {
+  std::string peer_id;
+  std::string cluster;
+  int shard = -1;  // -1: still choosing
+  int64_t time_ms = 0;
+
+  std::string ToJson() const;
+  static Result<ClaimRecord> FromJson(const std::string& text);
+};
+
 }  // namespace ss::dht

@@ -9,6 +9,7 @@
 #include "net/message.h"
 #include "net/rpc_server.h"
 #include "node/model_meta.h"
+#include "node/shard_choice.h"
 #include "shard/manifest.h"
 #include "shard/validate.h"
 #include "swarm/join.h"
@@ -34,9 +35,32 @@ double LoadAverage() {
 
 }  // namespace
 
+namespace {
+
+// --shard-id auto: a short-lived DHT peer of our own identity runs the choice
+// (node/shard_choice.h) before the node's own discovery starts.
+Result<int> ChooseShardOnce(const dht::NodeIdentity& identity, const NodeOptions& o) {
+  dht::DiscoveryOptions d;
+  d.bind_address = o.bind_address;
+  d.bootstrap = o.bootstrap;
+  SS_ASSIGN_OR_RETURN(std::unique_ptr<dht::Discovery> discovery, dht::Discovery::Start(identity, d));
+  for (auto deadline = Clock::now() + std::chrono::seconds(30); !discovery->connected();) {
+    if (Clock::now() > deadline)
+      return Status::Error("cannot choose a shard: no bootstrap of " + o.bootstrap.front() +
+                           " answered in 30 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ShardChoiceOptions co;
+  co.cluster = o.cluster;
+  co.total_shards = o.total_shards;
+  return ChooseShard(*discovery, identity.peer_id, co);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   if (o.total_shards < 1) return Status::Error("--total-shards must be at least 1");
-  if (o.shard_id < 0 || o.shard_id >= o.total_shards)
+  if ((o.shard_id < 0 && o.shard_id != kAutoShard) || o.shard_id >= o.total_shards)
     return Status::Error("--shard-id " + std::to_string(o.shard_id) + " is not in 0.." +
                          std::to_string(o.total_shards - 1) + " (--total-shards " +
                          std::to_string(o.total_shards) + ")");
@@ -55,13 +79,18 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   if (!id.ok()) return id.status();
   n->identity_ = *id;
   Log("SHARD", "node peer id " + n->identity_.peer_id + " (data dir " + o.data_dir + ")");
+  if (o.shard_id == kAutoShard) {
+    SS_ASSIGN_OR_RETURN(n->options_.shard_id, ChooseShardOnce(n->identity_, o));
+    Log("SHARD",
+        "chose shard " + std::to_string(n->options_.shard_id) + " of " + std::to_string(o.total_shards));
+  }
   n->view_ = std::make_unique<SwarmView>(o.cluster, o.total_shards);
   NodeService* self = n.get();
   n->links_ = std::make_unique<PeerLinks>(net::TlsIdentity{n->identity_.cert_pem, n->identity_.key_pem});
   // rpc_ is set below, before discovery starts: no peer is authorized (so no
   // FORWARD can arrive) until the swarm view has records.
   n->forward_ = std::make_unique<ForwardWorker>(
-      ForwardWorkerOptions{n->identity_.peer_id, o.shard_id}, n->links_.get(),
+      ForwardWorkerOptions{n->identity_.peer_id, n->options_.shard_id}, n->links_.get(),
       [self](const std::string& peer, const nlohmann::json& m) { self->rpc_->SendToPeer(peer, m); });
   n->TryLoadShard();
 
@@ -107,7 +136,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   auto exchange = dist::ShardExchange::Start(xo, n->discovery_.get(), n->identity_);
   if (!exchange.ok()) return exchange.status();
   n->exchange_ = std::move(exchange.value());
-  n->exchange_->Want(o.shard_id);
+  n->exchange_->Want(n->options_.shard_id);
   Log("TORRENT", "BitTorrent on " + n->exchange_->torrent_endpoint());
   for (int k = 0; k < o.total_shards; ++k)
     n->discovery_->Listen(dht::ShardKey(o.cluster, k), [self, k](const dht::SignedValue& v, bool expired) {

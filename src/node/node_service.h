@@ -45,7 +45,7 @@ using swarm::SwarmView;
 struct NodeOptions {
   std::vector<std::string> bootstrap;
   std::string cluster = "default";
-  int shard_id = 0;
+  int shard_id = 0;  // kAutoShard (node/shard_choice.h): chosen at start
   int total_shards = 1;
   int total_layers = 0;  // 0: take it from the shard file
   std::string model_name;

@@ -37,13 +37,14 @@ nlohmann::json DownloadJson(const dht::DownloadRecord& d) {
 namespace {
 
 // One word for a node, as the console shows it: offline, serving (loaded,
-// even if it reports a problem such as a full disk), without its shard for a
-// problem, fetching it, or still loading it.
+// even if it reports a problem such as a full disk), fetching its shard,
+// without it for a problem, or still loading it.
 const char* NodeState(const dht::NodeRecord& r, bool online) {
   if (!online) return "offline";
   if (r.shard_loaded) return "loaded";
+  // A node fetching its shard also reports the file missing: the fetch is what matters.
+  if (r.download && r.download->state != "error") return "downloading";
   if (!r.shard_problem.empty()) return "problem";
-  if (r.download) return "downloading";
   return "loading";
 }
 

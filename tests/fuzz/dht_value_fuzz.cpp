@@ -1,5 +1,5 @@
 // What other processes put on the DHT, as anyone may put it: node records,
-// client records, file records and model manifests. Parsing never crashes,
+// client records, file records, shard claims and model manifests. Parsing never crashes,
 // and a record it accepts round-trips through its own JSON.
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +21,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (auto r = ss::dht::ClientRecord::FromJson(text); r.ok()) {
     if (!ss::dht::ClientRecord::FromJson(r->ToJson()).ok()) __builtin_trap();
+  }
+  if (auto r = ss::dht::ClaimRecord::FromJson(text); r.ok()) {
+    auto again = ss::dht::ClaimRecord::FromJson(r->ToJson());
+    if (!again.ok() || again->shard != r->shard || again->peer_id != r->peer_id) __builtin_trap();
   }
   if (auto m = ss::shard::Manifest::FromJson(text); m.ok()) {
     auto again = ss::shard::Manifest::FromJson(m->ToJson());

@@ -1,0 +1,41 @@
+#pragma once
+// The shard of a node started without a shard id (`--shard-id auto`). The
+// node says on its cluster's claims key that it is choosing, waits a settle
+// window so that nodes starting at the same moment see one another, then
+// computes the assignment every chooser computes from the same picture: the
+// choosers in peer-id order each take the shard with the fewest nodes (those
+// announced on the shard keys, and choices already made), ties to the lowest
+// shard id. It announces its choice and looks again a moment later: if a
+// chooser with a lower peer id took the same shard while another shard has
+// fewer nodes, it chooses again. So N nodes started together on N shards end
+// one per shard, 2N end two per shard, and a latecomer fills the emptiest.
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "dht/discovery.h"
+#include "util/status.h"
+
+namespace ss::node {
+
+inline constexpr int kAutoShard = -1;
+
+struct ShardChoiceOptions {
+  std::string cluster;
+  int total_shards = 0;
+  std::chrono::milliseconds settle{2000};         // from saying "choosing" to choosing
+  std::chrono::milliseconds confirm{600};         // from choosing to checking for a clash
+  std::chrono::milliseconds claim_fresh{20'000};  // older claims are ignored
+};
+
+// The shard `self` takes: nodes_per_shard[k] nodes serve or chose shard k
+// already; `choosers` (peer ids, `self` among them) are still choosing.
+int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choosers, const std::string& self);
+
+// Runs the protocol above on `discovery` (which this process must not use
+// for anything else meanwhile); returns the chosen shard.
+Result<int> ChooseShard(dht::Discovery& discovery, const std::string& self,
+                        const ShardChoiceOptions& options);
+
+}  // namespace ss::node

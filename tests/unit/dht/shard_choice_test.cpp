@@ -1,0 +1,44 @@
+// The assignment every chooser computes (node/shard_choice.h), and the claim
+// record it announces.
+#include "node/shard_choice.h"
+
+#include <gtest/gtest.h>
+
+#include "dht/record.h"
+
+namespace ss::node {
+namespace {
+
+TEST(AssignShard, ChoosersInPeerIdOrderFillTheEmptiestShards) {
+  const std::vector<std::string> four = {"d", "b", "a", "c"};
+  std::vector<int> got;
+  for (const char* self : {"a", "b", "c", "d"}) got.push_back(AssignShard({0, 0, 0, 0}, four, self));
+  EXPECT_EQ(got, (std::vector<int>{0, 1, 2, 3}));
+  // Eight choosers on four shards: two each.
+  const std::vector<std::string> eight = {"a", "b", "c", "d", "e", "f", "g", "h"};
+  std::vector<int> per_shard(4, 0);
+  for (const std::string& self : eight) per_shard[AssignShard({0, 0, 0, 0}, eight, self)]++;
+  EXPECT_EQ(per_shard, (std::vector<int>{2, 2, 2, 2}));
+  // Shards already served count: the latecomer takes the emptiest, lowest first.
+  EXPECT_EQ(AssignShard({1, 0, 1, 0}, {"z"}, "z"), 1);
+  EXPECT_EQ(AssignShard({1, 1, 1, 1}, {"z"}, "z"), 0);
+  EXPECT_EQ(AssignShard({2, 1, 2, 2}, {"b", "a"}, "b"), 0);  // a takes 1, then b the lowest of the rest
+  EXPECT_EQ(AssignShard({}, {"a"}, "a"), -1);
+}
+
+TEST(ClaimRecord, RoundTripsAndRefusesWrongFields) {
+  dht::ClaimRecord c{"peer", "cl", 3, 1234};
+  auto back = dht::ClaimRecord::FromJson(c.ToJson());
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->peer_id, "peer");
+  EXPECT_EQ(back->shard, 3);
+  EXPECT_EQ(back->time_ms, 1234);
+  EXPECT_FALSE(dht::ClaimRecord::FromJson(R"({"peer_id":"p"})").ok());
+  EXPECT_FALSE(dht::ClaimRecord::FromJson(R"({"peer_id":"p","cluster":"c","shard":-2})").ok());
+  EXPECT_FALSE(dht::ClaimRecord::FromJson(R"({"peer_id":"p","cluster":"c","shard":4.9e40})").ok());
+  EXPECT_FALSE(dht::ClaimRecord::FromJson("[1,2]").ok());
+  EXPECT_EQ(dht::ClaimRecord::FromJson(R"({"peer_id":"p","cluster":"c"})")->shard, -1);
+}
+
+}  // namespace
+}  // namespace ss::node
