@@ -84,6 +84,7 @@ export class ChatPanel {
 
     const abort = new AbortController();
     this.abort = abort;
+    this.list.setAttribute('aria-busy', 'true');  // screen readers read the answer once it is whole
     this.sendButton.disabled = true;
     this.stopButton.disabled = false;
     this.setStatus('waiting', 'waiting for the first token…');
@@ -166,6 +167,7 @@ export class ChatPanel {
         this.setStatus('error', 'error');
       }
     } finally {
+      this.list.setAttribute('aria-busy', 'false');
       this.abort = null;
       this.sendButton.disabled = false;
       this.stopButton.disabled = true;
