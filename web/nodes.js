@@ -19,7 +19,7 @@ const COLUMNS = [
     label: 'Download',
     value: (r) => r.download?.percent ?? -1,
     text: (r) =>
-      r.state === 'downloading' && r.download ? `${formatNumber(r.download.percent)}% ${formatRate(downloadRate(r.download))}` : '–',
+      r.download && !['loaded', 'offline'].includes(r.state) ? `${formatNumber(r.download.percent)}% ${formatRate(downloadRate(r.download))}` : '–',
   },
   { key: 'seen', label: 'Seen', value: (r) => r.record_age_s ?? Infinity, text: (r) => `${formatNumber(r.record_age_s ?? NaN, 0)} s ago` },
 ];

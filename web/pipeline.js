@@ -59,7 +59,7 @@ function nodeCard(node, shard, route) {
       route ? h('span', { class: 'route-tag' }, route === 'active' ? 'streaming' : 'last route') : null,
     ),
     h('div', { class: 'endpoint' }, node.rpc_endpoint || 'no endpoint'),
-    state === 'downloading' && percent !== null
+    percent !== null && state !== 'loaded' && state !== 'offline'
       ? h(
           'div',
           { class: 'download', dataset: { testid: 'node-download', percent: percent.toFixed(1) } },
