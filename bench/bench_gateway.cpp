@@ -8,9 +8,10 @@
 //   - aggregate decode tokens/s for 1, 4 and 8 concurrent streams sampled at
 //     temperature 0.7 (target: 8 streams >= 1.5x one stream; llama.cpp's
 //     batched decode of this file reaches 1.7x at 8 sequences on an
-//     AVX2-only 2-core machine). Four nodes share the cores: with 2 threads
-//     each their pools contend; 1 thread (the default of `up`) scales better.
-// Usage: bench_gateway [threads per process, default 2] [rounds, default 5]
+//     AVX2-only 2-core machine).
+// Each figure for 1 compute thread per node (the default of `up`: four nodes
+// on two cores) and for 2 (eight threads on two cores, the pools contend).
+// Usage: bench_gateway [threads per node, a list, default 1,2] [rounds, default 5]
 // Every figure is the median of `rounds` runs, with min and max.
 #include <signal.h>
 #include <unistd.h>
@@ -24,6 +25,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -150,27 +152,15 @@ std::pair<double, double> Concurrent(uint16_t port, int n, int round) {
   return {decoded / std::max(1e-9, last - first), tokens / std::max(1e-9, last - start)};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
-  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
-  const std::string bin = SHARDSWARM_BINARY;
-  fs::path dir = fs::temp_directory_path() / ("shardswarm-bench-gw-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  std::printf("bench_gateway: %s, ISA %s, %d threads per process, 1.1B shape Q4_0 in 4 shards, %d rounds\n",
-              CpuModel().c_str(), ss::engine::IsaName(ss::engine::ActiveIsa()), threads, rounds);
-  const std::string model = (dir / "q4_0.gguf").string();
-  if (RunChild({bin, "dev", "make-model", "--out", model, "--type", "q4_0"}).status != 0) return 1;
-  // 126 printable characters + the SentencePiece space + BOS = 128 prompt tokens.
-  std::string prompt;
-  for (int i = 0; i < 126; ++i) prompt.push_back(static_cast<char>('a' + (i * 7) % 26));
-
+// Starts `up` with `threads` per node and prints every figure for it.
+bool RunSwarm(const std::string& bin, const std::string& model, const std::string& prompt,
+              const fs::path& dir, int threads, int rounds) {
+  std::printf("-- %d compute thread%s per node (and for generate)\n", threads, threads == 1 ? "" : "s");
   auto up =
       ss::ChildProcess::Start({bin, "up", "--model", model, "--nodes", "4", "--http-port", "0", "--threads",
                                std::to_string(threads), "--work-dir", (dir / "up").string()},
                               (dir / "up.log").string());
-  if (!up.ok()) return 1;
+  if (!up.ok()) return false;
   uint16_t port = 0;
   for (double deadline = Now() + 300; port == 0 && Now() < deadline;) {
     std::ifstream in((*up)->log_path());
@@ -180,13 +170,13 @@ int main(int argc, char** argv) {
       port = static_cast<uint16_t>(std::atoi(m[1].str().c_str()));
     if (auto ended = (*up)->Ended()) {
       std::fprintf(stderr, "up %s:\n%s", ended->c_str(), (*up)->LogTail(20).c_str());
-      return 1;
+      return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  if (port == 0) return 1;
-  Stream(port, prompt, 8, 1, 0);                               // warm-up: pages the shards in
-  if (GenerateTps(bin, model, prompt, threads) < 0) return 1;  // and the unsplit file
+  if (port == 0) return false;
+  Stream(port, prompt, 8, 1, 0);                                   // warm-up: pages the shards in
+  if (GenerateTps(bin, model, prompt, threads) < 0) return false;  // and the unsplit file
 
   // Single stream vs generate, alternating so both see the same neighbours.
   std::vector<double> swarm_tps, generate_tps, ratio, ttft;
@@ -195,7 +185,7 @@ int main(int argc, char** argv) {
     StreamResult single = Stream(port, prompt, 64, 2 + r, 0);
     if (g < 0 || !single.ok) {
       std::fprintf(stderr, "stream failed: %s\n", single.error.c_str());
-      return 1;
+      return false;
     }
     generate_tps.push_back(g);
     swarm_tps.push_back((single.tokens - 1) / std::max(1e-9, single.last - single.first));
@@ -212,7 +202,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < rounds; ++r)
     for (int n : {1, 4, 8}) {
       auto [d, w] = Concurrent(port, n, r);
-      if (d < 0) return 1;
+      if (d < 0) return false;
       decode[n].push_back(d);
       whole[n].push_back(w);
     }
@@ -222,7 +212,35 @@ int main(int argc, char** argv) {
         "%d concurrent streams of 64 tokens: decode %s aggregate = %.2fx one stream%s; with prefill %s\n", n,
         Show(Of(decode[n]), " tok/s").c_str(), Of(decode[n]).median / one, n == 8 ? " (target >= 1.5x)" : "",
         Show(Of(whole[n]), " tok/s").c_str());
+  std::fflush(stdout);
   (*up)->Stop(std::chrono::seconds(10));
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> thread_counts;
+  for (std::stringstream list(argc > 1 ? argv[1] : "1,2"); list.good();) {
+    std::string item;
+    std::getline(list, item, ',');
+    if (std::atoi(item.c_str()) > 0) thread_counts.push_back(std::atoi(item.c_str()));
+  }
+  const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  const std::string bin = SHARDSWARM_BINARY;
+  fs::path dir = fs::temp_directory_path() / ("shardswarm-bench-gw-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  std::printf(
+      "bench_gateway: %s, ISA %s, 1.1B shape Q4_0 in 4 shards, 4 node processes on %u cores, %d rounds\n",
+      CpuModel().c_str(), ss::engine::IsaName(ss::engine::ActiveIsa()), std::thread::hardware_concurrency(),
+      rounds);
+  const std::string model = (dir / "q4_0.gguf").string();
+  if (RunChild({bin, "dev", "make-model", "--out", model, "--type", "q4_0"}).status != 0) return 1;
+  // 126 printable characters + the SentencePiece space + BOS = 128 prompt tokens.
+  std::string prompt;
+  for (int i = 0; i < 126; ++i) prompt.push_back(static_cast<char>('a' + (i * 7) % 26));
+  for (int threads : thread_counts)
+    if (!RunSwarm(bin, model, prompt, dir, threads, rounds)) return 1;
   fs::remove_all(dir);
   return 0;
 }

@@ -462,6 +462,14 @@ void AddSwarmCommands(CLI::App& app) {
   nd->add_option("--trust-seeder", no->trust_seeder,
                  "Peer id whose shard manifests this node trusts (default: the one pinned in the data dir, "
                  "else the first seen)");
+  nd->add_option_function<double>(
+      "--download-limit",
+      [no](double mb_s) {
+        if (mb_s < 0 || mb_s > 1e6)
+          throw CLI::ValidationError("--download-limit", "must be 0 to 1000000 MB/s");
+        no->download_rate_limit = static_cast<int>(mb_s * 1e6);
+      },
+      "Cap on shard downloads in MB/s (0: none)");
   nd->add_option("--dht-port", no->dht_port, "DHT UDP port (0: any free port)")
       ->envname("SHARDSWARM_DHT_PORT")
       ->capture_default_str();

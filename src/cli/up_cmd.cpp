@@ -93,12 +93,20 @@ void RunUp(const UpFlags& f) {
   const std::string url = "http://127.0.0.1:" + std::to_string(s.http_port());
   std::printf(
       "shardswarm is up: %d nodes serve %s\n"
+      "  console:   %s/\n"
       "  API:    %s/v1   (OpenAI-compatible)\n"
       "  status: %s/api/status   metrics: %s/metrics\n"
+      "  bootstrap: %s\n"
+      "  cluster:   %s\n"
+      "  shards:    %s\n"
       "  try:    curl -s %s/v1/completions -H 'Content-Type: application/json' \\\n"
       "            -d '{\"prompt\": \"Once upon a time\", \"max_tokens\": 32}'\n"
+      "  more nodes: shardswarm node --bootstrap %s --cluster %s --shard-id K --total-shards %d "
+      "--data-dir DIR\n"
       "Ctrl-C stops the swarm.\n",
-      f.nodes, fs::path(model).filename().c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str());
+      f.nodes, fs::path(model).filename().c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str(),
+      s.bootstrap().c_str(), o.cluster.c_str(), fs::absolute(o.shards_dir).c_str(), url.c_str(),
+      s.bootstrap().c_str(), o.cluster.c_str(), f.nodes);
   std::fflush(stdout);
   while (!StopRequested()) {
     if (auto dead = s.Dead()) {

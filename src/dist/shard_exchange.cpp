@@ -66,6 +66,7 @@ Result<std::unique_ptr<ShardExchange>> ShardExchange::Start(const ShardExchangeO
   so.listen_address = options.bind_address;
   so.listen_port = options.torrent_port;
   so.upload_rate_limit = options.upload_rate_limit;
+  so.download_rate_limit = options.download_rate_limit;
   SS_ASSIGN_OR_RETURN(x->session_, TorrentSession::Open(so));
   if (options.manifest_authority) {
     const std::string path = options.shards_dir + "/" + shard::kManifestName;

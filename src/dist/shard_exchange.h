@@ -44,6 +44,7 @@ struct ShardExchangeOptions {
   bool manifest_authority = false;  // announce manifest.json (with info-hashes) as the swarm's
   std::string trust_seeder;         // peer id whose manifests to trust (pinned when given)
   int upload_rate_limit = 0;        // bytes/s, 0: none
+  int download_rate_limit = 0;      // bytes/s, 0: none
 };
 
 class ShardExchange {

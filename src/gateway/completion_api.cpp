@@ -1,6 +1,7 @@
 #include "gateway/completion_api.h"
 
 #include <chrono>
+#include <cstdio>
 
 #include "gateway/openai_response.h"
 #include "model/completion.h"
@@ -36,11 +37,13 @@ nlohmann::json SamplingJson(const model::SamplingParams& p) {
 }  // namespace
 
 CompletionApi::CompletionApi(swarm::SwarmClient& swarm, ResultBoard& board, Router& router,
-                             GatewayMetrics& metrics, ModelFn model, CompletionApiOptions options)
+                             GatewayMetrics& metrics, EventJournal& journal, ModelFn model,
+                             CompletionApiOptions options)
     : swarm_(swarm),
       board_(board),
       router_(router),
       metrics_(metrics),
+      journal_(journal),
       model_(std::move(model)),
       options_(options) {
   options_.session.on_timings = [this](const Route& route, const std::vector<net::StageTiming>& timings) {
@@ -56,6 +59,7 @@ CompletionApi::CompletionApi(swarm::SwarmClient& swarm, ResultBoard& board, Rout
 // route's load counts, the session on every stage) when destroyed.
 struct CompletionApi::Prepared {
   CompletionApi* api = nullptr;
+  uint64_t id = 0;  // numbers requests in the event journal
   CompletionRequest request;
   std::shared_ptr<const ModelMeta> meta;
   std::vector<int32_t> prompt;
@@ -64,7 +68,7 @@ struct CompletionApi::Prepared {
   std::unique_ptr<SwarmSession> session;
   std::optional<Result<int32_t>> first;  // the prompt's token, sampled before any byte is sent
   ResponseContext context;
-  double started = 0;
+  double started = 0, ttft_s = 0;
   bool counted = false;
 
   ~Prepared() {
@@ -84,6 +88,7 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
                                                                         ApiKind kind) {
   auto p = std::make_unique<Prepared>();
   p->api = this;
+  p->id = next_request_id_++;
   p->started = Now();
   if (running_.fetch_add(1) >= options_.max_sessions) {
     running_--;
@@ -134,7 +139,8 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
   Track(*p, true);
   p->first = p->session->Next(0, p->prompt);
   if (!p->first->ok()) return p->first->status();
-  metrics_.ObserveTimeToFirstToken(Now() - p->started);
+  p->ttft_s = Now() - p->started;
+  metrics_.ObserveTimeToFirstToken(p->ttft_s);
   return p;
 }
 
@@ -145,9 +151,19 @@ net::HttpResponse CompletionApi::Handle(const net::HttpRequest& http, ApiKind ki
     int status = HttpStatusOf(prepared.status());
     metrics_.CountRequest(endpoint, status);
     if (status >= 500) Log("STATUS", std::string("request failed: ") + prepared.status().message());
+    journal_.Add("request",
+                 "a " + std::string(endpoint) + " request was refused (" + std::to_string(status) +
+                     "): " + prepared.status().message(),
+                 {{"state", "failed"}, {"http_status", status}});
     return JsonResponse(status, ErrorBody(prepared.status()));
   }
   metrics_.CountRequest(endpoint, 200);
+  const Prepared& p = **prepared;
+  Journal(p, "started",
+          "request " + std::to_string(p.id) + " started: " + endpoint + ", " +
+              std::to_string(p.prompt.size()) + " prompt tokens, up to " + std::to_string(p.max_tokens) +
+              " new",
+          {{"prompt_tokens", p.prompt.size()}, {"ttft_ms", 1000 * p.ttft_s}});
   return Respond(std::shared_ptr<Prepared>(std::move(prepared.value())));
 }
 
@@ -164,6 +180,7 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
       p->first.reset();
       if (t.ok()) {
         generated.push_back(*t);
+        metrics_.CountTokens(0, 1);
         double now = Now();
         if (generated.size() > 1) metrics_.ObserveInterToken(now - last);
         last = now;
@@ -176,9 +193,30 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
     std::string tail = completion.Finish();
     if (!tail.empty()) emit(tail);
     p->context.shardswarm["completion_tokens"] = generated;
-    metrics_.CountTokens(static_cast<int>(p->prompt.size()), static_cast<int>(generated.size()));
-    if (!result.ok()) return Result<std::pair<std::string, int>>(result.status());
+    metrics_.CountTokens(static_cast<int>(p->prompt.size()), 0);
+    const double seconds = Now() - p->started - p->ttft_s;
+    nlohmann::json fields = {
+        {"completion_tokens", generated.size()},
+        {"ttft_ms", 1000 * p->ttft_s},
+        {"tokens_per_s",
+         generated.size() > 1 && seconds > 0 ? static_cast<double>(generated.size() - 1) / seconds : 0.0}};
+    const std::string which = "request " + std::to_string(p->id);
+    if (!result.ok()) {
+      Journal(*p, "failed",
+              which + " failed after " + std::to_string(generated.size()) +
+                  " tokens: " + result.status().message(),
+              fields);
+      return Result<std::pair<std::string, int>>(result.status());
+    }
     std::string reason = p->max_tokens == 0 ? "length" : std::string(model::FinishReasonName(result->reason));
+    fields["finish_reason"] = reason;
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.1f", fields["tokens_per_s"].get<double>());
+    Journal(*p, "finished",
+            which + " finished (" + reason + "): " + std::to_string(generated.size()) +
+                " tokens, first after " + std::to_string(static_cast<int>(1000 * p->ttft_s)) + " ms, " +
+                rate + " tokens/s",
+            fields);
     return Result<std::pair<std::string, int>>(std::make_pair(reason, static_cast<int>(generated.size())));
   };
   const bool chat = p->request.kind == ApiKind::kChat;
@@ -235,6 +273,17 @@ void CompletionApi::Track(const Prepared& p, bool running) {
                                 {"prompt_tokens", p.prompt.size()},
                                 {"max_tokens", p.max_tokens},
                                 {"route", p.route ? p.route->ToJson() : nlohmann::json::array()}};
+}
+
+void CompletionApi::Journal(const Prepared& p, const std::string& state, const std::string& words,
+                            nlohmann::json fields) {
+  nlohmann::json route = nlohmann::json::array();
+  if (p.route)
+    for (const auto& h : p.route->hops) route.push_back(h.peer_id);
+  fields["request_id"] = p.id;
+  fields["state"] = state;
+  fields["route"] = route;
+  journal_.Add("request", words, std::move(fields));
 }
 
 nlohmann::json CompletionApi::Sessions() const {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "gateway/event_journal.h"
 #include "gateway/metrics.h"
 #include "gateway/model_meta.h"
 #include "gateway/openai_request.h"
@@ -35,7 +36,7 @@ class CompletionApi {
  public:
   using ModelFn = std::function<std::shared_ptr<const ModelMeta>()>;
   CompletionApi(swarm::SwarmClient& swarm, ResultBoard& board, Router& router, GatewayMetrics& metrics,
-                ModelFn model, CompletionApiOptions options);
+                EventJournal& journal, ModelFn model, CompletionApiOptions options);
 
   net::HttpResponse Handle(const net::HttpRequest& request, ApiKind kind);
   // The generations running now: id, route, tokens so far.
@@ -46,14 +47,17 @@ class CompletionApi {
   Result<std::unique_ptr<Prepared>> Prepare(const net::HttpRequest& request, ApiKind kind);
   net::HttpResponse Respond(std::shared_ptr<Prepared> p);
   void Track(const Prepared& p, bool running);
+  void Journal(const Prepared& p, const std::string& state, const std::string& words, nlohmann::json fields);
 
   swarm::SwarmClient& swarm_;
   ResultBoard& board_;
   Router& router_;
   GatewayMetrics& metrics_;
+  EventJournal& journal_;
   ModelFn model_;
   CompletionApiOptions options_;
   std::atomic<int> running_{0};
+  std::atomic<uint64_t> next_request_id_{1};
   mutable std::mutex mu_;
   std::map<uint64_t, nlohmann::json> sessions_;
 };

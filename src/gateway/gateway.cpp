@@ -1,7 +1,9 @@
 #include "gateway/gateway.h"
 
+#include <charconv>
 #include <sstream>
 
+#include "gateway/console_assets.h"
 #include "gateway/openai_response.h"
 #include "util/log.h"
 
@@ -17,6 +19,21 @@ net::HttpResponse Json(int status, const nlohmann::json& body) {
 }
 
 net::HttpResponse Error(const Status& s) { return Json(HttpStatusOf(s), ErrorBody(s)); }
+
+// The console's pages may load only from the gateway itself.
+constexpr const char* kConsolePolicy =
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+
+// The id of the last event a client saw: ?since=N, else its Last-Event-ID
+// header (EventSource sends it on reconnecting), else 0 (replay everything).
+uint64_t LastSeenEvent(const net::HttpRequest& r) {
+  std::string value = r.Header("last-event-id");
+  const size_t q = r.target.find("since=");
+  if (q != std::string::npos) value = r.target.substr(q + 6, r.target.find('&', q) - q - 6);
+  uint64_t id = 0;
+  std::from_chars(value.data(), value.data() + value.size(), id);
+  return id;
+}
 
 }  // namespace
 
@@ -40,7 +57,7 @@ Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
       });
   Gateway* self = g.get();
   g->api_ = std::make_unique<CompletionApi>(
-      *g->swarm_, g->board_, g->router_, g->metrics_, [self] { return self->model(); }, o.api);
+      *g->swarm_, g->board_, g->router_, g->metrics_, g->journal_, [self] { return self->model(); }, o.api);
   net::HttpServerOptions ho;
   ho.bind_address = o.http_addr;
   ho.port = o.http_port;
@@ -57,6 +74,7 @@ Gateway::~Gateway() { Stop(); }
 
 void Gateway::Stop() {
   if (stop_.exchange(true)) return;
+  journal_.Close();  // ends the event streams
   if (watcher_.joinable()) watcher_.join();
   if (http_) http_->Stop();
 }
@@ -66,10 +84,18 @@ std::shared_ptr<const ModelMeta> Gateway::model() const {
   return model_;
 }
 
-// Logs readiness changes and (re)learns the model when the swarm is ready.
+// Logs readiness changes, (re)learns the model when the swarm is ready, turns
+// view changes into events and samples the console's charts every second.
 void Gateway::WatchLoop() {
   std::string last;
+  auto next_sample = std::chrono::steady_clock::now();
   while (!stop_) {
+    swarm_events_.Observe(swarm_->ViewJson());
+    if (auto now = std::chrono::steady_clock::now(); now >= next_sample) {
+      series_.Sample(metrics_.Totals(), now);
+      next_sample += std::chrono::milliseconds(StatsSeries::kIntervalMs);
+      if (next_sample < now) next_sample = now + std::chrono::milliseconds(StatsSeries::kIntervalMs);
+    }
     bool ready = swarm_->Ready();
     if (ready) RefreshModel();
     std::string state = ready ? "ready" : "not ready";
@@ -135,20 +161,68 @@ net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
     return Json(200, {{"object", "list"}, {"data", data}});
   }
   if (path == "/api/status") return Json(200, StatusJson());
+  if (path == "/api/series") return Json(200, series_.ToJson());
+  if (path == "/api/events") return Events(r);
+  if (const ConsoleAsset* asset = FindConsoleAsset(path)) {
+    return {200,
+            std::string(ContentTypeOf(path)),
+            std::string(asset->bytes),
+            {{"cache-control", "no-cache"},
+             {"content-security-policy", kConsolePolicy},
+             {"x-content-type-options", "nosniff"}},
+            nullptr};
+  }
+  if (path == "/" || path == "/index.html")
+    return Json(404, ErrorBody(Status::InvalidArgument(
+                         "this gateway was built without the web console (web/ was empty at build time); "
+                         "the API is at /v1")));
   if (path == "/metrics") return {200, "text/plain; version=0.0.4", MetricsText(), {}, nullptr};
   net::HttpResponse nf =
       Json(404, ErrorBody(Status::InvalidArgument(
                     "no such endpoint " + path +
-                    "; try /v1/models, /v1/completions, /v1/chat/completions, /api/status, "
-                    "/metrics or /healthz")));
+                    "; try / (the console), /v1/models, /v1/completions, /v1/chat/completions, "
+                    "/api/status, /api/events, /api/series, /metrics or /healthz")));
   return nf;
+}
+
+// The server-sent event stream of the journal: what the client has not seen,
+// then each new event as it comes, a comment every 10 s to keep proxies and
+// the connection alive, until the client leaves or the gateway stops.
+net::HttpResponse Gateway::Events(const net::HttpRequest& r) {
+  net::HttpResponse response{200, "text/event-stream", "", {{"cache-control", "no-cache"}}, nullptr};
+  response.stream = [this, seen = LastSeenEvent(r)](net::HttpStreamWriter& w) mutable {
+    if (!w.Write("retry: 2000\n\n")) return;
+    for (auto batch = journal_.Since(seen); !stop_ && !w.ClientGone();
+         batch = journal_.WaitSince(seen, std::chrono::seconds(10))) {
+      std::string text = batch.empty() ? ": ping\n\n" : "";
+      for (const nlohmann::json& e : batch) {
+        seen = e["id"].get<uint64_t>();
+        text += "id: " + std::to_string(seen) +
+                "\ndata: " + e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
+      }
+      if (journal_.closed() || !w.Write(text)) return;
+    }
+  };
+  return response;
 }
 
 nlohmann::json Gateway::StatusJson() const {
   nlohmann::json j = swarm_->ViewJson();
+  const nlohmann::json sessions = router_.SessionsPerNode(), stage_ms = router_.StageMsPerNode();
+  for (nlohmann::json& shard : j["shards"])
+    for (nlohmann::json& node : shard["nodes"]) {
+      const std::string peer = node.value("peer_id", "");
+      node["sessions"] = sessions.value(peer, 0);
+      node["stage_ms"] = stage_ms.contains(peer) ? stage_ms[peer] : nlohmann::json();
+    }
+  nlohmann::json latest = series_.Latest();
+  j["stats"] = {{"tokens_per_s", latest.is_null() ? 0.0 : latest.value("tokens_per_s", 0.0)},
+                {"queue_depth", latest.is_null() ? 0.0 : latest.value("queue_depth", 0.0)},
+                {"sessions_in_flight", metrics_.sessions_in_flight()},
+                {"requests_total", metrics_.Totals().requests}};
   j["gateway"] = {{"peer_id", swarm_->identity().peer_id},
-                  {"sessions_per_node", router_.SessionsPerNode()},
-                  {"stage_ms_per_node", router_.StageMsPerNode()}};
+                  {"sessions_per_node", sessions},
+                  {"stage_ms_per_node", stage_ms}};
   j["sessions"] = api_->Sessions();
   if (auto m = model())
     j["model"] = {{"name", m->name},

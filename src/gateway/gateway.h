@@ -4,10 +4,14 @@
 // model from a node once the swarm is ready (and again when the model
 // changes), and serves HTTP: the OpenAI-compatible /v1/models,
 // /v1/completions and /v1/chat/completions, /healthz, /api/status (the swarm
-// view, routes and sessions as JSON) and /metrics (Prometheus text).
+// view, routes and sessions as JSON) and /metrics (Prometheus text); and the
+// web console: its files at / (compiled in), /api/events (the event journal
+// as server-sent events, replayed on connect) and /api/series (per-second
+// samples for its charts).
 //
-// Start() returns once HTTP listens; a background thread watches readiness
-// and logs every change as a [STATUS] line. Stop() (or destruction) ends it.
+// Start() returns once HTTP listens; a background thread watches the swarm,
+// logs readiness changes as [STATUS] lines, turns view changes into events
+// and samples the charts' figures. Stop() (or destruction) ends it.
 
 #include <atomic>
 #include <memory>
@@ -16,10 +20,13 @@
 #include <thread>
 
 #include "gateway/completion_api.h"
+#include "gateway/event_journal.h"
 #include "gateway/metrics.h"
 #include "gateway/model_meta.h"
 #include "gateway/result_board.h"
 #include "gateway/router.h"
+#include "gateway/stats_series.h"
+#include "gateway/swarm_events.h"
 #include "net/http_server.h"
 #include "swarm/swarm_client.h"
 #include "util/dir_lock.h"
@@ -46,6 +53,7 @@ class Gateway {
  private:
   Gateway() = default;
   net::HttpResponse Handle(const net::HttpRequest& request);
+  net::HttpResponse Events(const net::HttpRequest& request);
   nlohmann::json StatusJson() const;
   std::string MetricsText() const;
   std::shared_ptr<const ModelMeta> model() const;
@@ -58,6 +66,9 @@ class Gateway {
   ResultBoard board_;
   Router router_;
   GatewayMetrics metrics_;
+  EventJournal journal_;
+  SwarmEvents swarm_events_{journal_};
+  StatsSeries series_;
   std::unique_ptr<CompletionApi> api_;
   mutable std::mutex mu_;
   std::shared_ptr<const ModelMeta> model_;

@@ -91,6 +91,16 @@ int GatewayMetrics::sessions_in_flight() const {
   return in_flight_;
 }
 
+MetricsTotals GatewayMetrics::Totals() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  MetricsTotals t;
+  for (const auto& [key, n] : requests_) t.requests += n;
+  t.tokens_out = tokens_out_;
+  t.sessions_in_flight = in_flight_;
+  for (const auto& [shard, h] : stages_) t.stages[shard] = {h.second.count(), h.first.sum(), h.second.sum()};
+  return t;
+}
+
 std::string GatewayMetrics::Render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream os;

@@ -24,12 +24,25 @@ class Histogram {
   std::string Render(const std::string& name, const std::string& help) const;
   // The _bucket/_sum/_count lines; `labels` like `shard="0"` go in each.
   std::string Series(const std::string& name, const std::string& labels) const;
+  double sum() const { return sum_; }
+  uint64_t count() const { return count_; }
 
  private:
   std::vector<double> bounds_;
   std::vector<uint64_t> counts_;
   double sum_ = 0;
   uint64_t count_ = 0;
+};
+
+// Running totals, for the console's per-second samples (StatsSeries).
+struct MetricsTotals {
+  uint64_t requests = 0, tokens_out = 0;
+  int sessions_in_flight = 0;
+  struct Stage {
+    uint64_t steps = 0;
+    double wait_s = 0, compute_s = 0;
+  };
+  std::map<int, Stage> stages;  // by shard
 };
 
 class GatewayMetrics {
@@ -43,6 +56,7 @@ class GatewayMetrics {
   void SessionStarted();
   void SessionEnded();
   int sessions_in_flight() const;
+  MetricsTotals Totals() const;
   std::string Render() const;
 
  private:

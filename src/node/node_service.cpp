@@ -102,6 +102,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   xo.bind_address = o.bind_address;
   xo.torrent_port = o.torrent_port;
   xo.trust_seeder = o.trust_seeder;
+  xo.download_rate_limit = o.download_rate_limit;
   xo.format = o.torrent_format;
   auto exchange = dist::ShardExchange::Start(xo, n->discovery_.get(), n->identity_);
   if (!exchange.ok()) return exchange.status();

@@ -50,10 +50,11 @@ struct NodeOptions {
   int total_layers = 0;  // 0: take it from the shard file
   std::string model_name;
   std::string bind_address = "127.0.0.1";
-  uint16_t port = 0;          // RPC (0: any free port)
-  uint16_t dht_port = 0;      // DHT (0: any free port)
-  uint16_t torrent_port = 0;  // BitTorrent (0: any free port)
-  std::string trust_seeder;   // peer id whose shard manifests to trust (dist/shard_exchange.h)
+  uint16_t port = 0;            // RPC (0: any free port)
+  uint16_t dht_port = 0;        // DHT (0: any free port)
+  uint16_t torrent_port = 0;    // BitTorrent (0: any free port)
+  std::string trust_seeder;     // peer id whose shard manifests to trust (dist/shard_exchange.h)
+  int download_rate_limit = 0;  // bytes/s of shard fetches, 0: none
   dist::TorrentFormat torrent_format = dist::TorrentFormat::kHybrid;  // of the torrents it seeds
   std::string shards_dir = "models_cache/shards";
   std::string data_dir = "node_data";

@@ -47,8 +47,9 @@ Result<std::unique_ptr<LocalSwarm>> LocalSwarm::Start(const LocalSwarmOptions& o
     SS_ASSIGN_OR_RETURN(s->http_port_, FreeLoopbackPort(/*udp=*/false));
   }
   const std::string boot = s->bootstrap(), shards = std::to_string(o.shards);
-  SS_RETURN_IF_ERROR(
-      s->Spawn("bootstrap", {"bootstrap", "--port", std::to_string(s->boot_port_), "--health-port", "0"}));
+  SS_RETURN_IF_ERROR(s->Spawn(
+      "bootstrap", {"bootstrap", "--port", std::to_string(s->boot_port_), "--health-port", "0", "--seed-dir",
+                    o.shards_dir, "--cluster", o.cluster, "--data-dir", o.work_dir + "/bootstrap"}));
   for (int k = 0; k < o.shards; ++k) {
     const std::string name = "node-" + std::to_string(k);
     SS_RETURN_IF_ERROR(

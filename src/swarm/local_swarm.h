@@ -1,6 +1,7 @@
 #pragma once
-// A whole swarm on this machine, for `shardswarm up`: a bootstrap, one node
-// per shard of a split directory, and a gateway, each a child process of this
+// A whole swarm on this machine, for `shardswarm up`: a bootstrap (which also
+// seeds the split over BitTorrent, so nodes started later without their shard
+// fetch it), one node per shard of a split directory, and a gateway, each a child process of this
 // one (the same shardswarm binary) on loopback with free ports, logging into
 // files under the work dir. Start() returns once they run; WaitReady() until
 // the gateway serves; Dead() tells when one of them ended and why; Stop()

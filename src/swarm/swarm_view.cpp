@@ -34,6 +34,21 @@ nlohmann::json DownloadJson(const dht::DownloadRecord& d) {
           {"peers", d.peers}, {"eta_s", d.eta_s},     {"error", d.error}};
 }
 
+namespace {
+
+// One word for a node, as the console shows it: offline, serving (loaded,
+// even if it reports a problem such as a full disk), without its shard for a
+// problem, fetching it, or still loading it.
+const char* NodeState(const dht::NodeRecord& r, bool online) {
+  if (!online) return "offline";
+  if (r.shard_loaded) return "loaded";
+  if (!r.shard_problem.empty()) return "problem";
+  if (r.download) return "downloading";
+  return "loading";
+}
+
+}  // namespace
+
 bool SwarmView::Update(int shard, const dht::SignedValue& v, bool expired, Clock::time_point seen) {
   // Every announcement is a new value, so an expiry concerns an old one;
   // liveness comes from when the newest was seen.
@@ -252,6 +267,7 @@ nlohmann::json SwarmView::ToJson(Clock::time_point now) const {
              {"model_id", e.record.model_id},
              {"shard_problem", e.record.shard_problem},
              {"online", EntryOnline(e, now)},
+             {"state", NodeState(e.record, EntryOnline(e, now))},
              {"download", e.record.download ? DownloadJson(*e.record.download) : nlohmann::json()},
              {"offline_reason", EntryOnline(e, now) ? "" : OfflineWhy(e, now)},
              {"record_age_s",

@@ -241,6 +241,35 @@ TEST(Distribution, AKilledDownloadResumesWithoutFetchingVerifiedPiecesAgain) {
             ss::testing::FileSha256(d.seed() + "/shard-1.gguf"));
 }
 
+// --download-limit caps a node's fetch (without it the shard comes over
+// loopback in well under a second), and the node reports the download meanwhile.
+TEST(Distribution, ADownloadLimitSlowsTheFetchToTheCap) {
+  Distribution d;
+  const uint64_t size = ss::testing::FileSize(d.seed() + "/shard-2.gguf");
+  d.StartSeeder();
+  const double limit_mb_s = 0.4, t0 = NowSeconds();
+  ChildProcess& n = d.StartNode("n2", 2, {"--download-limit", "0.4"});
+  double max_rate = -1;
+  while (!n.WaitForLog("SHARD_LOADED shard 2", 0) && NowSeconds() - t0 < 60) {
+    auto r = RunShardswarm("rpc GET_STATUS --bootstrap " + d.bootstrap() + " --cluster dist --shard 2");
+    auto j = nlohmann::json::parse(r.output, nullptr, false);
+    if (j.is_object() && j.contains("download") && j["download"].is_object())
+      max_rate = std::max(max_rate, j["download"].value("rate", 0.0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(n.WaitForLog("SHARD_LOADED shard 2", 1)) << n.Log();
+  const double took = NowSeconds() - t0, floor_s = size / (limit_mb_s * 1e6);
+  std::printf(
+      "[dist] %.1f MB at --download-limit %.1f MB/s took %.1f s (at the cap: %.1f s), reported rate "
+      "at most %.2f MB/s\n",
+      size / 1e6, limit_mb_s, took, floor_s, max_rate / 1e6);
+  EXPECT_GE(max_rate, 0) << "the node never reported its download";
+  EXPECT_LE(max_rate, 1.5 * limit_mb_s * 1e6);
+  EXPECT_GE(took, 0.7 * floor_s);  // libtorrent's rate limiter lets a burst through at the start
+  EXPECT_EQ(ss::testing::FileSha256(d.shards("n2") + "/shard-2.gguf"),
+            ss::testing::FileSha256(d.seed() + "/shard-2.gguf"));
+}
+
 // One model per swarm: a node that trusts a manifest counts only that model's
 // shards, even when most nodes serve another (here 4 nodes of a Q4_0 split
 // that distrust the seeder, beside 1 node of the seeded Q8_0 split).

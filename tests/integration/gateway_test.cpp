@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -436,6 +437,128 @@ TEST(Gateway, NodeKilledMidStreamEndsTheStreamWithAnErrorEvent) {
   std::printf("[gateway] /api/status showed the killed node offline after %.2f s (target <= 3 s)\n", seen);
   EXPECT_TRUE(offline) << st.dump();
   EXPECT_LE(seen, 3.0);
+}
+
+// Reads the gateway's /api/events stream on a thread of its own.
+class EventReader {
+ public:
+  EventReader(int port, const std::string& target = "/api/events") {
+    thread_ = std::thread([this, port, target] {
+      net::HttpClientRequest r;
+      r.port = static_cast<uint16_t>(port);
+      r.target = target;
+      r.timeout = std::chrono::seconds(300);
+      r.on_body = [this](std::string_view piece) {
+        std::lock_guard<std::mutex> lock(mu_);
+        text_.append(piece);
+        return !stop_;
+      };
+      // Until the gateway listens; once connected, the stream is read to its end.
+      for (bool connected = false; !connected && !stop_;) {
+        auto res = net::HttpFetch(r);
+        connected = res.ok();
+        if (!connected) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+  }
+  ~EventReader() {
+    stop_ = true;
+    thread_.join();
+  }
+  std::vector<json> Events() {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<json> out;
+    for (const std::string& d : SseData(text_)) out.push_back(json::parse(d, nullptr, false));
+    return out;
+  }
+  // Waits until an event satisfies `match`; returns it (or null at the timeout).
+  json WaitFor(const std::function<bool(const json&)>& match, double timeout_s) {
+    for (double deadline = NowSeconds() + timeout_s; NowSeconds() < deadline;) {
+      for (const json& e : Events())
+        if (e.is_object() && match(e)) return e;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return nullptr;
+  }
+
+ private:
+  std::mutex mu_;
+  std::string text_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// The console's feeds follow the real swarm: nodes joining and loading,
+// readiness, a request with its route, a node killed seen offline; the
+// journal replays on reconnect; the status and chart samples carry figures.
+TEST(Gateway, ConsoleFeedsFollowTheSwarm) {
+  LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2});
+  EventReader live(s.http_port());
+  json blocked = live.WaitFor(
+      [](const json& e) {
+        return e["kind"] == "status" && e["ready"] == false &&
+               e["message"].get<std::string>().find("shard 3") != std::string::npos;
+      },
+      30);
+  EXPECT_FALSE(blocked.is_null()) << "no event said shard 3 blocked readiness";
+  s.StartNode(3);
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  json ready = live.WaitFor([](const json& e) { return e["kind"] == "status" && e["ready"] == true; }, 10);
+  ASSERT_FALSE(ready.is_null()) << "no 'the swarm is ready' event";
+  int joined = 0;
+  for (const json& e : live.Events()) joined += e["kind"] == "node" && e.value("state", "") == "joined";
+  EXPECT_EQ(joined, 4);
+
+  json answer =
+      s.Post("/v1/completions", {{"prompt", "Once upon a time"}, {"max_tokens", 8}, {"temperature", 0}});
+  ASSERT_EQ(answer["http_status"], 200) << answer.dump();
+  json finished = live.WaitFor(
+      [](const json& e) { return e["kind"] == "request" && e.value("state", "") == "finished"; }, 10);
+  ASSERT_FALSE(finished.is_null());
+  EXPECT_EQ(finished["completion_tokens"], 8);
+  EXPECT_EQ(finished["finish_reason"], "length");
+  std::string route;
+  for (const json& peer : finished["route"]) route += (route.empty() ? "" : ",") + peer.get<std::string>();
+  EXPECT_EQ(route, answer["route_header"]);
+  EXPECT_FALSE(
+      live.WaitFor([](const json& e) { return e["kind"] == "request" && e["state"] == "started"; }, 1)
+          .is_null());
+
+  json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+  ASSERT_TRUE(st.is_object());
+  const std::string victim = st["shards"][1]["nodes"][0]["peer_id"];
+  for (const json& shard : st["shards"])
+    for (const json& n : shard["nodes"]) EXPECT_EQ(n["state"], "loaded") << n.dump();
+  EXPECT_TRUE(st["stats"].contains("tokens_per_s"));
+  EXPECT_GE(st["stats"]["requests_total"].get<int>(), 1);
+
+  s.node(1).Kill(SIGKILL);
+  const double killed = NowSeconds();
+  json offline = live.WaitFor(
+      [&](const json& e) { return e["kind"] == "node" && e["state"] == "offline" && e["peer_id"] == victim; },
+      10);
+  ASSERT_FALSE(offline.is_null()) << "the killed node was not reported offline within 10 s";
+  std::printf("[gateway] the event stream reported the killed node offline after %.2f s (bound 10 s)\n",
+              NowSeconds() - killed);
+  st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+  EXPECT_EQ(st["shards"][1]["nodes"][0]["state"], "offline");
+
+  // A page that reloads gets the journal again, or what follows an id.
+  EventReader replay(s.http_port());
+  json replayed_ready = replay.WaitFor(
+      [&](const json& e) { return e["id"] == ready["id"] && e["message"] == ready["message"]; }, 5);
+  EXPECT_FALSE(replayed_ready.is_null());
+  EventReader after(s.http_port(), "/api/events?since=" + std::to_string(offline["id"].get<int>()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  for (const json& e : after.Events()) EXPECT_GT(e["id"].get<int>(), offline["id"].get<int>()) << e.dump();
+
+  json series = json::parse(s.Request("GET", "/api/series").body, nullptr, false);
+  ASSERT_TRUE(series.is_object());
+  EXPECT_EQ(series["interval_ms"], 1000);
+  double most = 0;
+  for (const json& sample : series["samples"]) most = std::max(most, sample["tokens_per_s"].get<double>());
+  EXPECT_GT(most, 0) << series.dump();
+  s.gateway().Kill(SIGTERM);  // ends the event streams
 }
 
 }  // namespace
