@@ -108,7 +108,7 @@ export class EventLog {
   }
 
   render() {
-    const shown = this.events.filter((e) => this.kinds.has(e.kind) && (!this.node || e.short === this.node));
+    const shown = this.events.filter((e) => this.kinds.has(e.kind) && (!this.node || involves(e, this.node)));
     const items = shown
       .slice()
       .reverse()
@@ -117,7 +117,14 @@ export class EventLog {
           'li',
           {
             class: `event kind-${e.kind}`,
-            dataset: { testid: 'event-item', id: e.id, kind: e.kind, node: e.short, state: e.state },
+            dataset: {
+              testid: 'event-item',
+              id: e.id,
+              kind: e.kind,
+              node: e.short,
+              state: e.state,
+              route: Array.isArray(e.route) ? e.route.map((p) => shortId(p)).join(',') : undefined,
+            },
           },
           Number.isFinite(e.time_ms)
             ? h('time', { datetime: new Date(e.time_ms).toISOString() }, formatTime(e.time_ms))
@@ -126,10 +133,19 @@ export class EventLog {
           e.short ? h('code', { class: 'peer', title: e.peer_id || e.node }, e.short) : null,
           e.shard !== null && e.shard !== undefined ? h('span', { class: 'shard' }, `shard ${e.shard}`) : null,
           h('span', { class: 'message' }, e.message || ''),
+          Array.isArray(e.route) && e.route.length
+            ? h('span', { class: 'event-route' }, 'route ', e.route.map((p) => shortId(p)).join(' → '))
+            : null,
         ),
       );
     replace(this.list, items.length ? items : h('li', { class: 'empty' }, 'no events to show'));
     byTestId('event-count').textContent =
       shown.length === this.events.length ? `${this.events.length} events` : `${shown.length} of ${this.events.length} events`;
   }
+}
+
+// Whether an event concerns the node with this short id: its own, or a
+// request whose route went through it.
+function involves(event, short) {
+  return event.short === short || (Array.isArray(event.route) && event.route.some((p) => shortId(p) === short));
 }
