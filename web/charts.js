@@ -6,7 +6,8 @@ import { byTestId, formatNumber, h, replace, s } from './dom.js';
 const POLL_MS = 2000;
 const WIDTH = 300;  // viewBox units; the SVG stretches to its box
 const HEIGHT = 100;
-const WINDOW_MS = 300_000;
+const MAX_WINDOW_MS = 300_000;  // what the gateway keeps
+const MIN_WINDOW_MS = 60_000;  // a young gateway's few samples still spread out
 
 export class Charts {
   constructor() {
@@ -31,11 +32,14 @@ export class Charts {
   render(series) {
     const samples = Array.isArray(series.samples) ? series.samples : [];
     const end = samples.length ? samples[samples.length - 1].time_ms : Date.now();
+    const span = samples.length ? end - samples[0].time_ms : 0;
+    const spanMs = Math.min(MAX_WINDOW_MS, Math.max(MIN_WINDOW_MS, span));
     const shards = [...new Set(samples.flatMap((x) => Object.keys(x.stage_ms || {})))].sort((a, b) => a - b);
     drawChart(byTestId('chart-tokens'), {
       title: 'Tokens per second',
       unit: 'tok/s',
       end,
+      spanMs,
       samples,
       lines: [{ name: 'tokens/s', color: 1, value: (x) => x.tokens_per_s }],
     });
@@ -43,6 +47,7 @@ export class Charts {
       title: 'Forward latency per stage',
       unit: 'ms',
       end,
+      spanMs,
       samples,
       lines: shards.map((k, i) => ({ name: `shard ${k}`, color: 1 + (i % 6), value: (x) => x.stage_ms?.[k] })),
     });
@@ -50,6 +55,7 @@ export class Charts {
       title: 'Queue depth',
       unit: '',
       end,
+      spanMs,
       samples,
       lines: [
         { name: 'queue', color: 3, value: (x) => x.queue_depth },
@@ -61,11 +67,11 @@ export class Charts {
 
 // One chart: a figure with a caption (title, latest values as a legend), the
 // SVG, and the y maximum and time span as text.
-function drawChart(figure, { title, unit, end, samples, lines }) {
-  const start = end - WINDOW_MS;
+function drawChart(figure, { title, unit, end, spanMs, samples, lines }) {
+  const start = end - spanMs;
   const values = lines.flatMap((l) => samples.map(l.value).filter(Number.isFinite));
   const top = niceMax(Math.max(0, ...values));
-  const x = (t) => ((t - start) / WINDOW_MS) * WIDTH;
+  const x = (t) => ((t - start) / spanMs) * WIDTH;
   const y = (v) => HEIGHT - (v / top) * HEIGHT;
 
   const paths = lines.map((line) => {
@@ -118,7 +124,7 @@ function drawChart(figure, { title, unit, end, samples, lines }) {
         grid,
         paths,
       ),
-      h('span', { class: 'x-axis' }, h('span', {}, '5 min ago'), h('span', {}, 'now')),
+      h('span', { class: 'x-axis' }, h('span', {}, spanMs >= 120_000 ? `${Math.round(spanMs / 60_000)} min ago` : `${Math.round(spanMs / 1000)} s ago`), h('span', {}, 'now')),
     ),
   );
 }

@@ -109,9 +109,10 @@ function stopChild(child, timeoutMs, signal = 'SIGTERM') {
 // `--download-limit` in the unit `shardswarm node --help` names (bytes/s or MB/s).
 function downloadLimitArgs(bytesPerS) {
   const help = execFileSync(BINARY, ['node', '--help'], { encoding: 'utf8' });
-  const line = help.split('\n').find((l) => l.includes('--download-limit'));
-  assert.ok(line, `shardswarm node has no --download-limit flag:\n${help}`);
-  return ['--download-limit', /MB\/s/.test(line) ? String(bytesPerS / 1e6) : String(Math.round(bytesPerS))];
+  // The flag's entry: its line and the description lines under it.
+  const m = /^\s*--download-limit\b.*\n(?:\s{8,}\S.*\n)*/m.exec(help);
+  assert.ok(m, `shardswarm node has no --download-limit flag:\n${help}`);
+  return ['--download-limit', /MB\/s/.test(m[0]) ? String(bytesPerS / 1e6) : String(Math.round(bytesPerS))];
 }
 
 async function waitFor(what, timeoutMs, fn, everyMs = 250) {
