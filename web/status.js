@@ -3,13 +3,20 @@
 
 const POLL_MS = 1000;
 
+const DOWNLOAD_OVER = new Set(['error', 'done', 'finished', 'seeding']);
+
 // A node's state: the gateway's `state` field, or, from an older gateway,
-// the same decision made from the record's fields.
+// the same decision made from the record's fields. A node fetching its shard
+// is "downloading" even when it also reports the missing file as a problem:
+// the file is missing because it is on its way.
 export function nodeState(node) {
-  if (typeof node.state === 'string' && node.state) return node.state;
+  const fetching = Boolean(node.download) && !DOWNLOAD_OVER.has(node.download.state);
+  if (typeof node.state === 'string' && node.state) {
+    return node.state === 'problem' && fetching ? 'downloading' : node.state;
+  }
   if (!node.online) return 'offline';
   if (node.shard_loaded) return 'loaded';
-  if (node.download && node.download.state !== 'error' && node.download.state !== 'done') return 'downloading';
+  if (fetching) return 'downloading';
   if (node.shard_problem) return 'problem';
   return 'loading';
 }
