@@ -76,17 +76,23 @@ function drawChart(figure, { title, unit, end, spanMs, samples, lines }) {
 
   const paths = lines.map((line) => {
     // A gap (null) in the series breaks the line.
+    // A lone point gets a short stub, which the round cap draws as a dot.
     let d = '';
-    let pen = false;
+    let run = 0;
+    const endRun = () => {
+      if (run === 1) d += 'l0.01,0';
+      run = 0;
+    };
     for (const sample of samples) {
       const v = line.value(sample);
       if (!Number.isFinite(v) || sample.time_ms < start) {
-        pen = false;
+        endRun();
         continue;
       }
-      d += `${pen ? 'L' : 'M'}${x(sample.time_ms).toFixed(1)},${y(v).toFixed(1)}`;
-      pen = true;
+      d += `${run ? 'L' : 'M'}${x(sample.time_ms).toFixed(1)},${y(v).toFixed(1)}`;
+      run += 1;
     }
+    endRun();
     return s('path', { d: d || 'M0,0', class: `line c${line.color}`, 'vector-effect': 'non-scaling-stroke', fill: 'none' });
   });
   const grid = [0.25, 0.5, 0.75].map((f) =>
