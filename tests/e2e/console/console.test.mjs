@@ -275,6 +275,13 @@ describe('web console against a real swarm', () => {
     assert.match(await page.textContent(sel.testid('readiness-text')), new RegExp(`${SHARDS}/${SHARDS} shards`));
     await page.waitForSelector(`${sel.testid('events-connection')}[data-state="live"]`, { timeout: 10_000 });
     await page.waitForSelector(sel.event('status'), { timeout: 10_000 });
+    // Keyboard and screen-reader basics: every control is a native one with a name.
+    const unnamed = await page.$$eval('input, select, textarea, button', (els) =>
+      els
+        .filter((e) => !(e.labels?.length || e.getAttribute('aria-label') || (e.tagName === 'BUTTON' && e.textContent.trim())))
+        .map((e) => e.outerHTML.slice(0, 80)));
+    assert.deepEqual(unnamed, [], 'controls without a label');
+    assert.equal(await page.locator('[onclick], div[role="button"], span[role="button"]').count(), 0, 'clickable non-buttons');
     await shoot('1-ready');
   }));
 
