@@ -157,13 +157,15 @@ describe('web console against a real swarm', () => {
   };
   process.on('exit', killAll);
 
-  const check = (fn) => async () => {
+  // Runs a step; on failure keeps the work dir and a screenshot named after it.
+  const check = (fn) => async (t) => {
     try {
       await fn();
       assertCleanBrowser();
     } catch (e) {
       failed = true;
-      if (page) await page.screenshot({ path: path.join(ARTIFACTS, `failure-${Date.now()}.png`), fullPage: true }).catch(() => {});
+      const name = t.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+      if (page) await page.screenshot({ path: path.join(ARTIFACTS, `failed-${name}.png`), fullPage: true }).catch(() => {});
       throw e;
     }
   };
@@ -228,6 +230,7 @@ describe('web console against a real swarm', () => {
     assert.ok(BINARY, 'set SHARDSWARM_BINARY to the shardswarm program (tests/e2e/console/run.sh does)');
     assert.ok(fs.existsSync(BINARY), `SHARDSWARM_BINARY=${BINARY} does not exist: build it first`);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
+    for (const f of fs.readdirSync(ARTIFACTS)) if (f.endsWith('.png')) fs.rmSync(path.join(ARTIFACTS, f));  // a past run's
     swarm = startSwarm(path.join(workDir, 'up'));
     up = await swarm.ready;
     gateway = up.api;
