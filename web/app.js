@@ -29,6 +29,14 @@ function showStats(stats) {
   byTestId('stat-requests').textContent = String(stats.requests_total ?? '–');
 }
 
+// Node and status events mean the pipeline changed: look again now (the
+// poller is made below; events only flow once connect() runs at the end).
+const events = new EventLog({
+  onEvent(event) {
+    if (event.kind === 'node' || event.kind === 'status' || event.kind === 'download') poller.refresh();
+  },
+});
+
 const gatewayError = byTestId('gateway-error');
 const poller = new StatusPoller({
   onStatus(next) {
@@ -42,13 +50,6 @@ const poller = new StatusPoller({
   onError(e) {
     gatewayError.textContent = `Cannot reach the gateway (${e.message}); retrying.`;
     gatewayError.hidden = false;
-  },
-});
-
-// Node and status events mean the pipeline changed: look again now.
-const events = new EventLog({
-  onEvent(event) {
-    if (event.kind === 'node' || event.kind === 'status' || event.kind === 'download') poller.refresh();
   },
 });
 
