@@ -160,7 +160,7 @@ describe('web console against a real swarm', () => {
   // Runs a step; on failure keeps the work dir and a screenshot named after it.
   const check = (fn) => async (t) => {
     try {
-      await fn();
+      await fn(t);
       assertCleanBrowser();
     } catch (e) {
       failed = true;
@@ -350,7 +350,7 @@ describe('web console against a real swarm', () => {
     await shoot('2-chat');
   }));
 
-  it(`shows an extra node ready, offline within ${OFFLINE_WITHIN_MS / 1000} s of SIGKILL, ready again after a restart`, { timeout: 240_000 }, check(async () => {
+  it(`shows an extra node ready, offline within ${OFFLINE_WITHIN_MS / 1000} s of SIGKILL, ready again after a restart`, { timeout: 240_000 }, check(async (t) => {
     needPage();
     const k = 1;
     const known = await allPeers();
@@ -368,17 +368,20 @@ describe('web console against a real swarm', () => {
     await page.waitForSelector(sel.card(peer, 'offline'), { timeout: OFFLINE_WITHIN_MS });
     const after = Date.now() - killed;
     assert.ok(after <= OFFLINE_WITHIN_MS, `offline shown ${after} ms after the kill`);
+    t.diagnostic(`offline on the page ${after} ms after SIGKILL`);
     await page.waitForSelector(sel.row(peer, 'offline'), { timeout: 5_000 });
     await page.waitForSelector(sel.event('node', short, 'offline'), { timeout: 10_000 });
     await shoot('4-extra-offline');
 
+    const restarted = Date.now();
     startNode('extra', k, up.shards);  // the same data dir: the same peer id
     await page.waitForSelector(sel.card(peer, 'loaded'), { timeout: 60_000 });
+    t.diagnostic(`ready again on the page ${Date.now() - restarted} ms after the restart`);
     await page.waitForSelector(sel.row(peer, 'loaded'), { timeout: 10_000 });
     await shoot('5-extra-back');
   }));
 
-  it('shows a node without its shard downloading with progress, then ready', { timeout: 240_000 }, check(async () => {
+  it('shows a node without its shard downloading with progress, then ready', { timeout: 240_000 }, check(async (t) => {
     needPage();
     const k = 2;
     const size = fs.statSync(path.join(up.shards, `shard-${k}.gguf`)).size;
@@ -386,6 +389,7 @@ describe('web console against a real swarm', () => {
     const emptyDir = path.join(workDir, 'download-shards');
     fs.mkdirSync(emptyDir, { recursive: true });
     const known = await allPeers();
+    const started = Date.now();
     startNode('download', k, emptyDir, downloadLimitArgs(rate));
     const peer = await newPeer(k, known);
     const short = peer.slice(0, 8);
@@ -403,6 +407,7 @@ describe('web console against a real swarm', () => {
       return loaded > 0 || (p !== null && Number(p) > first);
     });
     await page.waitForSelector(sel.card(peer, 'loaded'), { timeout: 120_000 });
+    t.diagnostic(`download of ${size} bytes capped at ${rate} B/s: first seen at ${first} %, ready after ${Date.now() - started} ms`);
     await shoot('7-downloaded');
     await page
       .waitForSelector(sel.event('download', short), { timeout: 10_000 })
