@@ -22,6 +22,11 @@ for tool in node npm; do
     exit 1
   fi
 done
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 18 ]; then
+  echo "[e2e] FAIL: Node.js $(node --version) is too old; playwright-core needs 18 or later" >&2
+  exit 1
+fi
 if [ ! -x "$chromium" ]; then
   echo "[e2e] FAIL: no chromium at $chromium; run scripts/install-deps.sh (it installs Debian's chromium)" >&2
   exit 1
