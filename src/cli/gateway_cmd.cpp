@@ -11,6 +11,7 @@ namespace {
 struct GatewayFlags {
   gateway::GatewayOptions options;
   int forward_timeout_s = 60;
+  double failover_timeout_s = 8;
   std::string log_format = "text";
 };
 
@@ -18,7 +19,11 @@ void RunGateway(GatewayFlags f) {
   ApplyLogFormat(f.log_format);
   if (f.forward_timeout_s < 1) Fail("--forward-timeout must be at least 1 second");
   if (f.options.api.max_sessions < 1) Fail("--max-sessions must be at least 1");
+  if (f.failover_timeout_s < 0 || f.failover_timeout_s > 3600)
+    Fail("--failover-timeout must be 0 to 3600 seconds");
   f.options.api.session.step_timeout = std::chrono::seconds(f.forward_timeout_s);
+  f.options.api.session.failover_deadline =
+      std::chrono::milliseconds(static_cast<int64_t>(f.failover_timeout_s * 1000));
   auto g = gateway::Gateway::Start(f.options);
   if (!g.ok()) Fail(g.status().message());
   InstallStopSignals([] {});
@@ -59,6 +64,9 @@ void AddGatewayCommand(CLI::App& app) {
   g->add_option("--max-sessions", o.api.max_sessions, "Generations at once; more get 429")
       ->capture_default_str();
   g->add_option("--forward-timeout", f->forward_timeout_s, "Seconds a route may take for one step")
+      ->capture_default_str();
+  g->add_option("--failover-timeout", f->failover_timeout_s,
+                "Seconds a generation whose node failed may wait for another route (0: fail at once)")
       ->capture_default_str();
   AddLogFormat(g, std::shared_ptr<std::string>(f, &f->log_format));
   g->callback([f] { RunGateway(*f); });

@@ -134,8 +134,8 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
   router_.Acquire(route);
   p->route = route;
   p->context.shardswarm = {{"route", route.ToJson()}};
-  SS_ASSIGN_OR_RETURN(p->session,
-                      SwarmSession::Open(swarm_, board_, route, SamplingJson(r.sampling), options_.session));
+  SS_ASSIGN_OR_RETURN(
+      p->session, SwarmSession::Open(swarm_, board_, route, SamplingJson(r.sampling), SessionOptions(*p)));
   Track(*p, true);
   p->first = p->session->Next(0, p->prompt);
   if (!p->first->ok()) return p->first->status();
@@ -265,14 +265,50 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
 void CompletionApi::Track(const Prepared& p, bool running) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!running) {
-    sessions_.erase(p.session->id());
+    sessions_.erase(p.id);
     return;
   }
-  sessions_[p.session->id()] = {{"session", std::to_string(p.session->id())},
-                                {"kind", p.request.kind == ApiKind::kChat ? "chat" : "completion"},
-                                {"prompt_tokens", p.prompt.size()},
-                                {"max_tokens", p.max_tokens},
-                                {"route", p.route ? p.route->ToJson() : nlohmann::json::array()}};
+  sessions_[p.id] = {{"request_id", p.id},
+                     {"session", std::to_string(p.session->id())},
+                     {"kind", p.request.kind == ApiKind::kChat ? "chat" : "completion"},
+                     {"prompt_tokens", p.prompt.size()},
+                     {"max_tokens", p.max_tokens},
+                     {"route", p.route ? p.route->ToJson() : nlohmann::json::array()}};
+}
+
+// The session's options: this gateway's, with failover onto another route
+// that swaps the request's route (load counts, what the response reports).
+SwarmSessionOptions CompletionApi::SessionOptions(Prepared& p) {
+  SwarmSessionOptions o = options_.session;
+  Prepared* request = &p;
+  o.reroute = [this, request](const std::set<std::string>& avoid) -> Result<Route> {
+    SS_ASSIGN_OR_RETURN(Route next,
+                        router_.Pick(swarm_, request->meta->model_id, request->meta->n_layer, avoid));
+    router_.Release(*request->route);
+    router_.Acquire(next);
+    request->route = next;
+    return next;
+  };
+  o.on_failover = [this, request](const Route& from, const Route& to, int replayed, const std::string& why,
+                                  double pause_s) {
+    nlohmann::json record = {{"from", from.ToJson()},
+                             {"to", to.ToJson()},
+                             {"replayed_positions", replayed},
+                             {"pause_ms", 1000 * pause_s},
+                             {"why", why}};
+    request->context.shardswarm["route"] = to.ToJson();
+    request->context.shardswarm["failovers"].push_back(record);
+    Track(*request, true);
+    metrics_.CountFailover();
+    char pause[32];
+    std::snprintf(pause, sizeof pause, "%.0f", 1000 * pause_s);
+    const std::string words = "request " + std::to_string(request->id) + " moved to another route after " +
+                              why + ": replayed " + std::to_string(replayed) + " positions, paused " + pause +
+                              " ms";
+    Log("STATUS", words);
+    Journal(*request, "failover", words, record);
+  };
+  return o;
 }
 
 void CompletionApi::Journal(const Prepared& p, const std::string& state, const std::string& words,

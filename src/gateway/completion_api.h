@@ -47,6 +47,7 @@ class CompletionApi {
   Result<std::unique_ptr<Prepared>> Prepare(const net::HttpRequest& request, ApiKind kind);
   net::HttpResponse Respond(std::shared_ptr<Prepared> p);
   void Track(const Prepared& p, bool running);
+  SwarmSessionOptions SessionOptions(Prepared& p);
   void Journal(const Prepared& p, const std::string& state, const std::string& words, nlohmann::json fields);
 
   swarm::SwarmClient& swarm_;

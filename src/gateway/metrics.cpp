@@ -76,6 +76,11 @@ void GatewayMetrics::ObserveStage(int shard, double wait_seconds, double compute
   it->second.second.Observe(compute_seconds);
 }
 
+void GatewayMetrics::CountFailover() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ++failovers_;
+}
+
 void GatewayMetrics::SessionStarted() {
   std::lock_guard<std::mutex> lock(mu_);
   ++in_flight_;
@@ -125,6 +130,9 @@ std::string GatewayMetrics::Render() const {
                "Time a stage's batch took to run its layers, by shard");
   for (const auto& [shard, h] : stages_)
     os << h.second.Series("shardswarm_stage_compute_seconds", "shard=\"" + std::to_string(shard) + "\"");
+  os << Header("shardswarm_failovers_total", "counter",
+               "Generations moved to another route after a node of theirs failed")
+     << "shardswarm_failovers_total " << failovers_ << "\n";
   os << Header("shardswarm_sessions_in_flight", "gauge", "Generations running now")
      << "shardswarm_sessions_in_flight " << in_flight_ << "\n";
   return os.str();

@@ -53,6 +53,7 @@ class GatewayMetrics {
   void ObserveTimeToFirstToken(double seconds);
   void ObserveInterToken(double seconds);
   void ObserveStage(int shard, double wait_seconds, double compute_seconds);
+  void CountFailover();
   void SessionStarted();
   void SessionEnded();
   int sessions_in_flight() const;
@@ -66,6 +67,7 @@ class GatewayMetrics {
   Histogram ttft_, inter_token_;
   std::map<int, std::pair<Histogram, Histogram>> stages_;  // shard -> (wait, compute)
   int in_flight_ = 0;
+  uint64_t failovers_ = 0;
 };
 
 }  // namespace ss::gateway

@@ -22,9 +22,13 @@ nlohmann::json Route::ToJson() const {
   return j;
 }
 
-Result<Route> Router::Pick(const swarm::SwarmClient& swarm, const std::string& model_id, int total_layers) {
+Result<Route> Router::Pick(const swarm::SwarmClient& swarm, const std::string& model_id, int total_layers,
+                           const std::set<std::string>& avoid) {
   std::vector<std::vector<dht::NodeRecord>> serving;
-  for (int k = 0; k < swarm.total_shards(); ++k) serving.push_back(swarm.ServingNodes(k));
+  for (int k = 0; k < swarm.total_shards(); ++k) {
+    serving.push_back(swarm.ServingNodes(k));
+    std::erase_if(serving.back(), [&](const dht::NodeRecord& r) { return avoid.count(r.peer_id) > 0; });
+  }
   return Pick(serving, model_id, total_layers);
 }
 

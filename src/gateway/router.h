@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,9 @@ class Router {
   // `serving[k]`: the nodes that announce shard k online and loaded.
   Result<Route> Pick(const std::vector<std::vector<dht::NodeRecord>>& serving, const std::string& model_id,
                      int total_layers);
-  Result<Route> Pick(const swarm::SwarmClient& swarm, const std::string& model_id, int total_layers);
+  // `avoid`: peers not to use (they failed this session).
+  Result<Route> Pick(const swarm::SwarmClient& swarm, const std::string& model_id, int total_layers,
+                     const std::set<std::string>& avoid = {});
   // One step's time at a node (queue wait + compute, from FORWARD timings).
   void ObserveStage(const std::string& peer_id, double ms);
   // Sessions in flight per node, for the load spread.

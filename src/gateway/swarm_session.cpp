@@ -1,6 +1,7 @@
 #include "gateway/swarm_session.h"
 
 #include <random>
+#include <thread>
 
 #include "net/forward_message.h"
 
@@ -22,24 +23,48 @@ Result<std::unique_ptr<SwarmSession>> SwarmSession::Open(swarm::SwarmClient& swa
   std::unique_ptr<SwarmSession> s(new SwarmSession());
   s->swarm_ = &swarm;
   s->board_ = &board;
-  s->route_ = std::move(route);
   s->sampling_ = std::move(sampling);
   s->options_ = options;
-  s->id_ = NewSessionId();
-  std::vector<std::string> peers;
-  for (const dht::NodeRecord& hop : s->route_.hops) {
-    SS_ASSIGN_OR_RETURN(auto link, swarm.Link(hop, options.connect_timeout));
-    s->links_.push_back(std::move(link));
-    peers.push_back(hop.peer_id);
-  }
-  board.Register(s->id_, std::move(peers));
+  SS_RETURN_IF_ERROR(s->Connect(std::move(route)));
   return s;
 }
 
 SwarmSession::~SwarmSession() { Close(); }
 
+// Links to every node of `route` under a new session id. On failure links_
+// holds the hops reached, so links_.size() is the index of the one that was not.
+Status SwarmSession::Connect(Route route) {
+  route_ = std::move(route);
+  links_.clear();
+  id_ = NewSessionId();
+  step_ = 0;
+  std::vector<std::string> peers;
+  for (const dht::NodeRecord& hop : route_.hops) {
+    SS_ASSIGN_OR_RETURN(auto link, swarm_->Link(hop, options_.connect_timeout));
+    links_.push_back(std::move(link));
+    peers.push_back(hop.peer_id);
+  }
+  board_->Register(id_, std::move(peers));
+  closed_ = false;
+  return Status::Ok();
+}
+
 Result<int32_t> SwarmSession::Next(int pos, std::span<const int32_t> tokens) {
   if (tokens.empty()) return Status::InvalidArgument("nothing to feed");
+  if (pos < 0 || static_cast<size_t>(pos) > fed_.size())
+    return Status::InvalidArgument("position " + std::to_string(pos) + " skips positions never fed");
+  Result<int32_t> token = NextOnRoute(pos, tokens);
+  if (!token.ok() && token.status().code() == StatusCode::kUnavailable && options_.reroute)
+    token = Failover(pos, tokens, token.status());
+  if (token.ok()) {
+    fed_.resize(static_cast<size_t>(pos));
+    fed_.insert(fed_.end(), tokens.begin(), tokens.end());
+    ++drawn_;
+  }
+  return token;
+}
+
+Result<int32_t> SwarmSession::NextOnRoute(int pos, std::span<const int32_t> tokens) {
   const size_t chunk = static_cast<size_t>(options_.chunk_rows);
   for (size_t begin = 0; begin < tokens.size(); begin += chunk) {
     size_t n = std::min(chunk, tokens.size() - begin);
@@ -53,6 +78,65 @@ Result<int32_t> SwarmSession::Next(int pos, std::span<const int32_t> tokens) {
     }
   }
   return Status::Error("unreachable");
+}
+
+// Moves the session to another route: avoids the nodes whose links went down
+// (or, when every link is up, the whole route: one of them did not answer),
+// replays positions [0, pos) and `tokens` there, and keeps trying until the
+// deadline while no route is found or the new one fails too.
+Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens, const Status& failure) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now(), deadline = start + options_.failover_deadline;
+  const Route from = route_;
+  std::vector<int32_t> replay(fed_.begin(), fed_.begin() + pos);
+  replay.insert(replay.end(), tokens.begin(), tokens.end());
+  std::set<std::string> avoid;
+  Status last = failure;
+  auto all_up = [&] {
+    if (links_.size() < route_.hops.size()) return false;
+    for (const auto& link : links_)
+      if (!link->connected()) return false;
+    return true;
+  };
+  // A dead node's link closes a moment after its neighbour reports it gone.
+  if (all_up()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  while (Clock::now() < deadline) {
+    bool any_down = links_.size() < route_.hops.size();
+    if (any_down) avoid.insert(route_.hops[links_.size()].peer_id);  // the hop Connect could not reach
+    for (size_t i = 0; i < links_.size(); ++i)
+      if (!links_[i]->connected()) {
+        avoid.insert(route_.hops[i].peer_id);
+        any_down = true;
+      }
+    if (!any_down)
+      for (const dht::NodeRecord& hop : route_.hops) avoid.insert(hop.peer_id);
+    Close();
+    Result<Route> next = options_.reroute(avoid);
+    if (!next.ok()) {
+      last = next.status();
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
+    if (Status c = Connect(std::move(next.value())); !c.ok()) {
+      last = c;
+      continue;
+    }
+    sampling_["skip_draws"] = drawn_;
+    Result<int32_t> token = NextOnRoute(0, replay);
+    if (token.ok() || token.status().code() != StatusCode::kUnavailable) {
+      if (token.ok()) {
+        ++failovers_;
+        if (options_.on_failover)
+          options_.on_failover(from, route_, static_cast<int>(replay.size()), failure.message(),
+                               std::chrono::duration<double>(Clock::now() - start).count());
+      }
+      return token;
+    }
+    last = token.status();
+  }
+  return Status::Unavailable(failure.message() + "; no other route took over within " +
+                             std::to_string(options_.failover_deadline.count() / 1000) + " s (" +
+                             last.message() + ")");
 }
 
 Result<nlohmann::json> SwarmSession::Step(int pos, std::span<const int32_t> rows, bool sample) {

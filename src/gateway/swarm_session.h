@@ -6,15 +6,24 @@
 // The nodes keep the session's KV cache and sampler; Close() (also on
 // destruction) frees them on every stage with SESSION_CLOSE.
 //
-// Errors: kUnavailable when a node of the route failed, closed the link or
-// did not answer within step_timeout. One thread uses a session at a time.
+// Failover (when options.reroute is set): when a node of the route fails,
+// closes its link or does not answer within step_timeout, the session asks
+// for another route avoiding the nodes that failed, and replays everything
+// fed so far there as a prefill, with the sampler's random sequence moved on
+// by the tokens already drawn (skip_draws), so the next token is the one the
+// first route would have given. It keeps trying until failover_deadline.
+//
+// Errors: kUnavailable when a node failed and no other route took over. One
+// thread uses a session at a time.
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "gateway/result_board.h"
@@ -31,6 +40,14 @@ struct SwarmSessionOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   // Called after every step with each stage's queue wait and compute time.
   std::function<void(const Route&, const std::vector<net::StageTiming>&)> on_timings;
+  // Another route avoiding these peers (kNotReady while there is none).
+  std::function<Result<Route>(const std::set<std::string>& avoid)> reroute;
+  std::chrono::milliseconds failover_deadline{8'000};
+  // After a failover: the route given up, the new one, the positions
+  // replayed, what went wrong and how long the pause was.
+  std::function<void(const Route& from, const Route& to, int replayed, const std::string& why,
+                     double pause_s)>
+      on_failover;
 };
 
 class SwarmSession {
@@ -43,6 +60,7 @@ class SwarmSession {
 
   // Feeds `tokens` at positions pos.. and returns the token sampled after them.
   Result<int32_t> Next(int pos, std::span<const int32_t> tokens);
+  int failovers() const { return failovers_; }
   void Close();
 
   uint64_t id() const { return id_; }
@@ -50,7 +68,11 @@ class SwarmSession {
 
  private:
   SwarmSession() = default;
+  Status Connect(Route route);
+  void Disconnect();
+  Result<int32_t> NextOnRoute(int pos, std::span<const int32_t> tokens);
   Result<nlohmann::json> Step(int pos, std::span<const int32_t> rows, bool sample);
+  Result<int32_t> Failover(int pos, std::span<const int32_t> tokens, const Status& failure);
 
   swarm::SwarmClient* swarm_ = nullptr;
   ResultBoard* board_ = nullptr;
@@ -61,6 +83,9 @@ class SwarmSession {
   uint64_t id_ = 0;
   uint64_t step_ = 0;
   bool closed_ = false;
+  std::vector<int32_t> fed_;  // the token at each position fed so far
+  uint32_t drawn_ = 0;        // tokens sampled so far
+  int failovers_ = 0;
 };
 
 }  // namespace ss::gateway

@@ -33,6 +33,9 @@ Status ValidateSamplingParams(const SamplingParams& p) {
                    std::to_string(p.repeat_penalty));
   if (!std::isfinite(p.frequency_penalty)) return Invalid("frequency_penalty must be finite");
   if (!std::isfinite(p.presence_penalty)) return Invalid("presence_penalty must be finite");
+  if (p.skip_draws > kMaxSkipDraws)
+    return Invalid("skip_draws must be at most " + std::to_string(kMaxSkipDraws) + ", got " +
+                   std::to_string(p.skip_draws));
   return Status::Ok();
 }
 
@@ -50,6 +53,7 @@ void Sampler::Accept(int32_t token) {
 void Sampler::Reset() {
   recent_.clear();
   rng_.seed(params_.seed);
+  rng_.discard(2 * static_cast<uint64_t>(params_.skip_draws));  // Uniform() takes two per draw
 }
 
 int32_t Sampler::Sample(const float* logits, int n_vocab) {

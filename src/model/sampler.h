@@ -31,7 +31,12 @@ struct SamplingParams {
   float frequency_penalty = 0.0f;
   float presence_penalty = 0.0f;
   uint32_t seed = 0;
+  // Random draws to skip at the start: a generation resumed on other nodes
+  // after N sampled tokens (failover) continues the same random sequence.
+  uint32_t skip_draws = 0;  // <= kMaxSkipDraws
 };
+
+inline constexpr uint32_t kMaxSkipDraws = 1u << 24;
 
 // Ok, or what is wrong with the parameters.
 Status ValidateSamplingParams(const SamplingParams& params);
@@ -55,7 +60,7 @@ class Sampler {
     float logit;
     float p;
   };
-  explicit Sampler(const SamplingParams& params) : params_(params), rng_(params.seed) {}
+  explicit Sampler(const SamplingParams& params) : params_(params) { Reset(); }
 
   std::vector<Candidate> Candidates(const float* logits, int n_vocab) const;
   void ApplyPenalties(std::vector<Candidate>& c) const;

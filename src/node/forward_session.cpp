@@ -36,6 +36,7 @@ Result<model::SamplingParams> ParseSamplingParams(const nlohmann::json& j) {
   SS_RETURN_IF_ERROR(ReadField(j, "frequency_penalty", &p.frequency_penalty));
   SS_RETURN_IF_ERROR(ReadField(j, "presence_penalty", &p.presence_penalty));
   SS_RETURN_IF_ERROR(ReadField(j, "seed", &p.seed));
+  SS_RETURN_IF_ERROR(ReadField(j, "skip_draws", &p.skip_draws));
   Status valid = model::ValidateSamplingParams(p);
   if (!valid.ok()) return Status::InvalidArgument(valid.message());
   return p;

@@ -36,7 +36,8 @@ const char* const kPrompts[] = {"p1-hello", "p2-capital", "p3-once", "p4-long", 
 // A swarm of real processes: bootstrap, nodes 0..3 (unless told otherwise), gateway.
 class LocalSwarm {
  public:
-  explicit LocalSwarm(const std::string& model = "tiny-spm-q8_0.gguf", std::set<int> nodes = {0, 1, 2, 3}) {
+  explicit LocalSwarm(const std::string& model = "tiny-spm-q8_0.gguf", std::set<int> nodes = {0, 1, 2, 3},
+                      int replicas = 1) {
     model_ = ss::testing::ModelPath(model);
     shards_ = dir_ / "shards";
     auto r = RunShardswarm("shard split " + model_ + " -n 4 -o " + shards_);
@@ -45,15 +46,25 @@ class LocalSwarm {
     http_port_ = ss::testing::FreePort(/*udp=*/false);
     boot_ = Start({"bootstrap", "--port", std::to_string(boot_port_), "--health-port", "0"}, "bootstrap");
     for (int k : nodes) StartNode(k);
+    for (int r = 1; r < replicas; ++r)
+      for (int k : nodes) StartNode(k, "node-" + std::to_string(k) + "-" + std::to_string(r));
     gateway_ = Start({"gateway", "--bootstrap", bootstrap(), "--cluster", "gw", "--http-port",
-                      std::to_string(http_port_), "--refresh-interval", "1"},
+                      std::to_string(http_port_), "--refresh-interval", "1", "--failover-timeout", "3"},
                      "gateway");
   }
-  void StartNode(int k) {
-    nodes_[k] = Start({"node", "--bootstrap", bootstrap(), "--cluster", "gw", "--shard-id", std::to_string(k),
-                       "--total-shards", "4", "--shards-dir", shards_, "--data-dir",
-                       dir_ / ("node-" + std::to_string(k)), "--refresh-interval", "1", "--threads", "1"},
-                      "node-" + std::to_string(k));
+  void StartNode(int k, const std::string& name = "") {
+    const std::string n = name.empty() ? "node-" + std::to_string(k) : name;
+    by_name_[n] = Start({"node", "--bootstrap", bootstrap(), "--cluster", "gw", "--shard-id",
+                         std::to_string(k), "--total-shards", "4", "--shards-dir", shards_, "--data-dir",
+                         dir_ / n, "--refresh-interval", "1", "--threads", "1"},
+                        n);
+    if (name.empty()) nodes_[k] = by_name_[n].get();
+  }
+  // The node process whose log names `peer_id` as its own.
+  ChildProcess* NodeOf(const std::string& peer_id) {
+    for (auto& [name, p] : by_name_)
+      if (p->Log().find("peer id " + peer_id) != std::string::npos) return p.get();
+    return nullptr;
   }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(boot_port_); }
   int http_port() const { return http_port_; }
@@ -116,7 +127,8 @@ class LocalSwarm {
   std::string model_, shards_;
   int boot_port_ = 0, http_port_ = 0;
   std::unique_ptr<ChildProcess> boot_, gateway_;
-  std::map<int, std::unique_ptr<ChildProcess>> nodes_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> by_name_;
+  std::map<int, ChildProcess*> nodes_;
 };
 
 // `generate --json` on the unsplit model: the generated token ids.
@@ -405,11 +417,22 @@ TEST(Gateway, NodeKilledMidStreamEndsTheStreamWithAnErrorEvent) {
   LocalSwarm s;
   ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
   json body = {{"prompt", "Once"}, {"max_tokens", 480}, {"ignore_eos", true}, {"stream", true}};
-  std::atomic<double> killed_at{0};
+  std::atomic<double> killed_at{0}, offline_after{-1};
+  json st;
+  // Kills node 2 mid-stream, then watches the gateway's view (it probes every
+  // node) until it shows the node offline.
   std::thread killer([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     s.node(2).Kill(SIGKILL);
     killed_at = NowSeconds();
+    while (offline_after < 0 && NowSeconds() - killed_at.load() < 10) {
+      st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+      bool offline = st.is_object() && st["swarm_ready"] == false;
+      if (offline)
+        for (const auto& n : st["shards"][2]["nodes"]) offline = offline && n["online"] == false;
+      if (offline) offline_after = NowSeconds() - killed_at.load();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
   });
   auto res = s.Request("POST", "/v1/completions", body.dump());
   double ended = NowSeconds();
@@ -420,23 +443,91 @@ TEST(Gateway, NodeKilledMidStreamEndsTheStreamWithAnErrorEvent) {
   auto last = json::parse(events.back(), nullptr, false);
   ASSERT_TRUE(last.is_object() && last.contains("error")) << events.back();
   EXPECT_NE(last["error"]["message"].get<std::string>().find("closed"), std::string::npos) << events.back();
+  // Shard 2 has no other node: the failover finds no route within --failover-timeout.
+  EXPECT_NE(last["error"]["message"].get<std::string>().find("no other route took over within 3 s"),
+            std::string::npos)
+      << events.back();
   std::printf("[gateway] stream ended with an error event %.3f s after the node was killed (bound 10 s)\n",
               ended - killed_at.load());
   EXPECT_LT(ended - killed_at.load(), 10.0);
-  // The gateway's own view has it offline within 3 s (it probes every node).
-  bool offline = false;
-  json st;
-  while (!offline && NowSeconds() - killed_at.load() < 10) {
-    st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
-    offline = st.is_object() && st["swarm_ready"] == false;
-    if (offline)
-      for (const auto& n : st["shards"][2]["nodes"]) offline = offline && n["online"] == false;
-    if (!offline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::printf("[gateway] /api/status showed the killed node offline after %.2f s (target <= 3 s)\n",
+              offline_after.load());
+  EXPECT_GE(offline_after.load(), 0) << st.dump();
+  EXPECT_LE(offline_after.load(), 3.0);
+}
+
+// One streamed completion; `on_token(n, chunk)` runs after the n-th text chunk.
+struct Streamed {
+  std::string text;
+  json last;  // the chunk with finish_reason
+  json error;
+};
+Streamed StreamCompletion(LocalSwarm& s, const json& body,
+                          const std::function<void(int, const json&)>& on_token) {
+  Streamed out;
+  std::string pending;
+  int n = 0;
+  s.Request("POST", "/v1/completions", body.dump(), [&](std::string_view piece) {
+    pending.append(piece);
+    for (size_t end; (end = pending.find("\n\n")) != std::string::npos; pending.erase(0, end + 2)) {
+      const std::string event = pending.substr(0, end);
+      if (event.rfind("data: {", 0) != 0) continue;
+      json j = json::parse(event.substr(6), nullptr, false);
+      if (j.contains("error")) out.error = j["error"];
+      if (!j.contains("choices") || j["choices"].empty()) continue;
+      out.text += j["choices"][0].value("text", "");
+      if (!j["choices"][0]["finish_reason"].is_null()) out.last = j;
+      if (on_token) on_token(++n, j);
+    }
+    return true;
+  });
+  return out;
+}
+
+// Mid-generation failover: with two replicas per shard, the node serving
+// stage 2 of a stream is SIGKILLed after token 20; the stream completes with
+// exactly the tokens of an undisturbed run (greedy, and seeded sampling:
+// the new last stage continues the random sequence).
+TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
+  LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  for (double temperature : {0.0, 0.9}) {
+    json body = {{"prompt", "Once upon a time"}, {"max_tokens", 64}, {"ignore_eos", true}, {"stream", true},
+                 {"temperature", temperature},   {"seed", 42}};
+    Streamed reference = StreamCompletion(s, body, {});
+    ASSERT_TRUE(reference.error.is_null()) << reference.error.dump();
+    ASSERT_FALSE(reference.last.is_null());
+    std::string victim;
+    Streamed disturbed = StreamCompletion(s, body, [&](int n, const json&) {
+      if (n != 20) return;
+      // The running request's route, as /api/status lists it.
+      json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+      ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
+      victim = st["sessions"][0]["route"][2]["peer_id"];
+      ChildProcess* node = s.NodeOf(victim);
+      ASSERT_NE(node, nullptr) << victim;
+      node->Kill(SIGKILL);
+    });
+    ASSERT_FALSE(victim.empty());
+    ASSERT_TRUE(disturbed.error.is_null()) << disturbed.error.dump() << "\n" << s.gateway().Log();
+    ASSERT_FALSE(disturbed.last.is_null());
+    EXPECT_EQ(disturbed.text, reference.text) << "temperature " << temperature;
+    EXPECT_EQ(disturbed.last["shardswarm"]["completion_tokens"],
+              reference.last["shardswarm"]["completion_tokens"]);
+    EXPECT_EQ(disturbed.last["choices"][0]["finish_reason"], "length");
+    const json& failovers = disturbed.last["shardswarm"]["failovers"];
+    ASSERT_EQ(failovers.size(), 1u) << disturbed.last.dump();
+    EXPECT_NE(disturbed.last["shardswarm"]["route"][2]["peer_id"], victim);
+    std::printf(
+        "[gateway] temperature %.1f: node %s killed after token 20; the stream paused %.0f ms, replayed "
+        "%d positions on another route, and gave the undisturbed tokens\n",
+        temperature, victim.substr(0, 12).c_str(), failovers[0]["pause_ms"].get<double>(),
+        failovers[0]["replayed_positions"].get<int>());
+    s.StartNode(2, "node-2-again-" + std::to_string(temperature > 0));  // two replicas again
+    ASSERT_TRUE(s.WaitReady(30));
   }
-  const double seen = NowSeconds() - killed_at.load();
-  std::printf("[gateway] /api/status showed the killed node offline after %.2f s (target <= 3 s)\n", seen);
-  EXPECT_TRUE(offline) << st.dump();
-  EXPECT_LE(seen, 3.0);
+  auto metrics = s.Request("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("shardswarm_failovers_total 2"), std::string::npos) << metrics;
 }
 
 // Reads the gateway's /api/events stream on a thread of its own.

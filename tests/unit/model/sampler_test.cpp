@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <map>
+#include <set>
 
 namespace ss::model {
 namespace {
@@ -183,6 +184,7 @@ TEST(Sampler, RejectsInvalidParameters) {
       {[](SamplingParams& p) { p.repeat_penalty = 0.0f; }, "repeat_penalty must be a finite number > 0"},
       {[](SamplingParams& p) { p.frequency_penalty = INFINITY; }, "frequency_penalty must be finite"},
       {[](SamplingParams& p) { p.presence_penalty = NAN; }, "presence_penalty must be finite"},
+      {[](SamplingParams& p) { p.skip_draws = kMaxSkipDraws + 1; }, "skip_draws must be at most"},
   };
   for (const Case& c : cases) {
     SamplingParams p;
@@ -193,6 +195,34 @@ TEST(Sampler, RejectsInvalidParameters) {
     EXPECT_EQ(s.status().message().rfind("invalid sampling parameters: ", 0), 0u);
   }
   EXPECT_TRUE(Sampler::Create(SamplingParams{}).ok());
+}
+
+// A generation resumed elsewhere after N tokens (failover) draws what the
+// first run would have drawn next: skip_draws = N continues its sequence.
+TEST(Sampler, SkipDrawsContinuesTheRandomSequence) {
+  std::vector<float> logits(64);
+  for (size_t i = 0; i < logits.size(); ++i) logits[i] = 0.05f * static_cast<float>(i % 13);
+  SamplingParams p;
+  p.temperature = 1.5f;
+  p.top_k = 0;
+  p.top_p = 1.0f;
+  p.min_p = 0.0f;
+  p.seed = 1234;
+  auto first = Sampler::Create(p);
+  ASSERT_TRUE(first.ok());
+  std::vector<int32_t> run;
+  for (int i = 0; i < 40; ++i) run.push_back(first->Sample(logits.data(), 64));
+  std::set<int32_t> distinct(run.begin(), run.end());
+  ASSERT_GT(distinct.size(), 5u);  // the draws do vary
+  for (uint32_t n : {1u, 7u, 25u}) {
+    p.skip_draws = n;
+    auto resumed = Sampler::Create(p);
+    ASSERT_TRUE(resumed.ok());
+    for (size_t i = n; i < run.size(); ++i)
+      ASSERT_EQ(resumed->Sample(logits.data(), 64), run[i]) << n << " " << i;
+    resumed->Reset();  // restarts at the skipped position, not at the seed
+    EXPECT_EQ(resumed->Sample(logits.data(), 64), run[n]);
+  }
 }
 
 }  // namespace
