@@ -12,8 +12,11 @@ PACKAGES=(
   libopendht-dev dhtnode libmsgpack-dev libjsoncpp-dev libgnutls28-dev
   libtorrent-rasterbar-dev aria2 transmission-cli
   iproute2 util-linux curl
+  chromium
 )
-# Node.js and npm run the e2e test with the official OpenAI client library.
+# chromium (above) is the browser the console e2e test drives headless.
+# Node.js and npm run the e2e tests (the official OpenAI client library,
+# playwright-core).
 # A Node.js already on PATH (one that bundles npm and so conflicts with
 # Debian's npm package) counts as present.
 NODE_PACKAGES=(nodejs npm)
