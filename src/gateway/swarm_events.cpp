@@ -15,9 +15,11 @@ std::string Str(const nlohmann::json& j, const char* key) {
 }
 
 std::string DownloadWords(const nlohmann::json& d) {
+  const double rate = d.value("rate", 0.0);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%.0f %% at %.2f MB/s from %d peers", d.value("percent", 0.0),
-                d.value("rate", 0.0) / 1e6, d.value("peers", 0));
+  std::snprintf(buf, sizeof buf, "%.0f %% at %.*f %s from %d peer%s", d.value("percent", 0.0),
+                rate < 1e6 ? 0 : 2, rate < 1e6 ? rate / 1e3 : rate / 1e6, rate < 1e6 ? "kB/s" : "MB/s",
+                d.value("peers", 0), d.value("peers", 0) == 1 ? "" : "s");
   return buf;
 }
 

@@ -93,7 +93,7 @@ TEST(SwarmEvents, ANodesLifeBecomesEvents) {
   std::vector<std::string> want = {
       "status::the swarm is not ready; shard 0 has no node",
       "node:joined:node 0123456789ab… joined: shard 0 (layers 0-1) at 127.0.0.1:7001, downloading",
-      "download::node 0123456789ab… fetching shard 0: 5 % at 2.00 MB/s from 1 peers",
+      "download::node 0123456789ab… fetching shard 0: 5 % at 2.00 MB/s from 1 peer",
       "download::node 0123456789ab… fetching shard 0: 55 % at 2.00 MB/s from 2 peers",
       "node:loaded:node 0123456789ab… serves shard 0",
       "download::node 0123456789ab… fetched shard 0",
