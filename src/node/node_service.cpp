@@ -23,6 +23,12 @@ namespace fs = std::filesystem;
 // Bounds what strangers on the DHT can make a node remember.
 constexpr size_t kMaxClients = 100000;
 constexpr std::chrono::seconds kFullReportInterval{60};
+// How long a shard has no node at all before a spare replica takes it: a
+// node that restarts comes back within it.
+constexpr std::chrono::seconds kOrphanGrace{3};
+// A node's view of the swarm fills during its first seconds: no shard looks
+// orphaned to it before then.
+constexpr std::chrono::seconds kViewWarmup{10};
 
 uint64_t TotalMemory() {
   return static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGE_SIZE));
@@ -254,6 +260,37 @@ void NodeService::SwitchShardIfAsked() {
     ++stage_generation_;
   }
   exchange_->Want(*k);
+}
+
+// A shard that has had no node at all for kOrphanGrace is taken by a spare
+// replica of another shard (SpareFor decides which, alike on every node):
+// this node switches when it is that spare, fetching the shard from the swarm.
+void NodeService::Rebalance(Clock::time_point now) {
+  std::vector<std::vector<std::string>> serving(static_cast<size_t>(options_.total_shards));
+  std::vector<int> orphans;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (pending_shard_ || !stage_ || now - started_ < kViewWarmup) return;  // only a serving node is a spare
+    for (int k = 0; k < options_.total_shards; ++k) {
+      for (const dht::NodeRecord& r : view_->ServingNodes(k, now)) serving[k].push_back(r.peer_id);
+      if (!view_->OnlinePeers(k, now).empty()) {
+        orphan_since_.erase(k);
+        continue;
+      }
+      auto since = orphan_since_.try_emplace(k, now).first->second;
+      if (now - since >= kOrphanGrace) orphans.push_back(k);
+    }
+  }
+  std::optional<int> target = SpareFor(serving, orphans, identity_.peer_id);
+  if (!target) return;
+  Log("SHARD", "shard " + std::to_string(*target) + " has had no node for " +
+                   std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kOrphanGrace).count()) +
+                   " s and shard " + std::to_string(options_.shard_id) + " has " +
+                   std::to_string(serving[options_.shard_id].size()) +
+                   " serving nodes: rebalancing, this node takes it");
+  std::lock_guard<std::mutex> lock(mu_);
+  orphan_since_.clear();
+  pending_shard_ = *target;
 }
 
 bool NodeService::HasStage() {
@@ -493,6 +530,7 @@ void NodeService::Run() {
         view_->SetSwarmModel(model);
       }
       TryLoadShard();
+      Rebalance(now);
       forward_->CloseIdle(std::chrono::seconds(options_.session_idle_timeout_s));
     }
     bool stage_changed;

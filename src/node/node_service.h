@@ -79,6 +79,7 @@ class NodeService {
   void TryLoadShard();
   bool HasStage();
   void SwitchShardIfAsked();
+  void Rebalance(Clock::time_point now);
   Result<std::shared_ptr<engine::Stage>> LoadShard(const std::string& path);
   void Unload(const std::string& why);
   dht::NodeRecord MakeRecord();
@@ -104,9 +105,10 @@ class NodeService {
   std::mutex mu_;                                                           // guards everything below
   using FileStamp = std::pair<uintmax_t, std::filesystem::file_time_type>;  // size, mtime
   std::shared_ptr<engine::Stage> stage_;
-  std::optional<FileStamp> loaded_file_;  // of the stage being served
-  uint64_t stage_generation_ = 0;         // bumped on every load and unload
-  std::optional<int> pending_shard_;      // LOAD_SHARD asked for it
+  std::optional<FileStamp> loaded_file_;           // of the stage being served
+  uint64_t stage_generation_ = 0;                  // bumped on every load and unload
+  std::optional<int> pending_shard_;               // LOAD_SHARD asked for it
+  std::map<int, Clock::time_point> orphan_since_;  // shards without any online node, since
   std::string shard_problem_ = "not checked yet";
   std::string model_id_;
   int layer_start_ = 0, layer_end_ = 0, total_layers_ = 0;

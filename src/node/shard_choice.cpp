@@ -81,6 +81,18 @@ int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choos
   return taken;
 }
 
+std::optional<int> SpareFor(const std::vector<std::vector<std::string>>& serving,
+                            const std::vector<int>& orphans, const std::string& self) {
+  std::vector<int> donors;
+  for (size_t k = 0; k < serving.size(); ++k)
+    if (serving[k].size() > 1) donors.push_back(static_cast<int>(k));
+  std::stable_sort(donors.begin(), donors.end(),
+                   [&](int a, int b) { return serving[a].size() > serving[b].size(); });
+  for (size_t i = 0; i < std::min(donors.size(), orphans.size()); ++i)
+    if (*std::max_element(serving[donors[i]].begin(), serving[donors[i]].end()) == self) return orphans[i];
+  return std::nullopt;
+}
+
 Result<int> ChooseShard(dht::Discovery& discovery, const std::string& self, const ShardChoiceOptions& o) {
   if (o.total_shards < 1) return Status::Error("choosing a shard needs --total-shards");
   auto seen = std::make_shared<Seen>();

@@ -11,6 +11,7 @@
 // one per shard, 2N end two per shard, and a latecomer fills the emptiest.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,15 @@ struct ShardChoiceOptions {
 // The shard `self` takes: nodes_per_shard[k] nodes serve or chose shard k
 // already; `choosers` (peer ids, `self` among them) are still choosing.
 int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choosers, const std::string& self);
+
+// Rebalancing: the shard this node should switch to, if any. `serving[k]`
+// are the peers serving shard k now; `orphans` the shards that have had no
+// node at all for a while. The orphans in order are matched with the spares
+// (of each shard with more than one serving node, its highest peer id; the
+// shards with the most replicas first, then the lowest id), so every node
+// decides alike without talking; `self` moves when it is a matched spare.
+std::optional<int> SpareFor(const std::vector<std::vector<std::string>>& serving,
+                            const std::vector<int>& orphans, const std::string& self);
 
 // Runs the protocol above on `discovery` (which this process must not use
 // for anything else meanwhile); returns the chosen shard.

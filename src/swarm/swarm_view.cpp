@@ -273,7 +273,7 @@ nlohmann::json SwarmView::ToJson(Clock::time_point now) const {
              {"offline_reason", EntryOnline(e, now) ? "" : OfflineWhy(e, now)},
              {"record_age_s",
               std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0}});
-    shards.push_back({{"shard", k}, {"nodes", nodes}});
+    shards.push_back({{"shard", k}, {"replicas_serving", ServingNodes(k, now).size()}, {"nodes", nodes}});
   }
   return {{"cluster", cluster_},      {"total_shards", total_shards_}, {"swarm_ready", Ready(now)},
           {"model_id", ModelId(now)}, {"blockers", Blockers(now)},     {"shards", shards}};
@@ -286,6 +286,15 @@ std::vector<dht::NodeRecord> SwarmView::ServingNodes(int shard, Clock::time_poin
   const std::string model = ModelId(now);
   for (const auto& [peer, e] : it->second)
     if (EntryOnline(e, now) && e.record.shard_loaded && e.record.model_id == model) out.push_back(e.record);
+  return out;
+}
+
+std::vector<std::string> SwarmView::OnlinePeers(int shard, Clock::time_point now) const {
+  std::vector<std::string> out;
+  auto it = shards_.find(shard);
+  if (it != shards_.end())
+    for (const auto& [peer, e] : it->second)
+      if (EntryOnline(e, now)) out.push_back(peer);
   return out;
 }
 

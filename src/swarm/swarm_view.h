@@ -76,6 +76,8 @@ class SwarmView {
   const dht::NodeRecord* FindPeer(const std::string& peer_id) const;
   // Records of the nodes that can serve shard k now: online, shard loaded.
   std::vector<dht::NodeRecord> ServingNodes(int shard, Clock::time_point now) const;
+  // Peer ids of the nodes online on shard k, loaded or not (fetching, loading).
+  std::vector<std::string> OnlinePeers(int shard, Clock::time_point now) const;
   int total_shards() const { return total_shards_; }
   // For a process that learns the shard count from the records it sees.
   void set_total_shards(int n) { total_shards_ = n; }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "net/http_client.h"
 #include "testing.h"
 #include "util/sha256.h"
 
@@ -268,6 +269,63 @@ TEST(Distribution, ADownloadLimitSlowsTheFetchToTheCap) {
   EXPECT_GE(took, 0.7 * floor_s);  // libtorrent's rate limiter lets a burst through at the start
   EXPECT_EQ(ss::testing::FileSha256(d.shards("n2") + "/shard-2.gguf"),
             ss::testing::FileSha256(d.seed() + "/shard-2.gguf"));
+}
+
+// A greedy completion through a gateway on `port`: its text, or "" on failure.
+std::string GreedyText(int port) {
+  net::HttpClientRequest r;
+  r.method = "POST";
+  r.port = static_cast<uint16_t>(port);
+  r.target = "/v1/completions";
+  r.body = nlohmann::json({{"prompt", "Once upon a time"}, {"max_tokens", 16}, {"temperature", 0}}).dump();
+  auto res = net::HttpFetch(r);
+  if (!res.ok() || res->status != 200) return "";
+  auto j = nlohmann::json::parse(res->body, nullptr, false);
+  return j.is_object() ? j["choices"][0].value("text", "") : "";
+}
+
+// Rebalancing: shard 0's only node is killed while shard 3 has two; one of
+// those switches to shard 0 by itself, fetches it from the swarm, and the
+// swarm serves again, with the same output as before.
+TEST(Distribution, AnOrphanedShardIsTakenOverByASpareReplica) {
+  Distribution d;
+  d.StartSeeder();
+  for (const auto& [name, k] :
+       std::vector<std::pair<std::string, int>>{{"n0", 0}, {"n1", 1}, {"n2", 2}, {"n3a", 3}, {"n3b", 3}})
+    d.StartNode(name, k);
+  for (const char* name : {"n0", "n1", "n2", "n3a", "n3b"})
+    ASSERT_TRUE(d.node(name).WaitForLog("SHARD_LOADED", 30)) << d.node(name).Log();
+  const int http = ss::testing::FreePort(/*udp=*/false);
+  ChildProcess gateway({SHARDSWARM_BINARY, "gateway", "--bootstrap", d.bootstrap(), "--cluster", "dist",
+                        "--http-port", std::to_string(http)},
+                       d.dir("gateway.log"));
+  std::string before;
+  for (double t0 = NowSeconds(); before.empty() && NowSeconds() - t0 < 30;) {
+    before = GreedyText(http);
+    if (before.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_FALSE(before.empty()) << gateway.Log();
+  // Past the nodes' first seconds, when no shard counts as orphaned yet.
+  std::this_thread::sleep_for(std::chrono::seconds(8));
+  d.node("n0").Kill(SIGKILL);
+  const double killed = NowSeconds();
+  std::string after;
+  while (after.empty() && NowSeconds() - killed < 40) {
+    after = GreedyText(http);
+    if (after.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  const double took = NowSeconds() - killed;
+  const bool a = Contains(d.node("n3a").Log(), "rebalancing, this node takes it");
+  const bool b = Contains(d.node("n3b").Log(), "rebalancing, this node takes it");
+  EXPECT_NE(a, b) << "exactly one spare switches";
+  ChildProcess& spare = d.node(a ? "n3a" : "n3b");
+  EXPECT_TRUE(spare.WaitForLog("SHARD_LOADED shard 0", 1)) << spare.Log();
+  std::printf(
+      "[dist] shard 0's only node killed: a spare of shard 3 took it over and the swarm served again "
+      "after %.1f s (target: the download plus 5 s after the 3 s grace)\n",
+      took);
+  EXPECT_EQ(after, before);
+  EXPECT_LE(took, 3 + 10 + 5);  // the grace, a generous bound on a 2.5 MB fetch on loopback, 5 s
 }
 
 // One model per swarm: a node that trusts a manifest counts only that model's

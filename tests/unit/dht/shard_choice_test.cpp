@@ -26,6 +26,17 @@ TEST(AssignShard, ChoosersInPeerIdOrderFillTheEmptiestShards) {
   EXPECT_EQ(AssignShard({}, {"a"}, "a"), -1);
 }
 
+TEST(SpareFor, EachOrphanTakesTheHighestPeerOfTheShardWithMostReplicas) {
+  // Shard 0 orphaned; shard 3 has two serving nodes, shard 1 three.
+  std::vector<std::vector<std::string>> serving = {{}, {"a", "q", "c"}, {"d"}, {"e", "z"}};
+  EXPECT_EQ(SpareFor(serving, {0}, "q"), 0);  // shard 1 has the most replicas: its highest peer
+  EXPECT_EQ(SpareFor(serving, {0}, "z"), std::nullopt);
+  EXPECT_EQ(SpareFor(serving, {0}, "a"), std::nullopt);
+  EXPECT_EQ(SpareFor(serving, {0, 2}, "z"), 2);  // a second orphan: the next donor's spare
+  EXPECT_EQ(SpareFor(serving, {}, "q"), std::nullopt);
+  EXPECT_EQ(SpareFor({{"a"}, {}, {"b"}}, {1}, "b"), std::nullopt);  // no shard has a spare
+}
+
 TEST(ClaimRecord, RoundTripsAndRefusesWrongFields) {
   dht::ClaimRecord c{"peer", "cl", 3, 1234};
   auto back = dht::ClaimRecord::FromJson(c.ToJson());
