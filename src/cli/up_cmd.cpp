@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 struct UpFlags {
   std::string model;
   int nodes = 4;
+  int shards = 0;  // 0: one per node
   uint16_t http_port = 8080;
   std::string work_dir = "models_cache/up";
   int threads = 1;
@@ -67,6 +68,9 @@ std::string Shards(const std::string& model, int n, const std::string& work_dir)
 
 void RunUp(const UpFlags& f) {
   if (f.nodes < 1 || f.nodes > 64) Fail("--nodes must be 1 to 64");
+  const int shards = f.shards == 0 ? f.nodes : f.shards;
+  if (shards < 1 || shards > f.nodes)
+    Fail("--shards must be 1 to --nodes (" + std::to_string(f.nodes) + "): every shard needs a node");
   std::error_code ec;
   fs::create_directories(f.work_dir, ec);
   if (ec) Fail("cannot create " + f.work_dir + ": " + ec.message());
@@ -75,8 +79,9 @@ void RunUp(const UpFlags& f) {
   swarm::LocalSwarmOptions o;
   o.binary = fs::read_symlink("/proc/self/exe", ec).string();
   if (ec) Fail("cannot find this program's own path: " + ec.message());
-  o.shards_dir = Shards(model, f.nodes, f.work_dir);
-  o.shards = f.nodes;
+  o.shards_dir = Shards(model, shards, f.work_dir);
+  o.shards = shards;
+  o.nodes = f.nodes;
   o.work_dir = fs::absolute(f.work_dir).string() + "/run";
   o.http_port = f.http_port;
   o.threads_per_node = f.threads;
@@ -92,7 +97,7 @@ void RunUp(const UpFlags& f) {
   }
   const std::string url = "http://127.0.0.1:" + std::to_string(s.http_port());
   std::printf(
-      "shardswarm is up: %d nodes serve %s\n"
+      "shardswarm is up: %d nodes serve %s in %d shards\n"
       "  console:   %s/\n"
       "  API:    %s/v1   (OpenAI-compatible)\n"
       "  status: %s/api/status   metrics: %s/metrics\n"
@@ -104,9 +109,9 @@ void RunUp(const UpFlags& f) {
       "  more nodes: shardswarm node --bootstrap %s --cluster %s --shard-id K --total-shards %d "
       "--data-dir DIR\n"
       "Ctrl-C stops the swarm.\n",
-      f.nodes, fs::path(model).filename().c_str(), url.c_str(), url.c_str(), url.c_str(), url.c_str(),
+      f.nodes, fs::path(model).filename().c_str(), shards, url.c_str(), url.c_str(), url.c_str(), url.c_str(),
       s.bootstrap().c_str(), o.cluster.c_str(), fs::absolute(o.shards_dir).c_str(), url.c_str(),
-      s.bootstrap().c_str(), o.cluster.c_str(), f.nodes);
+      s.bootstrap().c_str(), o.cluster.c_str(), shards);
   std::fflush(stdout);
   while (!StopRequested()) {
     if (auto dead = s.Dead()) {
@@ -128,7 +133,10 @@ void AddUpCommand(CLI::App& app) {
       app.add_subcommand("up", "Start a whole local swarm (bootstrap, nodes, gateway) and serve the API");
   up->add_option("-m,--model", f->model, "GGUF model to serve (default: the built-in demo model)")
       ->envname("SHARDSWARM_MODEL");
-  up->add_option("--nodes", f->nodes, "Nodes, one per shard")->capture_default_str();
+  up->add_option("--nodes", f->nodes, "Nodes")->capture_default_str();
+  up->add_option("--shards", f->shards,
+                 "Shards to split the model into (default: one per node; fewer: nodes choose their shard "
+                 "and shards get replicas)");
   up->add_option("--http-port", f->http_port, "Port of the API (0: any free port)")
       ->envname("SHARDSWARM_HTTP_PORT")
       ->capture_default_str();

@@ -43,14 +43,10 @@ double LoadAverage() {
 
 namespace {
 
-// --shard-id auto: a short-lived DHT peer of our own identity runs the choice
-// (node/shard_choice.h) before the node's own discovery starts.
-Result<int> ChooseShardOnce(const dht::NodeIdentity& identity, const NodeOptions& o) {
-  dht::DiscoveryOptions d;
-  d.bind_address = o.bind_address;
-  d.bootstrap = o.bootstrap;
-  SS_ASSIGN_OR_RETURN(std::unique_ptr<dht::Discovery> discovery, dht::Discovery::Start(identity, d));
-  for (auto deadline = Clock::now() + std::chrono::seconds(30); !discovery->connected();) {
+// --shard-id auto: the choice (node/shard_choice.h) runs on the node's own
+// DHT peer once it reached the swarm, before anything else starts.
+Result<int> ChooseShardOn(dht::Discovery& discovery, const std::string& peer_id, const NodeOptions& o) {
+  for (auto deadline = Clock::now() + std::chrono::seconds(30); !discovery.connected();) {
     if (Clock::now() > deadline)
       return Status::Error("cannot choose a shard: no bootstrap of " + o.bootstrap.front() +
                            " answered in 30 s");
@@ -59,7 +55,7 @@ Result<int> ChooseShardOnce(const dht::NodeIdentity& identity, const NodeOptions
   ShardChoiceOptions co;
   co.cluster = o.cluster;
   co.total_shards = o.total_shards;
-  return ChooseShard(*discovery, identity.peer_id, co);
+  return ChooseShard(discovery, peer_id, co);
 }
 
 }  // namespace
@@ -85,8 +81,18 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   if (!id.ok()) return id.status();
   n->identity_ = *id;
   Log("SHARD", "node peer id " + n->identity_.peer_id + " (data dir " + o.data_dir + ")");
+  dht::DiscoveryOptions d;
+  d.bind_address = o.bind_address;
+  d.port = o.dht_port;
+  d.bootstrap = o.bootstrap;
+  d.log = [](const std::string& line) { Log("DHT", line); };
+  auto disc = dht::Discovery::Start(n->identity_, d);
+  if (!disc.ok()) return disc.status();
+  n->discovery_ = std::move(disc.value());
+  Log("DHT", "DHT on " + o.bind_address + ":" + std::to_string(n->discovery_->port()) + ", bootstrap " +
+                 (o.bootstrap.empty() ? std::string("none") : o.bootstrap.front()));
   if (o.shard_id == kAutoShard) {
-    SS_ASSIGN_OR_RETURN(n->options_.shard_id, ChooseShardOnce(n->identity_, o));
+    SS_ASSIGN_OR_RETURN(n->options_.shard_id, ChooseShardOn(*n->discovery_, n->identity_.peer_id, o));
     Log("SHARD",
         "chose shard " + std::to_string(n->options_.shard_id) + " of " + std::to_string(o.total_shards));
   }
@@ -120,16 +126,6 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   n->rpc_ = std::move(rpc.value());
   Log("CONNECT", "RPC listening on " + o.bind_address + ":" + std::to_string(n->rpc_->port()));
 
-  dht::DiscoveryOptions d;
-  d.bind_address = o.bind_address;
-  d.port = o.dht_port;
-  d.bootstrap = o.bootstrap;
-  d.log = [](const std::string& line) { Log("DHT", line); };
-  auto disc = dht::Discovery::Start(n->identity_, d);
-  if (!disc.ok()) return disc.status();
-  n->discovery_ = std::move(disc.value());
-  Log("DHT", "DHT on " + o.bind_address + ":" + std::to_string(n->discovery_->port()) + ", bootstrap " +
-                 (o.bootstrap.empty() ? std::string("none") : o.bootstrap.front()));
   dist::ShardExchangeOptions xo;
   xo.cluster = o.cluster;
   xo.shards_dir = o.shards_dir;

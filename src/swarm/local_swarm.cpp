@@ -50,13 +50,14 @@ Result<std::unique_ptr<LocalSwarm>> LocalSwarm::Start(const LocalSwarmOptions& o
   SS_RETURN_IF_ERROR(s->Spawn(
       "bootstrap", {"bootstrap", "--port", std::to_string(s->boot_port_), "--health-port", "0", "--seed-dir",
                     o.shards_dir, "--cluster", o.cluster, "--data-dir", o.work_dir + "/bootstrap"}));
-  for (int k = 0; k < o.shards; ++k) {
+  const int nodes = std::max(o.nodes, o.shards);
+  for (int k = 0; k < nodes; ++k) {
     const std::string name = "node-" + std::to_string(k);
-    SS_RETURN_IF_ERROR(
-        s->Spawn(name, {"node", "--bootstrap", boot, "--cluster", o.cluster, "--shard-id", std::to_string(k),
-                        "--total-shards", shards, "--shards-dir", o.shards_dir, "--data-dir",
-                        o.work_dir + "/" + name, "--refresh-interval", std::to_string(o.refresh_s),
-                        "--threads", std::to_string(o.threads_per_node)}));
+    SS_RETURN_IF_ERROR(s->Spawn(
+        name, {"node", "--bootstrap", boot, "--cluster", o.cluster, "--shard-id",
+               nodes == o.shards ? std::to_string(k) : "auto", "--total-shards", shards, "--shards-dir",
+               o.shards_dir, "--data-dir", o.work_dir + "/" + name, "--refresh-interval",
+               std::to_string(o.refresh_s), "--threads", std::to_string(o.threads_per_node)}));
   }
   SS_RETURN_IF_ERROR(
       s->Spawn("gateway", {"gateway", "--bootstrap", boot, "--cluster", o.cluster, "--http-port",

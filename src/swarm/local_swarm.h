@@ -1,7 +1,8 @@
 #pragma once
 // A whole swarm on this machine, for `shardswarm up`: a bootstrap (which also
 // seeds the split over BitTorrent, so nodes started later without their shard
-// fetch it), one node per shard of a split directory, and a gateway, each a child process of this
+// fetch it), nodes (one per shard of a split directory, or more, which choose
+// their shards and become replicas), and a gateway, each a child process of this
 // one (the same shardswarm binary) on loopback with free ports, logging into
 // files under the work dir. Start() returns once they run; WaitReady() until
 // the gateway serves; Dead() tells when one of them ended and why; Stop()
@@ -22,6 +23,7 @@ struct LocalSwarmOptions {
   std::string binary;      // the shardswarm executable
   std::string shards_dir;  // shard-{i}.gguf and manifest.json
   int shards = 0;
+  int nodes = 0;         // 0: one per shard, each given its shard; more: they choose (--shard-id auto)
   std::string work_dir;  // logs and node data
   std::string cluster = "local";
   uint16_t http_port = 8080;  // 0: any free port

@@ -83,5 +83,43 @@ TEST(Up, SaysWhichChildDiedAndStopsTheRest) {
   for (int c : children) EXPECT_NE(kill(c, 0), 0) << "child " << c << " outlived up";
 }
 
+// More nodes than shards: the nodes choose their shards, two per shard.
+TEST(Up, EightNodesOnFourShardsServeWithTwoReplicasEach) {
+  ss::testing::TempDir dir;
+  ChildProcess up({SHARDSWARM_BINARY, "up", "--http-port", "0", "--nodes", "8", "--shards", "4", "--work-dir",
+                   dir / "up"},
+                  dir / "up.log");
+  int port = ApiPort(up, 120);
+  ASSERT_NE(port, 0) << up.Log();
+  EXPECT_NE(up.Log().find("8 nodes serve shardswarm-demo.gguf in 4 shards"), std::string::npos) << up.Log();
+  net::HttpClientRequest status;
+  status.port = static_cast<uint16_t>(port);
+  status.target = "/api/status";
+  nlohmann::json st;
+  bool two_each = false;
+  for (double deadline = NowSeconds() + 30; !two_each && NowSeconds() < deadline;) {
+    auto res = net::HttpFetch(status);
+    st = res.ok() ? nlohmann::json::parse(res->body, nullptr, false) : nlohmann::json();
+    two_each = st.is_object() && st["shards"].size() == 4;
+    for (size_t k = 0; two_each && k < 4; ++k) two_each = st["shards"][k]["replicas_serving"] == 2;
+    if (!two_each) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(two_each) << st.dump();
+  net::HttpClientRequest r;
+  r.method = "POST";
+  r.port = static_cast<uint16_t>(port);
+  r.target = "/v1/completions";
+  r.body = R"({"prompt": "Once upon a time", "max_tokens": 8, "temperature": 0})";
+  auto res = net::HttpFetch(r);
+  ASSERT_TRUE(res.ok()) << res.status().message();
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_NE(
+      ss::testing::RunCommand("! " + std::string(SHARDSWARM_BINARY) +
+                              " up --nodes 2 --shards 3 --http-port 0 --work-dir " + (dir / "bad") + " 2>&1")
+          .output.find("--shards must be 1 to --nodes (2)"),
+      std::string::npos);
+  up.Kill(SIGINT);
+}
+
 }  // namespace
 }  // namespace ss
