@@ -32,6 +32,7 @@
 
 #include "child_process.h"
 #include "engine/vec_dot.h"
+#include "gateway_client.h"
 #include "net/http_client.h"
 #include "util/child_process.h"
 
@@ -39,61 +40,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown CPU";
-}
-
-struct StreamResult {
-  bool ok = false;
-  int tokens = 0;
-  double start = 0, first = 0, last = 0;
-  std::string error;
-};
-
-// One streamed completion; times the first and the last token event.
-// Temperature 0 is greedy, as `generate --temp 0` (sampling costs ~4%).
-StreamResult Stream(uint16_t port, const std::string& prompt, int max_tokens, int seed, double temperature) {
-  StreamResult s;
-  json body = {{"prompt", prompt}, {"max_tokens", max_tokens}, {"temperature", temperature},
-               {"seed", seed},     {"ignore_eos", true},       {"stream", true}};
-  ss::net::HttpClientRequest r;
-  r.method = "POST";
-  r.port = port;
-  r.target = "/v1/completions";
-  r.body = body.dump();
-  r.timeout = std::chrono::seconds(600);
-  std::string pending;
-  s.start = Now();
-  r.on_body = [&](std::string_view piece) {
-    pending.append(piece);
-    for (size_t end; (end = pending.find("\n\n")) != std::string::npos; pending.erase(0, end + 2)) {
-      std::string event = pending.substr(0, end);
-      if (event.rfind("data: {", 0) != 0) continue;
-      auto j = json::parse(event.substr(6), nullptr, false);
-      if (j.contains("error")) s.error = j["error"].dump();
-      if (!j.contains("choices") || j["choices"].empty() || !j["choices"][0]["finish_reason"].is_null())
-        continue;
-      double now = Now();
-      if (s.tokens == 0) s.first = now;
-      s.last = now;
-      ++s.tokens;
-    }
-    return true;
-  };
-  auto res = ss::net::HttpFetch(r);
-  if (!res.ok()) s.error = res.status().message();
-  s.ok = res.ok() && res->status == 200 && s.error.empty();
-  if (res.ok() && res->status != 200) s.error = res->body;
-  return s;
-}
 
 // Median, min and max of a few runs: this kind of machine shares its memory
 // bandwidth with neighbours, so one run can be off by 2x either way.
@@ -156,24 +102,9 @@ std::pair<double, double> Concurrent(uint16_t port, int n, int round) {
 bool RunSwarm(const std::string& bin, const std::string& model, const std::string& prompt,
               const fs::path& dir, int threads, int rounds) {
   std::printf("-- %d compute thread%s per node (and for generate)\n", threads, threads == 1 ? "" : "s");
-  auto up =
-      ss::ChildProcess::Start({bin, "up", "--model", model, "--nodes", "4", "--http-port", "0", "--threads",
-                               std::to_string(threads), "--work-dir", (dir / "up").string()},
-                              (dir / "up.log").string());
-  if (!up.ok()) return false;
-  uint16_t port = 0;
-  for (double deadline = Now() + 300; port == 0 && Now() < deadline;) {
-    std::ifstream in((*up)->log_path());
-    std::string log((std::istreambuf_iterator<char>(in)), {});
-    std::smatch m;
-    if (std::regex_search(log, m, std::regex(R"(API: +http://127\.0\.0\.1:(\d+)/v1)")))
-      port = static_cast<uint16_t>(std::atoi(m[1].str().c_str()));
-    if (auto ended = (*up)->Ended()) {
-      std::fprintf(stderr, "up %s:\n%s", ended->c_str(), (*up)->LogTail(20).c_str());
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  std::unique_ptr<ss::ChildProcess> up;
+  const uint16_t port =
+      StartUp(bin, {"--model", model, "--nodes", "4", "--threads", std::to_string(threads)}, dir, &up);
   if (port == 0) return false;
   Stream(port, prompt, 8, 1, 0);                                   // warm-up: pages the shards in
   if (GenerateTps(bin, model, prompt, threads) < 0) return false;  // and the unsplit file
@@ -213,7 +144,7 @@ bool RunSwarm(const std::string& bin, const std::string& model, const std::strin
         Show(Of(decode[n]), " tok/s").c_str(), Of(decode[n]).median / one, n == 8 ? " (target >= 1.5x)" : "",
         Show(Of(whole[n]), " tok/s").c_str());
   std::fflush(stdout);
-  (*up)->Stop(std::chrono::seconds(10));
+  up->Stop(std::chrono::seconds(10));
   return true;
 }
 

@@ -27,7 +27,9 @@ Result<Route> Router::Pick(const swarm::SwarmClient& swarm, const std::string& m
   std::vector<std::vector<dht::NodeRecord>> serving;
   for (int k = 0; k < swarm.total_shards(); ++k) {
     serving.push_back(swarm.ServingNodes(k));
-    std::erase_if(serving.back(), [&](const dht::NodeRecord& r) { return avoid.count(r.peer_id) > 0; });
+    std::erase_if(serving.back(), [&](const dht::NodeRecord& r) {
+      return avoid.count(r.peer_id + "@" + r.rpc_endpoint) > 0;
+    });
   }
   return Pick(serving, model_id, total_layers);
 }

@@ -38,7 +38,7 @@ class Router {
   // `serving[k]`: the nodes that announce shard k online and loaded.
   Result<Route> Pick(const std::vector<std::vector<dht::NodeRecord>>& serving, const std::string& model_id,
                      int total_layers);
-  // `avoid`: peers not to use (they failed this session).
+  // `avoid`: nodes not to use, as "peer_id@rpc_endpoint" (they failed this session).
   Result<Route> Pick(const swarm::SwarmClient& swarm, const std::string& model_id, int total_layers,
                      const std::set<std::string>& avoid = {});
   // One step's time at a node (queue wait + compute, from FORWARD timings).

@@ -17,6 +17,10 @@ uint64_t NewSessionId() {
 
 }  // namespace
 
+// A node is avoided at the endpoint that failed: restarted, it listens on
+// another and may serve the session again.
+std::string AvoidKey(const dht::NodeRecord& node) { return node.peer_id + "@" + node.rpc_endpoint; }
+
 Result<std::unique_ptr<SwarmSession>> SwarmSession::Open(swarm::SwarmClient& swarm, ResultBoard& board,
                                                          Route route, nlohmann::json sampling,
                                                          const SwarmSessionOptions& options) {
@@ -102,14 +106,14 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
   if (all_up()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   while (Clock::now() < deadline) {
     bool any_down = links_.size() < route_.hops.size();
-    if (any_down) avoid.insert(route_.hops[links_.size()].peer_id);  // the hop Connect could not reach
+    if (any_down) avoid.insert(AvoidKey(route_.hops[links_.size()]));  // the hop Connect could not reach
     for (size_t i = 0; i < links_.size(); ++i)
       if (!links_[i]->connected()) {
-        avoid.insert(route_.hops[i].peer_id);
+        avoid.insert(AvoidKey(route_.hops[i]));
         any_down = true;
       }
     if (!any_down)
-      for (const dht::NodeRecord& hop : route_.hops) avoid.insert(hop.peer_id);
+      for (const dht::NodeRecord& hop : route_.hops) avoid.insert(AvoidKey(hop));
     Close();
     Result<Route> next = options_.reroute(avoid);
     if (!next.ok()) {

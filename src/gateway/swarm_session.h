@@ -40,7 +40,7 @@ struct SwarmSessionOptions {
   std::chrono::milliseconds connect_timeout{10'000};
   // Called after every step with each stage's queue wait and compute time.
   std::function<void(const Route&, const std::vector<net::StageTiming>&)> on_timings;
-  // Another route avoiding these peers (kNotReady while there is none).
+  // Another route avoiding these nodes, AvoidKey()s (kNotReady while there is none).
   std::function<Result<Route>(const std::set<std::string>& avoid)> reroute;
   std::chrono::milliseconds failover_deadline{8'000};
   // After a failover: the route given up, the new one, the positions
@@ -49,6 +49,9 @@ struct SwarmSessionOptions {
                      double pause_s)>
       on_failover;
 };
+
+// "peer_id@rpc_endpoint": how a failed node is named in the set to avoid.
+std::string AvoidKey(const dht::NodeRecord& node);
 
 class SwarmSession {
  public:

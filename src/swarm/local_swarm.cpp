@@ -99,6 +99,12 @@ Status LocalSwarm::WaitReady(std::chrono::seconds timeout) {
                           " s: " + last);
 }
 
+ChildProcess* LocalSwarm::Process(const std::string& name) {
+  for (auto& c : children_)
+    if (c.name == name) return c.process.get();
+  return nullptr;
+}
+
 void LocalSwarm::Stop() {
   // The gateway first (no new requests), the bootstrap last.
   for (auto it = children_.rbegin(); it != children_.rend(); ++it) it->process->Stop(std::chrono::seconds(5));

@@ -43,6 +43,9 @@ class LocalSwarm {
   // while every child runs.
   std::optional<std::string> Dead();
   void Stop();
+  // The child called `name` ("bootstrap", "node-K", "gateway"), or null: for
+  // benchmarks that kill one on purpose.
+  ChildProcess* Process(const std::string& name);
 
   uint16_t http_port() const { return http_port_; }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(boot_port_); }

@@ -235,9 +235,12 @@ std::string SwarmView::Report(Clock::time_point now, const std::string& self_pee
     loaded_shards += loaded;
   }
   bool ready = Ready(now);
+  std::string serving;
+  for (int k = 0; k < total_shards_; ++k)
+    serving += (k ? "," : "") + std::to_string(ServingNodes(k, now).size());
   os << "cluster=" << cluster_ << " swarm_ready=" << (ready ? "true" : "false")
      << " shards_ready=" << loaded_shards << "/" << total_shards_ << " nodes_online=" << online << "/"
-     << nodes_total;
+     << nodes_total << " serving_per_shard=" << serving;
   for (const auto& [k, nodes] : shards_)
     for (const auto& [peer, e] : nodes) {
       auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now - e.last_seen).count() / 1000.0;

@@ -496,7 +496,7 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
                  {"temperature", temperature},   {"seed", 42}};
     Streamed reference = StreamCompletion(s, body, {});
     ASSERT_TRUE(reference.error.is_null()) << reference.error.dump();
-    ASSERT_FALSE(reference.last.is_null());
+    ASSERT_FALSE(reference.last.is_null()) << reference.text << "\n" << s.gateway().Log();
     std::string victim;
     Streamed disturbed = StreamCompletion(s, body, [&](int n, const json&) {
       if (n != 20) return;

@@ -105,6 +105,11 @@ TEST(Up, EightNodesOnFourShardsServeWithTwoReplicasEach) {
     if (!two_each) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   EXPECT_TRUE(two_each) << st.dump();
+  std::smatch m;
+  const std::string log = up.Log();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(bootstrap: (127\.0\.0\.1:\d+))"))) << log;
+  auto text = ss::testing::RunShardswarm("status --bootstrap " + m[1].str() + " --cluster local");
+  EXPECT_NE(text.output.find("serving_per_shard=2,2,2,2"), std::string::npos) << text.output;
   net::HttpClientRequest r;
   r.method = "POST";
   r.port = static_cast<uint16_t>(port);
