@@ -184,7 +184,15 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
   for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.ffn_norm, E, config_.rms_eps, &xb_[i * E]);
   SS_RETURN_IF_ERROR(MatMul(w.w_gate, xb_.data(), n, gate_.data(), &pool_, &act_));
   SS_RETURN_IF_ERROR(MatMul(w.w_up, xb_.data(), n, up_.data(), &pool_, &act_));
-  for (int64_t i = 0; i < n; ++i) SiluMul(&gate_[i * F], &up_[i * F], F, &gate_[i * F]);
+  // Row by row, on the pool for a prefill (a row's result is the same wherever it runs).
+  auto silu_mul = [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) SiluMul(&gate_[i * F], &up_[i * F], F, &gate_[i * F]);
+  };
+  if (n >= 4) {
+    pool_.ParallelFor(n, silu_mul);
+  } else {
+    silu_mul(0, n, 0);
+  }
   SS_RETURN_IF_ERROR(MatMul(w.w_down, gate_.data(), n, xb_.data(), &pool_, &act_));
   for (int64_t i = 0; i < n * E; ++i) x_[i] += xb_[i];
   return Status::Ok();
