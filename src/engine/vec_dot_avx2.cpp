@@ -265,29 +265,25 @@ struct KernelQ8_0 {
   using Block = BlockQ8_0;
   using ActBlock = BlockQ8_0;
   static constexpr int kBlock = kQK8_0;
+  static constexpr bool kScaled = true;  // Dot is scaled by the blocks' d (see Tile)
   struct Prep {
     __m256i abs, sgn;
-    float d;
   };
   struct Act {
     __m256i q;
-    __m256 d;  // scale, broadcast
+    float d;
   };
   static inline void Load(const Block& b, Prep* p) {
     p->sgn = LoadI8x32(b.qs);
     p->abs = _mm256_sign_epi8(p->sgn, p->sgn);
-    p->d = Fp16(b.d);
   }
   static inline void LoadAct(const ActBlock& b, Act* a) {
     a->q = LoadI8x32(b.qs);
-    a->d = _mm256_set1_ps(Fp16(b.d));
+    a->d = Fp16(b.d);
   }
   static inline __m256 Dot(const Prep& w, const Act& a) {
     const __m256i p16 = _mm256_maddubs_epi16(w.abs, _mm256_sign_epi8(a.q, w.sgn));
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
-  }
-  static inline __m256 Step(const Prep& w, const Act& a, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(w.d), a.d), Dot(w, a), acc);
   }
 };
 
@@ -298,29 +294,23 @@ struct KernelQ4_0 {
   using Block = BlockQ4_0;
   using ActBlock = BlockQ8_0;
   static constexpr int kBlock = kQK4_0;
+  static constexpr bool kScaled = true;
   struct Prep {
     __m256i q;
-    float d;
   };
   struct Act {
     __m256i q, sum8;
-    __m256 d;  // scale, broadcast
+    float d;
   };
-  static inline void Load(const Block& b, Prep* p) {
-    p->q = UnpackQ4_0(b.qs);
-    p->d = Fp16(b.d);
-  }
+  static inline void Load(const Block& b, Prep* p) { p->q = UnpackQ4_0(b.qs); }
   static inline void LoadAct(const ActBlock& b, Act* a) {
     a->q = LoadI8x32(b.qs);
     a->sum8 = _mm256_maddubs_epi16(_mm256_set1_epi8(8), a->q);
-    a->d = _mm256_set1_ps(Fp16(b.d));
+    a->d = Fp16(b.d);
   }
   static inline __m256 Dot(const Prep& w, const Act& a) {
     const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(w.q, a.q), a.sum8);
     return _mm256_cvtepi32_ps(_mm256_madd_epi16(p16, _mm256_set1_epi16(1)));
-  }
-  static inline __m256 Step(const Prep& w, const Act& a, __m256 acc) {
-    return _mm256_fmadd_ps(_mm256_mul_ps(_mm256_set1_ps(w.d), a.d), Dot(w, a), acc);
   }
 };
 
@@ -453,6 +443,29 @@ struct KernelF16 {
   }
 };
 
+template <typename K>
+constexpr bool ScaledKernel() {
+  if constexpr (requires { K::kScaled; }) {
+    return K::kScaled;
+  } else {
+    return false;
+  }
+}
+
+// Lane r of each 128-bit half, broadcast (r a constant once unrolled).
+inline __m256 Lane(__m256 v, int r) {
+  switch (r) {
+    case 0:
+      return _mm256_permute_ps(v, 0x00);
+    case 1:
+      return _mm256_permute_ps(v, 0x55);
+    case 2:
+      return _mm256_permute_ps(v, 0xAA);
+    default:
+      return _mm256_permute_ps(v, 0xFF);
+  }
+}
+
 // NR weight rows x NC activation rows over nb blocks.
 template <typename K, int NR, int NC>
 void Tile(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, float* out, size_t os) {
@@ -462,13 +475,39 @@ void Tile(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, 
   for (int r = 0; r < NR; ++r) {
     for (int c = 0; c < NC; ++c) acc[r][c] = _mm256_setzero_ps();
   }
-  for (int64_t b = 0; b < nb; ++b) {
-    typename K::Prep wp[NR];
-    for (int r = 0; r < NR; ++r) K::Load(reinterpret_cast<const Block*>(w + r * ws)[b], &wp[r]);
-    for (int c = 0; c < NC; ++c) {
-      typename K::Act ap;
-      K::LoadAct(reinterpret_cast<const ActBlock*>(a + c * as)[b], &ap);
-      for (int r = 0; r < NR; ++r) acc[r][c] = K::Step(wp[r], ap, acc[r][c]);
+  if constexpr (ScaledKernel<K>()) {
+    // Blocks with an fp16 scale d: the tile's (up to 4) weight scales are
+    // converted at once, multiplied by the activation's in one vector op and
+    // spread per row with a shuffle, which keeps the multiply ports for the
+    // dot products (a scalar d_w * d_a per pair cost a fifth of them). The
+    // products are the scalar d_w * d_a bits.
+    static_assert(NR <= 4, "one 128-bit vector of weight scales");
+    for (int64_t b = 0; b < nb; ++b) {
+      typename K::Prep wp[NR];
+      uint64_t bits = 0;
+      for (int r = 0; r < NR; ++r) {
+        const Block& blk = reinterpret_cast<const Block*>(w + r * ws)[b];
+        K::Load(blk, &wp[r]);
+        bits |= static_cast<uint64_t>(blk.d) << (16 * r);
+      }
+      const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128(static_cast<long long>(bits)));
+      for (int c = 0; c < NC; ++c) {
+        typename K::Act ap;
+        K::LoadAct(reinterpret_cast<const ActBlock*>(a + c * as)[b], &ap);
+        const __m128 d = _mm_mul_ps(dw, _mm_set1_ps(ap.d));
+        const __m256 d2 = _mm256_set_m128(d, d);
+        for (int r = 0; r < NR; ++r) acc[r][c] = _mm256_fmadd_ps(Lane(d2, r), K::Dot(wp[r], ap), acc[r][c]);
+      }
+    }
+  } else {
+    for (int64_t b = 0; b < nb; ++b) {
+      typename K::Prep wp[NR];
+      for (int r = 0; r < NR; ++r) K::Load(reinterpret_cast<const Block*>(w + r * ws)[b], &wp[r]);
+      for (int c = 0; c < NC; ++c) {
+        typename K::Act ap;
+        K::LoadAct(reinterpret_cast<const ActBlock*>(a + c * as)[b], &ap);
+        for (int r = 0; r < NR; ++r) acc[r][c] = K::Step(wp[r], ap, acc[r][c]);
+      }
     }
   }
   for (int r = 0; r < NR; ++r) {
@@ -477,13 +516,13 @@ void Tile(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, 
 }
 
 // Tile shapes (weight rows x activation rows), measured: for the blocks of
-// 32 (Q8_0, Q4_0, F16), 12 accumulators of the 16 ymm registers (3 x 4 a
-// little ahead of 4 x 3, 2 x 4, 2 x 5, 6 x 2, 2 x 6 and 1 x 8); the K-quants prepare a weight block
-// in L1 and go fastest one row against 8 activation rows (ahead of 2 x 4,
-// 2 x 6, 3 x 4).
+// 32 (Q8_0, Q4_0, F16) 4 x 3, 3 x 4 and 4 x 2 come within a few percent of
+// each other (ahead of 3 x 3, 3 x 2, 2 x 4, 4 x 1, 2 x 6, 1 x 8); the K-quants
+// prepare a weight block in L1 and go fastest one row against 8 activation
+// rows (ahead of 2 x 4, 2 x 6, 3 x 4).
 template <typename K>
 struct TileShape {
-  static constexpr int kRows = 3, kCols = 4;
+  static constexpr int kRows = 4, kCols = 3;
 };
 template <>
 struct TileShape<KernelQ4_K> {
