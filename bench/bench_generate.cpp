@@ -1,63 +1,344 @@
 // End-to-end generation speed on the TinyLlama-1.1B benchmark shape (random
-// weights), Q8_0 and Q4_0, 2 threads: a 128-token prompt, then 64 tokens
-// decoded, through the real `shardswarm generate`. Prints tokens/s and peak
-// RSS next to the issue's targets (llama.cpp on this machine kind: decode
-// 20.9 / 34.5 tok/s, prefill 75.6 / 86.4 tok/s; targets 0.8x decode, 0.6x
-// prefill; RSS <= weights + KV cache + 150 MB).
+// weights), 2 threads: a 128-token prompt, then 64 tokens decoded, through the
+// real `shardswarm generate` (median of --reps runs after a warm-up run that
+// pages the weights in). For each model it prints prefill and decode tok/s,
+// the kernels' ISA and the CPU, the machine's memory read bandwidth (a probe
+// in the same run) and decode as a percentage of the bandwidth ceiling (bytes
+// of weights read per token); with LLAMA_BENCH=/path/to/llama-bench, llama.cpp's
+// figures for the same file in the same run and our ratio to them.
+//
+// --batched adds aggregate decode of B = 1, 4, 8, 16 sessions at once (one
+// Pipeline::Forward of B rows per step, 16-token prompts, 32 steps), next to
+// llama-batched-bench -npp 16 -ntg 32 when LLAMA_BATCHED_BENCH is set.
+//
+// Usage: bench_generate [--reps N] [--batched] [model.gguf ...]
+//   (no models: the 1.1B shape in Q8_0 and Q4_0, made by `dev make-model`, and
+//   Q4_K_M when LLAMA_QUANTIZE or LLAMA_BENCH points at a llama.cpp build).
+// SHARDSWARM_ISA=scalar|avx2|avx512 forces the kernels (of the child too);
+// compare SHARDSWARM_ISA=avx2 with a llama.cpp built GGML_NATIVE=OFF,
+// GGML_AVX2=ON, GGML_FMA=ON, GGML_F16C=ON, GGML_AVX512=OFF.
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "child_process.h"
+#include "engine/pipeline.h"
+#include "engine/vec_dot.h"
+#include "gguf/reader.h"
 
 namespace fs = std::filesystem;
 
-struct Target {
-  const char* type;
-  double decode, prefill;
+namespace {
+
+constexpr int kThreads = 2;
+constexpr int kPromptTokens = 128, kGenTokens = 64;
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "unknown CPU";
+}
+
+// Memory read bandwidth: kThreads threads sum disjoint halves of a 1 GiB
+// buffer (far beyond any cache); best of 3 passes, in GB/s.
+double ProbeReadBandwidth() {
+  const size_t n = (size_t{1} << 30) / sizeof(uint64_t);
+  std::vector<uint64_t> buf(n);
+  for (size_t i = 0; i < n; ++i) buf[i] = i;
+  double best = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    std::vector<uint64_t> sums(kThreads);
+    const double t0 = Now();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        const size_t begin = n / kThreads * t, end = t + 1 == kThreads ? n : n / kThreads * (t + 1);
+        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (size_t i = begin; i + 4 <= end; i += 4) {
+          s0 += buf[i];
+          s1 += buf[i + 1];
+          s2 += buf[i + 2];
+          s3 += buf[i + 3];
+        }
+        sums[t] = s0 + s1 + s2 + s3;
+      });
+    }
+    for (std::thread& th : threads) th.join();
+    const double s = Now() - t0;
+    if (sums[0] == 42) std::printf(" ");  // keeps the sums alive
+    best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s / 1e9);
+  }
+  return best;
+}
+
+// Bytes of weights one decoded token reads: every tensor but the token
+// embedding, of which it reads one row (unless the output reuses it).
+double WeightBytesPerToken(const std::string& path) {
+  auto file = ss::gguf::File::Open(path);
+  if (!file.ok()) return 0;
+  const bool tied = (*file)->FindTensor("output.weight") == nullptr;
+  double bytes = 0;
+  for (const ss::gguf::TensorInfo& t : (*file)->tensors()) {
+    if (t.name == "token_embd.weight" && !tied) {
+      bytes += static_cast<double>(t.size) / static_cast<double>(t.rows());
+    } else {
+      bytes += static_cast<double>(t.size);
+    }
+  }
+  return bytes;
+}
+
+struct Speed {
+  double prefill = 0, decode = 0;  // tok/s
+  bool ok = false;
 };
 
-int main() {
-  std::string bin = SHARDSWARM_BINARY;
-  fs::path dir = fs::temp_directory_path() / ("shardswarm-bench-gen-" + std::to_string(getpid()));
-  fs::create_directories(dir);
-  // 126 printable characters + the SentencePiece space + BOS = 128 prompt tokens.
-  std::string prompt;
-  for (int i = 0; i < 126; ++i) prompt.push_back(static_cast<char>('a' + (i * 7) % 26));
-  int rc = 0;
-  for (Target t : {Target{"q8_0", 17, 45}, Target{"q4_0", 28, 52}}) {
-    std::string model = (dir / (std::string(t.type) + ".gguf")).string();
-    ChildRun gen = RunChild({bin, "dev", "make-model", "--out", model, "--type", t.type});
-    if (gen.status != 0) {
-      std::fprintf(stderr, "make-model failed: %s\n", gen.output.c_str());
-      return 1;
+// Median over `reps` runs of `shardswarm generate`, after one warm-up run.
+Speed RunOurs(const std::string& model, int reps) {
+  std::string prompt;  // 126 characters + the SentencePiece space + BOS = 128 tokens
+  for (int i = 0; i < kPromptTokens - 2; ++i) prompt.push_back(static_cast<char>('a' + (i * 7) % 26));
+  const std::regex re(
+      R"(prompt: (\d+) tokens in [0-9.]+ s, ([0-9.]+) tok/s; generation: (\d+) tokens, ([0-9.]+) tok/s)");
+  std::vector<double> prefill, decode;
+  for (int run = 0; run <= reps; ++run) {
+    ChildRun r =
+        RunChild({SHARDSWARM_BINARY, "generate", "-m", model, "-p", prompt, "-n", std::to_string(kGenTokens),
+                  "--temp", "0", "--ignore-eos", "--threads", std::to_string(kThreads), "--seed", "1"});
+    std::smatch m;
+    if (r.status != 0 || !std::regex_search(r.output, m, re)) {
+      std::fprintf(stderr, "generate failed: %s\n", r.output.c_str());
+      return {};
     }
-    double weights_mb = static_cast<double>(fs::file_size(model)) / (1 << 20);
-    for (int run = 0; run < 2; ++run) {  // the first run also pages the weights in
-      ChildRun r = RunChild({bin, "generate", "-m", model, "-p", prompt, "-n", "64", "--temp", "0",
-                             "--ignore-eos", "--threads", "2", "--seed", "1"});
-      std::smatch m;
-      std::regex re(
-          R"(prompt: (\d+) tokens in [0-9.]+ s, ([0-9.]+) tok/s; generation: (\d+) tokens, ([0-9.]+) tok/s)");
-      if (r.status != 0 || !std::regex_search(r.output, m, re)) {
-        std::fprintf(stderr, "generate failed: %s\n", r.output.c_str());
-        rc = 1;
-        break;
-      }
-      // KV cache: 22 layers x (K + V) x 256 dims x f16 x 192 positions (rounded up to 256 by growth).
-      double kv_mb = 22.0 * 2 * 256 * 2 * 256 / (1 << 20);
-      std::printf(
-          "%s run %d: prompt %s tokens %7.1f tok/s (target >= %.0f) | decode %s tokens %5.1f tok/s "
-          "(target >= %.0f) | peak RSS %.0f MB (target <= %.0f)\n",
-          t.type, run + 1, m[1].str().c_str(), std::atof(m[2].str().c_str()), t.prefill, m[3].str().c_str(),
-          std::atof(m[4].str().c_str()), t.decode, r.peak_rss_mb, weights_mb + kv_mb + 150);
-    }
-    fs::remove(model);
+    if (run == 0) continue;  // warm-up: pages the weights in
+    prefill.push_back(std::atof(m[2].str().c_str()));
+    decode.push_back(std::atof(m[4].str().c_str()));
   }
-  fs::remove_all(dir);
+  return {Median(prefill), Median(decode), true};
+}
+
+// llama-bench's pp128 and tg64 averages for the same file (its own repetitions).
+Speed RunLlamaBench(const std::string& bin, const std::string& model, int reps) {
+  ChildRun r =
+      RunChild({bin, "-m", model, "-t", std::to_string(kThreads), "-p", std::to_string(kPromptTokens), "-n",
+                std::to_string(kGenTokens), "-r", std::to_string(std::max(reps, 2)), "-o", "json"});
+  Speed s;
+  const size_t start = r.output.find('[');
+  if (r.status != 0 || start == std::string::npos) {
+    std::fprintf(stderr, "llama-bench failed: %s\n", r.output.c_str());
+    return s;
+  }
+  const auto j =
+      nlohmann::json::parse(r.output.substr(start, r.output.rfind(']') - start + 1), nullptr, false);
+  if (!j.is_array()) return s;
+  for (const auto& e : j) {
+    if (e.value("n_prompt", 0) > 0) s.prefill = e.value("avg_ts", 0.0);
+    if (e.value("n_gen", 0) > 0) s.decode = e.value("avg_ts", 0.0);
+  }
+  s.ok = s.prefill > 0 && s.decode > 0;
+  return s;
+}
+
+// Aggregate decode tok/s of B sessions stepping together, in this process.
+std::map<int, double> RunBatched(const std::string& model, const std::vector<int>& batches) {
+  std::map<int, double> out;
+  ss::engine::StageOptions o;
+  o.n_threads = kThreads;
+  o.n_ctx = 512;
+  auto p = ss::engine::Pipeline::Open(model, o);
+  if (!p.ok()) {
+    std::fprintf(stderr, "batched: %s\n", p.status().message().c_str());
+    return out;
+  }
+  ss::engine::Pipeline& pipe = **p;
+  const int n_vocab = pipe.config().n_vocab;
+  constexpr int kPp = 16, kTg = 32;
+  std::vector<float> logits;
+  uint64_t next_session = 1;
+  for (int b : batches) {
+    std::vector<uint64_t> sessions;
+    std::vector<ss::engine::BatchRow> rows;
+    for (int s = 0; s < b; ++s) {
+      const uint64_t id = next_session++;
+      sessions.push_back(id);
+      for (int i = 0; i < kPp; ++i)
+        rows.push_back(
+            {id, i, static_cast<int32_t>((id * 7919 + i * 104729) % (n_vocab - 3) + 3), i + 1 == kPp});
+    }
+    if (!pipe.Forward(rows, &logits).ok()) return out;
+    const double t0 = Now();
+    for (int step = 0; step < kTg; ++step) {
+      rows.clear();
+      for (int s = 0; s < b; ++s)
+        rows.push_back(
+            {sessions[s], kPp + step, static_cast<int32_t>((step * 31 + s * 17) % (n_vocab - 3) + 3), true});
+      if (!pipe.Forward(rows, &logits).ok()) return out;
+    }
+    out[b] = b * kTg / (Now() - t0);
+    for (uint64_t id : sessions) pipe.CloseSession(id);
+  }
+  return out;
+}
+
+// llama-batched-bench's S_TG (aggregate generation tok/s) per batch size.
+std::map<int, double> RunLlamaBatched(const std::string& bin, const std::string& model) {
+  std::map<int, double> out;
+  ChildRun r = RunChild({bin, "-m", model, "-npp", "16", "-ntg", "32", "-npl", "1,4,8,16", "-t",
+                         std::to_string(kThreads), "-c", "2048"});
+  std::istringstream in(r.output);
+  std::string line;
+  // | PP | TG | B | N_KV | T_PP s | S_PP t/s | T_TG s | S_TG t/s | T s | S t/s |
+  while (std::getline(in, line)) {
+    std::vector<double> cols;
+    std::istringstream ls(line);
+    std::string cell;
+    while (std::getline(ls, cell, '|')) {
+      char* end = nullptr;
+      const double v = std::strtod(cell.c_str(), &end);
+      if (end != cell.c_str()) cols.push_back(v);
+    }
+    if (cols.size() >= 8 && cols[0] == 16 && cols[1] == 32) out[static_cast<int>(cols[2])] = cols[7];
+  }
+  return out;
+}
+
+std::string TypeOf(const std::string& path) {
+  auto file = ss::gguf::File::Open(path);
+  if (!file.ok()) return "?";
+  std::map<ss::gguf::TensorType, uint64_t> bytes;  // the type holding most bytes names the model
+  for (const ss::gguf::TensorInfo& t : (*file)->tensors()) bytes[t.type] += t.size;
+  auto best = std::max_element(bytes.begin(), bytes.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  return best == bytes.end() ? "?" : ss::gguf::TypeName(best->first);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 3;
+  bool batched = false;
+  std::vector<std::string> models;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--reps" && i + 1 < argc) {
+      reps = std::max(1, std::atoi(argv[++i]));
+    } else if (a == "--batched") {
+      batched = true;
+    } else if (a == "-h" || a == "--help") {
+      std::printf("usage: bench_generate [--reps N] [--batched] [model.gguf ...]\n");
+      return 0;
+    } else {
+      models.push_back(a);
+    }
+  }
+  const std::string bin = SHARDSWARM_BINARY;
+  fs::path dir = fs::temp_directory_path() / ("shardswarm-bench-gen-" + std::to_string(getpid()));
+  const bool made = models.empty();
+  const char* llama_bench = std::getenv("LLAMA_BENCH");
+  if (made) {
+    fs::create_directories(dir);
+    for (const char* type : {"q8_0", "q4_0"}) {
+      const std::string model = (dir / (std::string(type) + ".gguf")).string();
+      ChildRun gen = RunChild({bin, "dev", "make-model", "--out", model, "--type", type});
+      if (gen.status != 0) {
+        std::fprintf(stderr, "make-model failed: %s\n", gen.output.c_str());
+        return 1;
+      }
+      models.push_back(model);
+    }
+    // Q4_K_M, the type most downloaded models use, comes from llama-quantize
+    // (the real Q4_K/Q6_K mix): LLAMA_QUANTIZE, or the one beside LLAMA_BENCH.
+    std::string quantize = std::getenv("LLAMA_QUANTIZE") ? std::getenv("LLAMA_QUANTIZE") : "";
+    if (quantize.empty() && llama_bench != nullptr)
+      quantize = (fs::path(llama_bench).parent_path() / "llama-quantize").string();
+    if (!quantize.empty() && fs::exists(quantize)) {
+      const std::string f16 = (dir / "f16.gguf").string(), q4km = (dir / "q4_k_m.gguf").string();
+      ChildRun gen = RunChild({bin, "dev", "make-model", "--out", f16, "--type", "f16"});
+      ChildRun q = gen.status == 0 ? RunChild({quantize, f16, q4km, "Q4_K_M"}) : gen;
+      fs::remove(f16);
+      if (q.status == 0) {
+        models.push_back(q4km);
+      } else {
+        std::fprintf(stderr, "making Q4_K_M failed: %s\n", q.output.c_str());
+      }
+    } else {
+      std::printf("(no Q4_K_M: set LLAMA_QUANTIZE or LLAMA_BENCH to a llama.cpp build to add it)\n");
+    }
+  }
+  const char* llama_batched = std::getenv("LLAMA_BATCHED_BENCH");
+  const double bw = ProbeReadBandwidth();
+  std::printf(
+      "bench_generate: %s, kernels %s (detected %s), %d threads, prompt %d, decode %d, median of %d\n",
+      CpuModel().c_str(), ss::engine::IsaName(ss::engine::ActiveIsa()),
+      ss::engine::IsaName(ss::engine::DetectedIsa()), kThreads, kPromptTokens, kGenTokens, reps);
+  std::printf("memory read bandwidth (probe, %d threads): %.1f GB/s\n", kThreads, bw);
+  std::printf("%-8s %-6s | %9s %9s | %9s %9s | %8s %8s %6s\n", "type", "isa", "prefill", "llama.cpp",
+              "decode", "llama.cpp", "MB/token", "ceiling", "decode");
+  int rc = 0;
+  for (const std::string& model : models) {
+    const Speed ours = RunOurs(model, reps);
+    if (!ours.ok) {
+      rc = 1;
+      continue;
+    }
+    const double bytes = WeightBytesPerToken(model);
+    const double ceiling = bytes > 0 ? bw * 1e9 / bytes : 0;
+    Speed ref;
+    if (llama_bench != nullptr) ref = RunLlamaBench(llama_bench, model, reps);
+    char pp_ref[32] = "-", tg_ref[32] = "-";
+    if (ref.ok) {
+      std::snprintf(pp_ref, sizeof pp_ref, "%.1f", ref.prefill);
+      std::snprintf(tg_ref, sizeof tg_ref, "%.1f", ref.decode);
+    }
+    std::printf("%-8s %-6s | %9.1f %9s | %9.1f %9s | %8.0f %8.1f %5.0f%%", TypeOf(model).c_str(),
+                ss::engine::IsaName(ss::engine::ActiveIsa()), ours.prefill, pp_ref, ours.decode, tg_ref,
+                bytes / 1e6, ceiling, ceiling > 0 ? 100 * ours.decode / ceiling : 0);
+    if (ref.ok)
+      std::printf("   ratio prefill %.2fx decode %.2fx", ours.prefill / ref.prefill,
+                  ours.decode / ref.decode);
+    std::printf("   (%s)\n", fs::path(model).filename().c_str());
+    if (batched) {
+      const std::vector<int> batches = {1, 4, 8, 16};
+      const std::map<int, double> b = RunBatched(model, batches);
+      std::map<int, double> lb;
+      if (llama_batched != nullptr) lb = RunLlamaBatched(llama_batched, model);
+      std::printf("  batched decode, aggregate tok/s (16-token prompts, 32 steps):");
+      for (int n : batches) {
+        std::printf("  B=%d %.1f", n, b.count(n) ? b.at(n) : 0.0);
+        if (lb.count(n)) std::printf(" (llama.cpp %.1f)", lb.at(n));
+      }
+      std::printf("\n");
+    }
+  }
+  if (made) fs::remove_all(dir);
   return rc;
 }

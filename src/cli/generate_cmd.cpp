@@ -91,9 +91,13 @@ void RunGenerate(GenerateOptions o) {
   const model::Tokenizer tokenizer = OrFail(model::Tokenizer::Load(pipeline->file()));
   const std::vector<int32_t> prompt = OrFail(PromptTokens(o, tokenizer, pipeline->file()));
   const int n_prompt = static_cast<int>(prompt.size()), n_ctx = pipeline->n_ctx();
-  if (n_prompt >= n_ctx)
+  if (n_prompt >= n_ctx) {
+    const int model_ctx = pipeline->config().n_ctx;
     Fail("the prompt has " + std::to_string(n_prompt) + " tokens but the context holds " +
-         std::to_string(n_ctx) + "; shorten it or raise --ctx-size");
+         std::to_string(n_ctx) +
+         (n_ctx < model_ctx ? "; shorten it or raise --ctx-size (at most " + std::to_string(model_ctx) + ")"
+                            : "; shorten it (" + std::to_string(model_ctx) + " is the model's maximum)"));
+  }
   model::LocalModel local(*pipeline, OrFail(model::Sampler::Create(o.sampling)));
 
   model::NextTokenFn next = [&](int pos, std::span<const int32_t> tokens) -> Result<int32_t> {
@@ -178,10 +182,11 @@ void AddGenerateCommand(CLI::App& app) {
               "Print prompt token ids and, per token, its id, text and top-10 logits as JSON");
   g->add_option("--logits-out", o->logits_out, "Write the last prompt position's logits (float32 LE) here");
   g->add_option("--kv-type", o->kv_type, "KV cache type: f16 or f32")->capture_default_str();
-  g->add_option("-t,--threads", o->threads, "Threads per stage (0: all cores)")
+  g->add_option("-t,--threads", o->threads, "Threads per stage (0: all usable cores; more is capped to them)")
       ->capture_default_str()
       ->envname("SHARDSWARM_THREADS");
-  g->add_option("-c,--ctx-size", o->ctx_size, "Context length (0: the model's)")->capture_default_str();
+  g->add_option("-c,--ctx-size", o->ctx_size, "Context length (0: the model's, which is also the maximum)")
+      ->capture_default_str();
   g->callback([o] { RunGenerate(*o); });
 }
 

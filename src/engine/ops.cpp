@@ -61,10 +61,6 @@ float GgmlExpf(float x) {
   return std::ldexp(j, static_cast<int>(n));
 }
 
-namespace internal {
-void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out);
-}  // namespace internal
-
 void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out) {
   const int64_t vec_end = n / kGgmlLanes * kGgmlLanes;
   for (int64_t i = 0; i < n; ++i) {
@@ -76,8 +72,7 @@ void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out) {
 }
 
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
-  if (ActiveIsa() == Isa::kAvx512) return internal::SiluMulAvx512(gate, up, n, out);
-  SiluMulScalar(gate, up, n, out);
+  internal::ActiveSiluMul()(gate, up, n, out);
 }
 
 void Softmax(float* x, int64_t n) {

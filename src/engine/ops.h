@@ -35,7 +35,7 @@ void ExpfAvx512(const float* x, float* y);
 // out = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with GgmlExpf for whole
 // vectors of 16 and expf for the tail, as ggml_vec_silu_f32 does per row:
 // call it per row. out may alias either input. SiluMulScalar is the reference
-// the AVX-512 path (chosen with the active ISA) is held to, bit for bit.
+// the AVX2 and AVX-512 paths (chosen with the active ISA) are held to, bit for bit.
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out);
 

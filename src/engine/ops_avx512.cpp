@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/ops.h"
+#include "engine/vec_dot_internal.h"
 
 namespace ss::engine::internal {
 namespace {

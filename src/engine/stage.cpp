@@ -45,7 +45,16 @@ Result<std::unique_ptr<Stage>> Stage::Open(const std::string& path, const StageO
   if (start < 0 || end > config->n_layer || start >= end)
     return Status::Error(path + ": invalid layer range [" + std::to_string(start) + ", " +
                          std::to_string(end) + ")");
-  int n_ctx = o.n_ctx > 0 ? std::min(o.n_ctx, config->n_ctx) : config->n_ctx;
+  if (o.n_ctx > config->n_ctx)
+    return Status::Error("a context of " + std::to_string(o.n_ctx) +
+                         " tokens is beyond the model's maximum of " + std::to_string(config->n_ctx) +
+                         "; use -c " + std::to_string(config->n_ctx) + " or less (0: the model's)");
+  if (o.n_ctx < 0)
+    return Status::Error("the context size must be 0 (the model's) or more, not " + std::to_string(o.n_ctx));
+  if (o.n_threads < 0)
+    return Status::Error("the thread count must be 0 (all usable cores) or more, not " +
+                         std::to_string(o.n_threads));
+  const int n_ctx = o.n_ctx > 0 ? o.n_ctx : config->n_ctx;
   std::unique_ptr<Stage> stage(new Stage(std::move(file.value()), *config, start, end, n_ctx, o));
   auto w = LoadStageWeights(*stage->file_, stage->config_, start, end, stage->is_first(), stage->is_last());
   if (!w.ok()) return w.status();
@@ -61,8 +70,7 @@ Stage::Stage(std::unique_ptr<gguf::File> file, Config config, int start, int end
       end_(end),
       n_ctx_(n_ctx),
       kv_(end - start, config_.n_head_kv * config_.head_dim, n_ctx, o.kv_type, o.kv_max_bytes),
-      pool_(o.n_threads > 0 ? o.n_threads
-                            : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))) {
+      pool_(o.n_threads > 0 ? std::min(o.n_threads, ThreadPool::UsableCores()) : ThreadPool::UsableCores()) {
   scores_.resize(static_cast<size_t>(pool_.size()), std::vector<float>(static_cast<size_t>(n_ctx_)));
   q16_.resize(static_cast<size_t>(pool_.size()),
               std::vector<uint16_t>(static_cast<size_t>(config_.head_dim)));
@@ -184,7 +192,15 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
   for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.ffn_norm, E, config_.rms_eps, &xb_[i * E]);
   SS_RETURN_IF_ERROR(MatMul(w.w_gate, xb_.data(), n, gate_.data(), &pool_, &act_));
   SS_RETURN_IF_ERROR(MatMul(w.w_up, xb_.data(), n, up_.data(), &pool_, &act_));
-  for (int64_t i = 0; i < n; ++i) SiluMul(&gate_[i * F], &up_[i * F], F, &gate_[i * F]);
+  // Row by row, on the pool for a prefill (a row's result is the same wherever it runs).
+  auto silu_mul = [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) SiluMul(&gate_[i * F], &up_[i * F], F, &gate_[i * F]);
+  };
+  if (n >= 4) {
+    pool_.ParallelFor(n, silu_mul);
+  } else {
+    silu_mul(0, n, 0);
+  }
   SS_RETURN_IF_ERROR(MatMul(w.w_down, gate_.data(), n, xb_.data(), &pool_, &act_));
   for (int64_t i = 0; i < n * E; ++i) x_[i] += xb_[i];
   return Status::Ok();

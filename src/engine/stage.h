@@ -27,8 +27,10 @@ namespace ss::engine {
 struct StageOptions {
   int layer_start = -1;  // -1: the file's own range (a shard's, or all layers)
   int layer_end = -1;
-  int n_threads = 0;  // 0: all cores
-  int n_ctx = 0;      // 0: the model's context length
+  // 0: the cores this process may use (ThreadPool::UsableCores); more than
+  // those is capped to them (threads beyond the cores only wait on each other).
+  int n_threads = 0;
+  int n_ctx = 0;  // 0: the model's context length; beyond it Open fails, naming it
   KvType kv_type = KvType::kF16;
   uint64_t kv_max_bytes = 4ull << 30;
 };
@@ -56,6 +58,7 @@ class Stage {
   bool is_first() const { return start_ == 0; }
   bool is_last() const { return end_ == config_.n_layer; }
   int n_ctx() const { return n_ctx_; }
+  int n_threads() const { return pool_.size(); }
   const KvCache& kv_cache() const { return kv_; }
 
  private:

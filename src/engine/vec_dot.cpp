@@ -11,6 +11,7 @@
 #include <cpuid.h>
 #endif
 
+#include "engine/ops.h"
 #include "engine/quants.h"
 #include "engine/vec_dot_internal.h"
 #include "util/half.h"
@@ -266,9 +267,11 @@ void FillScalarTable(KernelTable* t) {
   t->fp16_to_fp32 = ScalarFp16ToFp32;
   t->fp32_to_bf16 = ScalarFp32ToBf16;
   t->axpy_f16 = ScalarAxpyF16;
+  t->silu_mul = SiluMulScalar;
 }
 
 AxpyF16Fn ActiveAxpyF16() { return ActiveTable().axpy_f16; }
+SiluMulFn ActiveSiluMul() { return ActiveTable().silu_mul; }
 AxpyF16Fn AxpyF16ForIsa(Isa isa) {
   return isa > DetectedIsa() ? nullptr : GetTables().by_isa[static_cast<int>(isa)].axpy_f16;
 }

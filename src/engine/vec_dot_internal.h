@@ -14,12 +14,19 @@ struct KernelTable {
   void (*fp16_to_fp32)(const uint16_t* x, float* y, int64_t n) = nullptr;
   void (*fp32_to_bf16)(const float* x, uint16_t* y, int64_t n) = nullptr;
   void (*axpy_f16)(float alpha, const uint16_t* v, int64_t n, float* y) = nullptr;  // y += alpha * v
+  // out = silu(gate) * up, bit-identical on every ISA (ops.h SiluMul)
+  void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
 };
 
 // The active table's axpy_f16 (ops.cpp).
 using AxpyF16Fn = void (*)(float alpha, const uint16_t* v, int64_t n, float* y);
 AxpyF16Fn ActiveAxpyF16();
 AxpyF16Fn AxpyF16ForIsa(Isa isa);
+// The active table's silu_mul, and the SIMD twins (ops_avx2.cpp, ops_avx512.cpp).
+using SiluMulFn = void (*)(const float* gate, const float* up, int64_t n, float* out);
+SiluMulFn ActiveSiluMul();
+void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out);
+void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out);
 
 // Fills the scalar reference table.
 void FillScalarTable(KernelTable* table);

@@ -1,5 +1,7 @@
 #include "util/thread_pool.h"
 
+#include <sched.h>
+
 #include <algorithm>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -23,6 +25,16 @@ uint32_t GenerationOf(uint64_t cursor) { return static_cast<uint32_t>(cursor >> 
 uint32_t UnclaimedOf(uint64_t cursor) { return static_cast<uint32_t>(cursor); }
 
 }  // namespace
+
+int ThreadPool::UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    const int n = CPU_COUNT(&set);
+    if (n > 0) return n;
+  }
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   threads_.reserve(n_threads_ - 1);

@@ -33,6 +33,10 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
+  // The cores this process may run on (its CPU affinity mask; all online
+  // cores where the mask cannot be read), at least 1.
+  static int UsableCores();
+
   // Splits [0, n_tasks) into up to kChunksPerThread * size() contiguous,
   // nearly equal chunks, runs each exactly once on some worker and blocks
   // until all are done. Chunk bounds depend only on n_tasks and size(), never

@@ -50,6 +50,11 @@ std::vector<Reference> LoadReferences() {
     r.prompt_tokens = j.at("prompt_tokens").get<std::vector<int32_t>>();
     r.greedy_tokens = j.at("greedy_tokens").get<std::vector<int32_t>>();
     r.greedy_margins = j.at("greedy_margins").get<std::vector<float>>();
+    for (const auto& step : j.at("greedy_step_top5")) {
+      std::vector<std::pair<int32_t, float>> top;
+      for (const auto& e : step) top.emplace_back(e.at(0).get<int32_t>(), e.at(1).get<float>());
+      r.greedy_step_top5.push_back(std::move(top));
+    }
     r.greedy_text = FromHex(j.at("greedy_text_hex").get<std::string>());
     std::string logits = Slurp((f.parent_path() / j.at("last_logits_file").get<std::string>()).string());
     r.last_logits.resize(logits.size() / 4);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ss::testing {
@@ -17,7 +18,9 @@ struct Reference {
   std::vector<float> last_logits;  // n_vocab
   std::vector<int32_t> greedy_tokens;
   std::vector<float> greedy_margins;  // top-1 minus top-2 at each greedy step
-  std::string greedy_text;            // exact bytes
+  // The five highest (token, logit) of every greedy step, best first.
+  std::vector<std::vector<std::pair<int32_t, float>>> greedy_step_top5;
+  std::string greedy_text;  // exact bytes
 };
 
 // Every reference run (model directories × prompts × kv types).

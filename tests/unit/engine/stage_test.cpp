@@ -50,6 +50,39 @@ std::vector<float> Row(const std::vector<float>& logits, int n_vocab, size_t i) 
 const std::vector<int32_t> kPromptA = {1, 9038, 2501, 263, 931, 29892, 297, 263};
 const std::vector<int32_t> kPromptB = {1, 450, 7483, 310, 3444};
 
+// -c beyond the model's context is refused with the maximum in the message
+// (it used to be capped silently); the model's own length and less are fine.
+TEST(StageOpen, RefusesAContextBeyondTheModelsNamingTheMaximum) {
+  StageOptions o = Options();
+  o.n_ctx = 513;  // the tiny model's context is 512
+  auto s = Stage::Open(ModelPath(kModel), o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(Contains(s.status().message(), "beyond the model's maximum of 512")) << s.status().message();
+  o.n_ctx = -1;
+  EXPECT_FALSE(Stage::Open(ModelPath(kModel), o).ok());
+  for (int n_ctx : {0, 512, 100}) {
+    o.n_ctx = n_ctx;
+    auto stage = OpenStage(o);
+    ASSERT_TRUE(stage);
+    EXPECT_EQ(stage->n_ctx(), n_ctx == 0 ? 512 : n_ctx);
+  }
+}
+
+// Threads default to the usable cores and are capped to them: -t 1000 used
+// to start 1000 threads (a 4-token generation 160x slower) and -t 100000 hung.
+TEST(StageOpen, ThreadsDefaultToTheUsableCoresAndAreCappedToThem) {
+  const int cores = ThreadPool::UsableCores();
+  ASSERT_GE(cores, 1);
+  for (int threads : {0, 1, cores, 1000, 100000}) {
+    auto stage = OpenStage(Options(threads));
+    ASSERT_TRUE(stage);
+    EXPECT_EQ(stage->n_threads(), threads == 1 ? 1 : cores) << "threads " << threads;
+    std::vector<float> out;
+    EXPECT_TRUE(stage->Forward({{1, 0, 1, true}}, nullptr, &out).ok());
+  }
+  EXPECT_FALSE(Stage::Open(ModelPath(kModel), Options(-1)).ok());
+}
+
 TEST(StageOpen, RefusesUnsupportedTensorTypesNamingTheTensor) {
   TempDir dir;
   for (gguf::TensorType type : {gguf::TensorType::Q5_K, gguf::TensorType::IQ2_XS}) {
