@@ -29,7 +29,8 @@ Result<std::unique_ptr<SwarmSession>> SwarmSession::Open(swarm::SwarmClient& swa
   s->board_ = &board;
   s->sampling_ = std::move(sampling);
   s->options_ = options;
-  SS_RETURN_IF_ERROR(s->Connect(std::move(route)));
+  Status c = s->Connect(std::move(route));
+  if (!c.ok() && !(c.code() == StatusCode::kUnavailable && options.reroute)) return c;
   return s;
 }
 
@@ -44,8 +45,9 @@ Status SwarmSession::Connect(Route route) {
   step_ = 0;
   std::vector<std::string> peers;
   for (const dht::NodeRecord& hop : route_.hops) {
-    SS_ASSIGN_OR_RETURN(auto link, swarm_->Link(hop, options_.connect_timeout));
-    links_.push_back(std::move(link));
+    auto link = swarm_->Link(hop, options_.connect_timeout);
+    if (!link.ok()) return unreached_ = link.status();
+    links_.push_back(std::move(link.value()));
     peers.push_back(hop.peer_id);
   }
   board_->Register(id_, std::move(peers));
@@ -69,6 +71,7 @@ Result<int32_t> SwarmSession::Next(int pos, std::span<const int32_t> tokens) {
 }
 
 Result<int32_t> SwarmSession::NextOnRoute(int pos, std::span<const int32_t> tokens) {
+  if (links_.size() < route_.hops.size()) return unreached_;
   const size_t chunk = static_cast<size_t>(options_.chunk_rows);
   for (size_t begin = 0; begin < tokens.size(); begin += chunk) {
     size_t n = std::min(chunk, tokens.size() - begin);

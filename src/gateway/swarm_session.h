@@ -11,7 +11,9 @@
 // for another route avoiding the nodes that failed, and replays everything
 // fed so far there as a prefill, with the sampler's random sequence moved on
 // by the tokens already drawn (skip_draws), so the next token is the one the
-// first route would have given. It keeps trying until failover_deadline.
+// first route would have given. It keeps trying until failover_deadline. A
+// node of the first route that cannot be reached fails over the same way, at
+// the first Next().
 //
 // Errors: kUnavailable when a node failed and no other route took over. One
 // thread uses a session at a time.
@@ -55,7 +57,8 @@ std::string AvoidKey(const dht::NodeRecord& node);
 
 class SwarmSession {
  public:
-  // Connects to (or reuses the links of) every node on the route.
+  // Connects to (or reuses the links of) every node on the route; with
+  // options.reroute, a node that cannot be reached is left to Next's failover.
   static Result<std::unique_ptr<SwarmSession>> Open(swarm::SwarmClient& swarm, ResultBoard& board,
                                                     Route route, nlohmann::json sampling,
                                                     const SwarmSessionOptions& options);
@@ -89,6 +92,7 @@ class SwarmSession {
   std::vector<int32_t> fed_;  // the token at each position fed so far
   uint32_t drawn_ = 0;        // tokens sampled so far
   int failovers_ = 0;
+  Status unreached_;  // why Connect could not reach hops[links_.size()]
 };
 
 }  // namespace ss::gateway

@@ -215,6 +215,11 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(RpcClientOptions options) 
       o.host, std::to_string(o.port), [&](beast::error_code ec, tcp::resolver::results_type r) {
         if (ec) return fail("resolve", ec);
         beast::get_lowest_layer(*c.ws).async_connect(r, [&](beast::error_code ec, const tcp::endpoint&) {
+          // Refused: nothing listens there (a dead node), the caller need not retry.
+          if (ec == asio::error::connection_refused) {
+            result = Status::Unavailable("connecting to " + c.where + ": TCP connect: " + ec.message());
+            return;
+          }
           if (ec) return fail("TCP connect", ec);
           c.ws->next_layer().async_handshake(asio::ssl::stream_base::client, [&](beast::error_code ec) {
             if (ec) return fail("TLS handshake", ec);

@@ -5,7 +5,8 @@
 // Connect pins the server's key: after the TLS handshake the certificate's
 // public key id must equal expected_public_key_id (the peer id from the
 // server's signed DHT record), otherwise nothing is sent and Connect fails
-// with "server presented key X, expected Y".
+// with "server presented key X, expected Y". A refused TCP connection (nothing
+// listens at the endpoint) fails with code kUnavailable, other failures kError.
 //
 // Each client owns an I/O thread that keeps reading, so pings are answered and
 // a closed connection is noticed while the caller is busy elsewhere. All

@@ -34,7 +34,9 @@ Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& sel
       link->reader_ = std::thread([l = link.get()] { l->ReadLoop(); });
       return link;
     }
-    if (std::chrono::steady_clock::now() >= deadline)
+    // Refused (kUnavailable): nothing listens at the endpoint, so waiting for
+    // the node to learn our record would not help.
+    if (s.code() == StatusCode::kUnavailable || std::chrono::steady_clock::now() >= deadline)
       return Status::Unavailable("cannot reach node " + peer_id.substr(0, 12) + "… at " + endpoint + ": " +
                                  s.message());
     if (retry) retry();
