@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,8 +60,13 @@ CommandResult RunShardswarm(const std::string& args) {
 
 ChildProcess::ChildProcess(const std::vector<std::string>& argv, const std::string& log_path)
     : log_path_(log_path) {
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // A test that crashes must not leave its swarm running: the child dies
+    // with the thread that started it (so start children from the test's thread).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     int fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);

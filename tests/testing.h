@@ -43,7 +43,8 @@ CommandResult RunShardswarm(const std::string& args);
 CommandResult RunCommand(const std::string& command);
 
 // A background process (the real binary or another program) whose output goes
-// to a log file; killed (SIGKILL) on destruction if still running.
+// to a log file; killed (SIGKILL) on destruction if still running, and when
+// the thread that started it ends (so a crashed test leaves no orphans).
 class ChildProcess {
  public:
   ChildProcess(const std::vector<std::string>& argv, const std::string& log_path);

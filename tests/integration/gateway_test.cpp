@@ -5,12 +5,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -58,7 +60,17 @@ class LocalSwarm {
                          std::to_string(k), "--total-shards", "4", "--shards-dir", shards_, "--data-dir",
                          dir_ / n, "--refresh-interval", "1", "--threads", "1"},
                         n);
-    if (name.empty()) nodes_[k] = by_name_[n].get();
+    if (n == "node-" + std::to_string(k)) nodes_[k] = by_name_[n].get();
+  }
+  ChildProcess* Process(const std::string& name) { return by_name_.at(name).get(); }
+  // A node's entry in the gateway's /api/status (null if not listed).
+  json NodeStatus(const std::string& peer_id) {
+    json st = json::parse(Request("GET", "/api/status").body, nullptr, false);
+    if (st.is_object())
+      for (const json& shard : st["shards"])
+        for (const json& n : shard["nodes"])
+          if (n["peer_id"] == peer_id) return n;
+    return nullptr;
   }
   // The node process whose log names `peer_id` as its own.
   ChildProcess* NodeOf(const std::string& peer_id) {
@@ -558,8 +570,115 @@ TEST(Gateway, ARouteThroughJustKilledNodesIsReplacedBeforeTheFirstToken) {
   // when its view had already seen them go.
   const size_t failovers = moved["shardswarm"].value("failovers", json::array()).size();
   EXPECT_LE(failovers, 1u) << moved.dump();
-  std::printf("[gateway] 4 nodes of the last route SIGKILLed; the next request answered alike after %zu failover(s)\n",
-              failovers);
+  std::printf(
+      "[gateway] 4 nodes of the last route SIGKILLed; the next request answered alike after %zu "
+      "failover(s)\n",
+      failovers);
+}
+
+// The peer id a node's log gives as its own.
+std::string PeerIdOf(const ChildProcess& node) {
+  std::smatch m;
+  const std::string log = node.Log();
+  return std::regex_search(log, m, std::regex("peer id ([0-9a-f]{64})")) ? m[1].str() : "";
+}
+
+// Chaos: 100 generations, 8 at a time, while the test kills a random node
+// (SIGKILL) and restarts it on its data dir, one node at a time so every
+// shard keeps a replica. No request fails, every output equals its
+// undisturbed reference, and each killed node is seen offline, then serving
+// again under its own peer id.
+TEST(Gateway, HundredGenerationsSurviveNodesKilledAndRestarted) {
+  LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  const char* const prompts[] = {"Once upon a time", "The capital of France", "In the beginning",
+                                 "My favourite food is", "The little dog"};
+  std::vector<json> bodies;
+  for (int i = 0; i < 10; ++i)
+    bodies.push_back({{"prompt", prompts[i % 5]},
+                      {"max_tokens", 40},
+                      {"ignore_eos", true},
+                      {"temperature", i < 5 ? 0.0 : 0.8},
+                      {"seed", i},
+                      {"stream", i % 2 == 1}});
+  // One request, streamed or not: its text, or the error.
+  auto run = [&](const json& body) -> std::pair<std::string, std::string> {
+    if (body["stream"]) {
+      Streamed r = StreamCompletion(s, body, {});
+      if (!r.error.is_null() || r.last.is_null()) return {"", "stream: " + r.error.dump()};
+      return {r.text, ""};
+    }
+    json r = s.Post("/v1/completions", body);
+    if (r["http_status"] != 200) return {"", r.dump()};
+    return {r["choices"][0]["text"].get<std::string>(), ""};
+  };
+  std::vector<std::string> reference;
+  for (const json& body : bodies) {
+    auto [text, error] = run(body);
+    ASSERT_TRUE(error.empty()) << error;
+    reference.push_back(text);
+  }
+
+  constexpr int kGenerations = 100, kConcurrent = 8;
+  std::atomic<int> next{0}, done{0};
+  std::mutex mu;
+  std::vector<std::string> failures;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kConcurrent; ++c)
+    clients.emplace_back([&] {
+      for (int n; (n = next++) < kGenerations; ++done) {
+        auto [text, error] = run(bodies[n % 10]);
+        if (error.empty() && text == reference[n % 10]) continue;
+        std::lock_guard lock(mu);
+        failures.push_back("generation " + std::to_string(n) + ": " +
+                           (error.empty() ? "text differs: " + text : error));
+      }
+    });
+
+  // The chaos, on this thread (the processes it starts belong to it).
+  std::mt19937 rng(2026);
+  int kills = 0;
+  std::vector<double> back_after;
+  while (done < kGenerations) {
+    const int k = static_cast<int>(rng() % 4);
+    const std::string name = rng() % 2 ? "node-" + std::to_string(k) : "node-" + std::to_string(k) + "-1";
+    ChildProcess* victim = s.Process(name);
+    const std::string peer = PeerIdOf(*victim);
+    ASSERT_FALSE(peer.empty()) << victim->Log();
+    victim->Kill(SIGKILL);
+    ++kills;
+    const double killed_at = NowSeconds();
+    bool offline = false;
+    while (!offline && NowSeconds() - killed_at < 10) {
+      offline = s.NodeStatus(peer).value("state", "") == "offline";
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(offline) << name << " " << s.NodeStatus(peer).dump();
+    s.StartNode(k, name);
+    const double restarted_at = NowSeconds();
+    bool serving = false;
+    while (!serving && NowSeconds() - restarted_at < 20) {
+      json n = s.NodeStatus(peer);
+      serving = n.value("online", false) && n.value("state", "") == "loaded";
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ASSERT_TRUE(serving) << name << " did not serve again within 20 s:\n" << s.Process(name)->Log();
+    EXPECT_EQ(PeerIdOf(*s.Process(name)), peer);
+    back_after.push_back(NowSeconds() - restarted_at);
+    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 500));
+  }
+  for (auto& t : clients) t.join();
+  std::sort(back_after.begin(), back_after.end());
+  std::printf(
+      "[gateway] chaos: %d generations, %d kills; a restarted node served again after %.1f s "
+      "(median), %.1f s (max)\n",
+      kGenerations, kills, back_after[back_after.size() / 2], back_after.back());
+  EXPECT_GE(kills, 3) << "the generations ended before the chaos got going";
+  EXPECT_TRUE(failures.empty()) << failures.size() << " failed, first: " << failures.front() << "\n"
+                                << s.gateway().Log();
+  auto metrics = s.Request("GET", "/metrics").body;
+  std::printf("[gateway] chaos: %s\n",
+              metrics.substr(metrics.find("\nshardswarm_failovers_total ") + 1, 40).c_str());
 }
 
 // Reads the gateway's /api/events stream on a thread of its own.
