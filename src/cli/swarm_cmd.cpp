@@ -489,6 +489,14 @@ void AddSwarmCommands(CLI::App& app) {
         no->download_rate_limit = static_cast<int>(mb_s * 1e6);
       },
       "Cap on shard downloads in MB/s (0: none)");
+  nd->add_option_function<double>(
+      "--memory",
+      [no](double mb) {
+        if (!(mb > 0 && mb <= 1e9)) throw CLI::ValidationError("--memory", "must be a positive number of MB");
+        no->memory_bytes = static_cast<uint64_t>(mb * 1048576);
+      },
+      "Memory in MB this node may use for its shard; --shard-id auto skips shards that need more "
+      "(default: the machine's RAM)");
   nd->add_option("--dht-port", no->dht_port, "DHT UDP port (0: any free port)")
       ->envname("SHARDSWARM_DHT_PORT")
       ->capture_default_str();

@@ -43,6 +43,22 @@ double LoadAverage() {
 
 namespace {
 
+// The shard files' sizes, for the memory check: from the shards dir's
+// manifest, else from the first manifest the swarm announces (only a hint
+// for the choice: what the node fetches and loads is checked against the
+// trusted manifest later). Empty when neither says.
+std::vector<uint64_t> ShardSizes(dht::Discovery& discovery, const NodeOptions& o) {
+  auto manifest = shard::Manifest::Load(o.shards_dir + "/" + shard::kManifestName);
+  if (!manifest.ok())
+    for (const dht::SignedValue& v : discovery.Get(dht::ModelKey(o.cluster), std::chrono::seconds(3)))
+      if ((manifest = shard::Manifest::FromJson(v.data)).ok()) break;
+  if (!manifest.ok() || static_cast<int>(manifest->shards.size()) != o.total_shards) return {};
+  std::vector<uint64_t> sizes(static_cast<size_t>(o.total_shards), 0);
+  for (const shard::ShardEntry& e : manifest->shards)
+    if (e.id >= 0 && e.id < o.total_shards) sizes[e.id] = e.size;
+  return sizes;
+}
+
 // --shard-id auto: the choice (node/shard_choice.h) runs on the node's own
 // DHT peer once it reached the swarm, before anything else starts.
 Result<int> ChooseShardOn(dht::Discovery& discovery, const std::string& peer_id, const NodeOptions& o) {
@@ -55,6 +71,8 @@ Result<int> ChooseShardOn(dht::Discovery& discovery, const std::string& peer_id,
   ShardChoiceOptions co;
   co.cluster = o.cluster;
   co.total_shards = o.total_shards;
+  co.memory_bytes = o.memory_bytes ? o.memory_bytes : TotalMemory();
+  co.shard_bytes = ShardSizes(discovery, o);
   return ChooseShard(discovery, peer_id, co);
 }
 
@@ -349,7 +367,7 @@ dht::NodeRecord NodeService::MakeRecord() {
   r.download = exchange_ && !stage_ ? exchange_->Download() : std::nullopt;
   r.shard_loaded = stage_ != nullptr;
   r.shard_problem = shard_problem_;
-  r.memory_bytes = TotalMemory();
+  r.memory_bytes = options_.memory_bytes ? options_.memory_bytes : TotalMemory();
   r.cores = static_cast<int>(std::thread::hardware_concurrency());
   r.load = LoadAverage();
   r.version = SHARDSWARM_VERSION;

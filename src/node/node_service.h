@@ -61,6 +61,7 @@ struct NodeOptions {
   int refresh_s = 5;
   int threads = 0;
   int session_idle_timeout_s = 300;  // forward sessions idle longer are closed
+  uint64_t memory_bytes = 0;         // what the node may use (0: the machine's RAM)
 };
 
 class NodeService {

@@ -66,17 +66,28 @@ bool LowerPeerHolds(Seen& seen, const std::string& self, int shard, const ShardC
 
 }  // namespace
 
-int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choosers,
-                const std::string& self) {
+bool ShardFits(uint64_t file_bytes, uint64_t memory_bytes) {
+  return file_bytes == 0 || memory_bytes == 0 || file_bytes + file_bytes / 8 <= memory_bytes;
+}
+
+int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choosers, const std::string& self,
+                const std::vector<bool>& fits) {
   if (nodes_per_shard.empty()) return -1;
   std::sort(choosers.begin(), choosers.end());
   choosers.erase(std::unique(choosers.begin(), choosers.end()), choosers.end());
+  auto fewest = [&](bool only_fitting) {
+    int best = -1;
+    for (int k = 0; k < static_cast<int>(nodes_per_shard.size()); ++k)
+      if ((!only_fitting || fits.empty() || fits[k]) &&
+          (best < 0 || nodes_per_shard[k] < nodes_per_shard[best]))
+        best = k;
+    return best;
+  };
   int taken = -1;
   for (const std::string& peer : choosers) {
-    taken = static_cast<int>(std::min_element(nodes_per_shard.begin(), nodes_per_shard.end()) -
-                             nodes_per_shard.begin());
+    taken = fewest(peer == self);
+    if (taken < 0 || peer == self) return taken;
     nodes_per_shard[taken]++;
-    if (peer == self) return taken;
   }
   return taken;
 }
@@ -95,6 +106,16 @@ std::optional<int> SpareFor(const std::vector<std::vector<std::string>>& serving
 
 Result<int> ChooseShard(dht::Discovery& discovery, const std::string& self, const ShardChoiceOptions& o) {
   if (o.total_shards < 1) return Status::Error("choosing a shard needs --total-shards");
+  std::vector<bool> fits(static_cast<size_t>(o.total_shards), true);
+  uint64_t smallest = 0;
+  for (size_t k = 0; k < o.shard_bytes.size() && k < fits.size(); ++k) {
+    fits[k] = ShardFits(o.shard_bytes[k], o.memory_bytes);
+    if (smallest == 0 || o.shard_bytes[k] < smallest) smallest = o.shard_bytes[k];
+  }
+  if (std::find(fits.begin(), fits.end(), true) == fits.end())
+    return Status::Error("no shard fits in this node's memory (" + std::to_string(o.memory_bytes >> 20) +
+                         " MB, --memory): the smallest needs " +
+                         std::to_string((smallest + smallest / 8) >> 20) + " MB");
   auto seen = std::make_shared<Seen>();
   const std::string cluster = o.cluster;
   discovery.Listen(dht::ClaimsKey(cluster), [seen, cluster](const dht::SignedValue& v, bool expired) {
@@ -137,17 +158,24 @@ Result<int> ChooseShard(dht::Discovery& discovery, const std::string& self, cons
                                       .count()) +
                    " ms; waiting " + std::to_string(o.settle.count()) + " ms for nodes starting now");
   wait(-1, o.settle);
+  std::string skipped;
+  for (int k = 0; k < o.total_shards; ++k)
+    if (!fits[k])
+      skipped += (skipped.empty() ? " (too big for its memory: shard " : ", ") + std::to_string(k);
+  if (!skipped.empty()) skipped += ")";
   int mine = -1;
   for (int round = 0; round < 8; ++round) {
     Picture p = Look(*seen, self, o);
-    mine = AssignShard(p.nodes_per_shard, p.choosers, self);
+    mine = AssignShard(p.nodes_per_shard, p.choosers, self, fits);
     std::string counts;
     for (int n : p.nodes_per_shard) counts += (counts.empty() ? "" : ",") + std::to_string(n);
     Log("SHARD", "choosing a shard: nodes per shard [" + counts + "], " + std::to_string(p.choosers.size()) +
-                     " choosing now; taking shard " + std::to_string(mine));
+                     " choosing now; taking shard " + std::to_string(mine) + skipped);
     wait(mine, o.confirm);
     Picture after = Look(*seen, self, o);
-    const int fewest = *std::min_element(after.nodes_per_shard.begin(), after.nodes_per_shard.end());
+    int fewest = after.nodes_per_shard[mine];
+    for (int k = 0; k < o.total_shards; ++k)
+      if (fits[k]) fewest = std::min(fewest, after.nodes_per_shard[k]);
     if (after.nodes_per_shard[mine] <= fewest || !LowerPeerHolds(*seen, self, mine, o)) return mine;
     Log("SHARD", "a node with a lower peer id took shard " + std::to_string(mine) +
                      " at the same moment while another shard has fewer nodes: choosing again");

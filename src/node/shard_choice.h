@@ -9,6 +9,8 @@
 // chooser with a lower peer id took the same shard while another shard has
 // fewer nodes, it chooses again. So N nodes started together on N shards end
 // one per shard, 2N end two per shard, and a latecomer fills the emptiest.
+// A node skips the shards it has no memory for (ShardFits); the others
+// compute its turn as if it could take any, and the clash check mends that.
 
 #include <chrono>
 #include <optional>
@@ -28,11 +30,19 @@ struct ShardChoiceOptions {
   std::chrono::milliseconds settle{2000};         // from saying "choosing" to choosing
   std::chrono::milliseconds confirm{600};         // from choosing to checking for a clash
   std::chrono::milliseconds claim_fresh{20'000};  // older claims are ignored
+  uint64_t memory_bytes = 0;                      // what this node may use; 0: no limit
+  std::vector<uint64_t> shard_bytes;              // each shard file's size; empty: unknown
 };
 
+// Whether a shard of `file_bytes` fits in `memory_bytes`: the weights plus an
+// eighth for the KV cache and scratch (0 for either: unknown, fits).
+bool ShardFits(uint64_t file_bytes, uint64_t memory_bytes);
+
 // The shard `self` takes: nodes_per_shard[k] nodes serve or chose shard k
-// already; `choosers` (peer ids, `self` among them) are still choosing.
-int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choosers, const std::string& self);
+// already; `choosers` (peer ids, `self` among them) are still choosing;
+// `self` takes only shards where fits[k] (empty: all fit). -1 when none fits.
+int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choosers, const std::string& self,
+                const std::vector<bool>& fits = {});
 
 // Rebalancing: the shard this node should switch to, if any. `serving[k]`
 // are the peers serving shard k now; `orphans` the shards that have had no
@@ -44,7 +54,8 @@ std::optional<int> SpareFor(const std::vector<std::vector<std::string>>& serving
                             const std::vector<int>& orphans, const std::string& self);
 
 // Runs the protocol above on `discovery` (which this process must not use
-// for anything else meanwhile); returns the chosen shard.
+// for anything else meanwhile); returns the chosen shard, or an error when
+// no shard fits in options.memory_bytes.
 Result<int> ChooseShard(dht::Discovery& discovery, const std::string& self,
                         const ShardChoiceOptions& options);
 

@@ -26,6 +26,19 @@ TEST(AssignShard, ChoosersInPeerIdOrderFillTheEmptiestShards) {
   EXPECT_EQ(AssignShard({}, {"a"}, "a"), -1);
 }
 
+TEST(AssignShard, ANodeSkipsTheShardsItHasNoMemoryFor) {
+  const std::vector<bool> not0 = {false, true, true, true};
+  EXPECT_EQ(AssignShard({0, 0, 0, 0}, {"z"}, "z", not0), 1);  // shard 0 is emptiest, but too big
+  EXPECT_EQ(AssignShard({0, 1, 1, 2}, {"z"}, "z", not0), 1);
+  // The others' turns are computed as if they could take any shard.
+  EXPECT_EQ(AssignShard({0, 0, 0, 0}, {"a", "z"}, "z", not0), 1);
+  EXPECT_EQ(AssignShard({0, 0, 0, 0}, {"z"}, "z", {false, false, false, false}), -1);
+  EXPECT_TRUE(ShardFits(800, 900));
+  EXPECT_FALSE(ShardFits(800, 899));   // the weights and an eighth more
+  EXPECT_TRUE(ShardFits(0, 1));        // size unknown
+  EXPECT_TRUE(ShardFits(1 << 30, 0));  // no limit
+}
+
 TEST(SpareFor, EachOrphanTakesTheHighestPeerOfTheShardWithMostReplicas) {
   // Shard 0 orphaned; shard 3 has two serving nodes, shard 1 three.
   std::vector<std::vector<std::string>> serving = {{}, {"a", "q", "c"}, {"d"}, {"e", "z"}};
