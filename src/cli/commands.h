@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "util/swarm_key.h"
+
 namespace ss::cli {
 
 void AddShardCommands(CLI::App& app);
@@ -25,6 +27,10 @@ bool StopRequested();
 // --log-format text|json, shared by the long-running commands.
 void AddLogFormat(CLI::App* app, std::shared_ptr<std::string> format);
 void ApplyLogFormat(const std::string& format);
+
+// --swarm-key FILE (or $SHARDSWARM_SWARM_KEY), on every command that joins a
+// swarm: loads the key into `key` while the flags are parsed.
+void AddSwarmKey(CLI::App* app, SwarmKey* key);
 
 // Prints "error: message" to stderr and exits the command with code 1.
 [[noreturn]] void Fail(const std::string& message);

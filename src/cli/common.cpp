@@ -46,6 +46,19 @@ void ApplyLogFormat(const std::string& f) {
     Fail("--log-format must be text or json, not '" + f + "'");
 }
 
+void AddSwarmKey(CLI::App* app, SwarmKey* key) {
+  app->add_option_function<std::string>(
+         "--swarm-key",
+         [key](const std::string& path) {
+           auto k = SwarmKey::Load(path);
+           if (!k.ok()) throw CLI::ValidationError("--swarm-key", k.status().message());
+           *key = std::move(k.value());
+         },
+         "File with the private swarm's key (`shardswarm keygen`): only processes holding it can join, "
+         "read or call anything in the swarm")
+      ->envname("SHARDSWARM_SWARM_KEY");
+}
+
 void Fail(const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   throw CLI::RuntimeError(1);

@@ -68,6 +68,7 @@ void AddGatewayCommand(CLI::App& app) {
   g->add_option("--failover-timeout", f->failover_timeout_s,
                 "Seconds a generation whose node failed may wait for another route (0: fail at once)")
       ->capture_default_str();
+  AddSwarmKey(g, &o.swarm.swarm_key);
   AddLogFormat(g, std::shared_ptr<std::string>(f, &f->log_format));
   g->callback([f] { RunGateway(*f); });
 }

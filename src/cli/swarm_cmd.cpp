@@ -43,6 +43,7 @@ struct BootstrapOptions {
   int torrent_port = 0;
   double upload_limit_mb_s = 0;
   std::string torrent_format = "hybrid";
+  SwarmKey swarm_key;
 };
 
 // A seeding bootstrap signs the manifest: its identity must survive restarts
@@ -73,10 +74,12 @@ void RunBootstrap(const BootstrapOptions& b) {
   dht::DiscoveryOptions o;
   o.bind_address = b.addr;
   o.port = b.port;
+  o.swarm_key = b.swarm_key;
   auto d = dht::Discovery::Start(who.id, o);
   if (!d.ok()) Fail(d.status().message());
-  Log("DHT", "bootstrap node on " + b.addr + ":" + std::to_string((*d)->port()) + ", network id " +
-                 std::to_string(dht::kNetworkId));
+  Log("DHT", "bootstrap node on " + b.addr + ":" + std::to_string((*d)->port()) +
+                 (b.swarm_key.empty() ? ", open swarm (no --swarm-key)"
+                                      : ", private swarm (swarm key " + b.swarm_key.Name() + ")"));
   dht::Discovery* disc = d->get();
   std::unique_ptr<dist::ShardExchange> exchange;
   if (!b.seed_dir.empty()) {
@@ -146,8 +149,8 @@ void RunNode(const node::NodeOptions& o) {
 // Starts a DHT client for a one-shot command and waits until the bootstrap answers.
 std::unique_ptr<dht::Discovery> JoinDht(const dht::NodeIdentity& id,
                                         const std::vector<std::string>& bootstrap,
-                                        const std::string& listen_addr, int timeout_s) {
-  auto disc = swarm::JoinDht(id, bootstrap, listen_addr, timeout_s);
+                                        const std::string& listen_addr, int timeout_s, const SwarmKey& key) {
+  auto disc = swarm::JoinDht(id, bootstrap, listen_addr, timeout_s, key);
   if (!disc.ok()) Fail(disc.status().message());
   return std::move(disc.value());
 }
@@ -160,6 +163,7 @@ struct StatusOptions {
   bool watch = false;
   int timeout_s = 5;
   std::string listen_addr = "127.0.0.1";
+  SwarmKey swarm_key;
 };
 
 // What `status` has gathered: every record seen per shard key, by a stored
@@ -223,7 +227,7 @@ void RunStatus(const StatusOptions& o) {
   const auto deadline = start + std::chrono::seconds(o.timeout_s);
   auto slot = swarm::TakeClientSlot("status");
   if (!slot.ok()) Fail(slot.status().message());
-  auto joined = swarm::JoinDhtFromSlot(*slot, o.bootstrap, o.listen_addr, o.timeout_s);
+  auto joined = swarm::JoinDhtFromSlot(*slot, o.bootstrap, o.listen_addr, o.timeout_s, o.swarm_key);
   if (!joined.ok()) Fail(joined.status().message());
   auto disc = std::move(joined.value());
 
@@ -320,6 +324,7 @@ struct RpcOptions {
   std::string args = "{}";
   int timeout_s = 10;
   std::string listen_addr = "127.0.0.1";
+  SwarmKey swarm_key;
 };
 
 // Finds the shard's node through the DHT, proves who we are with a signed
@@ -339,7 +344,7 @@ void RunRpc(const RpcOptions& o) {
   auto id = o.data_dir.empty() ? dht::EphemeralIdentity("shardswarm-cli")
                                : dht::LoadOrCreateIdentity(o.data_dir, "shardswarm-cli");
   if (!id.ok()) Fail(id.status().message());
-  auto disc = JoinDht(*id, o.bootstrap, o.listen_addr, o.timeout_s);
+  auto disc = JoinDht(*id, o.bootstrap, o.listen_addr, o.timeout_s, o.swarm_key);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout_s);
   disc->Listen(dht::ShardKey(o.cluster, o.shard), [&](const dht::SignedValue& v, bool expired) {
     auto r = dht::NodeRecord::FromJson(v.data);
@@ -373,6 +378,7 @@ void RunRpc(const RpcOptions& o) {
     co.port = static_cast<uint16_t>(std::stoi(port));
     co.identity = {id->cert_pem, id->key_pem};
     co.expected_public_key_id = target->peer_id;
+    co.swarm_key = o.swarm_key;
     auto client = net::RpcClient::Connect(co);
     Result<nlohmann::json> reply = client.ok() ? (*client)->Call(request, std::chrono::seconds(o.timeout_s))
                                                : Result<nlohmann::json>(client.status());
@@ -419,6 +425,7 @@ void AddSwarmCommands(CLI::App& app) {
       ->capture_default_str();
   boot->add_option("--torrent-format", bo->torrent_format, "v1, v2 or hybrid (v1 for older clients)")
       ->capture_default_str();
+  AddSwarmKey(boot, &bo->swarm_key);
   AddLogFormat(boot, log_format);
   boot->callback([=] {
     ApplyLogFormat(*log_format);
@@ -515,6 +522,7 @@ void AddSwarmCommands(CLI::App& app) {
                  "Seconds after which an idle forward session is closed (its KV cache freed)")
       ->envname("SHARDSWARM_SESSION_IDLE_TIMEOUT")
       ->capture_default_str();
+  AddSwarmKey(nd, &no->swarm_key);
   AddLogFormat(nd, log_format);
   nd->callback([=] {
     ApplyLogFormat(*log_format);
@@ -540,6 +548,7 @@ void AddSwarmCommands(CLI::App& app) {
   st->add_option("--timeout", so->timeout_s,
                  "Seconds at most: to reach the bootstrap, then to gather the records")
       ->capture_default_str();
+  AddSwarmKey(st, &so->swarm_key);
   st->callback([so] { RunStatus(*so); });
 
   auto ro = std::make_shared<RpcOptions>();
@@ -560,7 +569,20 @@ void AddSwarmCommands(CLI::App& app) {
   rpc->add_option("--listen-addr", ro->listen_addr, "Local address to talk from (loopback by default)")
       ->envname("SHARDSWARM_LISTEN_ADDR")
       ->capture_default_str();
+  AddSwarmKey(rpc, &ro->swarm_key);
   rpc->callback([ro] { RunRpc(*ro); });
+
+  auto key_out = std::make_shared<std::string>();
+  CLI::App* kg = app.add_subcommand("keygen", "Make a private swarm's key file (for --swarm-key)");
+  kg->add_option("--out", *key_out, "Where to write it (mode 0600; an existing file is never replaced)")
+      ->required();
+  kg->callback([key_out] {
+    if (Status s = SwarmKey::Create(*key_out); !s.ok()) Fail(s.message());
+    auto key = SwarmKey::Load(*key_out);
+    if (!key.ok()) Fail(key.status().message());
+    std::printf("wrote swarm key %s to %s: give every process of the swarm --swarm-key %s\n",
+                key->Name().c_str(), key_out->c_str(), key_out->c_str());
+  });
 }
 
 }  // namespace ss::cli

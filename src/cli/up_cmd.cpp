@@ -85,6 +85,10 @@ void RunUp(const UpFlags& f) {
   o.work_dir = fs::absolute(f.work_dir).string() + "/run";
   o.http_port = f.http_port;
   o.threads_per_node = f.threads;
+  // A private swarm: its key is made once and kept beside the shards.
+  o.swarm_key_file = fs::absolute(f.work_dir).string() + "/swarm.key";
+  if (!fs::exists(o.swarm_key_file))
+    if (Status made = SwarmKey::Create(o.swarm_key_file); !made.ok()) Fail(made.message());
   InstallStopSignals([] {});
   auto local = swarm::LocalSwarm::Start(o);
   if (!local.ok()) Fail(local.status().message());
@@ -104,14 +108,15 @@ void RunUp(const UpFlags& f) {
       "  bootstrap: %s\n"
       "  cluster:   %s\n"
       "  shards:    %s\n"
+      "  swarm key: %s   (private swarm: every process needs --swarm-key with it)\n"
       "  try:    curl -s %s/v1/completions -H 'Content-Type: application/json' \\\n"
       "            -d '{\"prompt\": \"Once upon a time\", \"max_tokens\": 32}'\n"
-      "  more nodes: shardswarm node --bootstrap %s --cluster %s --shard-id K --total-shards %d "
+      "  more nodes: shardswarm node --bootstrap %s --cluster %s --total-shards %d --swarm-key %s "
       "--data-dir DIR\n"
       "Ctrl-C stops the swarm.\n",
       f.nodes, fs::path(model).filename().c_str(), shards, url.c_str(), url.c_str(), url.c_str(), url.c_str(),
-      s.bootstrap().c_str(), o.cluster.c_str(), fs::absolute(o.shards_dir).c_str(), url.c_str(),
-      s.bootstrap().c_str(), o.cluster.c_str(), shards);
+      s.bootstrap().c_str(), o.cluster.c_str(), fs::absolute(o.shards_dir).c_str(), o.swarm_key_file.c_str(),
+      url.c_str(), s.bootstrap().c_str(), o.cluster.c_str(), shards, o.swarm_key_file.c_str());
   std::fflush(stdout);
   while (!StopRequested()) {
     if (auto dead = s.Dead()) {

@@ -24,18 +24,6 @@ bool SplitHostPort(const std::string& s, std::string* host, std::string* port) {
   return *end == '\0' && p > 0 && p < 65536;
 }
 
-namespace {
-
-SignedValue ToSigned(const ::dht::Value& v) {
-  SignedValue s;
-  s.data.assign(v.data.begin(), v.data.end());
-  if (v.owner) s.owner = v.owner->getLongId().toString();
-  s.value_id = v.id;
-  return s;
-}
-
-}  // namespace
-
 std::string ShardKey(const std::string& cluster, int shard) {
   return "shardswarm/" + cluster + "/shard/" + std::to_string(shard);
 }
@@ -58,7 +46,7 @@ Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity
   std::unique_ptr<Discovery> d(new Discovery());
   d->options_ = o;
   ::dht::DhtRunner::Config config;
-  config.dht_config.node_config.network = o.network_id;
+  config.dht_config.node_config.network = o.swarm_key.empty() ? o.network_id : o.swarm_key.NetworkId();
   config.dht_config.node_config.is_bootstrap = o.is_bootstrap;
   config.dht_config.node_config.maintain_storage = false;
   config.dht_config.id = identity.id;
@@ -114,7 +102,10 @@ void Discovery::BootstrapLoop() {
       alone_since = Clock::now();
     } else if (Clock::now() - alone_since >= kUnreachableAfter &&
                (!said_alone || Clock::now() - *said_alone >= std::chrono::seconds(30))) {
-      if (options_.log) options_.log("bootstrap " + where + " unreachable (no DHT peer answers), retrying");
+      if (options_.log)
+        options_.log("bootstrap " + where + " unreachable (no DHT peer answers; a bootstrap with another " +
+                     "--swarm-key, or none, does not answer either: this process uses swarm key " +
+                     options_.swarm_key.Name() + "), retrying");
       said_alone = Clock::now();
     }
     if (Clock::now() >= next) {
@@ -145,7 +136,24 @@ size_t Discovery::good_nodes() const {
   return r.getNodesStats(AF_INET).good_nodes + r.getNodesStats(AF_INET6).good_nodes;
 }
 
-void Discovery::Announce(const std::string& key, const std::string& data) {
+::dht::InfoHash Discovery::Hash(const std::string& key) const {
+  return InfoHash::get(options_.swarm_key.empty() ? key : options_.swarm_key.Mac("dht-key", key));
+}
+
+bool Discovery::Unseal(const ::dht::Value& v, SignedValue* out) const {
+  out->data.assign(v.data.begin(), v.data.end());
+  if (!options_.swarm_key.empty()) {
+    auto opened = options_.swarm_key.Open(out->data);
+    if (!opened.ok()) return false;
+    out->data = std::move(opened.value());
+  }
+  out->owner = v.owner ? v.owner->getLongId().toString() : "";
+  out->value_id = v.id;
+  return true;
+}
+
+void Discovery::Announce(const std::string& key, const std::string& plain) {
+  const std::string data = options_.swarm_key.empty() ? plain : options_.swarm_key.Seal(plain);
   auto v = std::make_shared<::dht::Value>(::dht::Blob(data.begin(), data.end()));
   // A fresh value id per announcement: OpenDHT 2.4 stops delivering edits of
   // one value id to listeners after the first (measured), while new values
@@ -154,19 +162,20 @@ void Discovery::Announce(const std::string& key, const std::string& data) {
   v->id = std::uniform_int_distribution<uint64_t>(1)(rng_);
   v->type = kRecordType;
   runner_.putSigned(
-      InfoHash::get(key), v, [](bool) {}, /*permanent=*/false);
+      Hash(key), v, [](bool) {}, /*permanent=*/false);
 }
 
 void Discovery::Listen(const std::string& key, std::function<void(const SignedValue&, bool)> cb) {
   runner_.listen(
-      InfoHash::get(key),
-      [cb = std::move(cb)](const std::vector<std::shared_ptr<::dht::Value>>& values, bool expired) {
+      Hash(key),
+      [this, cb = std::move(cb)](const std::vector<std::shared_ptr<::dht::Value>>& values, bool expired) {
         for (const auto& v : values) {
-          if (!v || v->type != kRecordType) continue;
+          SignedValue sv;
+          if (!v || v->type != kRecordType || !Unseal(*v, &sv)) continue;
           // Values come from anyone on the DHT: nothing a callback does with
           // one may unwind into OpenDHT's thread.
           try {
-            cb(ToSigned(*v), expired);
+            cb(sv, expired);
           } catch (const std::exception&) {
           }
         }
@@ -178,13 +187,14 @@ void Discovery::Listen(const std::string& key, std::function<void(const SignedVa
 void Discovery::Fetch(const std::string& key, std::function<void(const SignedValue&)> on_value,
                       std::function<void()> on_done) {
   runner_.get(
-      InfoHash::get(key),
+      Hash(key),
       ::dht::GetCallback(
-          [on_value = std::move(on_value)](const std::vector<std::shared_ptr<::dht::Value>>& values) {
+          [this, on_value = std::move(on_value)](const std::vector<std::shared_ptr<::dht::Value>>& values) {
             for (const auto& v : values) {
-              if (!v || v->type != kRecordType) continue;
+              SignedValue sv;
+              if (!v || v->type != kRecordType || !Unseal(*v, &sv)) continue;
               try {
-                on_value(ToSigned(*v));
+                on_value(sv);
               } catch (const std::exception&) {
               }
             }

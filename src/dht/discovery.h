@@ -7,6 +7,10 @@
 // Announcements are signed values of one registered value type with a short
 // lifetime, so a dead node's records disappear by themselves. Every
 // announcement is a new value (see Announce); readers keep the newest per peer.
+//
+// With a swarm key (util/swarm_key.h) the network id and every DHT key derive
+// from it and every value is sealed with it: processes with another key or
+// none never reach this DHT, and a value that does not open is dropped.
 
 #include <opendht/dhtrunner.h>
 
@@ -22,6 +26,7 @@
 
 #include "dht/identity.h"
 #include "util/status.h"
+#include "util/swarm_key.h"
 
 namespace ss::dht {
 
@@ -49,7 +54,8 @@ struct DiscoveryOptions {
   std::string bind_address = "127.0.0.1";
   uint16_t port = 0;                   // 0: any free port
   std::vector<std::string> bootstrap;  // HOST:PORT; empty for the bootstrap node itself
-  uint32_t network_id = kNetworkId;
+  uint32_t network_id = kNetworkId;    // replaced by the swarm key's, if any
+  SwarmKey swarm_key;                  // empty: an open swarm
   bool is_bootstrap = false;
   // Lines for the operator (bootstrap unreachable, answering again).
   std::function<void(const std::string&)> log;
@@ -87,6 +93,9 @@ class Discovery {
  private:
   Discovery() = default;
   void BootstrapLoop();
+  ::dht::InfoHash Hash(const std::string& key) const;
+  // The value as its signer wrote it; false when it does not open with the swarm key.
+  bool Unseal(const ::dht::Value& v, SignedValue* out) const;
 
   DiscoveryOptions options_;
   ::dht::DhtRunner runner_;

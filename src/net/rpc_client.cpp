@@ -17,7 +17,9 @@
 #include <utility>
 
 #include "net/message.h"
+#include "net/swarm_proof.h"
 #include "net/tls_context.h"
+#include "net/tls_identity.h"
 
 namespace ss::net {
 namespace {
@@ -203,6 +205,11 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(RpcClientOptions options) 
   SS_RETURN_IF_ERROR(ConfigureTlsContext(c.ssl_ctx.native_handle(), o.identity, TlsRole::kClient)
                          .Context("RPC client TLS setup"));
   c.ws.emplace(c.ioc, c.ssl_ctx);
+  std::string our_fingerprint;
+  if (!o.swarm_key.empty()) {
+    SS_ASSIGN_OR_RETURN(our_fingerprint, CertFingerprint(o.identity.cert_pem));
+  }
+  websocket::response_type upgrade;
 
   // The handshake chain runs on this thread; the I/O thread starts after it.
   std::optional<Status> result;
@@ -241,8 +248,21 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(RpcClientOptions options) 
             c.ws->set_option(t);
             c.ws->read_message_max(o.max_message_bytes);
             c.ws->auto_fragment(false);
-            c.ws->async_handshake(o.host, "/", [&](beast::error_code ec) {
+            if (!o.swarm_key.empty())
+              c.ws->set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+                req.set(kSwarmProofHeader,
+                        ClientSwarmProof(o.swarm_key, our_fingerprint, o.expected_public_key_id));
+              }));
+            c.ws->async_handshake(upgrade, o.host, "/", [&](beast::error_code ec) {
               if (ec) return fail("WebSocket handshake", ec);
+              if (!o.swarm_key.empty() &&
+                  !MacEqual(std::string(upgrade[kSwarmProofHeader]),
+                            ServerSwarmProof(o.swarm_key, o.expected_public_key_id, our_fingerprint))) {
+                result = Status::Refused("connecting to " + c.where +
+                                         ": the peer does not hold this swarm's key " +
+                                         "(--swarm-key; ours is " + o.swarm_key.Name() + ")");
+                return;
+              }
               result = Status::Ok();
             });
           });

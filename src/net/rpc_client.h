@@ -6,7 +6,8 @@
 // public key id must equal expected_public_key_id (the peer id from the
 // server's signed DHT record), otherwise nothing is sent and Connect fails
 // with "server presented key X, expected Y". A refused TCP connection (nothing
-// listens at the endpoint) fails with code kUnavailable, other failures kError.
+// listens at the endpoint) fails with code kUnavailable, a server without our
+// swarm key kRefused, other failures kError.
 //
 // Each client owns an I/O thread that keeps reading, so pings are answered and
 // a closed connection is noticed while the caller is busy elsewhere. All
@@ -23,6 +24,7 @@
 
 #include "net/tls_identity.h"
 #include "util/status.h"
+#include "util/swarm_key.h"
 
 namespace ss::net {
 
@@ -35,6 +37,9 @@ struct RpcClientOptions {
   std::string expected_public_key_id;                 // required
   std::chrono::milliseconds connect_timeout{10'000};  // TCP connect, TLS and WebSocket handshakes
   size_t max_message_bytes = size_t{64} << 20;
+  // Set: proves the key in the upgrade and requires the server's proof, else
+  // Connect fails with kRefused.
+  SwarmKey swarm_key;
 };
 
 struct IncomingMessage {

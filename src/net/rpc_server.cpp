@@ -23,7 +23,9 @@
 #include <vector>
 
 #include "net/message.h"
+#include "net/swarm_proof.h"
 #include "net/tls_context.h"
+#include "net/tls_identity.h"
 
 namespace ss::net {
 namespace {
@@ -53,6 +55,7 @@ class Session;
 
 struct RpcServer::Impl {
   RpcServerOptions options;
+  std::string key_id;  // our peer id, for the swarm-key proofs
   Callbacks callbacks;
   RpcMetricsRecorder metrics;
   std::mutex log_mu;
@@ -188,9 +191,31 @@ class Session : public std::enable_shared_from_this<Session> {
     ws_.set_option(t);
     ws_.read_message_max(server_->options.max_frame_bytes);
     ws_.auto_fragment(false);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(beast::http::field::server, "shardswarm"); }));
-    ws_.async_accept([self = shared_from_this()](beast::error_code ec) { self->OnAccept(ec); });
+    // The upgrade request is read here, not by accept, for its swarm-key proof.
+    beast::get_lowest_layer(ws_).expires_after(server_->options.handshake_timeout);
+    beast::http::async_read(
+        ws_.next_layer(), buffer_, upgrade_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnUpgrade(ec); });
+  }
+
+  void OnUpgrade(beast::error_code ec) {
+    if (finished_) return;
+    beast::get_lowest_layer(ws_).expires_never();
+    if (ec) {
+      server_->metrics.AddError();
+      Finish("protocol error: WebSocket upgrade failed: " + ec.message());
+      return;
+    }
+    const SwarmKey& key = server_->options.swarm_key;
+    key_proven_ = key.empty() || MacEqual(std::string(upgrade_[kSwarmProofHeader]),
+                                          ClientSwarmProof(key, peer_.cert_fingerprint, server_->key_id));
+    std::string proof =
+        key.empty() || !key_proven_ ? "" : ServerSwarmProof(key, server_->key_id, peer_.cert_fingerprint);
+    ws_.set_option(websocket::stream_base::decorator([proof](websocket::response_type& res) {
+      res.set(beast::http::field::server, "shardswarm");
+      if (!proof.empty()) res.set(kSwarmProofHeader, proof);
+    }));
+    ws_.async_accept(upgrade_, [self = shared_from_this()](beast::error_code ec) { self->OnAccept(ec); });
   }
 
   void OnAccept(beast::error_code ec) {
@@ -203,7 +228,11 @@ class Session : public std::enable_shared_from_this<Session> {
     ws_upgraded_ = true;
     Status verdict = Status::Error("no authorizer");
     try {
-      if (server_->callbacks.authorizer) verdict = server_->callbacks.authorizer(peer_);
+      if (!key_proven_)
+        verdict = Status::Refused("it does not hold this swarm's key (--swarm-key; ours is " +
+                                  server_->options.swarm_key.Name() + ")");
+      else if (server_->callbacks.authorizer)
+        verdict = server_->callbacks.authorizer(peer_);
     } catch (const std::exception& e) {
       verdict = Status::Error(std::string("authorizer failed: ") + e.what());
     }
@@ -444,6 +473,8 @@ class Session : public std::enable_shared_from_this<Session> {
   size_t outbox_bytes_ = 0;
   size_t pending_ = 0;
   bool writing_ = false;
+  beast::http::request<beast::http::empty_body> upgrade_;
+  bool key_proven_ = false;
   bool ws_upgraded_ = false;
   bool established_ = false;
   bool closing_ = false;
@@ -481,6 +512,9 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions options, Ca
   const RpcServerOptions& o = impl->options;
   SS_RETURN_IF_ERROR(ConfigureTlsContext(impl->ssl_ctx.native_handle(), o.identity, TlsRole::kServer)
                          .Context("RPC server TLS setup"));
+  if (!o.swarm_key.empty()) {
+    SS_ASSIGN_OR_RETURN(impl->key_id, PublicKeyId(o.identity.cert_pem));
+  }
 
   beast::error_code ec;
   auto address = asio::ip::make_address(o.bind_address, ec);

@@ -37,6 +37,7 @@
 #include "net/rpc_metrics.h"
 #include "net/tls_identity.h"
 #include "util/status.h"
+#include "util/swarm_key.h"
 
 namespace ss::net {
 
@@ -57,6 +58,9 @@ struct RpcServerOptions {
   size_t max_frame_bytes = size_t{64} << 20;  // any message, text or binary
   size_t max_pending_requests = 64;           // per connection
   int handler_threads = 2;
+  // Set: a peer must prove it holds the key in its WebSocket upgrade (see
+  // util/swarm_key.h), else it is refused; the server proves it in return.
+  SwarmKey swarm_key;
 };
 
 class RpcServer {

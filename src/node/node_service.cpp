@@ -100,6 +100,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   n->identity_ = *id;
   Log("SHARD", "node peer id " + n->identity_.peer_id + " (data dir " + o.data_dir + ")");
   dht::DiscoveryOptions d;
+  d.swarm_key = o.swarm_key;
   d.bind_address = o.bind_address;
   d.port = o.dht_port;
   d.bootstrap = o.bootstrap;
@@ -116,7 +117,8 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   }
   n->view_ = std::make_unique<SwarmView>(o.cluster, o.total_shards);
   NodeService* self = n.get();
-  n->links_ = std::make_unique<PeerLinks>(net::TlsIdentity{n->identity_.cert_pem, n->identity_.key_pem});
+  n->links_ =
+      std::make_unique<PeerLinks>(net::TlsIdentity{n->identity_.cert_pem, n->identity_.key_pem}, o.swarm_key);
   // rpc_ is set below, before discovery starts: no peer is authorized (so no
   // FORWARD can arrive) until the swarm view has records.
   n->forward_ = std::make_unique<ForwardWorker>(
@@ -125,6 +127,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
   n->TryLoadShard();
 
   net::RpcServerOptions ro;
+  ro.swarm_key = o.swarm_key;
   ro.bind_address = o.bind_address;
   ro.port = o.port;
   ro.identity = {n->identity_.cert_pem, n->identity_.key_pem};

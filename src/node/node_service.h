@@ -62,6 +62,7 @@ struct NodeOptions {
   int threads = 0;
   int session_idle_timeout_s = 300;  // forward sessions idle longer are closed
   uint64_t memory_bytes = 0;         // what the node may use (0: the machine's RAM)
+  SwarmKey swarm_key;                // a private swarm's (util/swarm_key.h); empty: open
 };
 
 class NodeService {

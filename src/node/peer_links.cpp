@@ -47,6 +47,7 @@ Result<std::shared_ptr<PeerLinks::Link>> PeerLinks::Open(const net::RouteHop& ho
   o.identity = identity_;
   o.expected_public_key_id = hop.peer_id;
   o.connect_timeout = connect_timeout_;
+  o.swarm_key = swarm_key_;
   auto client = net::RpcClient::Connect(o);
   if (!client.ok()) return Status::Unavailable(client.status().message());
   auto link = std::make_shared<Link>();

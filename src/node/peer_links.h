@@ -27,9 +27,9 @@ namespace ss::node {
 
 class PeerLinks {
  public:
-  explicit PeerLinks(net::TlsIdentity identity,
-                     std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(5000))
-      : identity_(std::move(identity)), connect_timeout_(connect_timeout) {}
+  PeerLinks(net::TlsIdentity identity, SwarmKey swarm_key,
+            std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(5000))
+      : identity_(std::move(identity)), swarm_key_(std::move(swarm_key)), connect_timeout_(connect_timeout) {}
   ~PeerLinks();  // closes every link, joins the readers
   PeerLinks(const PeerLinks&) = delete;
   PeerLinks& operator=(const PeerLinks&) = delete;
@@ -50,6 +50,7 @@ class PeerLinks {
   static void Retire(std::shared_ptr<Link> link);
 
   net::TlsIdentity identity_;
+  SwarmKey swarm_key_;
   std::chrono::milliseconds connect_timeout_;
   std::mutex mu_;  // guards links_
   std::map<std::string, std::shared_ptr<Link>> links_;

@@ -53,11 +53,12 @@ Result<ClientSlot> TakeClientSlot(const std::string& name) {
 
 Result<std::unique_ptr<dht::Discovery>> JoinDhtFromSlot(const ClientSlot& slot,
                                                         const std::vector<std::string>& bootstrap,
-                                                        const std::string& listen_addr, int timeout_s) {
-  if (slot.dir.empty()) return JoinDht(slot.identity, bootstrap, listen_addr, timeout_s);
-  auto disc = JoinDht(slot.identity, bootstrap, listen_addr, timeout_s, LastPort(slot, listen_addr));
+                                                        const std::string& listen_addr, int timeout_s,
+                                                        const SwarmKey& key) {
+  if (slot.dir.empty()) return JoinDht(slot.identity, bootstrap, listen_addr, timeout_s, key);
+  auto disc = JoinDht(slot.identity, bootstrap, listen_addr, timeout_s, key, LastPort(slot, listen_addr));
   if (!disc.ok() && disc.status().code() != StatusCode::kUnavailable)  // the old port is taken
-    disc = JoinDht(slot.identity, bootstrap, listen_addr, timeout_s);
+    disc = JoinDht(slot.identity, bootstrap, listen_addr, timeout_s, key);
   if (disc.ok()) {
     // Best effort: without it the next run just takes another port.
     (void)WriteWholeFile(PortFile(slot), listen_addr + " " + std::to_string((*disc)->port()) + "\n");

@@ -33,6 +33,7 @@ Result<ClientSlot> TakeClientSlot(const std::string& name);
 // port is free, and remembers the port it got for the next run.
 Result<std::unique_ptr<dht::Discovery>> JoinDhtFromSlot(const ClientSlot& slot,
                                                         const std::vector<std::string>& bootstrap,
-                                                        const std::string& listen_addr, int timeout_s);
+                                                        const std::string& listen_addr, int timeout_s,
+                                                        const SwarmKey& key);
 
 }  // namespace ss::swarm

@@ -8,8 +8,9 @@ namespace ss::swarm {
 Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
                                                 const std::vector<std::string>& bootstrap,
                                                 const std::string& listen_addr, int timeout_s,
-                                                uint16_t port) {
+                                                const SwarmKey& swarm_key, uint16_t port) {
   dht::DiscoveryOptions d;
+  d.swarm_key = swarm_key;
   d.bootstrap = bootstrap;
   d.bind_address = listen_addr;
   d.port = port;
@@ -21,7 +22,8 @@ Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
     return Status::Unavailable("no answer from the bootstrap node " +
                                (bootstrap.empty() ? std::string("(none given)") : bootstrap.front()) +
                                " within " + std::to_string(timeout_s) +
-                               " s; is `shardswarm bootstrap` running there? (this process talks from " +
+                               " s; is `shardswarm bootstrap` running there, with the same --swarm-key " +
+                               "(this process: " + swarm_key.Name() + ")? (this process talks from " +
                                listen_addr + "; use --listen-addr to reach another host)");
   return disc;
 }

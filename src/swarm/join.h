@@ -10,6 +10,7 @@
 #include "dht/discovery.h"
 #include "dht/identity.h"
 #include "util/status.h"
+#include "util/swarm_key.h"
 
 namespace ss::swarm {
 
@@ -19,7 +20,7 @@ namespace ss::swarm {
 Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
                                                 const std::vector<std::string>& bootstrap,
                                                 const std::string& listen_addr, int timeout_s,
-                                                uint16_t port = 0);
+                                                const SwarmKey& swarm_key, uint16_t port = 0);
 
 // Wall-clock milliseconds since the epoch: what records carry as their time.
 int64_t WallMs();

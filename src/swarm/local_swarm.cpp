@@ -29,6 +29,7 @@ Result<uint16_t> FreeLoopbackPort(bool udp) {
 
 Status LocalSwarm::Spawn(const std::string& name, std::vector<std::string> args) {
   args.insert(args.begin(), options_.binary);
+  if (!options_.swarm_key_file.empty()) args.insert(args.end(), {"--swarm-key", options_.swarm_key_file});
   SS_ASSIGN_OR_RETURN(auto p, ChildProcess::Start(args, options_.work_dir + "/" + name + ".log"));
   children_.push_back({name, std::move(p)});
   return Status::Ok();

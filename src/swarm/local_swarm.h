@@ -29,6 +29,7 @@ struct LocalSwarmOptions {
   uint16_t http_port = 8080;  // 0: any free port
   int threads_per_node = 1;
   int refresh_s = 2;
+  std::string swarm_key_file;  // given to every process as --swarm-key (empty: an open swarm)
 };
 
 class LocalSwarm {

@@ -4,8 +4,8 @@
 
 namespace ss::swarm {
 
-Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& self, const std::string& peer_id,
-                                                    const std::string& endpoint,
+Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& self, const SwarmKey& swarm_key,
+                                                    const std::string& peer_id, const std::string& endpoint,
                                                     std::chrono::milliseconds timeout, MessageFn on_message,
                                                     CloseFn on_close, const std::function<void()>& retry) {
   std::string host, port;
@@ -17,6 +17,7 @@ Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& sel
   o.port = static_cast<uint16_t>(std::stoi(port));
   o.identity = {self.cert_pem, self.key_pem};
   o.expected_public_key_id = peer_id;
+  o.swarm_key = swarm_key;
   o.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(5));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -34,9 +35,10 @@ Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& sel
       link->reader_ = std::thread([l = link.get()] { l->ReadLoop(); });
       return link;
     }
-    // Refused (kUnavailable): nothing listens at the endpoint, so waiting for
-    // the node to learn our record would not help.
-    if (s.code() == StatusCode::kUnavailable || std::chrono::steady_clock::now() >= deadline)
+    // Nothing listens at the endpoint (kUnavailable), or the node lacks our
+    // swarm key (kRefused): waiting for it to learn our record would not help.
+    if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kRefused ||
+        std::chrono::steady_clock::now() >= deadline)
       return Status::Unavailable("cannot reach node " + peer_id.substr(0, 12) + "… at " + endpoint + ": " +
                                  s.message());
     if (retry) retry();

@@ -33,8 +33,8 @@ class NodeLink {
   // `peer_id`. A node refuses us until it has seen our signed client record,
   // so refusals are retried (calling `retry` between attempts, e.g. to
   // announce again) until `timeout`.
-  static Result<std::unique_ptr<NodeLink>> Connect(const dht::NodeIdentity& self, const std::string& peer_id,
-                                                   const std::string& endpoint,
+  static Result<std::unique_ptr<NodeLink>> Connect(const dht::NodeIdentity& self, const SwarmKey& swarm_key,
+                                                   const std::string& peer_id, const std::string& endpoint,
                                                    std::chrono::milliseconds timeout, MessageFn on_message,
                                                    CloseFn on_close, const std::function<void()>& retry = {});
   ~NodeLink();  // closes the connection, joins the reader

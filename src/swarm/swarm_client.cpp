@@ -11,8 +11,8 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
   c->options_ = options;
   c->identity_ = identity;
   c->view_ = std::make_unique<SwarmView>(options.cluster, options.total_shards);
-  SS_ASSIGN_OR_RETURN(c->discovery_,
-                      JoinDht(identity, options.bootstrap, options.listen_addr, options.join_timeout_s));
+  SS_ASSIGN_OR_RETURN(c->discovery_, JoinDht(identity, options.bootstrap, options.listen_addr,
+                                             options.join_timeout_s, options.swarm_key));
   {
     std::lock_guard<std::mutex> lock(c->mu_);
     c->ListenShards(options.total_shards > 0 ? options.total_shards : 8);
@@ -142,8 +142,8 @@ Result<std::shared_ptr<NodeLink>> SwarmClient::Link(const dht::NodeRecord& node,
   }
   SS_ASSIGN_OR_RETURN(
       std::unique_ptr<NodeLink> link,
-      NodeLink::Connect(identity_, node.peer_id, node.rpc_endpoint, timeout, std::move(on_message),
-                        std::move(on_close), [this] { AnnounceSelf(); }));
+      NodeLink::Connect(identity_, options_.swarm_key, node.peer_id, node.rpc_endpoint, timeout,
+                        std::move(on_message), std::move(on_close), [this] { AnnounceSelf(); }));
   std::shared_ptr<NodeLink> shared = std::move(link);
   std::lock_guard<std::mutex> lock(mu_);
   links_[node.peer_id] = shared;

@@ -37,7 +37,8 @@ struct SwarmClientOptions {
   std::string role = "gateway";
   int total_shards = 0;  // 0: learn it from the records
   int join_timeout_s = 10;
-  int refresh_s = 5;  // how often the client record is announced again
+  int refresh_s = 5;   // how often the client record is announced again
+  SwarmKey swarm_key;  // a private swarm's (util/swarm_key.h); empty: open
 };
 
 class SwarmClient {

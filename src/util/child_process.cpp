@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std:
   std::vector<char*> args;
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     close(fd);
@@ -33,6 +35,9 @@ Result<std::unique_ptr<ChildProcess>> ChildProcess::Start(const std::vector<std:
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, 0);
     setpgid(0, 0);  // Ctrl-C at a terminal reaches only the parent, which stops its children in order
+    // A parent killed outright (SIGKILL) cannot stop them: they stop themselves.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(127);
     execvp(args[0], args.data());
     _exit(127);
   }

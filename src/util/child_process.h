@@ -2,7 +2,8 @@
 // A child process whose stdout and stderr go to a log file: started with
 // fork/exec, watched without blocking, stopped politely (SIGTERM, then
 // SIGKILL after a grace period). The destructor kills and reaps a child that
-// is still running, so no process outlives its owner by accident.
+// is still running, so no process outlives its owner by accident; a child
+// also gets SIGTERM when the thread that started it ends (even by SIGKILL).
 
 #include <chrono>
 #include <memory>

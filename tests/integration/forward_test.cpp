@@ -88,7 +88,7 @@ class Env {
     auto id = dht::EphemeralIdentity("shardswarm-forward-test");
     if (!id.ok()) return false;
     id_ = *id;
-    auto disc = swarm::JoinDht(id_, {bootstrap_}, "127.0.0.1", 10);
+    auto disc = swarm::JoinDht(id_, {bootstrap_}, "127.0.0.1", 10, SwarmKey());
     EXPECT_TRUE(disc.ok()) << disc.status().message();
     if (!disc.ok()) return false;
     disc_ = std::move(disc.value());

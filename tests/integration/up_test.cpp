@@ -108,8 +108,16 @@ TEST(Up, EightNodesOnFourShardsServeWithTwoReplicasEach) {
   std::smatch m;
   const std::string log = up.Log();
   ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(bootstrap: (127\.0\.0\.1:\d+))"))) << log;
-  auto text = ss::testing::RunShardswarm("status --bootstrap " + m[1].str() + " --cluster local");
+  const std::string boot = m[1].str();
+  // up's swarm is private: status needs its key.
+  ASSERT_TRUE(std::regex_search(log, m, std::regex(R"(swarm key: (\S+))"))) << log;
+  auto text =
+      ss::testing::RunShardswarm("status --bootstrap " + boot + " --cluster local --swarm-key " + m[1].str());
   EXPECT_NE(text.output.find("serving_per_shard=2,2,2,2"), std::string::npos) << text.output;
+  auto keyless = ss::testing::RunShardswarm("status --bootstrap " + boot + " --cluster local --timeout 2");
+  EXPECT_NE(keyless.exit_code, 0);
+  EXPECT_NE(keyless.output.find("with the same --swarm-key (this process: none)"), std::string::npos)
+      << keyless.output;
   net::HttpClientRequest r;
   r.method = "POST";
   r.port = static_cast<uint16_t>(port);

@@ -30,6 +30,7 @@ const UP_LINES = {
   bootstrap: /^\s*bootstrap:\s+(\S+)\s*$/,
   cluster: /^\s*cluster:\s+(\S+)\s*$/,
   shards: /^\s*shards:\s+(\/.*?)\s*$/,
+  swarmKey: /^\s*swarm key:\s+(\/\S+)/,
 };
 const UP_DONE = /^Ctrl-C stops the swarm/;
 
@@ -47,7 +48,7 @@ function tailBuffer(limit = 16_384) {
 }
 
 // Starts `shardswarm up`; `ready` resolves with what it printed ({api,
-// console, bootstrap, cluster, shards}) or rejects if it exits first.
+// console, bootstrap, cluster, shards, swarmKey}) or rejects if it exits first.
 function startSwarm(workDir) {
   const args = ['up', '--http-port', '0', '--work-dir', workDir, '--nodes', String(SHARDS)];
   const env = { ...process.env };
@@ -207,7 +208,7 @@ describe('web console against a real swarm', () => {
     const out = fs.openSync(log, 'a');
     const args = ['node', '--bootstrap', up.bootstrap, '--cluster', up.cluster, '--shard-id', String(k),
                   '--total-shards', String(SHARDS), '--shards-dir', shardsDir, '--data-dir', dataDir,
-                  '--threads', '1', ...extraArgs];
+                  '--threads', '1', '--swarm-key', up.swarmKey, ...extraArgs];
     const child = spawn(BINARY, args, { stdio: ['ignore', out, out] });
     fs.closeSync(out);
     extra.set(name, { child, log });

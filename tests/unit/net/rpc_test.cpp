@@ -251,6 +251,53 @@ TEST(Rpc, AuthorizerRefusesPeer) {
   EXPECT_TRUE((*other)->Call({{"type", "ECHO"}}, 5s).ok());
 }
 
+// A private swarm (util/swarm_key.h): each end proves the key in the upgrade.
+TEST(Rpc, SwarmKeyIsProvenBothWays) {
+  const SwarmKey key = SwarmKey::Generate(), other = SwarmKey::Generate();
+  RpcServerOptions so;
+  so.swarm_key = key;
+  Harness h(so);
+  auto connect = [&](const SwarmKey& k) {
+    RpcClientOptions o;
+    o.port = h.server->port();
+    o.identity = Ids().client;
+    o.expected_public_key_id = Ids().server_id;
+    o.connect_timeout = 5s;
+    o.swarm_key = k;
+    return RpcClient::Connect(std::move(o));
+  };
+  // The key: served.
+  auto ok = connect(key);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_TRUE((*ok)->Call({{"type", "ECHO"}}, 5s).ok());
+  // No key: the server refuses, saying why.
+  auto none = connect(SwarmKey());
+  if (none.ok()) {
+    auto r = (*none)->ReadText(5s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.status().message().find("it does not hold this swarm's key"), std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_TRUE(h.log.WaitFor({"[CONNECT] refused peer=", "it does not hold this swarm's key"})) << h.log.All();
+  // Another key: the client sees the server's proof fail (and the server refuses it too).
+  auto wrong = connect(other);
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().code(), StatusCode::kRefused);
+  EXPECT_NE(wrong.status().message().find("the peer does not hold this swarm's key"), std::string::npos)
+      << wrong.status().message();
+  EXPECT_EQ(h.authorized, 1);
+  // A keyed client refuses an open server: it cannot prove the key.
+  Harness open_server;
+  RpcClientOptions o;
+  o.port = open_server.server->port();
+  o.identity = Ids().client;
+  o.expected_public_key_id = Ids().server_id;
+  o.swarm_key = key;
+  auto to_open = RpcClient::Connect(std::move(o));
+  ASSERT_FALSE(to_open.ok());
+  EXPECT_EQ(to_open.status().code(), StatusCode::kRefused);
+}
+
 TEST(Rpc, ClientRefusesServerWithOtherKey) {
   Harness h;
   auto c = h.Connect(Ids().client, Ids().stranger_id);

@@ -26,7 +26,7 @@ TEST(ClientSlot, ARunComesBackWithTheSameIdentityAndPort) {
     ASSERT_TRUE(slot.ok()) << slot.status().message();
     EXPECT_EQ(slot->dir, cache / "status");
     peer_id = slot->identity.peer_id;
-    auto disc = JoinDhtFromSlot(*slot, bootstrap, "127.0.0.1", 5);
+    auto disc = JoinDhtFromSlot(*slot, bootstrap, "127.0.0.1", 5, SwarmKey());
     ASSERT_TRUE(disc.ok()) << disc.status().message();
     port = (*disc)->port();
     // A second command while the first runs gets a throwaway identity.
@@ -38,7 +38,7 @@ TEST(ClientSlot, ARunComesBackWithTheSameIdentityAndPort) {
   auto again = TakeClientSlot("status");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->identity.peer_id, peer_id);
-  auto disc = JoinDhtFromSlot(*again, bootstrap, "127.0.0.1", 5);
+  auto disc = JoinDhtFromSlot(*again, bootstrap, "127.0.0.1", 5, SwarmKey());
   ASSERT_TRUE(disc.ok()) << disc.status().message();
   EXPECT_EQ((*disc)->port(), port);
   unsetenv("SHARDSWARM_CACHE_DIR");
