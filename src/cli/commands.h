@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 
+#include "util/human_bytes.h"
+
 namespace ss::cli {
 
 void AddShardCommands(CLI::App& app);
@@ -43,7 +45,5 @@ class ProgressBar {
   double last_draw_ = -1;
   bool drawn_ = false;
 };
-
-std::string HumanBytes(uint64_t n);
 
 }  // namespace ss::cli
