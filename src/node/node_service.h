@@ -61,6 +61,7 @@ struct NodeOptions {
   int refresh_s = 5;
   int threads = 0;
   int session_idle_timeout_s = 300;  // forward sessions idle longer are closed
+  ForwardLimits forward_limits;      // sessions and queued FORWARDs (node/forward_worker.h)
 };
 
 class NodeService {
@@ -88,6 +89,7 @@ class NodeService {
   void Report(bool force);
   void OnProbe(const dht::NodeRecord& node, const Status& probe);
   Status Authorize(const std::string& public_key_id, const std::string& cert_fingerprint);
+  bool IsNode(const std::string& peer_id);  // has a node record in the swarm view
   nlohmann::json Handle(const net::PeerInfo& peer, const nlohmann::json& request);
   nlohmann::json ModelMeta(const nlohmann::json& request);
 
