@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "util/human_bytes.h"
 #include "util/swarm_key.h"
 
 namespace ss::cli {
@@ -49,7 +50,5 @@ class ProgressBar {
   double last_draw_ = -1;
   bool drawn_ = false;
 };
-
-std::string HumanBytes(uint64_t n);
 
 }  // namespace ss::cli

@@ -64,19 +64,6 @@ void Fail(const std::string& message) {
   throw CLI::RuntimeError(1);
 }
 
-std::string HumanBytes(uint64_t n) {
-  char buf[32];
-  if (n >= (1ull << 30))
-    std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(n) / (1ull << 30));
-  else if (n >= (1ull << 20))
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(n) / (1ull << 20));
-  else if (n >= 1024)
-    std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(n) / 1024);
-  else
-    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(n));
-  return buf;
-}
-
 ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), tty_(isatty(2)), start_(Now()) {}
 
 ProgressBar::~ProgressBar() {

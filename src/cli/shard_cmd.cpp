@@ -1,11 +1,11 @@
 // shardswarm shard split / info / validate
 #include <cstdio>
-#include <map>
 #include <memory>
 
 #include "cli/commands.h"
 #include "dist/publish.h"
 #include "gguf/reader.h"
+#include "shard/info.h"
 #include "shard/manifest.h"
 #include "shard/plan.h"
 #include "shard/split.h"
@@ -28,51 +28,12 @@ void RunSplit(const shard::SplitOptions& base) {
                 HumanBytes(s.size).c_str(), s.sha256.c_str());
 }
 
-void PrintTensors(const gguf::File& f) {
-  std::map<int, std::vector<const gguf::TensorInfo*>> by_layer;
-  std::map<std::string, std::pair<int, uint64_t>> by_type;
-  uint64_t total = 0;
-  for (const gguf::TensorInfo& t : f.tensors()) {
-    by_layer[shard::TensorLayer(t.name)].push_back(&t);
-    auto& bt = by_type[gguf::TypeName(t.type)];
-    bt.first++;
-    bt.second += t.size;
-    total += t.size;
-  }
-  std::printf("tensors (%zu, %s):\n", f.tensors().size(), HumanBytes(total).c_str());
-  for (const auto& [layer, tensors] : by_layer) {
-    uint64_t bytes = 0;
-    for (const gguf::TensorInfo* t : tensors) bytes += t->size;
-    std::printf("  %s (%s)\n", layer < 0 ? "global" : ("layer " + std::to_string(layer)).c_str(),
-                HumanBytes(bytes).c_str());
-    for (const gguf::TensorInfo* t : tensors)
-      std::printf("    %-28s %-6s %-16s %s\n", t->name.c_str(), gguf::TypeName(t->type),
-                  t->ShapeString().c_str(), HumanBytes(t->size).c_str());
-  }
-  std::printf("bytes per type:\n");
-  for (const auto& [type, v] : by_type)
-    std::printf("  %-6s %4d tensors %12s\n", type.c_str(), v.first, HumanBytes(v.second).c_str());
-}
-
 void RunInfo(const std::string& path) {
   auto f = gguf::File::Open(path);
   if (!f.ok()) Fail(f.status().message());
-  const gguf::File& file = **f;
-  std::printf("file: %s (%s), GGUF v%u, alignment %u, tensor data at offset %llu\n", path.c_str(),
-              HumanBytes(file.file_size()).c_str(), file.version(), file.alignment(),
-              static_cast<unsigned long long>(file.data_offset()));
-  if (file.Find(shard::kKeyShardId)) {
-    auto get = [&](const char* k) {
-      return file.Find(k)->is_string() ? file.Find(k)->AsString() : file.Find(k)->ToString();
-    };
-    std::printf("shard: %s of %s, layers [%s, %s), model id %s\n", get(shard::kKeyShardId).c_str(),
-                get(shard::kKeyShardCount).c_str(), get(shard::kKeyLayerStart).c_str(),
-                get(shard::kKeyLayerEnd).c_str(), get(shard::kKeyModelId).c_str());
-  }
-  std::printf("metadata (%zu keys):\n", file.metadata().size());
-  for (const gguf::KeyValue& kv : file.metadata())
-    std::printf("  %-40s %s\n", kv.key.c_str(), kv.value.ToString().c_str());
-  PrintTensors(file);
+  auto report = shard::DescribeFile(**f);
+  if (!report.ok()) Fail(report.status().message());
+  std::fputs(report->c_str(), stdout);
 }
 
 void RunValidate(const std::string& dir, int expected) {

@@ -522,6 +522,27 @@ void AddSwarmCommands(CLI::App& app) {
                  "Seconds after which an idle forward session is closed (its KV cache freed)")
       ->envname("SHARDSWARM_SESSION_IDLE_TIMEOUT")
       ->capture_default_str();
+  node::ForwardLimits& limits = no->forward_limits;
+  nd->add_option("--max-sessions", limits.max_sessions,
+                 "Forward sessions (KV caches) open at once, every peer together; more are refused")
+      ->envname("SHARDSWARM_MAX_SESSIONS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  nd->add_option("--max-sessions-per-peer", limits.max_sessions_per_origin,
+                 "Forward sessions one peer (a gateway) may hold open here; more are refused")
+      ->envname("SHARDSWARM_MAX_SESSIONS_PER_PEER")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  nd->add_option("--max-queued", limits.max_queued,
+                 "FORWARDs waiting for the compute thread; more are refused (busy)")
+      ->envname("SHARDSWARM_MAX_QUEUED")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  nd->add_option("--max-queued-per-peer", limits.max_queued_per_sender,
+                 "FORWARDs from one peer waiting for the compute thread; more are refused (busy)")
+      ->envname("SHARDSWARM_MAX_QUEUED_PER_PEER")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   AddSwarmKey(nd, &no->swarm_key);
   AddLogFormat(nd, log_format);
   nd->callback([=] {

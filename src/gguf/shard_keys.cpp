@@ -27,7 +27,8 @@ Result<std::optional<ShardKeys>> ReadShardKeys(const File& f) {
   auto model = f.GetString(kKeyModelId);
   for (const Status* st : {&id.status(), &count.status(), &start.status(), &end.status(), &model.status()})
     if (!st->ok()) return *st;
-  if (*count < 1 || *id < 0 || *id >= *count || *start < 0 || *end <= *start || *end > 100000)
+  if (*count < 1 || *count > 100000 || *id < 0 || *id >= *count || *start < 0 || *end <= *start ||
+      *end > 100000)
     return Status::Error(f.path() + ": shard keys are inconsistent (shard " + std::to_string(*id) + " of " +
                          std::to_string(*count) + ", layers [" + std::to_string(*start) + ", " +
                          std::to_string(*end) + "))");

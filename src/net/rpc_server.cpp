@@ -73,6 +73,7 @@ struct RpcServer::Impl {
   // I/O thread only.
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
   uint64_t next_session = 1;
+  size_t pending_bytes = 0;  // of messages admitted and not yet handled, every connection
   // Any thread.
   std::mutex live_mu;
   std::condition_variable live_cv;
@@ -334,9 +335,10 @@ class Session : public std::enable_shared_from_this<Session> {
       Reply(ErrorReply(ReplyEnvelopeOf(text), request.status().message()));
       return;
     }
-    if (!Admit(*request)) return;
+    const size_t bytes = text.size();
+    if (!Admit(*request, bytes)) return;
     auto self = shared_from_this();
-    asio::post(*server_->pool, [self, request = std::move(*request)] {
+    asio::post(*server_->pool, [self, bytes, request = std::move(*request)] {
       auto start = std::chrono::steady_clock::now();
       nlohmann::json reply;
       try {
@@ -346,8 +348,9 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       self->server_->metrics.AddLatency(std::chrono::steady_clock::now() - start);
       reply = Complete(std::move(reply), request);
-      asio::post(self->ws_.get_executor(), [self, reply = std::move(reply)] {
+      asio::post(self->ws_.get_executor(), [self, bytes, reply = std::move(reply)] {
         self->pending_--;
+        self->server_->pending_bytes -= bytes;
         self->Reply(reply);
       });
     });
@@ -358,9 +361,10 @@ class Session : public std::enable_shared_from_this<Session> {
       Reply(ErrorReply(nullptr, "binary frames are not accepted here"));
       return;
     }
-    if (!Admit(nullptr)) return;
+    const size_t bytes = data.size();
+    if (!Admit(nullptr, bytes)) return;
     auto self = shared_from_this();
-    asio::post(*server_->pool, [self, data = std::move(data)] {
+    asio::post(*server_->pool, [self, bytes, data = std::move(data)] {
       auto start = std::chrono::steady_clock::now();
       nlohmann::json reply;
       try {
@@ -370,21 +374,32 @@ class Session : public std::enable_shared_from_this<Session> {
         reply = ErrorReply(nullptr, std::string("internal error: ") + e.what());
       }
       self->server_->metrics.AddLatency(std::chrono::steady_clock::now() - start);
-      asio::post(self->ws_.get_executor(), [self, reply = std::move(reply)] {
+      asio::post(self->ws_.get_executor(), [self, bytes, reply = std::move(reply)] {
         self->pending_--;
+        self->server_->pending_bytes -= bytes;
         if (!reply.is_null()) self->Reply(reply);
       });
     });
   }
 
-  // Counts a request in flight, or answers it at once when there are too many.
-  bool Admit(const nlohmann::json& request) {
-    if (pending_ >= server_->options.max_pending_requests) {
+  // Counts a request in flight, or answers it at once when there are too many
+  // on this connection or too many bytes waiting on all (one message is
+  // always admitted when none waits, however large).
+  bool Admit(const nlohmann::json& request, size_t bytes) {
+    const RpcServerOptions& o = server_->options;
+    if (pending_ >= o.max_pending_requests) {
       Reply(ErrorReply(request, "too many pending requests on this connection (limit " +
-                                    std::to_string(server_->options.max_pending_requests) + ")"));
+                                    std::to_string(o.max_pending_requests) + ")"));
+      return false;
+    }
+    if (server_->pending_bytes > 0 && server_->pending_bytes + bytes > o.max_pending_bytes) {
+      Reply(ErrorReply(request, "the server is busy: " + std::to_string(server_->pending_bytes >> 20) +
+                                    " MiB of messages wait for a handler (limit " +
+                                    std::to_string(o.max_pending_bytes >> 20) + " MiB); try again"));
       return false;
     }
     pending_++;
+    server_->pending_bytes += bytes;
     return true;
   }
 

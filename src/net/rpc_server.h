@@ -15,7 +15,8 @@
 //      refuses it while reading). Valid messages go to the Handler; binary
 //      messages to the BinaryHandler, or get the error reply "binary frames are
 //      not accepted here". More than max_pending_requests in flight on one
-//      connection: the request gets an error reply at once.
+//      connection, or more than max_pending_bytes of messages waiting for a
+//      handler on all of them: the request gets an error reply at once.
 //   4. Close: by the peer, after idle_timeout with nothing received or sent, when the peer
 //      stops answering keepalive pings (silent for 2 x keepalive_interval), on
 //      protocol errors, or on Stop().
@@ -55,8 +56,9 @@ struct RpcServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};       // no request for this long: close
   std::chrono::milliseconds keepalive_interval{15'000};
   size_t max_control_bytes = size_t{1} << 20;
-  size_t max_frame_bytes = size_t{64} << 20;  // any message, text or binary
-  size_t max_pending_requests = 64;           // per connection
+  size_t max_frame_bytes = size_t{64} << 20;     // any message, text or binary
+  size_t max_pending_requests = 64;              // per connection
+  size_t max_pending_bytes = size_t{256} << 20;  // every connection: read, not yet handled
   int handler_threads = 2;
   // Set: a peer must prove it holds the key in its WebSocket upgrade (see
   // util/swarm_key.h), else it is refused; the server proves it in return.

@@ -31,6 +31,10 @@ Result<model::SamplingParams> ParseSamplingParams(const nlohmann::json& sampling
 struct ForwardSession {
   uint64_t kv_id = 0;  // the session id the engine::Stage knows
   int length = 0;      // positions [0, length) the stage's KV cache holds
+  // The peer whose FORWARDs it runs: the origin (stage 0) or the previous
+  // stage. Another peer may take the session over only by sending it again
+  // from position 0 (a failover's replay), never append to it.
+  std::string feeder;
   std::chrono::steady_clock::time_point last_active;
 
   // Last stage only. history[i] is the token at position i: prompt tokens as

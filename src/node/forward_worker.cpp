@@ -37,6 +37,11 @@ std::optional<Envelope> PeekHeader(std::span<const uint8_t> m) {
   return e;
 }
 
+// What a queued FORWARD holds in memory: its rows and activation values.
+uint64_t QueuedBytes(const net::ActivationFrame& f) {
+  return f.values.size() * sizeof(float) + f.rows.size() * sizeof(net::ActivationRow);
+}
+
 std::string Layers(const engine::Stage& s) {
   return "layers " + std::to_string(s.layer_start()) + "-" + std::to_string(s.layer_end() - 1) + " of " +
          std::to_string(s.config().n_layer);
@@ -79,7 +84,10 @@ void ForwardWorker::SetStage(std::shared_ptr<engine::Stage> stage, int shard_id)
     if (!sessions_.empty())
       Log("SHARD", "closed " + std::to_string(sessions_.size()) + " session(s): the shard was replaced");
     sessions_.clear();
+    sessions_per_origin_.clear();
     dropped.swap(queue_);
+    queued_per_sender_.clear();
+    queued_bytes_ = 0;
   }
   for (const Item& item : dropped) Fail(item, "the shard was replaced while this FORWARD waited");
 }
@@ -106,18 +114,34 @@ nlohmann::json ForwardWorker::Submit(const net::PeerInfo& sender, std::span<cons
   if (!valid.ok()) {
     auto e = PeekHeader(message);
     if (!e) return net::ErrorReply(nullptr, Where(-1) + ": " + valid.message());
+    // A sender refused for the origin it names gets the error itself: the
+    // origin did not send this, and must not see its session fail for it.
+    if (valid.code() == StatusCode::kRefused)
+      return net::ForwardError(e->session, e->step, Where(e->stage) + ": " + valid.message());
     push_(e->origin, net::ForwardError(e->session, e->step, Where(e->stage) + ": " + valid.message()));
     return nullptr;
   }
   item.msg = std::move(m.value());
+  item.sender = sender.public_key_id;
   item.received = received;
   item.stage = std::move(stage);
+  const uint64_t bytes = QueuedBytes(item.msg.frame);
+  Status room;
   {
     std::lock_guard lock(mu_);
     if (stop_) return net::ErrorReply(nullptr, Where(item.msg.header.stage) + ": the node is stopping");
-    auto it = sessions_.find({item.msg.header.origin, item.msg.header.session});
-    if (it != sessions_.end()) it->second->last_active = Clock::now();
-    queue_.push_back(std::move(item));
+    room = CheckQueueLocked(item.sender, bytes);
+    if (room.ok()) {
+      auto it = sessions_.find({item.msg.header.origin, item.msg.header.session});
+      if (it != sessions_.end()) it->second->last_active = Clock::now();
+      queued_per_sender_[item.sender]++;
+      queued_bytes_ += bytes;
+      queue_.push_back(std::move(item));
+    }
+  }
+  if (!room.ok()) {  // item was not moved from
+    Fail(item, room.message());
+    return nullptr;
   }
   cv_.notify_one();
   return nullptr;
@@ -136,6 +160,10 @@ Status ForwardWorker::Validate(const net::PeerInfo& sender, const net::ForwardMe
       !(h.stage > 0 && sender.public_key_id == h.route[h.stage - 1].peer_id))
     return Status::Refused("sent by " + swarm::ShortId(sender.public_key_id) +
                            ", which is neither the origin nor the route's previous stage");
+  if (sender.public_key_id != h.origin && options_.is_node && !options_.is_node(sender.public_key_id))
+    return Status::Refused("sent by " + swarm::ShortId(sender.public_key_id) + " for origin " +
+                           swarm::ShortId(h.origin) +
+                           ": a client sends only its own sessions; only nodes relay other origins' rows");
   if ((h.stage == 0) != stage->is_first())
     return Status::InvalidArgument(stage->is_first()
                                        ? "this node holds " + Layers(*stage) + ", so it is stage 0 of a route"
@@ -178,22 +206,75 @@ Status ForwardWorker::Validate(const net::PeerInfo& sender, const net::ForwardMe
   if (last_pos >= stage->n_ctx())
     return Status::InvalidArgument("position " + std::to_string(last_pos) + " is beyond the context of " +
                                    std::to_string(stage->n_ctx()));
-  int cached = 0;
   {
     std::lock_guard lock(mu_);
-    auto it = sessions_.find({h.origin, h.session});
-    if (it != sessions_.end()) cached = it->second->length;
+    SS_RETURN_IF_ERROR(CheckSessionLocked(h, sender.public_key_id, first));
   }
-  if (first > cached)
-    return Status::InvalidArgument("session " + std::to_string(h.session) + " holds " +
-                                   std::to_string(cached) + " positions here; rows must start at position " +
-                                   std::to_string(cached) + " or earlier, not " + std::to_string(first));
   if (stage->is_last()) {
     auto p = ParseSamplingParams(h.sampling);
     if (!p.ok()) return p.status();
     *sampling = *p;
   }
   return Status::Ok();
+}
+
+Status ForwardWorker::CheckSessionLocked(const net::ForwardHeader& h, const std::string& sender,
+                                         int first) const {
+  const ForwardLimits& l = options_.limits;
+  auto it = sessions_.find({h.origin, h.session});
+  if (it == sessions_.end()) {
+    if (first > 0)
+      return Status::InvalidArgument("session " + std::to_string(h.session) +
+                                     " holds 0 positions here; rows must start at position 0 or earlier, "
+                                     "not " +
+                                     std::to_string(first));
+    auto n = sessions_per_origin_.find(h.origin);
+    if (n != sessions_per_origin_.end() && n->second >= l.max_sessions_per_origin)
+      return Status::Busy("origin " + swarm::ShortId(h.origin) + " has " + std::to_string(n->second) +
+                          " sessions open on this node (limit " + std::to_string(l.max_sessions_per_origin) +
+                          "): close some (SESSION_CLOSE) before opening session " +
+                          std::to_string(h.session));
+    if (sessions_.size() >= l.max_sessions)
+      return Status::Busy("this node has " + std::to_string(sessions_.size()) + " sessions open (limit " +
+                          std::to_string(l.max_sessions) + "): session " + std::to_string(h.session) +
+                          " cannot open until some close");
+    return Status::Ok();
+  }
+  const ForwardSession& s = *it->second;
+  if (first > s.length)
+    return Status::InvalidArgument("session " + std::to_string(h.session) + " holds " +
+                                   std::to_string(s.length) +
+                                   " positions here; rows must start at position " +
+                                   std::to_string(s.length) + " or earlier, not " + std::to_string(first));
+  if (first > 0 && !s.feeder.empty() && s.feeder != sender)
+    return Status::Refused("session " + std::to_string(h.session) + " of origin " + swarm::ShortId(h.origin) +
+                           " is fed by " + swarm::ShortId(s.feeder) + " here, not by " +
+                           swarm::ShortId(sender) +
+                           "; another peer takes a session over only from position 0");
+  return Status::Ok();
+}
+
+Status ForwardWorker::CheckQueueLocked(const std::string& sender, uint64_t bytes) const {
+  const ForwardLimits& l = options_.limits;
+  auto mine = queued_per_sender_.find(sender);
+  const size_t from_sender = mine == queued_per_sender_.end() ? 0 : mine->second;
+  if (from_sender >= l.max_queued_per_sender)
+    return Status::Busy("peer " + swarm::ShortId(sender) + " already has " + std::to_string(from_sender) +
+                        " FORWARDs waiting on this node (limit " + std::to_string(l.max_queued_per_sender) +
+                        "): send the next after a result");
+  if (queue_.size() >= l.max_queued || queued_bytes_ + bytes > l.max_queued_bytes)
+    return Status::Busy("this node's queue is full (" + std::to_string(queue_.size()) + " FORWARDs, " +
+                        std::to_string(queued_bytes_ >> 20) + " MiB waiting; limits " +
+                        std::to_string(l.max_queued) + " and " + std::to_string(l.max_queued_bytes >> 20) +
+                        " MiB): try again after a result");
+  return Status::Ok();
+}
+
+void ForwardWorker::EraseSessionLocked(std::map<SessionKey, std::unique_ptr<ForwardSession>>::iterator it) {
+  if (auto n = sessions_per_origin_.find(it->first.first);
+      n != sessions_per_origin_.end() && --n->second == 0)
+    sessions_per_origin_.erase(n);
+  sessions_.erase(it);
 }
 
 void ForwardWorker::Loop() {
@@ -222,6 +303,9 @@ std::vector<ForwardWorker::Item> ForwardWorker::TakeBatch() {
     }
     taken.insert(key);
     rows += n;
+    if (auto q = queued_per_sender_.find(item.sender); q != queued_per_sender_.end() && --q->second == 0)
+      queued_per_sender_.erase(q);
+    queued_bytes_ -= QueuedBytes(item.msg.frame);
     batch.push_back(std::move(item));
   }
   queue_.swap(later);
@@ -265,22 +349,15 @@ Status ForwardWorker::Begin(Item& item, engine::Stage& stage) {
   const int first = item.msg.frame.rows.front().pos;
   {
     std::lock_guard lock(mu_);
+    // Again: the session may have closed, or others opened, since Submit.
+    SS_RETURN_IF_ERROR(CheckSessionLocked(h, item.sender, first));
     auto& slot = sessions_[{h.origin, h.session}];
     if (!slot) {
-      if (first != 0) {
-        sessions_.erase({h.origin, h.session});
-        return Status::InvalidArgument("session " + std::to_string(h.session) +
-                                       " is not open here (closed, or idle too long); send it again from "
-                                       "position 0");
-      }
       slot = std::make_unique<ForwardSession>();
       slot->kv_id = next_kv_id_++;
+      sessions_per_origin_[h.origin]++;
     }
-    if (first > slot->length)
-      return Status::InvalidArgument("session " + std::to_string(h.session) + " holds " +
-                                     std::to_string(slot->length) + " positions here; rows must start at " +
-                                     "position " + std::to_string(slot->length) + " or earlier, not " +
-                                     std::to_string(first));
+    slot->feeder = item.sender;
     slot->last_active = Clock::now();
     item.session = slot.get();
   }
@@ -370,7 +447,7 @@ bool ForwardWorker::Close(const std::string& origin, uint64_t session) {
   auto it = sessions_.find({origin, session});
   if (it == sessions_.end()) return false;
   if (auto stage = CurrentStage()) stage->CloseSession(it->second->kv_id);
-  sessions_.erase(it);
+  EraseSessionLocked(it);
   return true;
 }
 
@@ -389,7 +466,7 @@ size_t ForwardWorker::CloseIdle(Clock::duration timeout) {
       closed.push_back("session " + std::to_string(it->first.second) + " of " +
                        swarm::ShortId(it->first.first) + " (" + std::to_string(it->second->length) +
                        " positions)");
-      it = sessions_.erase(it);
+      EraseSessionLocked(it++);
     }
   }
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(timeout).count();

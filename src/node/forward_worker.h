@@ -41,11 +41,29 @@
 
 namespace ss::node {
 
+// Limits against peers that are authorised but hostile or broken: beyond
+// them a FORWARD is refused with an error naming the limit, so the node's
+// memory stays bounded. A session's KV cache holds at most the stage's context
+// (n_ctx positions), so the session caps bound the KV memory per origin and in
+// total; the queue caps bound the FORWARDs decoded but not yet run.
+struct ForwardLimits {
+  size_t max_sessions = 512;                        // open sessions on this node, every origin together
+  size_t max_sessions_per_origin = 256;             // open sessions of one origin (a gateway)
+  size_t max_queued = 512;                          // FORWARDs waiting for the compute thread
+  size_t max_queued_per_sender = 256;               // of those, sent by one peer
+  uint64_t max_queued_bytes = uint64_t{512} << 20;  // their activation values
+};
+
 struct ForwardWorkerOptions {
   std::string self_peer_id;
   int shard_id = 0;
   size_t max_batch_rows = 512;
   size_t max_frame_rows = 4096;
+  ForwardLimits limits;
+  // Whether a peer id is a node of the swarm (has a node record). Only nodes
+  // relay a FORWARD of another origin (as the route's previous stage); a
+  // client may send only its own. Null: every peer counts as a node.
+  std::function<bool(const std::string& peer_id)> is_node;
 };
 
 class ForwardWorker {
@@ -63,8 +81,10 @@ class ForwardWorker {
   // the old stage's) and fails the FORWARDs still queued for it.
   // `shard_id`: the shard the stage serves (routes name it as their stage).
   void SetStage(std::shared_ptr<engine::Stage> stage, int shard_id);
-  // The RPC binary handler: null when queued (the answer comes later, pushed),
-  // an error reply when the message is not even a FORWARD header.
+  // The RPC binary handler: null when queued (the answer comes later, pushed)
+  // or refused for a reason the origin must hear (pushed to it); an error
+  // reply to the sender when the message is not even a FORWARD header, or
+  // when the sender may not send it for that origin or session (kRefused).
   nlohmann::json Submit(const net::PeerInfo& sender, std::span<const uint8_t> message);
   // Closes a session (KV freed, sampler dropped); false when there was none.
   bool Close(const std::string& origin, uint64_t session);
@@ -80,6 +100,7 @@ class ForwardWorker {
  private:
   struct Item {
     net::ForwardMessage msg;
+    std::string sender;                    // the peer it came from: the origin or the previous stage
     model::SamplingParams sampling;        // parsed from the header (used by the last stage)
     ForwardSession* session = nullptr;     // set by Begin, valid while stage_mu_ is held
     std::shared_ptr<engine::Stage> stage;  // the one it was checked against
@@ -97,6 +118,11 @@ class ForwardWorker {
   std::vector<Item> TakeBatch();
   void RunBatch(std::vector<Item>& batch);
   Status Begin(Item& item, engine::Stage& stage);
+  // Under mu_: whether `sender` may send rows starting at `first` for the
+  // session (open or not), within the session caps.
+  Status CheckSessionLocked(const net::ForwardHeader& h, const std::string& sender, int first) const;
+  Status CheckQueueLocked(const std::string& sender, uint64_t bytes) const;
+  void EraseSessionLocked(std::map<SessionKey, std::unique_ptr<ForwardSession>>::iterator it);
   Status Compute(std::vector<Item*>& items, engine::Stage& stage, std::vector<Outgoing>* out);
   void Fail(const Item& item, const std::string& error);
   void SendOn(Outgoing& o);
@@ -116,6 +142,9 @@ class ForwardWorker {
   bool stop_ = false;
   std::deque<Item> queue_;
   std::map<SessionKey, std::unique_ptr<ForwardSession>> sessions_;
+  std::map<std::string, size_t> sessions_per_origin_;
+  std::map<std::string, size_t> queued_per_sender_;
+  uint64_t queued_bytes_ = 0;
   uint64_t next_kv_id_ = 1;
 
   // Metrics (under mu_); forward latency in a recorder's ring.

@@ -8,6 +8,7 @@
 #include "gguf/shard_keys.h"
 #include "net/message.h"
 #include "net/rpc_server.h"
+#include "node/command_args.h"
 #include "node/model_meta.h"
 #include "node/shard_choice.h"
 #include "shard/manifest.h"
@@ -121,8 +122,11 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
       std::make_unique<PeerLinks>(net::TlsIdentity{n->identity_.cert_pem, n->identity_.key_pem}, o.swarm_key);
   // rpc_ is set below, before discovery starts: no peer is authorized (so no
   // FORWARD can arrive) until the swarm view has records.
+  ForwardWorkerOptions fo{n->identity_.peer_id, n->options_.shard_id};
+  fo.limits = o.forward_limits;
+  fo.is_node = [self](const std::string& peer_id) { return self->IsNode(peer_id); };
   n->forward_ = std::make_unique<ForwardWorker>(
-      ForwardWorkerOptions{n->identity_.peer_id, n->options_.shard_id}, n->links_.get(),
+      std::move(fo), n->links_.get(),
       [self](const std::string& peer, const nlohmann::json& m) { self->rpc_->SendToPeer(peer, m); });
   n->TryLoadShard();
 
@@ -436,6 +440,11 @@ Status NodeService::Authorize(const std::string& public_key_id, const std::strin
   return Status::Ok();
 }
 
+bool NodeService::IsNode(const std::string& peer_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return view_->FindPeer(peer_id) != nullptr;
+}
+
 nlohmann::json NodeService::ModelMeta(const nlohmann::json& req) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!stage_) return net::ErrorReply(req, "shard not loaded: " + shard_problem_);
@@ -482,10 +491,9 @@ nlohmann::json NodeService::Handle(const net::PeerInfo& peer, const nlohmann::js
       reply["download"] = {{"state", d->state}, {"percent", d->percent}, {"rate", d->rate},
                            {"peers", d->peers}, {"eta_s", d->eta_s},     {"error", d->error}};
   } else if (type == "SESSION_CLOSE") {
-    auto session = req.find("session");
-    if (session == req.end() || !session->is_number_unsigned())
-      return net::ErrorReply(req, "SESSION_CLOSE needs \"session\": the session id (an unsigned integer)");
-    reply["closed"] = forward_->Close(peer.public_key_id, session->get<uint64_t>());
+    auto session = SessionCloseArgs(req);
+    if (!session.ok()) return net::ErrorReply(req, session.status().message());
+    reply["closed"] = forward_->Close(peer.public_key_id, *session);
   } else if (type == "GET_MODEL_META") {
     return ModelMeta(req);
   } else if (type == "GET_METRICS") {
@@ -498,15 +506,12 @@ nlohmann::json NodeService::Handle(const net::PeerInfo& peer, const nlohmann::js
     reply["latency_ms"] = {{"p50", m.latency_p50_ms}, {"p95", m.latency_p95_ms}, {"p99", m.latency_p99_ms}};
     reply["forward"] = forward_->MetricsJson();
   } else if (type == "LOAD_SHARD") {
-    auto k = req.find("shard_id");
-    if (k == req.end() || !k->is_number_integer() || k->get<int64_t>() < 0 ||
-        k->get<int64_t>() >= options_.total_shards)
-      return net::ErrorReply(
-          req, "LOAD_SHARD needs \"shard_id\": 0 to " + std::to_string(options_.total_shards - 1));
+    auto k = LoadShardArgs(req, options_.total_shards);
+    if (!k.ok()) return net::ErrorReply(req, k.status().message());
     std::lock_guard<std::mutex> lock(mu_);
-    if (k->get<int>() != options_.shard_id || !stage_) pending_shard_ = k->get<int>();
-    reply["shard_id"] = k->get<int>();
-    reply["loaded"] = k->get<int>() == options_.shard_id && stage_ != nullptr;
+    if (*k != options_.shard_id || !stage_) pending_shard_ = *k;
+    reply["shard_id"] = *k;
+    reply["loaded"] = *k == options_.shard_id && stage_ != nullptr;
   } else if (type == "LIST_FILES") {
     reply["files"] = exchange_->ListFiles();
   } else {

@@ -63,6 +63,7 @@ struct NodeOptions {
   int session_idle_timeout_s = 300;  // forward sessions idle longer are closed
   uint64_t memory_bytes = 0;         // what the node may use (0: the machine's RAM)
   SwarmKey swarm_key;                // a private swarm's (util/swarm_key.h); empty: open
+  ForwardLimits forward_limits;      // sessions and queued FORWARDs (node/forward_worker.h)
 };
 
 class NodeService {
@@ -90,6 +91,7 @@ class NodeService {
   void Report(bool force);
   void OnProbe(const dht::NodeRecord& node, const Status& probe);
   Status Authorize(const std::string& public_key_id, const std::string& cert_fingerprint);
+  bool IsNode(const std::string& peer_id);  // has a node record in the swarm view
   nlohmann::json Handle(const net::PeerInfo& peer, const nlohmann::json& request);
   nlohmann::json ModelMeta(const nlohmann::json& request);
 

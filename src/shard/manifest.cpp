@@ -1,6 +1,7 @@
 #include "shard/manifest.h"
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "util/file_io.h"
 #include "util/json_fields.h"
@@ -26,6 +27,31 @@ std::string Manifest::ToJson() const {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+namespace {
+
+// What FromJson accepts beyond the types: names and ranges a reader may use
+// as they are (a file name joined to the shards directory, a layer range).
+Status Check(const Manifest& m) {
+  if (m.layer_count < 1 || m.layer_count > 100000)
+    return Status::Error("'layer_count' " + std::to_string(m.layer_count) + " is not from 1 to 100000");
+  std::set<int> ids;
+  for (const ShardEntry& e : m.shards) {
+    const std::string which = "shard " + std::to_string(e.id);
+    if (e.id < 0 || e.id >= static_cast<int>(m.shards.size()) || !ids.insert(e.id).second)
+      return Status::Error(which + ": ids must be 0 to " + std::to_string(m.shards.size() - 1) +
+                           ", each once");
+    if (e.file != ShardFileName(e.id))
+      return Status::Error(which + ": 'file' must be \"" + ShardFileName(e.id) + "\"");
+    if (e.layers.start < 0 || e.layers.end <= e.layers.start || e.layers.end > m.layer_count)
+      return Status::Error(which + ": layers [" + std::to_string(e.layers.start) + ", " +
+                           std::to_string(e.layers.end) + ") are not within the model's " +
+                           std::to_string(m.layer_count));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Result<Manifest> Manifest::FromJson(const std::string& text) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) return Status::Error("not valid JSON");
@@ -50,6 +76,7 @@ Result<Manifest> Manifest::FromJson(const std::string& text) {
       e.info_hash_v2 = s.value("info_hash_v2", "");
       m.shards.push_back(std::move(e));
     }
+    SS_RETURN_IF_ERROR(Check(m));
     return m;
   } catch (const std::exception& e) {
     // nlohmann reports a missing or mistyped field by exception; it stops here.

@@ -104,6 +104,20 @@ TEST(Cli, InfoAndValidateDescribeAShardDirectory) {
   EXPECT_TRUE(Contains(bad.output, "problem: shard-0.gguf is missing")) << bad.output;
 }
 
+// Regression (issue 12): a file with shardswarm.shard.id but not the other
+// shard keys made `shard info` dereference a missing key.
+TEST(Cli, InfoNamesAMissingShardKey) {
+  TempDir dir;
+  const std::string partial = dir / "partial.gguf";
+  ss::testing::RewriteModel(ModelPath("tiny-spm-q8_0.gguf"), partial,
+                            {{"shardswarm.shard.id", gguf::Value::U32(1)}});
+  auto info = RunShardswarm("shard info " + partial);
+  EXPECT_EQ(info.exit_code, 1) << info.output;
+  EXPECT_TRUE(
+      Contains(info.output, "error: " + partial + ": metadata key 'shardswarm.shard.count' is missing"))
+      << info.output;
+}
+
 TEST(Cli, MakeModelIsDeterministicAndReadable) {
   TempDir dir;
   std::string shape =

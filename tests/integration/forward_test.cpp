@@ -37,6 +37,11 @@ using ss::testing::RunShardswarm;
 using ss::testing::TestdataDir;
 
 constexpr int kShards = 4;
+// Caps a hostile peer runs into (node/forward_worker.h), above what the
+// other tests use.
+const std::vector<std::string> kLimits = {"--max-sessions-per-peer", "16", "--max-sessions", "24",
+                                          "--max-queued-per-peer",   "32"};
+constexpr int kRssCapMiB = 256;  // each node's VmRSS after the hostile peer is done
 const std::string kModel = "tiny-spm-q8_0";
 
 bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
@@ -47,48 +52,16 @@ json Reference() {
 }
 std::string PromptFile() { return TestdataDir() + "/reference/prompts/p3-once.txt"; }
 
-// The swarm and the gateway's side of it, started once for every test here.
-class Env {
+// A peer of the swarm that is not a node: an ephemeral identity on the DHT
+// with a signed client record, connected (and authorized) to every node. The
+// test's gateway is one; a hostile peer is another.
+class Client {
  public:
-  bool Start(const std::vector<std::string>& extra_node_args = {}) {
-    shards_ = dir_ / "shards";
-    auto r = RunShardswarm("shard split " + ss::testing::ModelPath(kModel + ".gguf") + " -n 4 -o " + shards_);
-    EXPECT_EQ(r.exit_code, 0) << r.output;
-    if (r.exit_code != 0) return false;
-    const int boot_port = ss::testing::FreePort(/*udp=*/true);
-    bootstrap_ = "127.0.0.1:" + std::to_string(boot_port);
-    boot_ = std::make_unique<ChildProcess>(
-        std::vector<std::string>{SHARDSWARM_BINARY, "bootstrap", "--port", std::to_string(boot_port),
-                                 "--health-port", "0"},
-        dir_ / "bootstrap.log");
-    for (int k = 0; k < kShards; ++k) {
-      std::vector<std::string> argv{SHARDSWARM_BINARY,    "node",
-                                    "--bootstrap",        bootstrap_,
-                                    "--cluster",          "fw",
-                                    "--shard-id",         std::to_string(k),
-                                    "--total-shards",     "4",
-                                    "--shards-dir",       shards_,
-                                    "--data-dir",         dir_ / ("node-" + std::to_string(k)),
-                                    "--refresh-interval", "2",
-                                    "--threads",          "1"};
-      argv.insert(argv.end(), extra_node_args.begin(), extra_node_args.end());
-      nodes_.push_back(std::make_unique<ChildProcess>(argv, dir_ / ("node-" + std::to_string(k) + ".log")));
-    }
-    // Nodes authorize each other from their swarm views: wait until all see all.
-    double deadline = NowSeconds() + 20;
-    for (auto& n : nodes_)
-      if (!n->WaitForLog("swarm_ready=true", deadline - NowSeconds())) {
-        ADD_FAILURE() << "swarm not ready: " << n->Log();
-        return false;
-      }
-    return JoinAsGateway();
-  }
-
-  bool JoinAsGateway() {
-    auto id = dht::EphemeralIdentity("shardswarm-forward-test");
+  bool Join(const std::string& bootstrap, const std::string& name) {
+    auto id = dht::EphemeralIdentity(name);
     if (!id.ok()) return false;
     id_ = *id;
-    auto disc = swarm::JoinDht(id_, {bootstrap_}, "127.0.0.1", 10, SwarmKey());
+    auto disc = swarm::JoinDht(id_, {bootstrap}, "127.0.0.1", 10, SwarmKey());
     EXPECT_TRUE(disc.ok()) << disc.status().message();
     if (!disc.ok()) return false;
     disc_ = std::move(disc.value());
@@ -142,7 +115,59 @@ class Env {
   net::RpcClient& client(int k) { return *clients_.at(k); }
   const std::vector<net::RouteHop>& route() const { return route_; }
   const std::string& origin() const { return id_.peer_id; }
-  std::string ShortId(int k) const { return route_[k].peer_id.substr(0, 12) + "…"; }
+
+ private:
+  // Declared before the DHT: its listeners write here until it is destroyed.
+  std::mutex mu_;
+  std::map<int, dht::NodeRecord> records_;
+  dht::NodeIdentity id_;
+  std::unique_ptr<dht::Discovery> disc_;
+  std::map<int, std::unique_ptr<net::RpcClient>> clients_;
+  std::vector<net::RouteHop> route_;
+};
+
+// The swarm and the gateway's side of it, started once for every test here.
+class Env {
+ public:
+  bool Start(const std::vector<std::string>& extra_node_args = {}) {
+    shards_ = dir_ / "shards";
+    auto r = RunShardswarm("shard split " + ss::testing::ModelPath(kModel + ".gguf") + " -n 4 -o " + shards_);
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    if (r.exit_code != 0) return false;
+    const int boot_port = ss::testing::FreePort(/*udp=*/true);
+    bootstrap_ = "127.0.0.1:" + std::to_string(boot_port);
+    boot_ = std::make_unique<ChildProcess>(
+        std::vector<std::string>{SHARDSWARM_BINARY, "bootstrap", "--port", std::to_string(boot_port),
+                                 "--health-port", "0"},
+        dir_ / "bootstrap.log");
+    for (int k = 0; k < kShards; ++k) {
+      std::vector<std::string> argv{SHARDSWARM_BINARY,    "node",
+                                    "--bootstrap",        bootstrap_,
+                                    "--cluster",          "fw",
+                                    "--shard-id",         std::to_string(k),
+                                    "--total-shards",     "4",
+                                    "--shards-dir",       shards_,
+                                    "--data-dir",         dir_ / ("node-" + std::to_string(k)),
+                                    "--refresh-interval", "2",
+                                    "--threads",          "1"};
+      argv.insert(argv.end(), extra_node_args.begin(), extra_node_args.end());
+      nodes_.push_back(std::make_unique<ChildProcess>(argv, dir_ / ("node-" + std::to_string(k) + ".log")));
+    }
+    // Nodes authorize each other from their swarm views: wait until all see all.
+    double deadline = NowSeconds() + 20;
+    for (auto& n : nodes_)
+      if (!n->WaitForLog("swarm_ready=true", deadline - NowSeconds())) {
+        ADD_FAILURE() << "swarm not ready: " << n->Log();
+        return false;
+      }
+    return gateway_.Join(bootstrap_, "shardswarm-forward-test");
+  }
+
+  net::RpcClient& client(int k) { return gateway_.client(k); }
+  const std::vector<net::RouteHop>& route() const { return gateway_.route(); }
+  const std::string& origin() const { return gateway_.origin(); }
+  const std::string& bootstrap() const { return bootstrap_; }
+  std::string ShortId(int k) const { return route()[k].peer_id.substr(0, 12) + "…"; }
   json Call(int k, json request) {
     auto r = client(k).Call(std::move(request), std::chrono::seconds(10));
     EXPECT_TRUE(r.ok()) << r.status().message();
@@ -156,20 +181,14 @@ class Env {
   std::string shards_, bootstrap_;
   std::unique_ptr<ChildProcess> boot_;
   std::vector<std::unique_ptr<ChildProcess>> nodes_;
-  // Declared before the DHT: its listeners write here until it is destroyed.
-  std::mutex mu_;
-  std::map<int, dht::NodeRecord> records_;
-  dht::NodeIdentity id_;
-  std::unique_ptr<dht::Discovery> disc_;
-  std::map<int, std::unique_ptr<net::RpcClient>> clients_;
-  std::vector<net::RouteHop> route_;
+  Client gateway_;
 };
 
 class Forward : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     env_ = new Env();
-    ok_ = env_->Start();
+    ok_ = env_->Start(kLimits);
   }
   static void TearDownTestSuite() {
     delete env_;
@@ -477,6 +496,152 @@ TEST_F(Forward, SessionCloseLeavesNoSessionsAndMetricsCountBatches) {
     EXPECT_EQ(st["sessions_open"], 0) << st.dump();
     EXPECT_EQ(st["sessions"], json::array()) << st.dump();
   }
+}
+
+// Resident memory of a process in MiB (VmRSS in /proc/PID/status), -1 when unreadable.
+int RssMiB(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoi(line.substr(6)) / 1024;
+  return -1;
+}
+
+std::vector<uint8_t> ForwardBytes(const std::string& origin, const std::vector<net::RouteHop>& route,
+                                  int stage, uint64_t session, const std::vector<net::ActivationRow>& rows,
+                                  uint32_t width, bool sample = true) {
+  net::ForwardHeader h;
+  h.session = session;
+  h.step = 1;
+  h.origin = origin;
+  h.stage = stage;
+  h.route = route;
+  h.sample = sample;
+  h.sampling = {{"temperature", 0}};
+  net::ActivationFrame f;
+  f.kind = width == 0 ? net::ActivationKind::kTokens : net::ActivationKind::kHiddenStates;
+  f.session = session;
+  f.request_id = 1;
+  f.width = width;
+  f.rows = rows;
+  f.values.assign(rows.size() * width, 0.5f);
+  auto bytes = net::EncodeForward(h, f);
+  EXPECT_TRUE(bytes.ok()) << bytes.status().message();
+  return bytes.ok() ? *bytes : std::vector<uint8_t>();
+}
+
+// An authorised peer (a client record of its own, connected to every node)
+// sends oversized, truncated and inconsistent FORWARDs and floods session
+// opens: each is refused with an error naming what is wrong, it holds no more
+// sessions than its cap, the nodes stay under kRssCapMiB, and the gateway's
+// pipeline through them still gives the reference's tokens.
+TEST_F(Forward, HostilePeerIsRefusedAndThePipelineStillServes) {
+  Client bad;
+  ASSERT_TRUE(bad.Join(env().bootstrap(), "shardswarm-hostile-peer"));
+  const uint32_t n_embd = env().Call(1, {{"type", "GET_MODEL_META"}})["n_embd"].get<uint32_t>();
+  const std::vector<net::RouteHop>& route = bad.route();
+  // The next error node k sends `bad`: a FORWARD_RESULT or an error reply.
+  auto next_error = [&](int k) -> std::string {
+    auto m = bad.client(k).ReadMessage(std::chrono::seconds(20));
+    if (!m.ok()) return "no message from node " + std::to_string(k) + ": " + m.status().message();
+    json j = json::parse(m->data, nullptr, false);
+    if (!j.is_object() || j.value("status", "") != "error") return "not an error: " + m->data;
+    return j.value("error", "");
+  };
+  auto refused = [&](int k, std::vector<uint8_t> bytes, const std::string& why) {
+    ASSERT_TRUE(bad.client(k).SendBinary(std::move(bytes)).ok());
+    const std::string e = next_error(k);
+    EXPECT_TRUE(Contains(e, why)) << "wanted \"" << why << "\", got: " << e;
+  };
+  const std::vector<int32_t> prompt = PromptTokens();
+
+  // Oversized: too many rows, too wide, megabytes of nothing.
+  std::vector<int32_t> many(4097, 1);
+  refused(0, ForwardBytes(bad.origin(), route, 0, 100, Rows(many, 0), 0),
+          "frame has 4097 rows, the limit is 4096");
+  refused(1, ForwardBytes(bad.origin(), route, 1, 100, Rows({1}, 0), n_embd * 8),
+          "frame width is " + std::to_string(n_embd * 8) + ", the limit is " + std::to_string(n_embd));
+  refused(0, std::vector<uint8_t>(8 << 20, 0), "FORWARD: header length 0");
+  // Truncated anywhere: in the length, the header, the frame's header, its values.
+  const std::vector<uint8_t> whole = ForwardBytes(bad.origin(), route, 1, 101, Rows({1, 2}, 0), n_embd);
+  uint32_t header_len = 0;
+  for (int i = 0; i < 4; ++i) header_len |= static_cast<uint32_t>(whole[i]) << (8 * i);
+  for (size_t cut : {size_t{3}, size_t{4} + header_len / 2, size_t{4} + header_len + 20, whole.size() - 1}) {
+    std::vector<uint8_t> part(whole.begin(), whole.begin() + static_cast<long>(cut));
+    refused(1, part, cut == 3 ? "FORWARD: 3 bytes, too short" : "FORWARD");
+  }
+  // Inconsistent: the frame's session is not the header's; positions that skip,
+  // lie beyond the context or start past what the session holds; a token
+  // outside the vocabulary; hidden states of the wrong width.
+  std::vector<uint8_t> other = ForwardBytes(bad.origin(), route, 0, 102, Rows({1}, 0), 0);
+  other[4 + header_len + 16] ^= 1;  // the frame's session, little-endian
+  refused(0, other, "the frame's session or request id differs from the header's");
+  refused(0, ForwardBytes(bad.origin(), route, 0, 103, {{0, 1}, {2, 1}}, 0), "positions must be consecutive");
+  refused(0, ForwardBytes(bad.origin(), route, 0, 103, Rows({1}, 600), 0),
+          "position 600 is beyond the context");
+  refused(0, ForwardBytes(bad.origin(), route, 0, 103, Rows({1}, 3), 0),
+          "session 103 holds 0 positions here");
+  refused(0, ForwardBytes(bad.origin(), route, 0, 103, Rows({1 << 30}, 0), 0), "is outside the vocabulary");
+  refused(1, ForwardBytes(bad.origin(), route, 1, 103, Rows({1}, 0), n_embd - 1),
+          "but this model's n_embd is " + std::to_string(n_embd));
+  // Sessions that are not its own: rows for the gateway's session as if it
+  // were the stage before; closing the gateway's session closes nothing.
+  auto gw = Generate({60}, prompt, 2, {{"temperature", 0}});
+  ASSERT_EQ(gw[60], GreedyReference(2));
+  std::vector<net::RouteHop> forged = route;
+  forged[0] = {bad.origin(), "127.0.0.1:1"};
+  refused(1, ForwardBytes(env().origin(), forged, 1, 60, Rows({1}, 0), n_embd),
+          "a client sends only its own sessions");
+  for (int k = 0; k < kShards; ++k) {
+    auto c = bad.client(k).Call({{"type", "SESSION_CLOSE"}, {"session", 60}}, std::chrono::seconds(10));
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ((*c)["closed"], false) << c->dump();
+  }
+
+  // A flood of session opens, sent without waiting: no more than 16 open (its
+  // cap per peer) and 32 queued (per peer); every other one is refused.
+  constexpr int kFlood = 200;
+  for (int i = 0; i < kFlood; ++i)
+    ASSERT_TRUE(bad.client(0)
+                    .SendBinary(ForwardBytes(bad.origin(), route, 0, 1000 + i, Rows({1, 2, 3}, 0), 0, false))
+                    .ok());
+  int refusals = 0, results = 0;
+  for (;;) {  // refusals come from stage 0, results of what ran from the last stage
+    auto m = bad.client(0).ReadMessage(std::chrono::seconds(5));
+    if (!m.ok()) break;
+    json j = json::parse(m->data, nullptr, false);
+    ASSERT_EQ(j.value("status", ""), "error") << m->data;
+    const std::string e = j.value("error", "");
+    EXPECT_TRUE(Contains(e, "sessions open on this node (limit 16)") ||
+                Contains(e, "FORWARDs waiting on this node (limit 32)") ||
+                Contains(e, "too many pending requests on this connection"))
+        << e;
+    ++refusals;
+  }
+  for (;;) {
+    auto m = bad.client(kShards - 1).ReadMessage(std::chrono::seconds(2));
+    if (!m.ok()) break;
+    ++results;
+  }
+  std::printf("[hostile] flood of %d session opens: %d refused, %d ran\n", kFlood, refusals, results);
+  EXPECT_EQ(refusals + results, kFlood);
+  EXPECT_LE(results, 16);
+  EXPECT_GE(refusals, kFlood - 16);
+  for (int k = 0; k < kShards; ++k) {
+    json st = env().Call(k, {{"type", "GET_STATUS"}});
+    int mine = 0;
+    for (const json& s : st["sessions"]) mine += s["origin"] == bad.origin().substr(0, 12) + "…";
+    EXPECT_LE(mine, 16) << st["sessions"].dump();
+    EXPECT_LE(st["sessions_open"].get<int>(), 24);
+    const int rss = RssMiB(env().node(k).pid());
+    std::printf("[hostile] node %d: %d sessions of the hostile peer, VmRSS %d MiB\n", k, mine, rss);
+    EXPECT_GT(rss, 0);
+    EXPECT_LT(rss, kRssCapMiB);
+  }
+
+  // The gateway's pipeline through the same nodes still serves, and right.
+  auto after = Generate({61}, prompt, 8, {{"temperature", 0}});
+  EXPECT_EQ(after[61], GreedyReference(8));
 }
 
 }  // namespace

@@ -42,5 +42,31 @@ TEST(Manifest, NumbersThatAreNotIntegersInRangeAreRefused) {
   EXPECT_FALSE(Manifest::FromJson(j.dump()).ok());
 }
 
+// A manifest from the DHT names files a node joins to its shards directory
+// and layer ranges it loads: anything but shard-{id}.gguf, ids 0..n-1 and
+// ranges within the model is refused.
+TEST(Manifest, FileNamesIdsAndLayerRangesAreChecked) {
+  auto with = [](const char* field, nlohmann::json value) {
+    auto j = nlohmann::json::parse(Valid().ToJson());
+    j["shards"][0][field] = std::move(value);
+    return Manifest::FromJson(j.dump());
+  };
+  auto m = with("file", "../../.ssh/authorized_keys");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("'file' must be \"shard-0.gguf\""), std::string::npos)
+      << m.status().message();
+  EXPECT_FALSE(with("id", 1).ok());
+  EXPECT_FALSE(with("layer_end", 9).ok());
+  EXPECT_FALSE(with("layer_start", 8).ok());
+  auto j = nlohmann::json::parse(Valid().ToJson());
+  j["shards"].push_back(j["shards"][0]);
+  m = Manifest::FromJson(j.dump());
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.status().message().find("each once"), std::string::npos) << m.status().message();
+  j = nlohmann::json::parse(Valid().ToJson());
+  j["layer_count"] = 0;
+  EXPECT_FALSE(Manifest::FromJson(j.dump()).ok());
+}
+
 }  // namespace
 }  // namespace ss::shard
