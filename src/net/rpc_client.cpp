@@ -228,6 +228,10 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(RpcClientOptions options) 
             return;
           }
           if (ec) return fail("TCP connect", ec);
+          // Activations are small messages one after another: Nagle would hold
+          // each behind the last one's delayed ACK.
+          beast::error_code ignored;
+          beast::get_lowest_layer(*c.ws).socket().set_option(tcp::no_delay(true), ignored);
           c.ws->next_layer().async_handshake(asio::ssl::stream_base::client, [&](beast::error_code ec) {
             if (ec) return fail("TLS handshake", ec);
             auto cert = PeerCertificateOf(c.ws->next_layer().native_handle());

@@ -505,6 +505,8 @@ void RpcServer::Impl::DoAccept() {
   acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
     if (!ec && !stopping) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // see rpc_client.cpp
       uint64_t id = next_session++;
       auto session = std::make_shared<Session>(this, std::move(socket), id);
       sessions[id] = session;

@@ -59,7 +59,12 @@ void NodeLink::ReadLoop() {
       if (on_message_) on_message_(*m);
       continue;
     }
-    if (client_->connected()) continue;  // only a timeout
+    if (client_->connected()) {  // only a timeout
+      const auto since = std::chrono::steady_clock::now().time_since_epoch() -
+                         std::chrono::steady_clock::duration(last_sent_.load());
+      if (since >= kKeepAlive) (void)Call({{"type", "GET_STATUS"}}, std::chrono::seconds(5));
+      continue;
+    }
     closed_ = true;
     if (!stop_ && on_close_) on_close_(m.status().message());
     return;

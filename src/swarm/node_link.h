@@ -5,6 +5,8 @@
 // not answering a Call (pushed results, events, error replies to frames) to
 // the link's message callback, and calls the close callback once when the
 // connection ends (the node died, closed it, or stopped answering pings).
+// A link with nothing to send for kKeepAlive sends a status request, so the
+// node never closes it as idle just as a request is on its way.
 //
 // Thread-safe. Callbacks run on the reader thread: keep them short, and never
 // destroy the link from inside them.
@@ -26,6 +28,7 @@ namespace ss::swarm {
 
 class NodeLink {
  public:
+  static constexpr std::chrono::seconds kKeepAlive{20};  // a third of the nodes' idle timeout
   using MessageFn = std::function<void(const net::IncomingMessage&)>;
   using CloseFn = std::function<void(const std::string& why)>;
 
@@ -42,14 +45,22 @@ class NodeLink {
   const std::string& peer_id() const { return peer_id_; }
   bool connected() const { return client_->connected() && !closed_; }
   Result<nlohmann::json> Call(nlohmann::json request, std::chrono::milliseconds timeout) {
+    Sent();
     return client_->Call(std::move(request), timeout);
   }
-  Status SendBinary(std::vector<uint8_t> data) { return client_->SendBinary(std::move(data)); }
-  Status SendText(std::string text) { return client_->SendText(std::move(text)); }
+  Status SendBinary(std::vector<uint8_t> data) {
+    Sent();
+    return client_->SendBinary(std::move(data));
+  }
+  Status SendText(std::string text) {
+    Sent();
+    return client_->SendText(std::move(text));
+  }
 
  private:
   NodeLink() = default;
   void ReadLoop();
+  void Sent() { last_sent_ = std::chrono::steady_clock::now().time_since_epoch().count(); }
 
   std::string peer_id_;
   std::unique_ptr<net::RpcClient> client_;
@@ -57,6 +68,7 @@ class NodeLink {
   CloseFn on_close_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> closed_{false};
+  std::atomic<int64_t> last_sent_{std::chrono::steady_clock::now().time_since_epoch().count()};
   std::thread reader_;
 };
 
