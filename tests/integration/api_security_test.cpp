@@ -375,6 +375,16 @@ TEST(GatewaySecurity, HttpsWithTheCertificateWorks) {
       ss::testing::RunCommand(curl + "-H 'Authorization: Bearer " + kKey + "' " + url + "/v1/models");
   EXPECT_EQ(models.output.substr(models.output.rfind('\n') + 1), "200") << models.output;
   EXPECT_NE(models.output.find("\"object\":\"list\""), std::string::npos) << models.output;
+  // Two requests on one kept-alive TLS connection, then a streamed response
+  // (the event feed, cut by curl after 2 s) through TLS.
+  auto twice = ss::testing::RunCommand(curl + "-H 'X-Api-Key: " + kKey + "' " + url + "/v1/models " + url +
+                                       "/api/status");
+  EXPECT_EQ(twice.exit_code, 0) << twice.output;
+  EXPECT_NE(twice.output.find("\"swarm_ready\""), std::string::npos) << twice.output;
+  auto events = ss::testing::RunCommand("curl -sN --max-time 2 --cacert " + (tls / "cert.pem") +
+                                        " -H 'X-Api-Key: " + kKey + "' " + url + "/api/events");
+  EXPECT_NE(events.output.find("retry: 2000"), std::string::npos) << events.output;
+  EXPECT_NE(events.output.find("data: {"), std::string::npos) << events.output;
   auto nokey = ss::testing::RunCommand(curl + url + "/v1/models");
   EXPECT_EQ(nokey.output.substr(nokey.output.rfind('\n') + 1), "401") << nokey.output;
   auto untrusted = ss::testing::RunCommand("curl -sS --max-time 10 -o /dev/null " + url + "/healthz 2>&1");
