@@ -82,20 +82,15 @@ void AddGatewayCommand(CLI::App& app) {
   g->add_option("--api-key", o.guard.api_keys,
                 "Require this API key (Authorization: Bearer KEY or X-Api-Key) on /v1, /api, /metrics and "
                 "the console; repeatable. The command line is visible to other users: prefer the "
-                "environment variable or --api-keys-file")
-      ->envname("SHARDSWARM_API_KEY");
+                "environment variable or --api-keys-file");
   g->add_option("--api-keys-file", o.api_keys_file,
-                "Require one of the keys in FILE (one per line, # comments)")
-      ->envname("SHARDSWARM_API_KEYS_FILE");
+                "Require one of the keys in FILE (one per line, # comments)");
   g->add_option("--tls-cert", o.tls_cert_file,
-                "Serve HTTPS with this certificate chain (PEM; needs --tls-key)")
-      ->envname("SHARDSWARM_TLS_CERT");
-  g->add_option("--tls-key", o.tls_key_file, "Private key of --tls-cert (PEM)")
-      ->envname("SHARDSWARM_TLS_KEY");
+                "Serve HTTPS with this certificate chain (PEM; needs --tls-key)");
+  g->add_option("--tls-key", o.tls_key_file, "Private key of --tls-cert (PEM)");
   g->add_option("--cors-origin", o.guard.cors_origins,
                 "Let web pages of this exact origin (https://host:port) call the API; repeatable. Default: "
-                "cross-origin closed")
-      ->envname("SHARDSWARM_CORS_ORIGIN");
+                "cross-origin closed");
   g->add_option("--max-requests-per-client", o.guard.max_requests_per_client,
                 "Requests in progress per client (API key, else address); more get 429")
       ->capture_default_str();

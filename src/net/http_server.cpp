@@ -102,7 +102,34 @@ std::string ParseErrorMessage(beast::error_code ec, const HttpServerOptions& opt
   return "malformed HTTP request: " + ec.message();
 }
 
+// The server's TLS context from the options' PEM files (TLS 1.2 or newer).
+Status LoadTls(asio::ssl::context& tls, const HttpServerOptions& options) {
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty())
+    return Status::InvalidArgument("HTTPS needs both a certificate and its private key (PEM files)");
+  beast::error_code ec;
+  tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  tls.use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec)
+    return Status::InvalidArgument("cannot load the TLS certificate " + options.tls_cert_file + ": " +
+                                   ec.message() + " (a PEM certificate chain is expected)");
+  tls.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec)
+    return Status::InvalidArgument("cannot load the TLS private key " + options.tls_key_file + ": " +
+                                   ec.message() + " (a PEM private key is expected)");
+  if (SSL_CTX_check_private_key(tls.native_handle()) != 1)
+    return Status::InvalidArgument("the TLS private key " + options.tls_key_file +
+                                   " does not belong to the certificate " + options.tls_cert_file);
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckTlsFiles(const HttpServerOptions& options) {
+  asio::ssl::context tls(asio::ssl::context::tls_server);
+  return LoadTls(tls, options);
+}
 
 std::string HttpRequest::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -594,24 +621,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   impl->handler = std::move(handler);
   beast::error_code ec;
   if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-    if (options.tls_cert_file.empty() || options.tls_key_file.empty())
-      return Status::InvalidArgument("HTTPS needs both a certificate and its private key (PEM files)");
     impl->tls.emplace(asio::ssl::context::tls_server);
-    asio::ssl::context& tls = *impl->tls;
-    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                    asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
-    tls.use_certificate_chain_file(options.tls_cert_file, ec);
-    if (ec)
-      return Status::InvalidArgument("cannot load the TLS certificate " + options.tls_cert_file + ": " +
-                                     ec.message() + " (a PEM certificate chain is expected)");
-    tls.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
-    if (ec)
-      return Status::InvalidArgument("cannot load the TLS private key " + options.tls_key_file + ": " +
-                                     ec.message() + " (a PEM private key is expected)");
-    if (SSL_CTX_check_private_key(tls.native_handle()) != 1)
-      return Status::InvalidArgument("the TLS private key " + options.tls_key_file +
-                                     " does not belong to the certificate " + options.tls_cert_file);
+    SS_RETURN_IF_ERROR(LoadTls(*impl->tls, options));
   }
   auto address = asio::ip::make_address(options.bind_address, ec);
   if (ec)

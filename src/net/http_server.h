@@ -106,6 +106,10 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
+// Loads the options' TLS certificate and key as Start would: ok, or what is
+// wrong with which file (for a process to check before its slow start-up).
+Status CheckTlsFiles(const HttpServerOptions& options);
+
 // Parses one complete HTTP/1.1 request from `bytes` with the same parser and
 // limits the server uses (for the fuzz target and tests): the request, or an
 // error naming what is wrong (code kInvalidArgument; kBusy never).

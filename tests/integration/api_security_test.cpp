@@ -408,5 +408,32 @@ TEST(GatewaySecurity, HttpsWithTheCertificateWorks) {
   EXPECT_EQ(again.output.substr(again.output.rfind('\n') + 1), "200") << again.output;
 }
 
+// Mistakes in the API's keys file or certificate stop the gateway at once,
+// naming the file, before it waits for any bootstrap.
+TEST(GatewaySecurity, ABadKeysFileOrCertificateFailsAtOnceNamingIt) {
+  ss::testing::TempDir dir;
+  {
+    std::ofstream(dir / "keys") << "good-key\nbad key\n";
+    std::ofstream(dir / "empty") << "# nothing\n";
+    std::ofstream(dir / "cert.pem") << "not a certificate\n";
+  }
+  const std::string gateway = "gateway --bootstrap 127.0.0.1:1 --http-port 0 ";
+  struct Case {
+    std::string flags, expect;
+  };
+  for (const Case& c :
+       {Case{"--api-keys-file " + (dir / "keys"), "line 2"},
+        Case{"--api-keys-file " + (dir / "empty"), "holds no API key"},
+        Case{"--api-keys-file " + (dir / "missing"), "missing"},
+        Case{"--tls-cert " + (dir / "cert.pem") + " --tls-key " + (dir / "cert.pem"), "cert.pem"},
+        Case{"--tls-cert " + (dir / "cert.pem"), "--tls-key"}}) {
+    const double start = NowSeconds();
+    auto r = ss::testing::RunShardswarm(gateway + c.flags);
+    EXPECT_NE(r.exit_code, 0) << c.flags << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.expect), std::string::npos) << c.flags << "\n" << r.output;
+    EXPECT_LT(NowSeconds() - start, 5.0) << c.flags;
+  }
+}
+
 }  // namespace
 }  // namespace ss
