@@ -51,6 +51,10 @@ const poller = new StatusPoller({
     gatewayError.textContent = `Cannot reach the gateway (${e.message}); retrying.`;
     gatewayError.hidden = false;
   },
+  // The page again: the gateway answers it with its key prompt (login.html).
+  onUnauthorized() {
+    location.reload();
+  },
 });
 
 new ChatPanel({

@@ -41,9 +41,10 @@ export function shardLayers(shard) {
 }
 
 export class StatusPoller {
-  constructor({ onStatus, onError }) {
+  constructor({ onStatus, onError, onUnauthorized }) {
     this.onStatus = onStatus;
     this.onError = onError;
+    this.onUnauthorized = onUnauthorized;
     this.timer = null;
     this.inFlight = false;
     this.again = false;
@@ -67,6 +68,9 @@ export class StatusPoller {
     this.inFlight = true;
     try {
       const response = await fetch('/api/status', { cache: 'no-store' });
+      // 401: the gateway needs an API key and the console's cookie is gone
+      // (the gateway restarted, or was given other keys).
+      if (response.status === 401 && this.onUnauthorized) return this.onUnauthorized();
       if (!response.ok) throw new Error(`/api/status answered ${response.status}`);
       this.onStatus(await response.json());
     } catch (e) {

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -100,23 +101,34 @@ void RunUp(const UpFlags& f) {
     Fail(ready.message());
   }
   const std::string url = "http://127.0.0.1:" + std::to_string(s.http_port());
+  // The gateway inherits SHARDSWARM_API_KEY from this process (its --api-key).
+  const char* env_key = std::getenv("SHARDSWARM_API_KEY");
+  const bool keyed = env_key && *env_key;
+  const std::string key_line =
+      keyed
+          ? "  API key:   required (SHARDSWARM_API_KEY): send 'Authorization: Bearer KEY'; the console asks "
+            "for it\n"
+          : "  API key:   none, the API is open to this machine; to require one: "
+            "SHARDSWARM_API_KEY=KEY shardswarm up\n";
   std::printf(
       "shardswarm is up: %d nodes serve %s in %d shards\n"
       "  console:   %s/\n"
       "  API:    %s/v1   (OpenAI-compatible)\n"
       "  status: %s/api/status   metrics: %s/metrics\n"
+      "%s"
       "  bootstrap: %s\n"
       "  cluster:   %s\n"
       "  shards:    %s\n"
       "  swarm key: %s   (private swarm: every process needs --swarm-key with it)\n"
-      "  try:    curl -s %s/v1/completions -H 'Content-Type: application/json' \\\n"
+      "  try:    curl -s %s/v1/completions -H 'Content-Type: application/json'%s \\\n"
       "            -d '{\"prompt\": \"Once upon a time\", \"max_tokens\": 32}'\n"
       "  more nodes: shardswarm node --bootstrap %s --cluster %s --total-shards %d --swarm-key %s "
       "--data-dir DIR\n"
       "Ctrl-C stops the swarm.\n",
       f.nodes, fs::path(model).filename().c_str(), shards, url.c_str(), url.c_str(), url.c_str(), url.c_str(),
-      s.bootstrap().c_str(), o.cluster.c_str(), fs::absolute(o.shards_dir).c_str(), o.swarm_key_file.c_str(),
-      url.c_str(), s.bootstrap().c_str(), o.cluster.c_str(), shards, o.swarm_key_file.c_str());
+      key_line.c_str(), s.bootstrap().c_str(), o.cluster.c_str(), fs::absolute(o.shards_dir).c_str(),
+      o.swarm_key_file.c_str(), url.c_str(), keyed ? " -H \"Authorization: Bearer $SHARDSWARM_API_KEY\"" : "",
+      s.bootstrap().c_str(), o.cluster.c_str(), shards, o.swarm_key_file.c_str());
   std::fflush(stdout);
   while (!StopRequested()) {
     if (auto dead = s.Dead()) {

@@ -1,5 +1,6 @@
 #include "gateway/completion_api.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -85,7 +86,8 @@ struct CompletionApi::Prepared {
 };
 
 Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const net::HttpRequest& http,
-                                                                        ApiKind kind) {
+                                                                        ApiKind kind, std::string& param,
+                                                                        std::string& code) {
   auto p = std::make_unique<Prepared>();
   p->api = this;
   p->id = next_request_id_++;
@@ -99,6 +101,13 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
   metrics_.SessionStarted();
   SS_ASSIGN_OR_RETURN(p->request, ParseCompletionRequest(http.body, kind));
   const CompletionRequest& r = p->request;
+  if (options_.max_tokens_limit > 0 && r.max_tokens && *r.max_tokens > options_.max_tokens_limit) {
+    param = "max_tokens";
+    code = "max_tokens_too_large";
+    return Status::InvalidArgument(
+        "max_tokens is " + std::to_string(*r.max_tokens) + ", over this gateway's limit of " +
+        std::to_string(options_.max_tokens_limit) + " (--max-tokens-limit); ask for fewer tokens");
+  }
   p->meta = model_();
   if (!swarm_.Ready() || !p->meta) {
     std::string why;
@@ -123,7 +132,17 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
   }
   const int n_prompt = static_cast<int>(p->prompt.size());
   if (n_prompt == 0) return Status::InvalidArgument("the prompt is empty");
+  if (options_.max_prompt_tokens > 0 && n_prompt > options_.max_prompt_tokens) {
+    param = kind == ApiKind::kChat ? "messages" : "prompt";
+    code = "prompt_too_long";
+    return Status::InvalidArgument("the prompt is " + std::to_string(n_prompt) +
+                                   " tokens, over this gateway's limit of " +
+                                   std::to_string(options_.max_prompt_tokens) +
+                                   " prompt tokens (--max-prompt-tokens); send a shorter prompt");
+  }
   p->max_tokens = r.max_tokens ? *r.max_tokens : (kind == ApiKind::kChat ? m.n_ctx - n_prompt : 16);
+  if (!r.max_tokens && options_.max_tokens_limit > 0)
+    p->max_tokens = std::min(p->max_tokens, options_.max_tokens_limit);
   if (n_prompt + p->max_tokens > m.n_ctx)
     return Status::InvalidArgument("the prompt (" + std::to_string(n_prompt) + " tokens) plus max_tokens (" +
                                    std::to_string(p->max_tokens) + ") exceed the model's context of " +
@@ -146,7 +165,8 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
 
 net::HttpResponse CompletionApi::Handle(const net::HttpRequest& http, ApiKind kind) {
   const char* endpoint = kind == ApiKind::kChat ? "chat" : "completions";
-  auto prepared = Prepare(http, kind);
+  std::string param, code;
+  auto prepared = Prepare(http, kind, param, code);
   if (!prepared.ok()) {
     int status = HttpStatusOf(prepared.status());
     metrics_.CountRequest(endpoint, status);
@@ -155,7 +175,7 @@ net::HttpResponse CompletionApi::Handle(const net::HttpRequest& http, ApiKind ki
                  "a " + std::string(endpoint) + " request was refused (" + std::to_string(status) +
                      "): " + prepared.status().message(),
                  {{"state", "failed"}, {"http_status", status}});
-    return JsonResponse(status, ErrorBody(prepared.status()));
+    return JsonResponse(status, ErrorBody(prepared.status(), param, code));
   }
   metrics_.CountRequest(endpoint, 200);
   const Prepared& p = **prepared;

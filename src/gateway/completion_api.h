@@ -29,6 +29,9 @@ namespace ss::gateway {
 
 struct CompletionApiOptions {
   int max_sessions = 64;  // generations at once; beyond: 429
+  // Refused with 400 naming the parameter; 0: only the model's context bounds them.
+  int max_prompt_tokens = 0;  // tokens of the prompt (chat: the rendered conversation)
+  int max_tokens_limit = 0;   // a request's max_tokens; an absent max_tokens defaults to at most this
   SwarmSessionOptions session;
 };
 
@@ -44,7 +47,9 @@ class CompletionApi {
 
  private:
   struct Prepared;
-  Result<std::unique_ptr<Prepared>> Prepare(const net::HttpRequest& request, ApiKind kind);
+  // On error, `param` may name the request parameter at fault and `code` the OpenAI error code.
+  Result<std::unique_ptr<Prepared>> Prepare(const net::HttpRequest& request, ApiKind kind, std::string& param,
+                                            std::string& code);
   net::HttpResponse Respond(std::shared_ptr<Prepared> p);
   void Track(const Prepared& p, bool running);
   SwarmSessionOptions SessionOptions(Prepared& p);

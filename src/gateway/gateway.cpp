@@ -40,6 +40,25 @@ uint64_t LastSeenEvent(const net::HttpRequest& r) {
 Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
   std::unique_ptr<Gateway> g(new Gateway());
   g->options_ = o;
+  // The API's keys and certificate first: a mistake there fails at once,
+  // not after joining the swarm.
+  ApiGuardOptions guard = o.guard;
+  if (!o.api_keys_file.empty()) {
+    SS_ASSIGN_OR_RETURN(std::vector<std::string> keys, ReadApiKeysFile(o.api_keys_file));
+    guard.api_keys.insert(guard.api_keys.end(), keys.begin(), keys.end());
+  }
+  const bool tls = !o.tls_cert_file.empty();
+  guard.secure_cookie = tls;
+  g->guard_ = std::make_unique<ApiGuard>(guard);
+  net::HttpServerOptions ho;
+  ho.bind_address = o.http_addr;
+  ho.port = o.http_port;
+  ho.max_in_flight = static_cast<size_t>(o.api.max_sessions) + 64;  // room for status calls and 429s
+  ho.read_timeout = o.read_timeout;
+  ho.max_body_bytes = o.max_body_bytes;
+  ho.tls_cert_file = o.tls_cert_file;
+  ho.tls_key_file = o.tls_key_file;
+  if (tls) SS_RETURN_IF_ERROR(net::CheckTlsFiles(ho));
   if (!o.data_dir.empty()) {
     SS_ASSIGN_OR_RETURN(g->data_dir_lock_, DirLock::Acquire(o.data_dir));
   }
@@ -58,14 +77,18 @@ Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
   Gateway* self = g.get();
   g->api_ = std::make_unique<CompletionApi>(
       *g->swarm_, g->board_, g->router_, g->metrics_, g->journal_, [self] { return self->model(); }, o.api);
-  net::HttpServerOptions ho;
-  ho.bind_address = o.http_addr;
-  ho.port = o.http_port;
-  ho.max_in_flight = static_cast<size_t>(o.api.max_sessions) + 64;  // room for status calls and 429s
-  SS_ASSIGN_OR_RETURN(
-      g->http_, net::HttpServer::Start(ho, [self](const net::HttpRequest& r) { return self->Handle(r); }));
+  SS_ASSIGN_OR_RETURN(g->http_, net::HttpServer::Start(ho, [self](const net::HttpRequest& r) {
+                        return self->guard_->Handle(
+                            r, [self](const net::HttpRequest& r) { return self->Handle(r); });
+                      }));
+  Log("CONNECT", std::string("OpenAI-compatible API on ") + (tls ? "https" : "http") + "://" + o.http_addr +
+                     ":" + std::to_string(g->http_->port()) + "/v1");
   Log("CONNECT",
-      "OpenAI-compatible API on http://" + o.http_addr + ":" + std::to_string(g->http_->port()) + "/v1");
+      guard.api_keys.empty()
+          ? std::string("no API key configured: the API and the console are open to anyone who can "
+                        "reach the port (--api-key KEY closes them)")
+          : std::to_string(guard.api_keys.size()) +
+                " API key(s) configured: /v1, /api, /metrics and the console need one");
   g->watcher_ = std::thread([self] { self->WatchLoop(); });
   return g;
 }

@@ -7,7 +7,9 @@
 // view, routes and sessions as JSON) and /metrics (Prometheus text); and the
 // web console: its files at / (compiled in), /api/events (the event journal
 // as server-sent events, replayed on connect) and /api/series (per-second
-// samples for its charts).
+// samples for its charts). Every request passes the ApiGuard first (API
+// keys, CORS, requests per client); TLS and size/time limits are the HTTP
+// server's.
 //
 // Start() returns once HTTP listens; a background thread watches the swarm,
 // logs readiness changes as [STATUS] lines, turns view changes into events
@@ -19,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "gateway/api_guard.h"
 #include "gateway/completion_api.h"
 #include "gateway/event_journal.h"
 #include "gateway/metrics.h"
@@ -39,6 +42,12 @@ struct GatewayOptions {
   std::string http_addr = "127.0.0.1";
   uint16_t http_port = 8080;
   CompletionApiOptions api;
+  ApiGuardOptions guard;
+  std::string api_keys_file;  // more keys, one per line (gateway/api_auth.h)
+  std::string tls_cert_file;  // both set: HTTPS (PEM files)
+  std::string tls_key_file;
+  std::chrono::milliseconds read_timeout{30'000};  // one request's arrival, or an idle keep-alive
+  size_t max_body_bytes = 8 * 1024 * 1024;
 };
 
 class Gateway {
@@ -70,6 +79,7 @@ class Gateway {
   SwarmEvents swarm_events_{journal_};
   StatsSeries series_;
   std::unique_ptr<CompletionApi> api_;
+  std::unique_ptr<ApiGuard> guard_;
   mutable std::mutex mu_;
   std::shared_ptr<const ModelMeta> model_;
   std::string model_problem_;

@@ -103,14 +103,25 @@ int HttpStatusOf(const Status& s) {
   return 500;
 }
 
-nlohmann::json ErrorBody(const Status& s) {
+nlohmann::json ErrorBody(const Status& s, const std::string& param, const std::string& code) {
   const int http = HttpStatusOf(s);
   const char* type = http == 400   ? "invalid_request_error"
                      : http == 429 ? "rate_limit_error"
                      : http == 403 ? "permission_error"
                      : http == 503 ? "service_unavailable"
                                    : "server_error";
-  return {{"error", {{"message", s.message()}, {"type", type}, {"param", nullptr}, {"code", http}}}};
+  nlohmann::json body = ApiErrorBody(s.message(), type, param, code);
+  if (code.empty()) body["error"]["code"] = http;
+  return body;
+}
+
+nlohmann::json ApiErrorBody(const std::string& message, const std::string& type, const std::string& param,
+                            const std::string& code) {
+  return {{"error",
+           {{"message", message},
+            {"type", type},
+            {"param", param.empty() ? nlohmann::json() : nlohmann::json(param)},
+            {"code", code.empty() ? nlohmann::json() : nlohmann::json(code)}}}};
 }
 
 }  // namespace ss::gateway

@@ -36,6 +36,11 @@ std::string SseEvent(const nlohmann::json& data);  // "data: {…}\n\n"
 inline constexpr const char* kSseDone = "data: [DONE]\n\n";
 
 int HttpStatusOf(const Status& status);
-nlohmann::json ErrorBody(const Status& status);
+// The error of `status`; `param` names the parameter at fault (empty: null),
+// `code` is OpenAI's machine-readable code (empty: the HTTP status number).
+nlohmann::json ErrorBody(const Status& status, const std::string& param = "", const std::string& code = "");
+// {"error": {message, type, param, code}}; an empty param or code is null.
+nlohmann::json ApiErrorBody(const std::string& message, const std::string& type, const std::string& param,
+                            const std::string& code);
 
 }  // namespace ss::gateway

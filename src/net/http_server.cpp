@@ -2,8 +2,10 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <condition_variable>
 #include <exception>
 #include <future>
@@ -20,6 +22,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Parser = http::request_parser<http::string_body>;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 
@@ -98,7 +102,34 @@ std::string ParseErrorMessage(beast::error_code ec, const HttpServerOptions& opt
   return "malformed HTTP request: " + ec.message();
 }
 
+// The server's TLS context from the options' PEM files (TLS 1.2 or newer).
+Status LoadTls(asio::ssl::context& tls, const HttpServerOptions& options) {
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty())
+    return Status::InvalidArgument("HTTPS needs both a certificate and its private key (PEM files)");
+  beast::error_code ec;
+  tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  tls.use_certificate_chain_file(options.tls_cert_file, ec);
+  if (ec)
+    return Status::InvalidArgument("cannot load the TLS certificate " + options.tls_cert_file + ": " +
+                                   ec.message() + " (a PEM certificate chain is expected)");
+  tls.use_private_key_file(options.tls_key_file, asio::ssl::context::pem, ec);
+  if (ec)
+    return Status::InvalidArgument("cannot load the TLS private key " + options.tls_key_file + ": " +
+                                   ec.message() + " (a PEM private key is expected)");
+  if (SSL_CTX_check_private_key(tls.native_handle()) != 1)
+    return Status::InvalidArgument("the TLS private key " + options.tls_key_file +
+                                   " does not belong to the certificate " + options.tls_cert_file);
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckTlsFiles(const HttpServerOptions& options) {
+  asio::ssl::context tls(asio::ssl::context::tls_server);
+  return LoadTls(tls, options);
+}
 
 std::string HttpRequest::Header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
@@ -132,7 +163,21 @@ Result<HttpRequest> ParseHttpRequest(std::string_view bytes, const HttpServerOpt
   return ToRequest(parser.release(), "");
 }
 
-struct Connection;
+// What Stop sees of a connection, whichever its transport.
+struct ConnectionBase {
+  virtual ~ConnectionBase() = default;
+  virtual void HardClose() = 0;  // on the I/O thread
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::atomic<bool> gone{false};
+
+  void MarkGone() {
+    std::lock_guard lock(mu);
+    gone = true;
+    cv.notify_all();
+  }
+};
 
 struct HttpServer::Impl {
   HttpServerOptions options;
@@ -142,9 +187,10 @@ struct HttpServer::Impl {
   std::thread io_thread;
   std::atomic<bool> stopping{false};
   std::atomic<size_t> in_flight{0};
+  std::optional<asio::ssl::context> tls;  // set: every connection is HTTPS
 
   std::mutex conns_mu;  // connections are created on the I/O thread, marked gone by Stop
-  std::vector<std::weak_ptr<Connection>> conns;
+  std::vector<std::weak_ptr<ConnectionBase>> conns;
 
   std::mutex threads_mu;  // handler threads: started on the I/O thread, joined by Stop
   std::map<uint64_t, std::thread> threads;
@@ -153,18 +199,36 @@ struct HttpServer::Impl {
 
   void Accept();
   void OnAccept(tcp::socket socket);
+  template <class Stream>
+  void Open(tcp::socket socket, std::string remote);
   void Spawn(std::function<void()> fn);
   void StopAll();
 };
 
 // One client connection. Everything but the stream writer's waits runs on the
 // I/O thread; handler threads post their writes here and wait on `cv`.
-struct Connection : std::enable_shared_from_this<Connection> {
+// Stream is PlainStream or TlsStream: TLS adds the handshake, and the watch
+// for a disconnect then reads through TLS (records cannot be read raw).
+template <class Stream>
+struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
   Connection(HttpServer::Impl* server, tcp::socket socket, std::string remote)
-      : server(server), stream(std::move(socket)), remote(std::move(remote)), linger(stream.get_executor()) {}
+      : server(server),
+        stream(MakeStream(server, std::move(socket))),
+        remote(std::move(remote)),
+        linger(stream.get_executor()) {}
+
+  static Stream MakeStream(HttpServer::Impl* server, tcp::socket socket) {
+    if constexpr (kTls)
+      return Stream(std::move(socket), *server->tls);
+    else
+      return Stream(std::move(socket));
+  }
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream); }
 
   HttpServer::Impl* server;
-  beast::tcp_stream stream;
+  Stream stream;
   std::string remote;
   beast::flat_buffer buffer;
   std::optional<Parser> parser;
@@ -181,36 +245,41 @@ struct Connection : std::enable_shared_from_this<Connection> {
   bool response_done = false;  // the stream ended; the watch hands over to the next read
   asio::steady_timer linger;
 
-  std::mutex mu;
-  std::condition_variable cv;
-  std::atomic<bool> gone{false};
-
-  void MarkGone() {
-    std::lock_guard lock(mu);
-    gone = true;
-    cv.notify_all();
-  }
-
   // --- reading requests ---
+
+  // The first thing on a new connection: TLS's handshake (within the read
+  // timeout, so a silent client cannot hold it), then the first request.
+  void Start() {
+    if constexpr (kTls) {
+      Lowest().expires_after(server->options.read_timeout);
+      stream.async_handshake(asio::ssl::stream_base::server,
+                             [self = this->shared_from_this()](beast::error_code ec) {
+                               if (ec) return self->HardClose();
+                               self->ReadRequest();
+                             });
+    } else {
+      ReadRequest();
+    }
+  }
 
   void ReadRequest() {
     if (server->stopping) return HardClose();
     parser.emplace();
     ConfigureParser(*parser, server->options);
     deadline = std::chrono::steady_clock::now() + server->options.read_timeout;
-    stream.expires_at(deadline);
+    Lowest().expires_at(deadline);
     http::async_read_header(
         stream, buffer, *parser,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+        [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     if (!parser->is_done() && beast::iequals(parser->get()[http::field::expect], "100-continue")) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream.expires_after(server->options.write_timeout);
+      Lowest().expires_after(server->options.write_timeout);
       asio::async_write(stream, asio::buffer(kContinue),
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this()](beast::error_code ec, size_t) {
                           if (ec) return self->HardClose();
                           self->ReadBody();
                         });
@@ -220,11 +289,12 @@ struct Connection : std::enable_shared_from_this<Connection> {
   }
 
   void ReadBody() {
-    stream.expires_at(deadline);
-    http::async_read(stream, buffer, *parser, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->OnReadError(ec);
-      self->Dispatch();
-    });
+    Lowest().expires_at(deadline);
+    http::async_read(stream, buffer, *parser,
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->Dispatch();
+                     });
   }
 
   void OnReadError(beast::error_code ec) {
@@ -248,7 +318,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
     }
     ++server->in_flight;
     auto request = std::make_shared<HttpRequest>(ToRequest(std::move(message), remote));
-    server->Spawn([self = shared_from_this(), request, version] { self->RunHandler(*request, version); });
+    server->Spawn(
+        [self = this->shared_from_this(), request, version] { self->RunHandler(*request, version); });
   }
 
   // --- the handler's thread ---
@@ -261,7 +332,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
       response = ErrorResponse(500, std::string("internal error: ") + e.what(), "internal_error");
     }
     if (!response.stream) {
-      asio::post(stream.get_executor(), [self = shared_from_this(), r = std::move(response),
+      asio::post(stream.get_executor(), [self = this->shared_from_this(), r = std::move(response),
                                          version]() mutable { self->WriteWhole(std::move(r), version); });
     } else {
       RunStream(response, version);
@@ -279,7 +350,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
       bool ok = false;
     };
     auto wait = std::make_shared<Wait>();
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     asio::post(stream.get_executor(), [self, wait, op = std::move(op)] {
       op([self, wait](bool ok) {
         std::lock_guard lock(self->mu);
@@ -305,8 +376,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
-    stream.expires_after(server->options.write_timeout);
-    http::async_write(stream, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+    Lowest().expires_after(server->options.write_timeout);
+    http::async_write(stream, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec) return self->HardClose();
       self->AfterResponse();
     });
@@ -324,10 +395,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
     if (chunked) stream_header->chunked(true);
     serializer.emplace(*stream_header);
     response_done = false;
-    stream.expires_after(server->options.write_timeout);
+    Lowest().expires_after(server->options.write_timeout);
     http::async_write_header(
         stream, *serializer,
-        [self = shared_from_this(), done = std::move(done)](beast::error_code ec, size_t) {
+        [self = this->shared_from_this(), done = std::move(done)](beast::error_code ec, size_t) {
           if (ec) {
             self->HardClose();
             return done(false);
@@ -339,12 +410,12 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
   void WriteChunk(std::shared_ptr<std::string> data, std::function<void(bool)> done) {
     if (closed || gone) return done(false);
-    auto on_written = [self = shared_from_this(), data, done = std::move(done)](beast::error_code ec,
-                                                                                size_t) {
+    auto on_written = [self = this->shared_from_this(), data, done = std::move(done)](beast::error_code ec,
+                                                                                      size_t) {
       if (ec) self->HardClose();  // not reading within write_timeout, or reset
       done(!ec);
     };
-    stream.expires_after(server->options.write_timeout);
+    Lowest().expires_after(server->options.write_timeout);
     if (chunked)
       asio::async_write(stream, http::make_chunk(asio::buffer(*data)), std::move(on_written));
     else
@@ -359,9 +430,9 @@ struct Connection : std::enable_shared_from_this<Connection> {
       keep_alive = false;
       return AfterResponse();
     }
-    stream.expires_after(server->options.write_timeout);
+    Lowest().expires_after(server->options.write_timeout);
     asio::async_write(stream, http::make_chunk_last(),
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                         if (ec) return self->HardClose();
                         self->AfterResponse();
                       });
@@ -373,7 +444,7 @@ struct Connection : std::enable_shared_from_this<Connection> {
     if (watching) {  // the watch's completion starts the next read
       response_done = true;
       beast::error_code ignored;
-      stream.socket().cancel(ignored);
+      Lowest().socket().cancel(ignored);
       return;
     }
     ReadRequest();
@@ -385,9 +456,15 @@ struct Connection : std::enable_shared_from_this<Connection> {
   void Watch() {
     if (watching || closed || (!closing && buffer.size() >= kWatchBufferBytes)) return;
     watching = true;
-    stream.socket().async_read_some(
-        buffer.prepare(4096),
-        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnWatch(ec, n); });
+    auto on_read = [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+      self->OnWatch(ec, n);
+    };
+    if constexpr (kTls) {
+      Lowest().expires_never();  // leaves a pending write's timer alone
+      stream.async_read_some(buffer.prepare(4096), std::move(on_read));
+    } else {
+      Lowest().socket().async_read_some(buffer.prepare(4096), std::move(on_read));
+    }
   }
 
   void OnWatch(beast::error_code ec, size_t n) {
@@ -412,29 +489,30 @@ struct Connection : std::enable_shared_from_this<Connection> {
     if (closed) return;
     closing = true;
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
     linger.expires_after(std::min<std::chrono::milliseconds>(kLingerTime, server->options.read_timeout));
-    linger.async_wait([self = shared_from_this()](beast::error_code ec) {
+    linger.async_wait([self = this->shared_from_this()](beast::error_code ec) {
       if (!ec) self->HardClose();
     });
     if (!watching) Watch();
   }
 
-  void HardClose() {
+  void HardClose() override {
     if (!closed) {
       closed = true;
       beast::error_code ignored;
       linger.cancel();
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      stream.close();
+      Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+      Lowest().close();
     }
     MarkGone();
   }
 };
 
+template <class Stream>
 class StreamWriter : public HttpStreamWriter {
  public:
-  explicit StreamWriter(std::shared_ptr<Connection> c) : c_(std::move(c)) {}
+  explicit StreamWriter(std::shared_ptr<Connection<Stream>> c) : c_(std::move(c)) {}
   bool Write(std::string_view data) override {
     if (failed_ || c_->gone) return false;
     if (data.empty()) return true;  // an empty chunk would end the response
@@ -446,12 +524,13 @@ class StreamWriter : public HttpStreamWriter {
   bool ClientGone() const override { return c_->gone; }
 
  private:
-  std::shared_ptr<Connection> c_;
+  std::shared_ptr<Connection<Stream>> c_;
   bool failed_ = false;
 };
 
-void Connection::RunStream(HttpResponse& response, unsigned version) {
-  auto self = shared_from_this();
+template <class Stream>
+void Connection<Stream>::RunStream(HttpResponse& response, unsigned version) {
+  auto self = this->shared_from_this();
   // The header's fields, copied: the wait ends early when the client goes,
   // and the write may run after this thread has moved on.
   auto head = std::make_shared<HttpResponse>();
@@ -462,7 +541,7 @@ void Connection::RunStream(HttpResponse& response, unsigned version) {
     self->WriteStreamHeader(*head, version, std::move(done));
   });
   if (started) {
-    StreamWriter writer(self);
+    StreamWriter<Stream> writer(self);
     try {
       response.stream(writer);
     } catch (const std::exception&) {  // a half-sent stream cannot turn into an error response
@@ -486,15 +565,23 @@ void HttpServer::Impl::OnAccept(tcp::socket socket) {
   if (ec) return;
   std::string remote = peer.address().to_string() + ":" + std::to_string(peer.port());
   socket.set_option(tcp::no_delay(true), ec);  // stream pieces go out as written
-  std::shared_ptr<Connection> conn;
+  if (tls)
+    Open<TlsStream>(std::move(socket), std::move(remote));
+  else
+    Open<PlainStream>(std::move(socket), std::move(remote));
+}
+
+template <class Stream>
+void HttpServer::Impl::Open(tcp::socket socket, std::string remote) {
+  std::shared_ptr<Connection<Stream>> conn;
   {
     std::lock_guard lock(conns_mu);
-    std::erase_if(conns, [](const std::weak_ptr<Connection>& c) { return c.expired(); });
+    std::erase_if(conns, [](const std::weak_ptr<ConnectionBase>& c) { return c.expired(); });
     if (conns.size() >= options.max_connections) return;  // `socket` closes here
-    conn = std::make_shared<Connection>(this, std::move(socket), std::move(remote));
+    conn = std::make_shared<Connection<Stream>>(this, std::move(socket), std::move(remote));
     conns.push_back(conn);
   }
-  conn->ReadRequest();
+  conn->Start();
 }
 
 void HttpServer::Impl::Spawn(std::function<void()> fn) {
@@ -517,7 +604,7 @@ void HttpServer::Impl::Spawn(std::function<void()> fn) {
 void HttpServer::Impl::StopAll() {
   beast::error_code ignored;
   acceptor.close(ignored);
-  std::vector<std::shared_ptr<Connection>> live;
+  std::vector<std::shared_ptr<ConnectionBase>> live;
   {
     std::lock_guard lock(conns_mu);
     for (auto& weak : conns)
@@ -533,6 +620,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   impl->options = options;
   impl->handler = std::move(handler);
   beast::error_code ec;
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    impl->tls.emplace(asio::ssl::context::tls_server);
+    SS_RETURN_IF_ERROR(LoadTls(*impl->tls, options));
+  }
   auto address = asio::ip::make_address(options.bind_address, ec);
   if (ec)
     return Status::InvalidArgument("invalid HTTP bind address '" + options.bind_address +

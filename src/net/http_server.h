@@ -2,7 +2,8 @@
 // The HTTP/1.1 server of the gateway and the bootstrap's health endpoint
 // (Boost.Beast, kept inside http_server.cpp: each Beast unit costs ~30 s to
 // compile). Keep-alive connections, request bodies, and streamed responses
-// (chunked transfer encoding, for server-sent events).
+// (chunked transfer encoding, for server-sent events); plain HTTP, or HTTPS
+// when given a certificate and key.
 //
 // Threads: one I/O thread reads requests and writes responses for every
 // connection; each complete request is answered by the Handler on a thread of
@@ -13,8 +14,9 @@
 // limit: a header block over max_header_bytes (431), a body over
 // max_body_bytes (413), malformed HTTP (400, then close). A client that sends
 // nothing for read_timeout, or takes longer than that to send one request's
-// headers and body, is disconnected (slowloris); so is one that does not read
-// what we write for write_timeout.
+// headers and body (with HTTPS: or to finish the TLS handshake), is
+// disconnected (slowloris); so is one that does not read what we write for
+// write_timeout.
 
 #include <chrono>
 #include <cstdint>
@@ -73,6 +75,10 @@ struct HttpServerOptions {
   size_t max_connections = 1024;
   std::chrono::milliseconds read_timeout{30'000};   // idle keep-alive, or one request's arrival
   std::chrono::milliseconds write_timeout{30'000};  // one piece of a response
+  // Both set: HTTPS only (TLS 1.2 or newer), with this certificate chain and
+  // private key (PEM files, loaded at Start: an error names the bad file).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -99,6 +105,10 @@ class HttpServer {
   explicit HttpServer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Loads the options' TLS certificate and key as Start would: ok, or what is
+// wrong with which file (for a process to check before its slow start-up).
+Status CheckTlsFiles(const HttpServerOptions& options);
 
 // Parses one complete HTTP/1.1 request from `bytes` with the same parser and
 // limits the server uses (for the fuzz target and tests): the request, or an

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -85,6 +86,9 @@ Status LocalSwarm::WaitReady(std::chrono::seconds timeout) {
     r.port = http_port_;
     r.target = "/api/status";
     r.timeout = std::chrono::seconds(2);
+    // The gateway inherits SHARDSWARM_API_KEY (its --api-key) from this process.
+    if (const char* key = std::getenv("SHARDSWARM_API_KEY"); key && *key)
+      r.headers.push_back({"authorization", std::string("Bearer ") + key});
     auto res = net::HttpFetch(r);
     if (res.ok() && res->status == 200) {
       auto j = nlohmann::json::parse(res->body, nullptr, false);

@@ -49,11 +49,14 @@ function tailBuffer(limit = 16_384) {
 
 // Starts `shardswarm up`; `ready` resolves with what it printed ({api,
 // console, bootstrap, cluster, shards, swarmKey}) or rejects if it exits first.
-function startSwarm(workDir) {
-  const args = ['up', '--http-port', '0', '--work-dir', workDir, '--nodes', String(SHARDS)];
+function startSwarm(workDir, { nodes = SHARDS, apiKey = null } = {}) {
+  const args = ['up', '--http-port', '0', '--work-dir', workDir, '--nodes', String(nodes)];
   const env = { ...process.env };
   delete env.SHARDSWARM_MODEL;
   delete env.SHARDSWARM_HTTP_PORT;
+  delete env.SHARDSWARM_API_KEY;
+  delete env.SHARDSWARM_API_KEYS_FILE;
+  if (apiKey) env.SHARDSWARM_API_KEY = apiKey;
   const child = spawn(BINARY, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stdout = tailBuffer();
   const stderr = tailBuffer();
@@ -498,5 +501,67 @@ describe('web console against a real swarm', () => {
     } else {
       fs.rmSync(workDir, { recursive: true, force: true });
     }
+  });
+});
+
+// A gateway with an API key (`up` hands SHARDSWARM_API_KEY to it): the console
+// page is its key prompt until the key is given, then the console itself;
+// the key lives only in an HttpOnly cookie.
+describe('web console behind an API key', () => {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shardswarm-console-key-'));
+  const key = `sk-console-${Math.random().toString(36).slice(2)}`;
+  let swarm = null;
+  let browser = null;
+  let failed = false;
+  const killAll = () => swarm?.child.kill('SIGKILL');
+  process.on('exit', killAll);
+
+  it('asks for the key, refuses a wrong one, then shows the ready swarm', { timeout: UP_TIMEOUT_MS + 60_000 }, async () => {
+    try {
+      swarm = startSwarm(path.join(workDir, 'up'), { nodes: 2, apiKey: key });
+      const up = await swarm.ready;
+      const anonymous = await fetch(`${up.api}/api/status`);
+      assert.equal(anonymous.status, 401);
+      assert.equal((await anonymous.json()).error.type, 'authentication_error');
+      assert.equal((await fetch(`${up.api}/healthz`)).status, 200);
+
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
+      const page = await (await browser.newContext({ viewport: DESKTOP })).newPage();
+      const pageErrors = [];
+      page.on('pageerror', (e) => pageErrors.push(e.message));
+      const response = await page.goto(up.console);
+      assert.equal(response.status(), 401);
+      await page.waitForSelector(sel.testid('login-form'));
+
+      await page.fill(sel.testid('login-key'), 'sk-wrong');
+      await page.click(sel.testid('login-submit'));
+      await page.waitForSelector(`${sel.testid('login-error')}:not([hidden])`);
+
+      await page.fill(sel.testid('login-key'), key);
+      await page.click(sel.testid('login-submit'));
+      await page.waitForSelector(`${sel.testid('readiness')}[data-ready="true"]`, { timeout: 30_000 });
+      assert.equal(await page.evaluate(() => document.cookie.includes('shardswarm_console')), false,
+                   'the console cookie must be HttpOnly');
+      assert.ok(!page.url().includes(key), 'the key must not appear in the URL');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'api-key-console.png') });
+      assert.deepEqual(pageErrors, [], 'the page threw');
+      await browser.close();
+      browser = null;
+      const exit = await stopChild(swarm.child, STOP_TIMEOUT_MS);
+      assert.deepEqual(exit, { code: 0, signal: null }, `shardswarm up exited with ${JSON.stringify(exit)}\n${swarm.stderr.text}`);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    if (swarm && swarm.child.exitCode === null && swarm.child.signalCode === null) {
+      if ((await stopChild(swarm.child, STOP_TIMEOUT_MS)) === null) swarm.child.kill('SIGKILL');
+    }
+    process.off('exit', killAll);
+    if (failed) console.error(`[e2e] kept the work dir ${workDir}`);
+    else fs.rmSync(workDir, { recursive: true, force: true });
   });
 });

@@ -15,6 +15,8 @@ const NODES = 4;
 const READY_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 20_000;
 const API_LINE = /^\s*API:\s+(http:\/\/127\.0\.0\.1:\d+\/v1)\s/;
+// The swarm's gateway requires this key (`up` hands SHARDSWARM_API_KEY to it).
+const API_KEY = `sk-e2e-${Math.random().toString(36).slice(2)}`;
 
 // Keeps the last part of what `up` wrote to stderr, to explain a failure.
 function tailBuffer(limit = 16_384) {
@@ -41,6 +43,8 @@ function startSwarm(workDir) {
   const env = { ...process.env };
   delete env.SHARDSWARM_MODEL;
   delete env.SHARDSWARM_HTTP_PORT;
+  delete env.SHARDSWARM_API_KEYS_FILE;
+  env.SHARDSWARM_API_KEY = API_KEY;
 
   const child = spawn(binary, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = tailBuffer();
@@ -130,7 +134,19 @@ describe('OpenAI client library against the shardswarm gateway', () => {
   it(`starts a swarm of ${NODES} nodes and prints its API URL`, check(async () => {
     swarm = startSwarm(workDir);
     const baseURL = await swarm.ready;
-    client = new OpenAI({ baseURL, apiKey: 'none', maxRetries: 0, timeout: 120_000 });
+    client = new OpenAI({ baseURL, apiKey: API_KEY, maxRetries: 0, timeout: 120_000 });
+  }));
+
+  it('refuses a wrong API key with 401 authentication_error', check(async () => {
+    assert.ok(client, 'the swarm did not start (see the first test)');
+    const stranger = new OpenAI({ baseURL: client.baseURL, apiKey: 'sk-wrong', maxRetries: 0 });
+    await assert.rejects(stranger.models.list(), (e) => {
+      assert.ok(e instanceof OpenAI.AuthenticationError, `expected AuthenticationError, got ${e}`);
+      assert.equal(e.status, 401);
+      assert.equal(e.type, 'authentication_error');
+      assert.equal(e.code, 'invalid_api_key');
+      return true;
+    });
   }));
 
   // Each request test needs the swarm of the first test.
