@@ -103,9 +103,9 @@ void Discovery::BootstrapLoop() {
     } else if (Clock::now() - alone_since >= kUnreachableAfter &&
                (!said_alone || Clock::now() - *said_alone >= std::chrono::seconds(30))) {
       if (options_.log)
-        options_.log("bootstrap " + where + " unreachable (no DHT peer answers; a bootstrap with another " +
-                     "--swarm-key, or none, does not answer either: this process uses swarm key " +
-                     options_.swarm_key.Name() + "), retrying");
+        options_.log("bootstrap " + where + " unreachable (no DHT peer answers), retrying; a bootstrap " +
+                     "with another --swarm-key, or none, does not answer either (this process: swarm key " +
+                     options_.swarm_key.Name() + ")");
       said_alone = Clock::now();
     }
     if (Clock::now() >= next) {
