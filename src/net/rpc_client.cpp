@@ -64,6 +64,8 @@ struct RpcClient::Impl {
   bool closed = false;     // no more messages will arrive
   bool shut_down = false;  // the I/O thread is gone: nothing pending will complete
   std::string close_error;
+  std::shared_ptr<WriteDone> failed_write;  // waits for the close reason (see DoWrite)
+  std::string failed_write_error;
   std::deque<IncomingMessage> inbox;
   std::map<std::string, std::optional<nlohmann::json>> waiters;  // id.dump() -> reply
   uint64_t next_id = 1;
@@ -125,9 +127,17 @@ struct RpcClient::Impl {
       outbox.pop_front();
       {
         std::lock_guard lock(mu);
-        done->done = true;
-        if (ec) done->status = Status::Error("sending to " + where + " failed: " + ec.message());
-        cv.notify_all();
+        if (!ec || closed) {
+          done->done = true;
+          if (ec) done->status = Status::Error(close_error);
+          cv.notify_all();
+        } else {
+          // A write cut short by the server closing the connection: the read
+          // side is about to learn why (the close reason), so FailWrites
+          // completes it then, with that reason.
+          failed_write = done;
+          failed_write_error = "sending to " + where + " failed: " + ec.message();
+        }
       }
       if (ec) {
         beast::error_code ignored;
@@ -145,6 +155,11 @@ struct RpcClient::Impl {
 
   void FailWrites() {
     std::lock_guard lock(mu);
+    if (failed_write && closed) {
+      failed_write->done = true;
+      failed_write->status = Status::Error(close_error.empty() ? failed_write_error : close_error);
+      failed_write.reset();
+    }
     for (size_t i = writing ? 1 : 0; i < outbox.size(); ++i) {
       outbox[i].done->done = true;
       outbox[i].done->status = Status::Error(closed ? close_error : "connection closed");
