@@ -4,8 +4,8 @@
 
 #include "gguf/shard_keys.h"
 #include "gguf/writer.h"
-#include "util/file_io.h"
 #include "testing.h"
+#include "util/file_io.h"
 
 namespace ss::shard {
 namespace {
