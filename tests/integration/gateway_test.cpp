@@ -528,13 +528,18 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
               reference.last["shardswarm"]["completion_tokens"]);
     EXPECT_EQ(disturbed.last["choices"][0]["finish_reason"], "length");
     const json& failovers = disturbed.last["shardswarm"]["failovers"];
-    ASSERT_EQ(failovers.size(), 1u) << disturbed.last.dump();
+    // One failover leaves the victim; the request may also have started on a
+    // route through the node killed in the previous round, if the gateway had
+    // not yet seen it go, and failed over from that one first.
+    ASSERT_GE(failovers.size(), 1u) << disturbed.last.dump();
+    const json& away = failovers.back();
+    EXPECT_EQ(away["from"][2]["peer_id"], victim) << disturbed.last.dump();
     EXPECT_NE(disturbed.last["shardswarm"]["route"][2]["peer_id"], victim);
     std::printf(
         "[gateway] temperature %.1f: node %s killed after token 20; the stream paused %.0f ms, replayed "
-        "%d positions on another route, and gave the undisturbed tokens\n",
-        temperature, victim.substr(0, 12).c_str(), failovers[0]["pause_ms"].get<double>(),
-        failovers[0]["replayed_positions"].get<int>());
+        "%d positions on another route, and gave the undisturbed tokens (%zu failovers)\n",
+        temperature, victim.substr(0, 12).c_str(), away["pause_ms"].get<double>(),
+        away["replayed_positions"].get<int>(), failovers.size());
     s.StartNode(2, "node-2-again-" + std::to_string(temperature > 0));  // two replicas again
     ASSERT_TRUE(s.WaitReady(30));
   }
