@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "gguf/reader.h"
 #include "gguf/writer.h"
@@ -138,6 +140,32 @@ double NowSeconds() {
 
 // Copies `src` to `dst`, setting the given metadata and giving tensor `retype`
 // (if any) the type `type` with zero bytes of that type's size.
+std::string DhtnodeGet(const std::string& dir, uint32_t network_id, const std::string& bootstrap,
+                       const std::string& key, int tries,
+                       const std::function<bool(const std::string&)>& done) {
+  const std::string fifo = dir + "/dhtnode.in";
+  if (mkfifo(fifo.c_str(), 0600) != 0 && errno != EEXIST) {
+    ADD_FAILURE() << "mkfifo " << fifo << ": " << strerror(errno);
+    return "";
+  }
+  ChildProcess dhtnode({"sh", "-c",
+                        "exec dhtnode -n " + std::to_string(network_id) + " -p " +
+                            std::to_string(FreePort(true)) + " -b " + bootstrap + " < " + fifo},
+                       dir + "/dhtnode.log");
+  FILE* in = fopen(fifo.c_str(), "w");  // blocks until dhtnode opens its end
+  if (in == nullptr) {
+    ADD_FAILURE() << "open " << fifo << ": " << strerror(errno);
+    return "";
+  }
+  for (int i = 0; i < tries && !(done && done(dhtnode.Log())); ++i) {
+    fprintf(in, "g %s\n", key.c_str());
+    fflush(in);
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  fclose(in);
+  return dhtnode.Log();
+}
+
 void RewriteModel(const std::string& src, const std::string& dst, const std::vector<ss::gguf::KeyValue>& set,
                   const std::string& retype, ss::gguf::TensorType type) {
   auto f = ss::gguf::File::Open(src);

@@ -3,6 +3,7 @@
 // directories that clean up after themselves, and running the real binary.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,14 @@ class ChildProcess {
 // A UDP or TCP port that was free a moment ago on 127.0.0.1.
 int FreePort(bool udp);
 double NowSeconds();
+
+// OpenDHT's own dhtnode, a stranger speaking only the DHT protocol on
+// `network_id`, joined through `bootstrap`: asks "g <key>" every 250 ms,
+// `tries` times or until `done(log)` holds. Returns its log (the values it
+// got print as "data:<hex>"). Runs in `dir`.
+std::string DhtnodeGet(const std::string& dir, uint32_t network_id, const std::string& bootstrap,
+                       const std::string& key, int tries,
+                       const std::function<bool(const std::string&)>& done = {});
 
 // Copies a GGUF, setting the given metadata and giving tensor `retype` (if
 // any) the type `type`, filled with zero blocks of that type (gtest asserts).

@@ -7,32 +7,10 @@
 #include <cctype>
 
 #include "util/file_io.h"
+#include "util/hex.h"
 
 namespace ss::gateway {
 namespace {
-
-std::array<uint8_t, 32> Sha256Of(std::string_view s) {
-  std::array<uint8_t, 32> d{};
-  unsigned int n = 0;
-  EVP_Digest(s.data(), s.size(), d.data(), &n, EVP_sha256(), nullptr);
-  return d;
-}
-
-std::string Hex(const uint8_t* p, size_t n) {
-  static const char* kDigits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out += kDigits[p[i] >> 4];
-    out += kDigits[p[i] & 15];
-  }
-  return out;
-}
-
-bool DigestsEqual(const std::array<uint8_t, 32>& a, const std::array<uint8_t, 32>& b) {
-  uint8_t diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<uint8_t>(a[i] ^ b[i]);
-  return diff == 0;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
@@ -58,6 +36,15 @@ std::string_view CookieOf(std::string_view header, std::string_view name) {
     if (eq != std::string_view::npos && pair.substr(0, eq) == name) return pair.substr(eq + 1);
   }
   return {};
+}
+
+// Which of `candidates` equals `token`; every candidate costs the same (no
+// early exit), so the time tells nothing about which one, if any, matched.
+std::optional<size_t> FindSecret(std::string_view token, const std::vector<std::string>& candidates) {
+  std::optional<size_t> found;
+  for (size_t i = 0; i < candidates.size(); ++i)
+    if (ConstantTimeEquals(token, candidates[i]) && !found) found = i;
+  return found;
 }
 
 }  // namespace
@@ -91,30 +78,19 @@ Result<std::vector<std::string>> ReadApiKeysFile(const std::string& path) {
   return keys;
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  return DigestsEqual(Sha256Of(a), Sha256Of(b));
-}
-
-ApiKeys::ApiKeys(std::vector<std::string> keys) {
-  std::array<uint8_t, 32> secret{};
-  RAND_bytes(secret.data(), static_cast<int>(secret.size()));
-  for (const std::string& k : keys) {
-    digests_.push_back(Sha256Of(k));
-    uint8_t mac[EVP_MAX_MD_SIZE];
+ApiKeys::ApiKeys(std::vector<std::string> keys) : keys_(std::move(keys)) {
+  unsigned char secret[32];
+  RAND_bytes(secret, sizeof secret);
+  for (const std::string& k : keys_) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(k.data()), k.size(), mac, &n);
-    cookies_.push_back(Hex(mac, n));
+    HMAC(EVP_sha256(), secret, sizeof secret, reinterpret_cast<const unsigned char*>(k.data()), k.size(), mac,
+         &n);
+    cookies_.push_back(HexEncode(std::string_view(reinterpret_cast<const char*>(mac), n)));
   }
 }
 
-std::optional<size_t> ApiKeys::Match(std::string_view key) const {
-  const auto d = Sha256Of(key);
-  std::optional<size_t> found;
-  for (size_t i = 0; i < digests_.size(); ++i)  // no early exit: every key costs the same
-    if (DigestsEqual(d, digests_[i]) && !found) found = i;
-  return found;
-}
+std::optional<size_t> ApiKeys::Match(std::string_view key) const { return FindSecret(key, keys_); }
 
 std::optional<size_t> ApiKeys::Authenticate(const net::HttpRequest& r) const {
   if (!enabled()) return std::nullopt;
@@ -126,10 +102,7 @@ std::optional<size_t> ApiKeys::Authenticate(const net::HttpRequest& r) const {
     if (name != "cookie") continue;
     std::string_view token = CookieOf(value, kConsoleCookie);
     if (token.empty()) continue;
-    std::optional<size_t> found;
-    for (size_t i = 0; i < cookies_.size(); ++i)
-      if (ConstantTimeEquals(token, cookies_[i]) && !found) found = i;
-    if (found) return found;
+    if (auto i = FindSecret(token, cookies_)) return i;
   }
   return std::nullopt;
 }

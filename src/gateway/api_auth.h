@@ -9,7 +9,6 @@
 // start: it is worthless after a restart and does not reveal the key.
 // Immutable after construction: safe from any thread.
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -28,17 +27,14 @@ namespace ss::gateway {
 Result<std::vector<std::string>> ParseApiKeys(std::string_view text);
 Result<std::vector<std::string>> ReadApiKeysFile(const std::string& path);
 
-// Equal bytes, in time that depends on neither content nor lengths.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
-
 inline constexpr const char* kConsoleCookie = "shardswarm_console";
 
 class ApiKeys {
  public:
   explicit ApiKeys(std::vector<std::string> keys);  // empty: the API is open
 
-  bool enabled() const { return !digests_.empty(); }
-  size_t size() const { return digests_.size(); }
+  bool enabled() const { return !keys_.empty(); }
+  size_t size() const { return keys_.size(); }
   // Which configured key `key` is (its index), or nullopt.
   std::optional<size_t> Match(std::string_view key) const;
   // Which key the request presents (header or console cookie), or nullopt;
@@ -48,9 +44,8 @@ class ApiKeys {
   std::string CookieValue(size_t index) const;
 
  private:
-  using Digest = std::array<uint8_t, 32>;
-  std::vector<Digest> digests_;       // SHA-256 of each key
-  std::vector<std::string> cookies_;  // HMAC-SHA256(secret_, key), hex
+  std::vector<std::string> keys_;
+  std::vector<std::string> cookies_;  // HMAC-SHA256(a random secret, key), hex
 };
 
 }  // namespace ss::gateway

@@ -20,6 +20,7 @@
 #include "net/swarm_proof.h"
 #include "net/tls_context.h"
 #include "net/tls_identity.h"
+#include "util/hex.h"
 
 namespace ss::net {
 namespace {
@@ -275,8 +276,9 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(RpcClientOptions options) 
             c.ws->async_handshake(upgrade, o.host, "/", [&](beast::error_code ec) {
               if (ec) return fail("WebSocket handshake", ec);
               if (!o.swarm_key.empty() &&
-                  !MacEqual(std::string(upgrade[kSwarmProofHeader]),
-                            ServerSwarmProof(o.swarm_key, o.expected_public_key_id, our_fingerprint))) {
+                  !ConstantTimeEquals(
+                      std::string(upgrade[kSwarmProofHeader]),
+                      ServerSwarmProof(o.swarm_key, o.expected_public_key_id, our_fingerprint))) {
                 result = Status::Refused("connecting to " + c.where +
                                          ": the peer does not hold this swarm's key " +
                                          "(--swarm-key; ours is " + o.swarm_key.Name() + ")");

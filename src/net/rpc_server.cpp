@@ -26,6 +26,7 @@
 #include "net/swarm_proof.h"
 #include "net/tls_context.h"
 #include "net/tls_identity.h"
+#include "util/hex.h"
 
 namespace ss::net {
 namespace {
@@ -208,7 +209,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const SwarmKey& key = server_->options.swarm_key;
-    key_proven_ = key.empty() || MacEqual(std::string(upgrade_[kSwarmProofHeader]),
+    key_proven_ =
+        key.empty() || ConstantTimeEquals(std::string(upgrade_[kSwarmProofHeader]),
                                           ClientSwarmProof(key, peer_.cert_fingerprint, server_->key_id));
     std::string proof =
         key.empty() || !key_proven_ ? "" : ServerSwarmProof(key, server_->key_id, peer_.cert_fingerprint);

@@ -1,7 +1,6 @@
 #include "util/swarm_key.h"
 
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -9,22 +8,14 @@
 
 #include <cctype>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "util/file_io.h"
+#include "util/hex.h"
 
 namespace ss {
 namespace {
-
-std::string ToHex(const unsigned char* p, size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string s;
-  for (size_t i = 0; i < n; ++i) {
-    s += d[p[i] >> 4];
-    s += d[p[i] & 15];
-  }
-  return s;
-}
 
 std::string RawHmac(std::string_view key, std::string_view message) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -38,11 +29,13 @@ constexpr size_t kNonce = 12, kTag = 16;
 
 }  // namespace
 
+SwarmKey::SwarmKey(std::string secret)
+    : secret_(std::move(secret)), seal_key_(RawHmac(secret_, "shardswarm/seal")) {}
+
 SwarmKey SwarmKey::Generate() {
-  SwarmKey k;
-  k.secret_.resize(32);
-  RAND_bytes(reinterpret_cast<unsigned char*>(k.secret_.data()), 32);
-  return k;
+  std::string secret(32, '\0');
+  RAND_bytes(reinterpret_cast<unsigned char*>(secret.data()), 32);
+  return SwarmKey(std::move(secret));
 }
 
 Result<SwarmKey> SwarmKey::FromHex(std::string_view hex) {
@@ -51,21 +44,12 @@ Result<SwarmKey> SwarmKey::FromHex(std::string_view hex) {
   if (hex.size() != 64)
     return Status::InvalidArgument("a swarm key is 64 hex digits, this has " + std::to_string(hex.size()) +
                                    " characters");
-  SwarmKey k;
-  for (size_t i = 0; i < 64; i += 2) {
-    int v = 0;
-    for (char c : hex.substr(i, 2)) {
-      const int digit = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                        : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
-                        : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
-                                                                    : -1;
-      if (digit < 0)
-        return Status::InvalidArgument("a swarm key is 64 hex digits; it holds '" + std::string(1, c) + "'");
-      v = v * 16 + digit;
-    }
-    k.secret_ += static_cast<char>(v);
-  }
-  return k;
+  std::optional<std::string> secret = HexDecode(hex);
+  if (!secret)
+    return Status::InvalidArgument("a swarm key is 64 hex digits; it holds '" +
+                                   std::string(1, hex[hex.find_first_not_of("0123456789abcdefABCDEF")]) +
+                                   "'");
+  return SwarmKey(std::move(*secret));
 }
 
 Result<SwarmKey> SwarmKey::Load(const std::string& path) {
@@ -86,16 +70,13 @@ Status SwarmKey::Create(const std::string& path) {
   return Status::Ok();
 }
 
-std::string SwarmKey::Hex() const {
-  return ToHex(reinterpret_cast<const unsigned char*>(secret_.data()), secret_.size());
-}
+std::string SwarmKey::Hex() const { return HexEncode(secret_); }
 
 std::string SwarmKey::Name() const { return empty() ? "none" : Mac("name", "").substr(0, 8) + "…"; }
 
 std::string SwarmKey::Mac(std::string_view purpose, std::string_view message) const {
   const std::string derived = RawHmac(secret_, std::string("shardswarm/") + std::string(purpose));
-  const std::string mac = RawHmac(derived, message);
-  return ToHex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
+  return HexEncode(RawHmac(derived, message));
 }
 
 uint32_t SwarmKey::NetworkId() const {
@@ -106,13 +87,13 @@ uint32_t SwarmKey::NetworkId() const {
 }
 
 std::string SwarmKey::Seal(std::string_view plaintext) const {
-  const std::string key = RawHmac(secret_, "shardswarm/seal");
   std::string out(kNonce + plaintext.size() + kTag, '\0');
   auto* o = reinterpret_cast<unsigned char*>(out.data());
   RAND_bytes(o, kNonce);
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int n = 0;
-  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, reinterpret_cast<const unsigned char*>(key.data()), o);
+  EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+                     reinterpret_cast<const unsigned char*>(seal_key_.data()), o);
   EVP_EncryptUpdate(ctx, o + kNonce, &n, reinterpret_cast<const unsigned char*>(plaintext.data()),
                     static_cast<int>(plaintext.size()));
   EVP_EncryptFinal_ex(ctx, o + kNonce + n, &n);
@@ -123,14 +104,14 @@ std::string SwarmKey::Seal(std::string_view plaintext) const {
 
 Result<std::string> SwarmKey::Open(std::string_view sealed) const {
   if (sealed.size() < kNonce + kTag) return Status::Refused("not sealed with this swarm's key (too short)");
-  const std::string key = RawHmac(secret_, "shardswarm/seal");
   const auto* in = reinterpret_cast<const unsigned char*>(sealed.data());
   const size_t n_text = sealed.size() - kNonce - kTag;
   std::string out(n_text, '\0');
   std::vector<unsigned char> tag(in + kNonce + n_text, in + sealed.size());
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int n = 0;
-  EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, reinterpret_cast<const unsigned char*>(key.data()), in);
+  EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr,
+                     reinterpret_cast<const unsigned char*>(seal_key_.data()), in);
   EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out.data()), &n, in + kNonce,
                     static_cast<int>(n_text));
   EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kTag, tag.data());
@@ -138,10 +119,6 @@ Result<std::string> SwarmKey::Open(std::string_view sealed) const {
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) return Status::Refused("not sealed with this swarm's key");
   return out;
-}
-
-bool MacEqual(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 }  // namespace ss

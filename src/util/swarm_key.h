@@ -43,10 +43,10 @@ class SwarmKey {
   Result<std::string> Open(std::string_view sealed) const;
 
  private:
-  std::string secret_;  // 32 raw bytes, or empty
-};
+  explicit SwarmKey(std::string secret);
 
-// Constant-time comparison of two MACs.
-bool MacEqual(std::string_view a, std::string_view b);
+  std::string secret_;    // 32 raw bytes, or empty
+  std::string seal_key_;  // the AES key Seal and Open use, derived from secret_
+};
 
 }  // namespace ss

@@ -127,22 +127,9 @@ TEST(PrivateSwarm, StrangersCannotJoinReadOrCallAndTheSwarmServes) {
   EXPECT_NE(keyed.output.find("swarm_ready=true"), std::string::npos) << keyed.output;
   // A stranger on the DHT (OpenDHT's own dhtnode, on the project's public
   // network id) finds no record under the swarm's shard key.
-  std::string fifo = s.dir("dhtnode.in");
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  ChildProcess dhtnode(
-      {"sh", "-c",
-       "exec dhtnode -n " + std::to_string(dht::kNetworkId) + " -p " +
-           std::to_string(ss::testing::FreePort(true)) + " -b " + s.bootstrap() + " < " + fifo},
-      s.dir("dhtnode.log"));
-  FILE* in = fopen(fifo.c_str(), "w");
-  ASSERT_NE(in, nullptr);
-  for (int i = 0; i < 12; ++i) {
-    fprintf(in, "g %s\n", dht::ShardKey("pk", 1).c_str());
-    fflush(in);
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
-  fclose(in);
-  EXPECT_EQ(dhtnode.Log().find("data:"), std::string::npos) << dhtnode.Log();
+  const std::string log =
+      ss::testing::DhtnodeGet(s.dir(""), dht::kNetworkId, s.bootstrap(), dht::ShardKey("pk", 1), 12);
+  EXPECT_EQ(log.find("data:"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "net/rpc_client.h"
 #include "net/tls_identity.h"
 #include "testing.h"
+#include "util/hex.h"
 
 namespace ss {
 namespace {
@@ -572,32 +573,17 @@ TEST(Swarm, DhtnodeSeesANodesAnnouncement) {
   s.StartBootstrap();
   s.StartNode(1);
   ASSERT_TRUE(s.node(1).WaitForLog("[STATUS]", 10));
-  std::string fifo = s.dir("dhtnode.in");
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  ChildProcess dhtnode(
-      {"sh", "-c",
-       "exec dhtnode -n " + std::to_string(dht::kNetworkId) + " -p " +
-           std::to_string(ss::testing::FreePort(true)) + " -b " + s.bootstrap() + " < " + fifo},
-      s.dir("dhtnode.log"));
   // Ask for the shard key until the value shows up (the node refreshes every 2 s).
-  FILE* in = fopen(fifo.c_str(), "w");
-  ASSERT_NE(in, nullptr);
-  std::string hex;
+  const std::regex data("signed \\(v\\d+\\) data:([0-9a-f]+)");
   std::smatch m;
-  for (int i = 0; i < 40 && hex.empty(); ++i) {
-    fprintf(in, "g %s\n", dht::ShardKey("it", 1).c_str());
-    fflush(in);
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    std::string log = dhtnode.Log();
-    if (std::regex_search(log, m, std::regex("signed \\(v\\d+\\) data:([0-9a-f]+)"))) hex = m[1];
-  }
-  fclose(in);
-  ASSERT_FALSE(hex.empty()) << dhtnode.Log();
-  std::string json;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2)
-    json.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  const std::string log =
+      ss::testing::DhtnodeGet(s.dir(""), dht::kNetworkId, s.bootstrap(), dht::ShardKey("it", 1), 40,
+                              [&](const std::string& so_far) { return std::regex_search(so_far, data); });
+  std::string hex = std::regex_search(log, m, data) ? m[1].str() : "";
+  ASSERT_FALSE(hex.empty()) << log;
+  const std::string json = HexDecode(hex).value_or("");
   auto record = nlohmann::json::parse(json, nullptr, false);
-  ASSERT_TRUE(record.is_object()) << json;
+  ASSERT_TRUE(record.is_object()) << hex;
   EXPECT_EQ(record["peer_id"], PeerId(s.node(1)));
   EXPECT_EQ(record["shard_id"], 1);
   EXPECT_EQ(record["cluster"], "it");

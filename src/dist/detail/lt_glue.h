@@ -9,20 +9,15 @@
 #include <string>
 
 #include "dist/torrent_file.h"
+#include "util/hex.h"
 #include "util/status.h"
 
 namespace ss::dist::detail {
 
+// A libtorrent digest (sha1_hash, sha256_hash) as hex.
 template <typename Digest>
 std::string Hex(const Digest& d) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string s;
-  for (auto it = d.begin(); it != d.end(); ++it) {
-    const auto b = static_cast<unsigned char>(*it);
-    s += kDigits[b >> 4];
-    s += kDigits[b & 15];
-  }
-  return s;
+  return HexEncode(std::string_view(d.data(), d.size()));
 }
 
 inline std::string V1Hex(const lt::info_hash_t& h) { return h.has_v1() ? Hex(h.v1) : ""; }
