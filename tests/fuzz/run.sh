@@ -62,7 +62,7 @@ rc=$?
 set -e
 tail -n 25 "$work/log"
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n 1)
-done_line=$(grep -E '^#[0-9]+ +(DONE|INITED)' "$work/log" | tail -n 1 || true)
+done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)' "$work/log" | tail -n 1 || true)
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$done_line")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$done_line")
 units=$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$done_line")

@@ -354,6 +354,27 @@ describe('web console against a real swarm', () => {
     await shoot('2-chat');
   }));
 
+  it('charts the tokens/s and the forward latency of every stage the chat went through', { timeout: 60_000 }, check(async () => {
+    needPage();
+    // The gateway samples once a second and the page polls every 2 s: the
+    // chat's tokens and each stage's latency show up within a few seconds.
+    const heights = (d) => [...d.matchAll(/[ML][\d.]+,([\d.]+)/g)].map((m) => Number(m[1]));
+    await waitFor('the tokens/s chart to rise above 0', 15_000, async () => {
+      const d = await page.getAttribute(`${sel.testid('chart-tokens')} path.line`, 'd');
+      assert.ok(heights(d).some((y) => y < 100), `tokens/s line ${d}`);
+      return true;
+    });
+    await waitFor(`a forward latency line for each of the ${SHARDS} stages`, 15_000, async () => {
+      const lines = await page.$$eval(`${sel.testid('chart-latency')} path.line`, (els) => els.map((e) => e.getAttribute('d')));
+      assert.equal(lines.length, SHARDS, `latency lines: ${lines.length}`);
+      for (const d of lines) assert.ok(heights(d).some((y) => y < 100), `a stage's latency line is flat at 0: ${d}`);
+      return true;
+    });
+    const series = await getJson('/api/series');
+    const busy = series.json.samples.filter((x) => x.tokens_per_s > 0);
+    assert.ok(busy.length > 0, 'the gateway\'s series has no sample with tokens');
+  }));
+
   it(`shows an extra node ready, offline within ${OFFLINE_WITHIN_MS / 1000} s of SIGKILL, ready again after a restart`, { timeout: 240_000 }, check(async (t) => {
     needPage();
     const k = 1;
