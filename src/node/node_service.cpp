@@ -48,16 +48,24 @@ namespace {
 // manifest, else from the first manifest the swarm announces (only a hint
 // for the choice: what the node fetches and loads is checked against the
 // trusted manifest later). Empty when neither says.
+std::vector<uint64_t> SizesIn(const Result<shard::Manifest>& manifest, int total_shards) {
+  if (!manifest.ok() || static_cast<int>(manifest->shards.size()) != total_shards) return {};
+  std::vector<uint64_t> sizes(static_cast<size_t>(total_shards), 0);
+  for (const shard::ShardEntry& e : manifest->shards)
+    if (e.id >= 0 && e.id < total_shards) sizes[e.id] = e.size;
+  return sizes;
+}
+
+std::vector<uint64_t> LocalShardSizes(const NodeOptions& o) {
+  return SizesIn(shard::Manifest::Load(o.shards_dir + "/" + shard::kManifestName), o.total_shards);
+}
+
 std::vector<uint64_t> ShardSizes(dht::Discovery& discovery, const NodeOptions& o) {
   auto manifest = shard::Manifest::Load(o.shards_dir + "/" + shard::kManifestName);
   if (!manifest.ok())
     for (const dht::SignedValue& v : discovery.Get(dht::ModelKey(o.cluster), std::chrono::seconds(3)))
       if ((manifest = shard::Manifest::FromJson(v.data)).ok()) break;
-  if (!manifest.ok() || static_cast<int>(manifest->shards.size()) != o.total_shards) return {};
-  std::vector<uint64_t> sizes(static_cast<size_t>(o.total_shards), 0);
-  for (const shard::ShardEntry& e : manifest->shards)
-    if (e.id >= 0 && e.id < o.total_shards) sizes[e.id] = e.size;
-  return sizes;
+  return SizesIn(manifest, o.total_shards);
 }
 
 // --shard-id auto: the choice (node/shard_choice.h) runs on the node's own
@@ -287,13 +295,14 @@ void NodeService::SwitchShardIfAsked() {
 // replica of another shard (SpareFor decides which, alike on every node):
 // this node switches when it is that spare, fetching the shard from the swarm.
 void NodeService::Rebalance(Clock::time_point now) {
-  std::vector<std::vector<std::string>> serving(static_cast<size_t>(options_.total_shards));
+  std::vector<std::vector<Replica>> serving(static_cast<size_t>(options_.total_shards));
   std::vector<int> orphans;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (pending_shard_ || !stage_ || now - started_ < kViewWarmup) return;  // only a serving node is a spare
     for (int k = 0; k < options_.total_shards; ++k) {
-      for (const dht::NodeRecord& r : view_->ServingNodes(k, now)) serving[k].push_back(r.peer_id);
+      for (const dht::NodeRecord& r : view_->ServingNodes(k, now))
+        serving[k].push_back({r.peer_id, r.memory_bytes});
       if (!view_->OnlinePeers(k, now).empty()) {
         orphan_since_.erase(k);
         continue;
@@ -302,7 +311,8 @@ void NodeService::Rebalance(Clock::time_point now) {
       if (now - since >= kOrphanGrace) orphans.push_back(k);
     }
   }
-  std::optional<int> target = SpareFor(serving, orphans, identity_.peer_id);
+  if (orphans.empty()) return;
+  std::optional<int> target = SpareFor(serving, orphans, LocalShardSizes(options_), identity_.peer_id);
   if (!target) return;
   Log("SHARD", "shard " + std::to_string(*target) + " has had no node for " +
                    std::to_string(std::chrono::duration_cast<std::chrono::seconds>(kOrphanGrace).count()) +

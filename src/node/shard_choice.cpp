@@ -92,15 +92,25 @@ int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choos
   return taken;
 }
 
-std::optional<int> SpareFor(const std::vector<std::vector<std::string>>& serving,
-                            const std::vector<int>& orphans, const std::string& self) {
+std::optional<int> SpareFor(const std::vector<std::vector<Replica>>& serving, const std::vector<int>& orphans,
+                            const std::vector<uint64_t>& shard_bytes, const std::string& self) {
   std::vector<int> donors;
   for (size_t k = 0; k < serving.size(); ++k)
     if (serving[k].size() > 1) donors.push_back(static_cast<int>(k));
   std::stable_sort(donors.begin(), donors.end(),
                    [&](int a, int b) { return serving[a].size() > serving[b].size(); });
-  for (size_t i = 0; i < std::min(donors.size(), orphans.size()); ++i)
-    if (*std::max_element(serving[donors[i]].begin(), serving[donors[i]].end()) == self) return orphans[i];
+  for (int orphan : orphans) {
+    const uint64_t bytes = orphan < static_cast<int>(shard_bytes.size()) ? shard_bytes[orphan] : 0;
+    for (auto donor = donors.begin(); donor != donors.end(); ++donor) {
+      const Replica* spare = nullptr;
+      for (const Replica& r : serving[*donor])
+        if (ShardFits(bytes, r.memory_bytes) && (!spare || r.peer_id > spare->peer_id)) spare = &r;
+      if (!spare) continue;
+      if (spare->peer_id == self) return orphan;
+      donors.erase(donor);
+      break;
+    }
+  }
   return std::nullopt;
 }
 

@@ -44,14 +44,22 @@ bool ShardFits(uint64_t file_bytes, uint64_t memory_bytes);
 int AssignShard(std::vector<int> nodes_per_shard, std::vector<std::string> choosers, const std::string& self,
                 const std::vector<bool>& fits = {});
 
+// A node serving a shard, as its record describes it.
+struct Replica {
+  std::string peer_id;
+  uint64_t memory_bytes = 0;  // 0: unknown
+};
+
 // Rebalancing: the shard this node should switch to, if any. `serving[k]`
-// are the peers serving shard k now; `orphans` the shards that have had no
-// node at all for a while. The orphans in order are matched with the spares
-// (of each shard with more than one serving node, its highest peer id; the
-// shards with the most replicas first, then the lowest id), so every node
-// decides alike without talking; `self` moves when it is a matched spare.
-std::optional<int> SpareFor(const std::vector<std::vector<std::string>>& serving,
-                            const std::vector<int>& orphans, const std::string& self);
+// are the nodes serving shard k now; `orphans` the shards that have had no
+// node at all for a while; `shard_bytes[k]` shard k's file size (empty or 0:
+// unknown). The orphans in order are matched with the donors (the shards with
+// more than one serving node, those with the most replicas first, then the
+// lowest id): an orphan takes the first donor left with a node it fits in
+// (ShardFits), and of those nodes the highest peer id. Every node decides
+// alike without talking; `self` moves when it is a matched spare.
+std::optional<int> SpareFor(const std::vector<std::vector<Replica>>& serving, const std::vector<int>& orphans,
+                            const std::vector<uint64_t>& shard_bytes, const std::string& self);
 
 // Runs the protocol above on `discovery` (which this process must not use
 // for anything else meanwhile); returns the chosen shard, or an error when

@@ -41,13 +41,30 @@ TEST(AssignShard, ANodeSkipsTheShardsItHasNoMemoryFor) {
 
 TEST(SpareFor, EachOrphanTakesTheHighestPeerOfTheShardWithMostReplicas) {
   // Shard 0 orphaned; shard 3 has two serving nodes, shard 1 three.
-  std::vector<std::vector<std::string>> serving = {{}, {"a", "q", "c"}, {"d"}, {"e", "z"}};
-  EXPECT_EQ(SpareFor(serving, {0}, "q"), 0);  // shard 1 has the most replicas: its highest peer
-  EXPECT_EQ(SpareFor(serving, {0}, "z"), std::nullopt);
-  EXPECT_EQ(SpareFor(serving, {0}, "a"), std::nullopt);
-  EXPECT_EQ(SpareFor(serving, {0, 2}, "z"), 2);  // a second orphan: the next donor's spare
-  EXPECT_EQ(SpareFor(serving, {}, "q"), std::nullopt);
-  EXPECT_EQ(SpareFor({{"a"}, {}, {"b"}}, {1}, "b"), std::nullopt);  // no shard has a spare
+  std::vector<std::vector<Replica>> serving = {{}, {{"a"}, {"q"}, {"c"}}, {{"d"}}, {{"e"}, {"z"}}};
+  EXPECT_EQ(SpareFor(serving, {0}, {}, "q"), 0);  // shard 1 has the most replicas: its highest peer
+  EXPECT_EQ(SpareFor(serving, {0}, {}, "z"), std::nullopt);
+  EXPECT_EQ(SpareFor(serving, {0}, {}, "a"), std::nullopt);
+  EXPECT_EQ(SpareFor(serving, {0, 2}, {}, "z"), 2);  // a second orphan: the next donor's spare
+  EXPECT_EQ(SpareFor(serving, {}, {}, "q"), std::nullopt);
+  EXPECT_EQ(SpareFor({{{"a"}}, {}, {{"b"}}}, {1}, {}, "b"), std::nullopt);  // no shard has a spare
+}
+
+TEST(SpareFor, ASpareMustHaveTheMemoryForTheOrphan) {
+  // Shard 0 (900 bytes: needs 1012) orphaned; shard 1's highest peer "q" has
+  // too little memory, so "c" goes; shard 3's nodes have none to spare.
+  std::vector<std::vector<Replica>> serving = {
+      {}, {{"a", 2000}, {"q", 1000}, {"c", 1100}}, {}, {{"e", 10}, {"z", 10}}};
+  const std::vector<uint64_t> bytes = {900, 100, 100, 100};
+  EXPECT_EQ(SpareFor(serving, {0}, bytes, "c"), 0);
+  EXPECT_EQ(SpareFor(serving, {0}, bytes, "q"), std::nullopt);
+  // No donor fits the first orphan: the second still gets shard 1's spare.
+  serving[1] = {{"a", 10}, {"q", 1000}};
+  EXPECT_EQ(SpareFor(serving, {0, 2}, bytes, "q"), 2);
+  EXPECT_EQ(SpareFor(serving, {0, 2}, bytes, "z"), std::nullopt);  // shard 3's spare: shard 1 took shard 2
+  // Unknown memory (0) fits anything, as does an unknown size.
+  serving[1] = {{"a", 10}, {"q", 0}};
+  EXPECT_EQ(SpareFor(serving, {0}, bytes, "q"), 0);
 }
 
 TEST(ClaimRecord, RoundTripsAndRefusesWrongFields) {
