@@ -8,7 +8,9 @@
 #   fuzz_NAME: OK, 1234567 executions in 30 s (41152/s), coverage 812 edges, 2301 features, corpus 97
 # and exits non-zero on any crash, leak, hang or sanitizer report (the input
 # is kept in $build/fuzz-artifacts/). $SHARDSWARM_FUZZ_JOBS limits ninja's jobs. $FUZZ_CORPUS_DIR, when set, is the
-# corpus to grow (kept across runs); otherwise a temporary one.
+# corpus to grow (kept across runs); otherwise a temporary one. $FUZZ_RUNS,
+# when set, also ends the run after that many executions; $FUZZ_MAX_LEN is
+# the longest input (default 65536).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SHARDSWARM_FUZZ_BUILD:-$root/build-fuzz}
@@ -56,7 +58,7 @@ if [ -x "$seeds" ]; then
 fi
 cd "$work"
 set +e
-"$fuzzer" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$fuzzer" -max_total_time="$seconds" -max_len="${FUZZ_MAX_LEN:-65536}" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$build/fuzz-artifacts/$name-" "$corpus" $([ -d seeds ] && echo seeds) >"$work/log" 2>&1
 rc=$?
 set -e
@@ -71,5 +73,6 @@ if [ "$rc" != 0 ]; then
   echo "fuzz_$name: FAILED (exit $rc) after ${execs:-?} executions; see the report above and $build/fuzz-artifacts/"
   exit 1
 fi
-echo "fuzz_$name: OK, ${execs:-?} executions in ${seconds} s (${rate:-?}/s), coverage ${cov:-?} edges," \
+took=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$work/log" | tail -n 1)
+echo "fuzz_$name: OK, ${execs:-?} executions in ${took:-$seconds} s (${rate:-?}/s), coverage ${cov:-?} edges," \
   "${ft:-?} features, corpus ${units:-?}"
