@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Seed corpus for the tokenizers: llama.cpp's tokenizer test strings, the
-# reference prompts, and a few special-token and invalid-UTF-8 cases.
+# reference prompts, and a few special-token and invalid-UTF-8 cases, each
+# behind the eight mode bytes of tokenizer_fuzz.cpp (vocabulary, add_special,
+# parse_special).
 set -euo pipefail
 out=$1
 root=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -17,3 +19,9 @@ done
 for p in "$data"/reference/prompts/*.txt; do cp "$p" "$out/$(basename "$p" .txt)"; done
 printf '<s>Hello</s> <|begin_of_text|><|start_header_id|>user<|end_header_id|>' >"$out/special"
 printf 'caf\303\251 \360\237\232\200 ab\377\376 x\355\240\200' >"$out/invalid"
+for f in "$out"/*; do
+  for mode in 0 1 2 3 4 5 6 7; do
+    { printf "\\$mode"; cat "$f"; } >"$f.m$mode"
+  done
+  rm "$f"
+done
