@@ -6,8 +6,7 @@ out=$1
 bin=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$bin" dev make-model --out "$work/m.gguf" --type f32 --n-vocab 360 --n-embd 8 --n-layer 2 --n-head 1 \
-  --n-head-kv 1 --n-ff 8 --seed 1 >/dev/null
+. "$(dirname "$0")/tiny_split.sh"
+split_tiny_model "$bin" "$work"
 cp "$work/m.gguf" "$out/whole.gguf"
-"$bin" shard split "$work/m.gguf" -n 2 -o "$work/shards" >/dev/null
 cp "$work/shards/shard-0.gguf" "$work/shards/shard-1.gguf" "$out/"
