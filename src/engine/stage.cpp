@@ -27,7 +27,8 @@ Status FileRange(const gguf::File& f, const Config& c, int* start, int* end) {
 }  // namespace
 
 Result<std::unique_ptr<Stage>> Stage::Open(const std::string& path, const StageOptions& o) {
-  auto file = gguf::File::Open(path);
+  // Resident, on huge pages: every token streams all of the stage's weights.
+  auto file = gguf::File::Open(path, FileLoad::kResident);
   if (!file.ok()) return file.status();
   auto config = Config::FromGguf(**file);
   if (!config.ok()) return config.status();

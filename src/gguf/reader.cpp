@@ -168,8 +168,8 @@ std::string TensorInfo::ShapeString() const {
   return os.str();
 }
 
-Result<std::unique_ptr<File>> File::Open(const std::string& path) {
-  auto map = MappedFile::Open(path);
+Result<std::unique_ptr<File>> File::Open(const std::string& path, FileLoad load) {
+  auto map = MappedFile::Open(path, load);
   if (!map.ok()) return map.status();
   std::unique_ptr<File> f(new File());
   f->name_ = path;

@@ -38,7 +38,7 @@ struct TensorInfo {
 
 class File {
  public:
-  static Result<std::unique_ptr<File>> Open(const std::string& path);
+  static Result<std::unique_ptr<File>> Open(const std::string& path, FileLoad load = FileLoad::kMapped);
   // Parses bytes owned by the caller (kept alive while the File is used).
   static Result<std::unique_ptr<File>> Parse(const uint8_t* data, size_t size, std::string name = "<memory>");
 
