@@ -5,6 +5,8 @@
 #include <optional>
 #include <random>
 
+#include "util/thread_name.h"
+
 namespace ss::dht {
 namespace {
 
@@ -72,7 +74,11 @@ Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity
     return Status::Error("cannot start the DHT on " + o.bind_address + ":" + std::to_string(o.port) + ": " +
                          e.what());
   }
-  if (!o.bootstrap.empty()) d->bootstrap_thread_ = std::thread([p = d.get()] { p->BootstrapLoop(); });
+  if (!o.bootstrap.empty())
+    d->bootstrap_thread_ = std::thread([p = d.get()] {
+      NameThisThread("dht-bootstrap");
+      p->BootstrapLoop();
+    });
   return d;
 }
 

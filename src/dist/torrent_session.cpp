@@ -24,6 +24,7 @@
 #include "dist/detail/transfer.h"
 #include "dist/resume_cache.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace ss::dist {
 namespace fs = std::filesystem;
@@ -157,7 +158,10 @@ Status TorrentSession::Impl::Start() {
   port_ = ses_->listen_port();
   Say("listening on " + options_.listen_address + ":" + std::to_string(port()) +
       " (no DHT, LSD, UPnP, NAT-PMP or trackers)");
-  thread_ = std::thread([this] { AlertLoop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("torrent-alerts");
+    AlertLoop();
+  });
   return Status::Ok();
 }
 

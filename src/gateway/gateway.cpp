@@ -6,6 +6,7 @@
 #include "gateway/console_assets.h"
 #include "gateway/openai_response.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace ss::gateway {
 namespace {
@@ -89,7 +90,10 @@ Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
                         "reach the port (--api-key KEY closes them)")
           : std::to_string(guard.api_keys.size()) +
                 " API key(s) configured: /v1, /api, /metrics and the console need one");
-  g->watcher_ = std::thread([self] { self->WatchLoop(); });
+  g->watcher_ = std::thread([self] {
+    NameThisThread("gateway-watch");
+    self->WatchLoop();
+  });
   return g;
 }
 

@@ -15,6 +15,8 @@
 #include <optional>
 #include <thread>
 
+#include "util/thread_name.h"
+
 namespace ss::net {
 
 namespace asio = boost::asio;
@@ -595,6 +597,7 @@ void HttpServer::Impl::Spawn(std::function<void()> fn) {
   finished.clear();
   uint64_t id = next_thread++;
   threads[id] = std::thread([this, id, fn = std::move(fn)] {
+    NameThisThread("http-request");
     fn();
     std::lock_guard lock(threads_mu);
     finished.push_back(id);
@@ -638,7 +641,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
                          std::to_string(options.port) + ": " + ec.message());
   impl->Accept();
   Impl* p = impl.get();
-  impl->io_thread = std::thread([p] { p->io.run(); });
+  impl->io_thread = std::thread([p] {
+    NameThisThread("http-io");
+    p->io.run();
+  });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 

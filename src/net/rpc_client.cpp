@@ -21,6 +21,7 @@
 #include "net/tls_context.h"
 #include "net/tls_identity.h"
 #include "util/hex.h"
+#include "util/thread_name.h"
 
 namespace ss::net {
 namespace {
@@ -306,6 +307,7 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(RpcClientOptions options) 
   c.DoRead();
   Impl* raw = impl.get();
   c.thread = std::thread([raw] {
+    NameThisThread("rpc-client");
     for (;;) {
       try {
         raw->ioc.run();

@@ -27,6 +27,7 @@
 #include "net/tls_context.h"
 #include "net/tls_identity.h"
 #include "util/hex.h"
+#include "util/thread_name.h"
 
 namespace ss::net {
 namespace {
@@ -554,6 +555,7 @@ Result<std::unique_ptr<RpcServer>> RpcServer::Start(RpcServerOptions options, Ca
   impl->DoAccept();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] {
+    NameThisThread("rpc-server");
     for (;;) {
       try {
         raw->ioc.run();

@@ -6,6 +6,7 @@
 #include "net/message.h"
 #include "swarm/swarm_view.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace ss::node {
 namespace {
@@ -51,7 +52,10 @@ std::string Layers(const engine::Stage& s) {
 
 ForwardWorker::ForwardWorker(ForwardWorkerOptions options, PeerLinks* links, PushFn push)
     : options_(std::move(options)), shard_id_(options_.shard_id), links_(links), push_(std::move(push)) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("forward");
+    Loop();
+  });
 }
 
 ForwardWorker::~ForwardWorker() { Stop(); }

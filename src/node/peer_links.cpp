@@ -4,6 +4,7 @@
 #include "net/message.h"
 #include "swarm/swarm_view.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace ss::node {
 
@@ -23,6 +24,7 @@ void PeerLinks::Retire(std::shared_ptr<Link> link) {
 }
 
 void PeerLinks::Drain(net::RpcClient* client, std::string peer) {
+  NameThisThread("peer-link");
   for (;;) {
     auto m = client->ReadMessage(std::chrono::seconds(3600));
     if (!m.ok()) {

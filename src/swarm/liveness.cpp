@@ -3,13 +3,17 @@
 #include <future>
 
 #include "net/endpoint_probe.h"
+#include "util/thread_name.h"
 
 namespace ss::swarm {
 
 LivenessProber::LivenessProber(TargetsFn targets, ChangeFn on_change, std::chrono::milliseconds interval,
                                std::chrono::milliseconds timeout)
     : targets_(std::move(targets)), on_change_(std::move(on_change)), interval_(interval), timeout_(timeout) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("liveness");
+    Loop();
+  });
 }
 
 LivenessProber::~LivenessProber() {

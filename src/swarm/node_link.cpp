@@ -1,6 +1,7 @@
 #include "swarm/node_link.h"
 
 #include "dht/discovery.h"
+#include "util/thread_name.h"
 
 namespace ss::swarm {
 
@@ -32,7 +33,10 @@ Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& sel
       link->client_ = std::move(client.value());
       link->on_message_ = std::move(on_message);
       link->on_close_ = std::move(on_close);
-      link->reader_ = std::thread([l = link.get()] { l->ReadLoop(); });
+      link->reader_ = std::thread([l = link.get()] {
+        NameThisThread("node-link");
+        l->ReadLoop();
+      });
       return link;
     }
     // Nothing listens at the endpoint (kUnavailable), or the node lacks our

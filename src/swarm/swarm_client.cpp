@@ -2,6 +2,7 @@
 
 #include "swarm/join.h"
 #include "util/log.h"
+#include "util/thread_name.h"
 
 namespace ss::swarm {
 
@@ -18,7 +19,10 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
     c->ListenShards(options.total_shards > 0 ? options.total_shards : 8);
   }
   c->AnnounceSelf();
-  c->refresher_ = std::thread([p = c.get()] { p->RefreshLoop(); });
+  c->refresher_ = std::thread([p = c.get()] {
+    NameThisThread("swarm-refresh");
+    p->RefreshLoop();
+  });
   SwarmClient* self = c.get();
   c->prober_ = std::make_unique<LivenessProber>(
       [self] {

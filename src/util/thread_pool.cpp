@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "util/thread_name.h"
+
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
 #define SS_CPU_RELAX() _mm_pause()
@@ -38,7 +40,11 @@ int ThreadPool::UsableCores() {
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   threads_.reserve(n_threads_ - 1);
-  for (int t = 1; t < n_threads_; ++t) threads_.emplace_back([this, t] { WorkerLoop(t); });
+  for (int t = 1; t < n_threads_; ++t)
+    threads_.emplace_back([this, t] {
+      NameThisThread("compute");
+      WorkerLoop(t);
+    });
 }
 
 ThreadPool::~ThreadPool() {
