@@ -35,6 +35,9 @@ Status CheckMatMul(const WeightView& w) {
                          " does not fit blocks of " + std::to_string(tt->block_size));
   }
   if (w.data == nullptr) return Status::Error("matmul weight has no data");
+  if (w.interleaved && (tt->gemm_x8 == nullptr || w.n_out % kInterleave != 0))
+    return Status::Error(std::string("no interleaved kernel for ") + gguf::TypeName(w.type) + " with " +
+                         std::to_string(w.n_out) + " rows");
   return Status::Ok();
 }
 
@@ -52,15 +55,16 @@ Status MatMul(const WeightView& w, const float* x, int64_t n_tokens, float* y, T
   ConvertActivations(tt, x, w.n_in, n_tokens, buf.data(), act_stride, pool);
 
   // Work is handed out in whole kernel tiles of rows, contiguous per thread.
-  const int64_t tile = tt.tile_rows;
+  const GemmFn gemm = w.interleaved ? tt.gemm_x8 : tt.gemm;
+  const int64_t tile = w.interleaved ? kInterleave : tt.tile_rows;
   const int64_t n_tiles = (w.n_out + tile - 1) / tile;
   const char* wdata = static_cast<const char*>(w.data);
   const uint8_t* act = buf.data();
   auto body = [&](int64_t begin, int64_t end, int) {
     const int64_t r0 = begin * tile;
     const int64_t r1 = end * tile < w.n_out ? end * tile : w.n_out;
-    tt.gemm(w.n_in, wdata + r0 * w_stride, w_stride, static_cast<int>(r1 - r0), act, act_stride,
-            static_cast<int>(n_tokens), y + r0, static_cast<size_t>(w.n_out));
+    gemm(w.n_in, wdata + r0 * w_stride, w_stride, static_cast<int>(r1 - r0), act, act_stride,
+         static_cast<int>(n_tokens), y + r0, static_cast<size_t>(w.n_out));
   };
   if (pool != nullptr) {
     pool->ParallelFor(n_tiles, body);

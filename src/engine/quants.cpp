@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "util/half.h"
 
@@ -215,6 +216,20 @@ size_t RowBytes(gguf::TensorType type, int64_t n) {
   const gguf::TensorTypeInfo info = gguf::TypeInfo(type);
   if (info.name == nullptr || info.block_size == 0) return 0;
   return static_cast<size_t>(n / info.block_size) * info.type_size;
+}
+
+void InterleaveQ4_0(uint8_t* rows, int64_t n) {
+  const int64_t nb = n / kQK4_0;
+  std::vector<BlockQ4_0> copy(static_cast<size_t>(nb * kInterleave));
+  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ4_0));
+  auto* out = reinterpret_cast<BlockQ4_0x8*>(rows);
+  for (int64_t b = 0; b < nb; ++b) {
+    for (int r = 0; r < kInterleave; ++r) {
+      const BlockQ4_0& in = copy[static_cast<size_t>(r * nb + b)];
+      out[b].d[r] = in.d;
+      for (int k = 0; k < 4; ++k) std::memcpy(out[b].qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
+    }
+  }
 }
 
 }  // namespace ss::engine

@@ -48,7 +48,21 @@ struct BlockQ8_K {
   int16_t bsums[kQK_K / 16];  // sums of qs in groups of 16
 };
 
+// Q4_0 weights of 8 consecutive rows, block by block (engine/weights.cpp
+// rewrites a stage's Q4_0 matrices into this at load): the 8 rows' scales,
+// then 4 chunks of 32 bytes; chunk k holds qs[4k .. 4k + 3] of row 0, then of
+// row 1, ... row 7. So after masking a chunk's low nibbles each 32-bit lane r
+// holds row r's elements 4k .. 4k + 3 (the high nibbles: 16 + 4k ..), and one
+// multiply by 4 activation bytes broadcast to all lanes serves 8 rows, with
+// no horizontal sums. Same size as the 8 rows' blocks, so it fits in place.
+inline constexpr int kInterleave = 8;
+struct BlockQ4_0x8 {
+  uint16_t d[kInterleave];
+  uint8_t qs[kInterleave * kQK4_0 / 2];
+};
+
 static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ4_0x8) == kInterleave * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ6_K) == 210);
@@ -84,5 +98,9 @@ bool CanDequantize(gguf::TensorType type);
 bool DequantizeRow(gguf::TensorType type, const void* x, float* y, int64_t n);
 // Bytes of a row of n elements (n a multiple of the block size).
 size_t RowBytes(gguf::TensorType type, int64_t n);
+
+// Rewrites kInterleave consecutive Q4_0 rows of n elements, in place, into
+// n / 32 BlockQ4_0x8 blocks.
+void InterleaveQ4_0(uint8_t* rows, int64_t n);
 
 }  // namespace ss::engine

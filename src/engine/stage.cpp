@@ -60,6 +60,7 @@ Result<std::unique_ptr<Stage>> Stage::Open(const std::string& path, const StageO
   auto w = LoadStageWeights(*stage->file_, stage->config_, start, end, stage->is_first(), stage->is_last());
   if (!w.ok()) return w.status();
   stage->w_ = std::move(w.value());
+  InterleaveStageWeights(*stage->file_, &stage->w_);
   return stage;
 }
 

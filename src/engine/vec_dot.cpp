@@ -3,9 +3,11 @@
 #include "engine/vec_dot.h"
 
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <cpuid.h>
@@ -94,6 +96,37 @@ float DotQ4_0(int64_t n, const void* w, const void* a) {
     sum += sumi * (HalfToFloat(x[i].d) * HalfToFloat(y[i].d));
   }
   return sum;
+}
+
+// Q4_0 interleaved by 8 rows (quants.h BlockQ4_0x8): the reference for the
+// SIMD twins, which compute the same exact integers and the same fused
+// multiply-add per block, so all agree bit for bit.
+void GemmQ4_0x8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
+                size_t os) {
+  const int64_t nb = n / kQK4_0;
+  const internal::ActQ8_0Sum* sums = internal::SumActivationsQ8_0(a, as, nc, nb);
+  for (int g = 0; g < nr / kInterleave; ++g) {
+    const auto* x =
+        reinterpret_cast<const BlockQ4_0x8*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
+    for (int c = 0; c < nc; ++c) {
+      const auto* y = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + c * as);
+      float acc[kInterleave] = {};
+      for (int64_t b = 0; b < nb; ++b) {
+        const internal::ActQ8_0Sum& s = sums[c * nb + b];
+        for (int r = 0; r < kInterleave; ++r) {
+          int32_t dot = -s.sum8;
+          for (int k = 0; k < 4; ++k) {
+            for (int i = 0; i < 4; ++i) {
+              const uint8_t q = x[b].qs[32 * k + 4 * r + i];
+              dot += (q & 0x0F) * y[b].qs[4 * k + i] + (q >> 4) * y[b].qs[16 + 4 * k + i];
+            }
+          }
+          acc[r] = std::fma(HalfToFloat(x[b].d[r]) * s.d, static_cast<float>(dot), acc[r]);
+        }
+      }
+      for (int r = 0; r < kInterleave; ++r) out[c * os + g * kInterleave + r] = acc[r];
+    }
+  }
 }
 
 float DotQ4_K(int64_t n, const void* w, const void* a) {
@@ -261,6 +294,7 @@ void FillScalarTable(KernelTable* t) {
   t->traits[kBF16] = MakeTraits(T::BF16, T::BF16, 1, FromFloatBf16, DotBf16, GemmByVecDot<DotBf16>);
   t->traits[kQ8_0] = MakeTraits(T::Q8_0, T::Q8_0, kQK8_0, FromFloatQ8_0, DotQ8_0, GemmByVecDot<DotQ8_0>);
   t->traits[kQ4_0] = MakeTraits(T::Q4_0, T::Q8_0, kQK4_0, FromFloatQ8_0, DotQ4_0, GemmByVecDot<DotQ4_0>);
+  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8;
   t->traits[kQ4_K] = MakeTraits(T::Q4_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ4_K, GemmByVecDot<DotQ4_K>);
   t->traits[kQ6_K] = MakeTraits(T::Q6_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ6_K, GemmByVecDot<DotQ6_K>);
   t->fp32_to_fp16 = ScalarFp32ToFp16;
@@ -268,6 +302,20 @@ void FillScalarTable(KernelTable* t) {
   t->fp32_to_bf16 = ScalarFp32ToBf16;
   t->axpy_f16 = ScalarAxpyF16;
   t->silu_mul = SiluMulScalar;
+}
+
+const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int64_t nb) {
+  thread_local std::vector<ActQ8_0Sum> sums;
+  sums.resize(static_cast<size_t>(nc * nb));
+  for (int c = 0; c < nc; ++c) {
+    const auto* y = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + c * a_stride);
+    for (int64_t b = 0; b < nb; ++b) {
+      int32_t sum = 0;
+      for (int i = 0; i < kQK8_0; ++i) sum += y[b].qs[i];
+      sums[static_cast<size_t>(c * nb + b)] = {HalfToFloat(y[b].d), 8 * sum};
+    }
+  }
+  return sums.data();
 }
 
 AxpyF16Fn ActiveAxpyF16() { return ActiveTable().axpy_f16; }

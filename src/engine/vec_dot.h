@@ -51,6 +51,11 @@ struct TypeTraits {
   VecDotFn vec_dot = nullptr;
   GemmFn gemm = nullptr;
   int tile_rows = 1;  // weight rows the gemm kernel handles at once (for splitting work)
+  // The gemm for weights interleaved by kInterleave rows (quants.h; Q4_0
+  // only, else nullptr): nr is a multiple of kInterleave, w_stride is still
+  // one row's bytes. Per block each result is exact integer dot products and
+  // one fused multiply-add, so every ISA gives the same bits.
+  GemmFn gemm_x8 = nullptr;
 };
 
 // Kernels for a weight type with the active ISA; nullptr if unsupported.

@@ -34,6 +34,17 @@ void FillScalarTable(KernelTable* table);
 void FillAvx2Table(KernelTable* table);
 void FillAvx512Table(KernelTable* table);
 
+// What every weight row shares of a Q8_0 activation block, for the
+// interleaved Q4_0 gemm: its scale, and 8 * the sum of its quants (since
+// (q - 8) . a = q . a - 8 * sum(a)).
+struct ActQ8_0Sum {
+  float d;
+  int32_t sum8;
+};
+// Those of nc activation rows of nb blocks, at [c * nb + b]; the memory is
+// the calling thread's and is reused by its next call.
+const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int64_t nb);
+
 // Gemm that loops a vec_dot over all (r, c): the fallback for any type.
 template <VecDotFn kDot>
 void GemmByVecDot(int64_t n, const void* w, size_t w_stride, int nr, const void* a, size_t a_stride, int nc,

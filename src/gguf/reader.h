@@ -48,6 +48,9 @@ class File {
   uint64_t data_offset() const { return data_offset_; }  // absolute start of tensor data
   uint64_t file_size() const { return size_; }
   const uint8_t* bytes() const { return bytes_; }
+  // The bytes of a file opened FileLoad::kResident, writable (the engine
+  // rewrites weights for its kernels); nullptr otherwise.
+  uint8_t* mutable_bytes() const { return map_ ? map_->mutable_data() : nullptr; }
   // After a streaming pass: drop these mapped pages from memory (no-op for Parse()).
   void ReleasePages(const uint8_t* p, size_t n) const {
     if (map_) map_->Release(p, n);

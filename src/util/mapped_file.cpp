@@ -63,7 +63,6 @@ Result<std::unique_ptr<MappedFile>> MappedFile::ReadResident(const std::string& 
     }
     done += static_cast<size_t>(n);
   }
-  ::mprotect(data, rounded, PROT_READ);  // read-only, like the map
   return std::unique_ptr<MappedFile>(
       new MappedFile(path, data, size, region, rounded + kHuge, /*resident=*/true));
 }

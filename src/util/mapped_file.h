@@ -7,7 +7,9 @@
 //   map of a file the page cache holds in 4 KiB pages (one just written, by
 //   `shard split` or a download) costs a TLB miss every 4 KiB, and on a
 //   virtual machine each miss walks two page tables; decode measured 30 %
-//   slower on such a map than on 2 MiB pages.
+//   slower on such a map than on 2 MiB pages. This memory is private, and
+//   writable through mutable_data(): the engine rewrites some weights into
+//   its kernels' layout in place.
 
 #include <cstddef>
 #include <cstdint>
@@ -28,6 +30,8 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
 
   const uint8_t* data() const { return data_; }
+  // The bytes of a kResident file, for rewriting in place; nullptr for a map.
+  uint8_t* mutable_data() const { return resident_ ? const_cast<uint8_t*>(data_) : nullptr; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
   // Drops the pages of [p, p + n) from this process's memory (they stay in the

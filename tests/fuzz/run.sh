@@ -10,7 +10,9 @@
 # is kept in $build/fuzz-artifacts/). $SHARDSWARM_FUZZ_JOBS limits ninja's jobs. $FUZZ_CORPUS_DIR, when set, is the
 # corpus to grow (kept across runs); otherwise a temporary one. $FUZZ_RUNS,
 # when set, also ends the run after that many executions; $FUZZ_MAX_LEN is
-# the longest input (default 65536).
+# the longest input (default 65536); $FUZZ_TIMEOUT the seconds one input may
+# take (default 10; wall-clock, so a fuzzer starved by other work on the
+# machine, at nice 19 say, needs more).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${SHARDSWARM_FUZZ_BUILD:-$root/build-fuzz}
@@ -58,7 +60,7 @@ if [ -x "$seeds" ]; then
 fi
 cd "$work"
 set +e
-"$fuzzer" -max_total_time="$seconds" -max_len="${FUZZ_MAX_LEN:-65536}" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$fuzzer" -max_total_time="$seconds" -max_len="${FUZZ_MAX_LEN:-65536}" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$build/fuzz-artifacts/$name-" "$corpus" $([ -d seeds ] && echo seeds) >"$work/log" 2>&1
 rc=$?
 set -e

@@ -69,6 +69,29 @@ TEST(QuantsTest, Q4_0NibbleOrderAndScaleSign) {
   EXPECT_EQ(y[17], 7.0f);
 }
 
+// The interleaved layout (quants.h BlockQ4_0x8): every element of every row
+// is found where the header says, with its row's scale.
+TEST(QuantsTest, InterleaveQ4_0PutsEveryElementWhereTheLayoutSays) {
+  std::mt19937 rng(24);
+  const int64_t n = 3 * kQK4_0;
+  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_0, n, kInterleave);
+  const std::vector<uint8_t> before = rows;
+  InterleaveQ4_0(rows.data(), n);
+  const auto* x = reinterpret_cast<const BlockQ4_0x8*>(rows.data());
+  const size_t row_bytes = RowBytes(TensorType::Q4_0, n);
+  for (int r = 0; r < kInterleave; ++r) {
+    const std::vector<float> want = testutil::Dequantize(TensorType::Q4_0, before.data() + r * row_bytes, n);
+    for (int64_t i = 0; i < n; ++i) {
+      const BlockQ4_0x8& blk = x[i / kQK4_0];
+      const int e = static_cast<int>(i % kQK4_0);
+      const uint8_t byte = blk.qs[32 * ((e % 16) / 4) + 4 * r + e % 4];
+      const int q = e < 16 ? (byte & 0x0F) : (byte >> 4);
+      ASSERT_EQ(HalfToFloat(blk.d[r]) * static_cast<float>(q - 8), want[static_cast<size_t>(i)])
+          << "row " << r << " element " << i;
+    }
+  }
+}
+
 TEST(QuantsTest, Q8_KKeepsSignOfFirstLargestAndSumsGroups) {
   std::mt19937 rng(1);
   std::vector<float> x = testutil::RandomFloats(rng, 2 * kQK_K);
