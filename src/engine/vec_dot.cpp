@@ -98,36 +98,31 @@ float DotQ4_0(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-// Q4_0 interleaved by 8 rows (quants.h BlockQ4_0x8): the reference for the
-// SIMD twins, which compute the same exact integers and the same fused
-// multiply-add per block, so all agree bit for bit.
-void GemmQ4_0x8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
-                size_t os) {
-  const int64_t nb = n / kQK4_0;
-  const internal::ActQ8_0Sum* sums = internal::SumActivationsQ8_0(a, as, nc, nb);
-  for (int g = 0; g < nr / kInterleave; ++g) {
-    const auto* x =
-        reinterpret_cast<const BlockQ4_0x8*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
-    for (int c = 0; c < nc; ++c) {
-      const auto* y = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + c * as);
-      float acc[kInterleave] = {};
-      for (int64_t b = 0; b < nb; ++b) {
-        const internal::ActQ8_0Sum& s = sums[c * nb + b];
-        for (int r = 0; r < kInterleave; ++r) {
-          int32_t dot = -s.sum8;
-          for (int k = 0; k < 4; ++k) {
-            for (int i = 0; i < 4; ++i) {
-              const uint8_t q = x[b].qs[32 * k + 4 * r + i];
-              dot += (q & 0x0F) * y[b].qs[4 * k + i] + (q >> 4) * y[b].qs[16 + 4 * k + i];
-            }
+// Q4_0 interleaved by 8 rows (quants.h BlockQ4_0x8), one activation row at a
+// time: the reference for the SIMD twins, which compute the same exact
+// integers and the same fused multiply-add per block, so all agree bit for bit.
+struct TilesQ4_0x8 {
+  static constexpr int kCols = 1;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t,
+                  const internal::ActQ8_0Sum* sums, float* out, size_t) {
+    const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
+    float acc[kInterleave] = {};
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int r = 0; r < kInterleave; ++r) {
+        int32_t dot = -sums[b].sum8;
+        for (int k = 0; k < 4; ++k) {
+          for (int i = 0; i < 4; ++i) {
+            const uint8_t q = x[b].qs[32 * k + 4 * r + i];
+            dot += (q & 0x0F) * y[b].qs[4 * k + i] + (q >> 4) * y[b].qs[16 + 4 * k + i];
           }
-          acc[r] = std::fma(HalfToFloat(x[b].d[r]) * s.d, static_cast<float>(dot), acc[r]);
         }
+        acc[r] = std::fma(HalfToFloat(x[b].d[r]) * sums[b].d, static_cast<float>(dot), acc[r]);
       }
-      for (int r = 0; r < kInterleave; ++r) out[c * os + g * kInterleave + r] = acc[r];
     }
+    for (int r = 0; r < kInterleave; ++r) out[r] = acc[r];
   }
-}
+};
 
 float DotQ4_K(int64_t n, const void* w, const void* a) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
@@ -294,7 +289,7 @@ void FillScalarTable(KernelTable* t) {
   t->traits[kBF16] = MakeTraits(T::BF16, T::BF16, 1, FromFloatBf16, DotBf16, GemmByVecDot<DotBf16>);
   t->traits[kQ8_0] = MakeTraits(T::Q8_0, T::Q8_0, kQK8_0, FromFloatQ8_0, DotQ8_0, GemmByVecDot<DotQ8_0>);
   t->traits[kQ4_0] = MakeTraits(T::Q4_0, T::Q8_0, kQK4_0, FromFloatQ8_0, DotQ4_0, GemmByVecDot<DotQ4_0>);
-  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8;
+  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8<TilesQ4_0x8>;
   t->traits[kQ4_K] = MakeTraits(T::Q4_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ4_K, GemmByVecDot<DotQ4_K>);
   t->traits[kQ6_K] = MakeTraits(T::Q6_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ6_K, GemmByVecDot<DotQ6_K>);
   t->fp32_to_fp16 = ScalarFp32ToFp16;

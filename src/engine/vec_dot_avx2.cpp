@@ -637,59 +637,34 @@ inline __m256i DotX8(const __m256i (&w)[8], const int8_t* q, int32_t sum8) {
   return _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(sum8));
 }
 
-// One group of 8 weight rows x NC activation rows.
-template <int NC>
-void TileQ4_0x8(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                float* out, size_t os) {
-  __m256 acc[NC];
-  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-  const __m256i low = _mm256_set1_epi8(0x0F);
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
-    __m256i w[8];
-    for (int k = 0; k < 4; ++k) {
-      const __m256i chunk = LoadU8x32(x[b].qs + 32 * k);
-      w[k] = _mm256_and_si256(chunk, low);
-      w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
+// One group of 8 weight rows x NC activation rows; 4 activation rows per
+// tile, as 8 unpacked chunks and 4 accumulators fill the 16 vector registers.
+struct TilesQ4_0x8 {
+  static constexpr int kCols = 4;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
+      __m256i w[8];
+      for (int k = 0; k < 4; ++k) {
+        const __m256i chunk = LoadU8x32(x[b].qs + 32 * k);
+        w[k] = _mm256_and_si256(chunk, low);
+        w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
+      }
+      for (int c = 0; c < NC; ++c) {
+        const ActQ8_0Sum& s = sums[c * nb + b];
+        const BlockQ8_0& y = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b];
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
+        acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(DotX8(w, y.qs, s.sum8)), acc[c]);
+      }
     }
-    for (int c = 0; c < NC; ++c) {
-      const ActQ8_0Sum& s = sums[c * nb + b];
-      const BlockQ8_0& y = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b];
-      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
-      acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(DotX8(w, y.qs, s.sum8)), acc[c]);
-    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
   }
-  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
-}
-
-// 4 activation rows per tile: 8 unpacked chunks and 4 accumulators fill the
-// 16 vector registers.
-constexpr int kColsX8 = 4;
-
-template <int NC>
-void TailColsX8(int nc, int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                float* out, size_t os) {
-  if constexpr (NC > 0) {
-    if (nc == NC) return TileQ4_0x8<NC>(nb, x, a, as, sums, out, os);
-    TailColsX8<NC - 1>(nc, nb, x, a, as, sums, out, os);
-  }
-}
-
-void GemmQ4_0x8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
-                size_t os) {
-  const int64_t nb = n / kQK4_0;
-  const ActQ8_0Sum* sums = SumActivationsQ8_0(a, as, nc, nb);
-  const uint8_t* ab = static_cast<const uint8_t*>(a);
-  for (int g = 0; g < nr / kInterleave; ++g) {
-    const auto* x =
-        reinterpret_cast<const BlockQ4_0x8*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
-    float* o = out + g * kInterleave;
-    int c = 0;
-    for (; c + kColsX8 <= nc; c += kColsX8)
-      TileQ4_0x8<kColsX8>(nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
-    TailColsX8<kColsX8 - 1>(nc - c, nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
-  }
-}
+};
 
 }  // namespace
 
@@ -711,7 +686,7 @@ void FillAvx2Table(KernelTable* t) {
   t->traits[kQ4_0].vec_dot = DotQ<KernelQ4_0>;
   t->traits[kQ4_0].gemm = GemmQ<KernelQ4_0>;
   t->traits[kQ4_0].tile_rows = TileShape<KernelQ4_0>::kRows;
-  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8;
+  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8<TilesQ4_0x8>;
   t->traits[kQ4_K].from_float = QuantizeQ8_K;
   t->traits[kQ4_K].vec_dot = DotQ<KernelQ4_K>;
   t->traits[kQ4_K].gemm = GemmQ<KernelQ4_K>;

@@ -379,61 +379,37 @@ inline __m256i Broadcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-template <int NC>
-void TileQ4_0x8(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                float* out, size_t os) {
-  __m256 acc[NC];
-  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-  const __m256i low = _mm256_set1_epi8(0x0F);
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
-    __m256i w[8];
-    for (int k = 0; k < 4; ++k) {
-      const __m256i chunk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k));
-      w[k] = _mm256_and_si256(chunk, low);
-      w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
-    }
-    for (int c = 0; c < NC; ++c) {
-      const ActQ8_0Sum& s = sums[c * nb + b];
-      const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
-      __m256i dot = _mm256_set1_epi32(-s.sum8);
+struct TilesQ4_0x8 {
+  static constexpr int kCols = 8;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
+      __m256i w[8];
       for (int k = 0; k < 4; ++k) {
-        dot = _mm256_dpbusd_epi32(dot, w[k], Broadcast4(q + 4 * k));
-        dot = _mm256_dpbusd_epi32(dot, w[4 + k], Broadcast4(q + 16 + 4 * k));
+        const __m256i chunk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k));
+        w[k] = _mm256_and_si256(chunk, low);
+        w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       }
-      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
-      acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
+      for (int c = 0; c < NC; ++c) {
+        const ActQ8_0Sum& s = sums[c * nb + b];
+        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+        __m256i dot = _mm256_set1_epi32(-s.sum8);
+        for (int k = 0; k < 4; ++k) {
+          dot = _mm256_dpbusd_epi32(dot, w[k], Broadcast4(q + 4 * k));
+          dot = _mm256_dpbusd_epi32(dot, w[4 + k], Broadcast4(q + 16 + 4 * k));
+        }
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
+        acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
+      }
     }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
   }
-  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
-}
-
-constexpr int kColsX8 = 8;
-
-template <int NC>
-void TailColsX8(int nc, int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                float* out, size_t os) {
-  if constexpr (NC > 0) {
-    if (nc == NC) return TileQ4_0x8<NC>(nb, x, a, as, sums, out, os);
-    TailColsX8<NC - 1>(nc, nb, x, a, as, sums, out, os);
-  }
-}
-
-void GemmQ4_0x8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
-                size_t os) {
-  const int64_t nb = n / kQK4_0;
-  const ActQ8_0Sum* sums = SumActivationsQ8_0(a, as, nc, nb);
-  const uint8_t* ab = static_cast<const uint8_t*>(a);
-  for (int g = 0; g < nr / kInterleave; ++g) {
-    const auto* x =
-        reinterpret_cast<const BlockQ4_0x8*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
-    float* o = out + g * kInterleave;
-    int c = 0;
-    for (; c + kColsX8 <= nc; c += kColsX8)
-      TileQ4_0x8<kColsX8>(nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
-    TailColsX8<kColsX8 - 1>(nc - c, nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
-  }
-}
+};
 
 }  // namespace
 
@@ -444,7 +420,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].vec_dot = DotQ<WeightQ4_0>;
   t->traits[kQ4_0].gemm = GemmQ<WeightQ4_0>;
   t->traits[kQ4_0].tile_rows = kTileRows;
-  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8;
+  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8<TilesQ4_0x8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmByVecDot<DotQ6_K>;
   t->silu_mul = SiluMulAvx512;

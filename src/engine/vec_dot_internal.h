@@ -1,6 +1,7 @@
 #pragma once
 // Shared between vec_dot.cpp and its SIMD twins: the per-ISA kernel tables.
 
+#include "engine/quants.h"
 #include "engine/vec_dot.h"
 
 namespace ss::engine::internal {
@@ -44,6 +45,34 @@ struct ActQ8_0Sum {
 // Those of nc activation rows of nb blocks, at [c * nb + b]; the memory is
 // the calling thread's and is reused by its next call.
 const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int64_t nb);
+
+// The interleaved Q4_0 gemm over its ISA's register tiles: Tiles::Run<NC>
+// multiplies one group of kInterleave weight rows by NC activation rows
+// (NC <= Tiles::kCols) and stores the NC x kInterleave results.
+template <typename Tiles, int NC>
+void TailColsQ4_0x8(int nc, int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as,
+                    const ActQ8_0Sum* sums, float* out, size_t os) {
+  if constexpr (NC > 0) {
+    if (nc == NC) return Tiles::template Run<NC>(nb, x, a, as, sums, out, os);
+    TailColsQ4_0x8<Tiles, NC - 1>(nc, nb, x, a, as, sums, out, os);
+  }
+}
+template <typename Tiles>
+void GemmQ4_0x8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
+                size_t os) {
+  const int64_t nb = n / kQK4_0;
+  const ActQ8_0Sum* sums = SumActivationsQ8_0(a, as, nc, nb);
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  for (int g = 0; g < nr / kInterleave; ++g) {
+    const auto* x =
+        reinterpret_cast<const BlockQ4_0x8*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
+    float* o = out + g * kInterleave;
+    int c = 0;
+    for (; c + Tiles::kCols <= nc; c += Tiles::kCols)
+      Tiles::template Run<Tiles::kCols>(nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
+    TailColsQ4_0x8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
+  }
+}
 
 // Gemm that loops a vec_dot over all (r, c): the fallback for any type.
 template <VecDotFn kDot>
