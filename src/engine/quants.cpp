@@ -232,4 +232,40 @@ void InterleaveQ4_0(uint8_t* rows, int64_t n) {
   }
 }
 
+void InterleaveQ4_K(uint8_t* rows, int64_t n) {
+  const int64_t nb = n / kQK_K;
+  std::vector<BlockQ4_K> copy(static_cast<size_t>(nb * kInterleave));
+  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ4_K));
+  auto* out = reinterpret_cast<BlockQ4_Kx8*>(rows);
+  for (int64_t b = 0; b < nb; ++b) {
+    BlockQ4_Kx8& o = out[b];
+    std::memset(&o, 0, sizeof(o));
+    for (int r = 0; r < kInterleave; ++r) {
+      const BlockQ4_K& in = copy[static_cast<size_t>(r * nb + b)];
+      o.d[r] = in.d;
+      o.dmin[r] = in.dmin;
+      for (int j = 0; j < 8; ++j) {
+        uint8_t sc, m;
+        Q4KScaleMin(j, in.scales, &sc, &m);
+        const int si = 8 * j + r, mi = 16 * (j / 2) + 2 * r + j % 2;
+        o.scales_lo[si % 32] |= static_cast<uint8_t>((sc & 0xF) << (si < 32 ? 0 : 4));
+        o.scales_hi[si % 16] |= static_cast<uint8_t>((sc >> 4) << (2 * (si / 16)));
+        o.mins_lo[mi % 32] |= static_cast<uint8_t>((m & 0xF) << (mi < 32 ? 0 : 4));
+        o.mins_hi[mi % 16] |= static_cast<uint8_t>((m >> 4) << (2 * (mi / 16)));
+      }
+      for (int c = 0; c < 32; ++c) std::memcpy(o.qs + 32 * c + 4 * r, in.qs + 4 * c, 4);
+    }
+  }
+}
+
+void UnpackQ4_Kx8Scales(const BlockQ4_Kx8& b, uint8_t* scales, uint8_t* mins) {
+  for (int i = 0; i < 64; ++i) {
+    const int lo_shift = i < 32 ? 0 : 4, hi_shift = 2 * (i / 16);
+    scales[i] = static_cast<uint8_t>(((b.scales_lo[i % 32] >> lo_shift) & 0xF) |
+                                     (((b.scales_hi[i % 16] >> hi_shift) & 3) << 4));
+    mins[i] = static_cast<uint8_t>(((b.mins_lo[i % 32] >> lo_shift) & 0xF) |
+                                   (((b.mins_hi[i % 16] >> hi_shift) & 3) << 4));
+  }
+}
+
 }  // namespace ss::engine

@@ -61,7 +61,29 @@ struct BlockQ4_0x8 {
   uint8_t qs[kInterleave * kQK4_0 / 2];
 };
 
+// Q4_K weights of 8 consecutive rows, super-block by super-block, likewise:
+// qs as 32 chunks of 32 bytes, chunk 8j + k holding qs[32j + 4k .. + 3] of
+// rows 0..7 (low nibbles: sub-block 2j, high: 2j + 1, elements 4k .. 4k + 3);
+// the 6-bit scales and mins of the 8 rows' 8 sub-blocks (64 of each) split
+// into a low nibble (byte i % 32, low half for i < 32) and 2 high bits (byte
+// i % 16, bits 2 * (i / 16)), so a few vector ops unpack them all. Scale index
+// i = 8 * sub-block + row; min index i = 16 * (sub-block / 2) + 2 * row +
+// sub-block % 2, which puts a row's two mins of a sub-block pair side by side.
+struct BlockQ4_Kx8 {
+  uint16_t d[kInterleave];
+  uint16_t dmin[kInterleave];
+  uint8_t scales_lo[32];
+  uint8_t mins_lo[32];
+  uint8_t scales_hi[16];
+  uint8_t mins_hi[16];
+  uint8_t qs[kInterleave * kQK_K / 2];
+};
+// The 64 scales and 64 mins of a BlockQ4_Kx8 by index (the reference the
+// SIMD unpacking is tested against).
+void UnpackQ4_Kx8Scales(const BlockQ4_Kx8& b, uint8_t* scales, uint8_t* mins);
+
 static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ4_Kx8) == kInterleave * sizeof(BlockQ4_K));
 static_assert(sizeof(BlockQ4_0x8) == kInterleave * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
@@ -99,8 +121,9 @@ bool DequantizeRow(gguf::TensorType type, const void* x, float* y, int64_t n);
 // Bytes of a row of n elements (n a multiple of the block size).
 size_t RowBytes(gguf::TensorType type, int64_t n);
 
-// Rewrites kInterleave consecutive Q4_0 rows of n elements, in place, into
-// n / 32 BlockQ4_0x8 blocks.
+// Rewrite kInterleave consecutive rows of n elements, in place, into n / 32
+// BlockQ4_0x8 or n / 256 BlockQ4_Kx8 blocks.
 void InterleaveQ4_0(uint8_t* rows, int64_t n);
+void InterleaveQ4_K(uint8_t* rows, int64_t n);
 
 }  // namespace ss::engine

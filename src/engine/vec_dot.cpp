@@ -101,7 +101,7 @@ float DotQ4_0(int64_t n, const void* w, const void* a) {
 // Q4_0 interleaved by 8 rows (quants.h BlockQ4_0x8), one activation row at a
 // time: the reference for the SIMD twins, which compute the same exact
 // integers and the same fused multiply-add per block, so all agree bit for bit.
-struct TilesQ4_0x8 {
+struct TilesQ4_0x8 : internal::TilesQ4_0x8Base {
   static constexpr int kCols = 1;
   template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t,
@@ -118,6 +118,43 @@ struct TilesQ4_0x8 {
           }
         }
         acc[r] = std::fma(HalfToFloat(x[b].d[r]) * sums[b].d, static_cast<float>(dot), acc[r]);
+      }
+    }
+    for (int r = 0; r < kInterleave; ++r) out[r] = acc[r];
+  }
+};
+
+// Q4_K interleaved by 8 rows (quants.h BlockQ4_Kx8), one activation row at a
+// time: per super-block and row the exact integer sums of scale * (nibbles .
+// a) and of min * (sub-block sums of a), then two fused multiply-adds; the
+// reference for the AVX2 twin.
+struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
+  static constexpr int kCols = 1;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t,
+                  const internal::ActQ8_KSum* sums, float* out, size_t) {
+    const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
+    float acc[kInterleave] = {};
+    for (int64_t b = 0; b < nb; ++b) {
+      uint8_t sc[64], mn[64];
+      UnpackQ4_Kx8Scales(x[b], sc, mn);
+      for (int r = 0; r < kInterleave; ++r) {
+        int32_t sumi = 0, summ = 0;
+        for (int j = 0; j < 8; ++j) {
+          int32_t dot = 0;
+          for (int k = 0; k < 8; ++k) {
+            for (int i = 0; i < 4; ++i) {
+              const uint8_t q = x[b].qs[32 * (8 * (j / 2) + k) + 4 * r + i];
+              dot += (j % 2 == 0 ? q & 0x0F : q >> 4) * y[b].qs[32 * j + 4 * k + i];
+            }
+          }
+          sumi += sc[8 * j + r] * dot;
+          const int32_t pair = sums[b].pairs[j / 2];
+          const int32_t sub = j % 2 == 0 ? static_cast<int16_t>(pair & 0xFFFF) : (pair >> 16);
+          summ += mn[16 * (j / 2) + 2 * r + j % 2] * sub;
+        }
+        acc[r] = std::fma(HalfToFloat(x[b].d[r]) * sums[b].d, static_cast<float>(sumi), acc[r]);
+        acc[r] = std::fma(-(HalfToFloat(x[b].dmin[r]) * sums[b].d), static_cast<float>(summ), acc[r]);
       }
     }
     for (int r = 0; r < kInterleave; ++r) out[r] = acc[r];
@@ -289,8 +326,9 @@ void FillScalarTable(KernelTable* t) {
   t->traits[kBF16] = MakeTraits(T::BF16, T::BF16, 1, FromFloatBf16, DotBf16, GemmByVecDot<DotBf16>);
   t->traits[kQ8_0] = MakeTraits(T::Q8_0, T::Q8_0, kQK8_0, FromFloatQ8_0, DotQ8_0, GemmByVecDot<DotQ8_0>);
   t->traits[kQ4_0] = MakeTraits(T::Q4_0, T::Q8_0, kQK4_0, FromFloatQ8_0, DotQ4_0, GemmByVecDot<DotQ4_0>);
-  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8<TilesQ4_0x8>;
+  t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x8>;
   t->traits[kQ4_K] = MakeTraits(T::Q4_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ4_K, GemmByVecDot<DotQ4_K>);
+  t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
   t->traits[kQ6_K] = MakeTraits(T::Q6_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ6_K, GemmByVecDot<DotQ6_K>);
   t->fp32_to_fp16 = ScalarFp32ToFp16;
   t->fp16_to_fp32 = ScalarFp16ToFp32;
@@ -308,6 +346,25 @@ const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int
       int32_t sum = 0;
       for (int i = 0; i < kQK8_0; ++i) sum += y[b].qs[i];
       sums[static_cast<size_t>(c * nb + b)] = {HalfToFloat(y[b].d), 8 * sum};
+    }
+  }
+  return sums.data();
+}
+
+const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int64_t nb) {
+  thread_local std::vector<ActQ8_KSum> sums;
+  sums.resize(static_cast<size_t>(nc * nb));
+  for (int c = 0; c < nc; ++c) {
+    const auto* y = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + c * a_stride);
+    for (int64_t b = 0; b < nb; ++b) {
+      ActQ8_KSum& s = sums[static_cast<size_t>(c * nb + b)];
+      s.d = y[b].d;
+      for (int p = 0; p < 4; ++p) {
+        const int32_t lo = y[b].bsums[4 * p] + y[b].bsums[4 * p + 1];  // sub-block 2p: 32 quants
+        const int32_t hi = y[b].bsums[4 * p + 2] + y[b].bsums[4 * p + 3];
+        s.pairs[p] =
+            static_cast<int32_t>((static_cast<uint32_t>(hi) << 16) | (static_cast<uint32_t>(lo) & 0xFFFF));
+      }
     }
   }
   return sums.data();

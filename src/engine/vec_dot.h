@@ -52,9 +52,9 @@ struct TypeTraits {
   GemmFn gemm = nullptr;
   int tile_rows = 1;  // weight rows the gemm kernel handles at once (for splitting work)
   // The gemm for weights interleaved by kInterleave rows (quants.h; Q4_0
-  // only, else nullptr): nr is a multiple of kInterleave, w_stride is still
+  // and Q4_K, else nullptr): nr is a multiple of kInterleave, w_stride is still
   // one row's bytes. Per block each result is exact integer dot products and
-  // one fused multiply-add, so every ISA gives the same bits.
+  // fused multiply-adds in a fixed order, so every ISA gives the same bits.
   GemmFn gemm_x8 = nullptr;
 };
 

@@ -639,7 +639,7 @@ inline __m256i DotX8(const __m256i (&w)[8], const int8_t* q, int32_t sum8) {
 
 // One group of 8 weight rows x NC activation rows; 4 activation rows per
 // tile, as 8 unpacked chunks and 4 accumulators fill the 16 vector registers.
-struct TilesQ4_0x8 {
+struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 4;
   template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
@@ -666,6 +666,86 @@ struct TilesQ4_0x8 {
   }
 };
 
+// --- Q4_K interleaved by 8 rows (quants.h BlockQ4_Kx8) ---
+//
+// Lane r is weight row r again. A chunk's low nibbles are 4 elements of an
+// even sub-block, its high nibbles of the next one; 8 chunks sum a sub-block
+// in int16 (16 products of at most 15 * 127: 30480), which one multiply by
+// the rows' scales widens to int32.
+
+// 64 6-bit values (scales or mins) from their low nibbles and high bit pairs.
+inline void UnpackSixBits(const uint8_t* lo32, const uint8_t* hi16, uint8_t* out64) {
+  const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+  const __m256i lo = LoadU8x32(lo32);
+  const __m256i h = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hi16)));
+  const __m256i hx = _mm256_and_si256(_mm256_srlv_epi32(h, _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)), three);
+  const __m256i hy = _mm256_and_si256(_mm256_srlv_epi32(h, _mm256_setr_epi32(4, 4, 4, 4, 6, 6, 6, 6)), three);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(out64),
+                     _mm256_or_si256(_mm256_and_si256(lo, low), _mm256_slli_epi16(hx, 4)));
+  _mm256_store_si256(
+      reinterpret_cast<__m256i*>(out64 + 32),
+      _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo, 4), low), _mm256_slli_epi16(hy, 4)));
+}
+
+// The 8 rows' scales of one sub-block, each as two int16 (for madd).
+inline __m256i RowScales(const uint8_t* sc8) {
+  const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc8)));
+  return _mm256_or_si256(v, _mm256_slli_epi32(v, 16));
+}
+
+struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
+  static constexpr int kCols = 2;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+                  float* out, size_t os) {
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    alignas(32) uint8_t sc[64], mn[64];
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ4_Kx8& blk = x[b];
+      UnpackSixBits(blk.scales_lo, blk.scales_hi, sc);
+      UnpackSixBits(blk.mins_lo, blk.mins_hi, mn);
+      __m256i sumi[NC];
+      for (int c = 0; c < NC; ++c) sumi[c] = _mm256_setzero_si256();
+      for (int jj = 0; jj < 4; ++jj) {
+        __m256i s_lo[NC], s_hi[NC];
+        for (int c = 0; c < NC; ++c) s_lo[c] = s_hi[c] = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k) {
+          const __m256i chunk = LoadU8x32(blk.qs + 32 * (8 * jj + k));
+          const __m256i ql = _mm256_and_si256(chunk, low);
+          const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
+          for (int c = 0; c < NC; ++c) {
+            const int8_t* q = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs + 64 * jj + 4 * k;
+            s_lo[c] = _mm256_add_epi16(s_lo[c], _mm256_maddubs_epi16(ql, Broadcast4(q)));
+            s_hi[c] = _mm256_add_epi16(s_hi[c], _mm256_maddubs_epi16(qh, Broadcast4(q + 32)));
+          }
+        }
+        const __m256i sc_lo = RowScales(sc + 16 * jj), sc_hi = RowScales(sc + 16 * jj + 8);
+        for (int c = 0; c < NC; ++c) {
+          sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(_mm256_madd_epi16(s_lo[c], sc_lo),
+                                                               _mm256_madd_epi16(s_hi[c], sc_hi)));
+        }
+      }
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+      const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+      for (int c = 0; c < NC; ++c) {
+        const ActQ8_KSum& s = sums[c * nb + b];
+        __m256i summ = _mm256_setzero_si256();
+        for (int p = 0; p < 4; ++p) {
+          const __m256i m16 =
+              _mm256_cvtepu8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(mn + 16 * p)));
+          summ = _mm256_add_epi32(summ, _mm256_madd_epi16(m16, _mm256_set1_epi32(s.pairs[p])));
+        }
+        const __m256 da = _mm256_set1_ps(s.d);
+        acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+        acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(summ), acc[c]);
+      }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+  }
+};
+
 }  // namespace
 
 void FillAvx2Table(KernelTable* t) {
@@ -686,11 +766,12 @@ void FillAvx2Table(KernelTable* t) {
   t->traits[kQ4_0].vec_dot = DotQ<KernelQ4_0>;
   t->traits[kQ4_0].gemm = GemmQ<KernelQ4_0>;
   t->traits[kQ4_0].tile_rows = TileShape<KernelQ4_0>::kRows;
-  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8<TilesQ4_0x8>;
+  t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x8>;
   t->traits[kQ4_K].from_float = QuantizeQ8_K;
   t->traits[kQ4_K].vec_dot = DotQ<KernelQ4_K>;
   t->traits[kQ4_K].gemm = GemmQ<KernelQ4_K>;
   t->traits[kQ4_K].tile_rows = TileShape<KernelQ4_K>::kRows;
+  t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
   t->traits[kQ6_K].from_float = QuantizeQ8_K;
   t->traits[kQ6_K].vec_dot = DotQ<KernelQ6_K>;
   t->traits[kQ6_K].gemm = GemmQ<KernelQ6_K>;

@@ -379,7 +379,7 @@ inline __m256i Broadcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
-struct TilesQ4_0x8 {
+struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 8;
   template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
@@ -420,7 +420,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].vec_dot = DotQ<WeightQ4_0>;
   t->traits[kQ4_0].gemm = GemmQ<WeightQ4_0>;
   t->traits[kQ4_0].tile_rows = kTileRows;
-  t->traits[kQ4_0].gemm_x8 = GemmQ4_0x8<TilesQ4_0x8>;
+  t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmByVecDot<DotQ6_K>;
   t->silu_mul = SiluMulAvx512;

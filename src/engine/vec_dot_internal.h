@@ -46,33 +46,62 @@ struct ActQ8_0Sum {
 // the calling thread's and is reused by its next call.
 const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int64_t nb);
 
-// The interleaved Q4_0 gemm over its ISA's register tiles: Tiles::Run<NC>
-// multiplies one group of kInterleave weight rows by NC activation rows
-// (NC <= Tiles::kCols) and stores the NC x kInterleave results.
+// What every weight row shares of a Q8_K activation block, for the
+// interleaved Q4_K gemm: its scale, and its sums over the 8 sub-blocks of 32
+// in int16 pairs, pair p = (sum of 2p, sum of 2p + 1) as one int32.
+struct ActQ8_KSum {
+  float d;
+  int32_t pairs[4];
+};
+const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int64_t nb);
+
+// An interleaved gemm (TypeTraits::gemm_x8) over an ISA's register tiles:
+// Tiles::Run<NC> multiplies one group of kInterleave weight rows (Tiles::Block
+// blocks of Tiles::kBlock elements) by NC <= Tiles::kCols activation rows and
+// stores the NC x kInterleave results; Tiles::Sums gives the activations'
+// shared terms.
 template <typename Tiles, int NC>
-void TailColsQ4_0x8(int nc, int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as,
-                    const ActQ8_0Sum* sums, float* out, size_t os) {
+void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, const uint8_t* a, size_t as,
+                const typename Tiles::Sum* sums, float* out, size_t os) {
   if constexpr (NC > 0) {
     if (nc == NC) return Tiles::template Run<NC>(nb, x, a, as, sums, out, os);
-    TailColsQ4_0x8<Tiles, NC - 1>(nc, nb, x, a, as, sums, out, os);
+    TailColsX8<Tiles, NC - 1>(nc, nb, x, a, as, sums, out, os);
   }
 }
 template <typename Tiles>
-void GemmQ4_0x8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
-                size_t os) {
-  const int64_t nb = n / kQK4_0;
-  const ActQ8_0Sum* sums = SumActivationsQ8_0(a, as, nc, nb);
+void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
+            size_t os) {
+  const int64_t nb = n / Tiles::kBlock;
+  const typename Tiles::Sum* sums = Tiles::Sums(a, as, nc, nb);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
   for (int g = 0; g < nr / kInterleave; ++g) {
     const auto* x =
-        reinterpret_cast<const BlockQ4_0x8*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
+        reinterpret_cast<const typename Tiles::Block*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
     float* o = out + g * kInterleave;
     int c = 0;
     for (; c + Tiles::kCols <= nc; c += Tiles::kCols)
       Tiles::template Run<Tiles::kCols>(nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
-    TailColsQ4_0x8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
+    TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
   }
 }
+
+// The Tiles members every Q4_0 x8 kernel shares.
+struct TilesQ4_0x8Base {
+  using Block = BlockQ4_0x8;
+  using Sum = ActQ8_0Sum;
+  static constexpr int kBlock = kQK4_0;
+  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) {
+    return SumActivationsQ8_0(a, as, nc, nb);
+  }
+};
+struct TilesQ4_Kx8Base {
+  using Block = BlockQ4_Kx8;
+  using Sum = ActQ8_KSum;
+  static constexpr int kBlock = kQK_K;
+  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) {
+    return SumActivationsQ8_K(a, as, nc, nb);
+  }
+};
 
 // Gemm that loops a vec_dot over all (r, c): the fallback for any type.
 template <VecDotFn kDot>

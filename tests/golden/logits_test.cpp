@@ -44,10 +44,11 @@ struct Bounds {
 Bounds BoundsFor(const Reference& r) {
   const std::string& m = r.model_path;
   // Measured maxima (max, rms, step): F16 0.021 0.0027 0.025; Q8_0 0.80 0.071
-  // 1.15; Q4_0 0.77 0.075 1.31; Q4_K_M 1.52 0.113 1.71.
+  // 1.15; Q4_0 1.22 0.075 0.94; Q4_K_M 1.18 0.107 1.77 (Q4_0 and Q4_K with the
+  // interleaved kernels, which give the same bits on every ISA).
   if (m.find("f16") != std::string::npos) return {0.06, 0.01, 0.06};
   if (m.find("q8_0") != std::string::npos) return {1.5, 0.2, 2.0};
-  if (m.find("q4_0") != std::string::npos) return {1.5, 0.2, 2.5};
+  if (m.find("q4_0") != std::string::npos) return {2.0, 0.2, 2.0};
   return {2.5, 0.2, 3.0};  // q4_k_m
 }
 

@@ -108,29 +108,33 @@ TEST(MatMulTest, OneAndTwoThreadsAndBatchingGiveIdenticalBits) {
 
 // A matrix interleaved for its kernel gives the same products as its plain
 // rows, split over threads and batched alike.
-TEST(MatMulTest, InterleavedQ4_0MatchesItsRowsOnEveryIsa) {
+TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
   std::mt19937 rng(22);
   ThreadPool one(1), two(2);
-  const int64_t n_in = 5 * kQK4_0, n_out = 40, n_tokens = 9;
-  const std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_0, n_in, n_out);
-  std::vector<uint8_t> inter = rows;
-  const size_t group = RowBytes(TensorType::Q4_0, n_in) * kInterleave;
-  for (int64_t g = 0; g < n_out / kInterleave; ++g) InterleaveQ4_0(inter.data() + g * group, n_in);
-  const WeightView plain{TensorType::Q4_0, rows.data(), n_in, n_out};
-  const WeightView w{TensorType::Q4_0, inter.data(), n_in, n_out, /*interleaved=*/true};
-  const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
-  for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
-    SetActiveIsa(static_cast<Isa>(isa));
-    std::vector<float> want(n_tokens * n_out), y1(want.size()), y2(want.size()), y3(want.size());
-    ASSERT_TRUE(MatMul(plain, x.data(), n_tokens, want.data(), &two).ok());
-    ASSERT_TRUE(MatMul(w, x.data(), n_tokens, y1.data(), &one).ok());
-    ASSERT_TRUE(MatMul(w, x.data(), n_tokens, y2.data(), &two).ok());
-    for (int64_t tok = 0; tok < n_tokens; ++tok)
-      ASSERT_TRUE(MatMul(w, x.data() + tok * n_in, 1, y3.data() + tok * n_out, &two).ok());
-    for (size_t i = 0; i < want.size(); ++i)
-      ASSERT_NEAR(y1[i], want[i], 1e-4f * (1 + std::fabs(want[i]))) << i;
-    EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0) << IsaName(static_cast<Isa>(isa));
-    EXPECT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * 4), 0) << IsaName(static_cast<Isa>(isa));
+  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_K}) {
+    const int64_t n_in = 5 * GetTypeTraits(t)->block_size, n_out = 40, n_tokens = 9;
+    const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n_in, n_out);
+    std::vector<uint8_t> inter = rows;
+    const size_t group = RowBytes(t, n_in) * kInterleave;
+    for (int64_t g = 0; g < n_out / kInterleave; ++g)
+      (t == TensorType::Q4_0 ? InterleaveQ4_0 : InterleaveQ4_K)(inter.data() + g * group, n_in);
+    const WeightView plain{t, rows.data(), n_in, n_out};
+    const WeightView w{t, inter.data(), n_in, n_out, /*interleaved=*/true};
+    const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
+    for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+      SetActiveIsa(static_cast<Isa>(isa));
+      std::vector<float> want(n_tokens * n_out), y1(want.size()), y2(want.size()), y3(want.size());
+      ASSERT_TRUE(MatMul(plain, x.data(), n_tokens, want.data(), &two).ok());
+      ASSERT_TRUE(MatMul(w, x.data(), n_tokens, y1.data(), &one).ok());
+      ASSERT_TRUE(MatMul(w, x.data(), n_tokens, y2.data(), &two).ok());
+      for (int64_t tok = 0; tok < n_tokens; ++tok)
+        ASSERT_TRUE(MatMul(w, x.data() + tok * n_in, 1, y3.data() + tok * n_out, &two).ok());
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(y1[i], want[i], 1e-4f * (1 + std::fabs(want[i]))) << gguf::TypeName(t) << " " << i;
+      const char* name = IsaName(static_cast<Isa>(isa));
+      EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0) << name << " " << gguf::TypeName(t);
+      EXPECT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * 4), 0) << name << " " << gguf::TypeName(t);
+    }
   }
   SetActiveIsa(DetectedIsa());
 }

@@ -92,6 +92,32 @@ TEST(QuantsTest, InterleaveQ4_0PutsEveryElementWhereTheLayoutSays) {
   }
 }
 
+TEST(QuantsTest, InterleaveQ4_KPutsEveryElementScaleAndMinWhereTheLayoutSays) {
+  std::mt19937 rng(25);
+  const int64_t n = 2 * kQK_K;
+  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_K, n, kInterleave);
+  const std::vector<uint8_t> before = rows;
+  InterleaveQ4_K(rows.data(), n);
+  const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(rows.data());
+  const size_t row_bytes = RowBytes(TensorType::Q4_K, n);
+  for (int r = 0; r < kInterleave; ++r) {
+    const std::vector<float> want = testutil::Dequantize(TensorType::Q4_K, before.data() + r * row_bytes, n);
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+      uint8_t sc[64], mn[64];
+      UnpackQ4_Kx8Scales(x[b], sc, mn);
+      const float d = HalfToFloat(x[b].d[r]), dmin = HalfToFloat(x[b].dmin[r]);
+      for (int e = 0; e < kQK_K; ++e) {
+        const int j = e / 32, k = (e % 32) / 4, i = e % 4;  // sub-block, chunk, byte
+        const uint8_t byte = x[b].qs[32 * (8 * (j / 2) + k) + 4 * r + i];
+        const int q = j % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
+        const float got = d * sc[8 * j + r] * q - dmin * mn[16 * (j / 2) + 2 * r + j % 2];
+        ASSERT_EQ(got, want[static_cast<size_t>(b * kQK_K + e)])
+            << "row " << r << " element " << b * kQK_K + e;
+      }
+    }
+  }
+}
+
 TEST(QuantsTest, Q8_KKeepsSignOfFirstLargestAndSumsGroups) {
   std::mt19937 rng(1);
   std::vector<float> x = testutil::RandomFloats(rng, 2 * kQK_K);

@@ -225,43 +225,48 @@ TEST(VecDotTest, GemmIsBitIdenticalToItsVecDot) {
   }
 }
 
-// The interleaved Q4_0 gemm (quants.h BlockQ4_0x8): on every ISA the scalar
-// reference's bits (exact integers and one fused multiply-add per block), for
-// every activation row count around the register tiles and several groups;
-// and within the stated tolerance of the plain rows' vec_dot.
-TEST(VecDotTest, InterleavedQ4_0GemmGivesTheScalarBitsOnEveryIsa) {
+// The interleaved gemms (quants.h BlockQ4_0x8, BlockQ4_Kx8): on every ISA
+// the scalar reference's bits (exact integers and the same fused
+// multiply-adds), for activation row counts around the register tiles and
+// several groups; and within the stated tolerance of the plain rows' vec_dot.
+TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
   std::mt19937 rng(16);
   std::vector<Isa> isas = SimdIsas();
   isas.insert(isas.begin(), Isa::kScalar);
-  const TypeTraits& ref = *GetTypeTraits(TensorType::Q4_0, Isa::kScalar);
-  for (int64_t n : {int64_t{32}, int64_t{96}, int64_t{2080}}) {
-    const size_t ws = RowBytes(TensorType::Q4_0, n), as = RowBytes(TensorType::Q8_0, n);
-    for (int nr : {8, 16, 24}) {
-      const std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_0, n, nr);
-      std::vector<uint8_t> w = rows;
-      for (int g = 0; g < nr / kInterleave; ++g) InterleaveQ4_0(w.data() + g * kInterleave * ws, n);
-      for (int nc : {1, 2, 3, 4, 5, 7, 8, 9, 13, 17}) {
-        const std::vector<float> x = testutil::RandomFloats(rng, n * nc);
-        std::vector<uint8_t> a(as * nc);
-        for (int c = 0; c < nc; ++c) ref.from_float(x.data() + c * n, a.data() + c * as, n);
-        const size_t os = nr + 3;
-        std::vector<float> want(os * nc, -1.0f);
-        ref.gemm_x8(n, w.data(), ws, nr, a.data(), as, nc, want.data(), os);
-        for (int r = 0; r < nr; ++r) {
-          for (int c = 0; c < nc; ++c) {
-            const void* wr = rows.data() + r * ws;
-            const void* ac = a.data() + c * as;
-            ASSERT_NEAR(want[c * os + r], ref.vec_dot(n, wr, ac), 1e-5 * Magnitude(ref, wr, ac, n) + 1e-6)
-                << "n=" << n << " nr=" << nr << " nc=" << nc << " r=" << r << " c=" << c;
+  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_K}) {
+    const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
+    const auto interleave = t == TensorType::Q4_0 ? InterleaveQ4_0 : InterleaveQ4_K;
+    for (int64_t blocks : {1, 3, 9}) {
+      const int64_t n = blocks * ref.block_size;
+      const size_t ws = RowBytes(t, n), as = RowBytes(ref.act_type, n);
+      for (int nr : {8, 16, 24}) {
+        const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n, nr);
+        std::vector<uint8_t> w = rows;
+        for (int g = 0; g < nr / kInterleave; ++g) interleave(w.data() + g * kInterleave * ws, n);
+        for (int nc : {1, 2, 3, 4, 5, 7, 8, 9, 13, 17}) {
+          const std::vector<float> x = testutil::RandomFloats(rng, n * nc);
+          std::vector<uint8_t> a(as * nc);
+          for (int c = 0; c < nc; ++c) ref.from_float(x.data() + c * n, a.data() + c * as, n);
+          const size_t os = nr + 3;
+          std::vector<float> want(os * nc, -1.0f);
+          ref.gemm_x8(n, w.data(), ws, nr, a.data(), as, nc, want.data(), os);
+          for (int r = 0; r < nr; ++r) {
+            for (int c = 0; c < nc; ++c) {
+              const void* wr = rows.data() + r * ws;
+              const void* ac = a.data() + c * as;
+              ASSERT_NEAR(want[c * os + r], ref.vec_dot(n, wr, ac), 1e-5 * Magnitude(ref, wr, ac, n) + 1e-6)
+                  << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc << " r=" << r
+                  << " c=" << c;
+            }
           }
-        }
-        for (Isa isa : isas) {
-          std::vector<float> got(os * nc, -1.0f);
-          GetTypeTraits(TensorType::Q4_0, isa)
-              ->gemm_x8(n, w.data(), ws, nr, a.data(), as, nc, got.data(), os);
-          for (size_t i = 0; i < got.size(); ++i)
-            ASSERT_EQ(Fp32ToBits(got[i]), Fp32ToBits(want[i]))
-                << IsaName(isa) << " n=" << n << " nr=" << nr << " nc=" << nc << " at " << i;  // pads too
+          for (Isa isa : isas) {
+            std::vector<float> got(os * nc, -1.0f);
+            GetTypeTraits(t, isa)->gemm_x8(n, w.data(), ws, nr, a.data(), as, nc, got.data(), os);
+            for (size_t i = 0; i < got.size(); ++i)
+              ASSERT_EQ(Fp32ToBits(got[i]), Fp32ToBits(want[i]))
+                  << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
+                  << " at " << i;  // pads too
+          }
         }
       }
     }
