@@ -218,16 +218,21 @@ size_t RowBytes(gguf::TensorType type, int64_t n) {
   return static_cast<size_t>(n / info.block_size) * info.type_size;
 }
 
-void InterleaveQ4_0(uint8_t* rows, int64_t n) {
-  const int64_t nb = n / kQK4_0;
-  std::vector<BlockQ4_0> copy(static_cast<size_t>(nb * kInterleave));
-  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ4_0));
-  auto* out = reinterpret_cast<BlockQ4_0x8*>(rows);
+namespace {
+
+// Q8_0 and Q4_0: a block's scale, then its quants in 4-byte words.
+template <typename Block, typename BlockX8>
+void InterleaveWords(uint8_t* rows, int64_t n, int64_t block_size) {
+  const int64_t nb = n / block_size;
+  constexpr int kWords = sizeof(Block::qs) / 4;
+  std::vector<Block> copy(static_cast<size_t>(nb * kInterleave));
+  std::memcpy(copy.data(), rows, copy.size() * sizeof(Block));
+  auto* out = reinterpret_cast<BlockX8*>(rows);
   for (int64_t b = 0; b < nb; ++b) {
     for (int r = 0; r < kInterleave; ++r) {
-      const BlockQ4_0& in = copy[static_cast<size_t>(r * nb + b)];
+      const Block& in = copy[static_cast<size_t>(r * nb + b)];
       out[b].d[r] = in.d;
-      for (int k = 0; k < 4; ++k) std::memcpy(out[b].qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
+      for (int k = 0; k < kWords; ++k) std::memcpy(out[b].qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
     }
   }
 }
@@ -255,6 +260,25 @@ void InterleaveQ4_K(uint8_t* rows, int64_t n) {
       }
       for (int c = 0; c < 32; ++c) std::memcpy(o.qs + 32 * c + 4 * r, in.qs + 4 * c, 4);
     }
+  }
+}
+
+}  // namespace
+
+bool CanInterleave(gguf::TensorType type) {
+  return type == gguf::TensorType::Q8_0 || type == gguf::TensorType::Q4_0 || type == gguf::TensorType::Q4_K;
+}
+
+void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n) {
+  switch (type) {
+    case gguf::TensorType::Q8_0:
+      return InterleaveWords<BlockQ8_0, BlockQ8_0x8>(rows, n, kQK8_0);
+    case gguf::TensorType::Q4_0:
+      return InterleaveWords<BlockQ4_0, BlockQ4_0x8>(rows, n, kQK4_0);
+    case gguf::TensorType::Q4_K:
+      return InterleaveQ4_K(rows, n);
+    default:
+      return;
   }
 }
 

@@ -48,6 +48,13 @@ struct BlockQ8_K {
   int16_t bsums[kQK_K / 16];  // sums of qs in groups of 16
 };
 
+// Q8_0 weights of 8 consecutive rows, block by block, the same way: the 8
+// rows' scales, then 8 chunks of 32 bytes, chunk k holding qs[4k .. 4k + 3]
+// of rows 0..7.
+struct BlockQ8_0x8 {
+  uint16_t d[8];
+  int8_t qs[8 * kQK8_0];
+};
 // Q4_0 weights of 8 consecutive rows, block by block (engine/weights.cpp
 // rewrites a stage's Q4_0 matrices into this at load): the 8 rows' scales,
 // then 4 chunks of 32 bytes; chunk k holds qs[4k .. 4k + 3] of row 0, then of
@@ -83,6 +90,7 @@ struct BlockQ4_Kx8 {
 void UnpackQ4_Kx8Scales(const BlockQ4_Kx8& b, uint8_t* scales, uint8_t* mins);
 
 static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == kInterleave * sizeof(BlockQ4_K));
 static_assert(sizeof(BlockQ4_0x8) == kInterleave * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ4_0) == 18);
@@ -121,9 +129,10 @@ bool DequantizeRow(gguf::TensorType type, const void* x, float* y, int64_t n);
 // Bytes of a row of n elements (n a multiple of the block size).
 size_t RowBytes(gguf::TensorType type, int64_t n);
 
-// Rewrite kInterleave consecutive rows of n elements, in place, into n / 32
-// BlockQ4_0x8 or n / 256 BlockQ4_Kx8 blocks.
-void InterleaveQ4_0(uint8_t* rows, int64_t n);
-void InterleaveQ4_K(uint8_t* rows, int64_t n);
+// True for the types with an interleaved layout: Q8_0, Q4_0, Q4_K.
+bool CanInterleave(gguf::TensorType type);
+// Rewrites kInterleave consecutive rows of n elements of such a type, in
+// place, into its interleaved blocks (BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8).
+void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n);
 
 }  // namespace ss::engine

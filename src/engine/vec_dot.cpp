@@ -98,6 +98,28 @@ float DotQ4_0(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
+// Q8_0 interleaved by 8 rows (quants.h BlockQ8_0x8), one activation row at a
+// time: exact integer dots and one fused multiply-add per block, as its twins.
+struct TilesQ8_0x8 : internal::TilesQ8_0x8Base {
+  static constexpr int kCols = 1;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ8_0x8* x, const uint8_t* a, size_t,
+                  const internal::ActQ8_0Sum* sums, float* out, size_t) {
+    const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
+    float acc[kInterleave] = {};
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int r = 0; r < kInterleave; ++r) {
+        int32_t dot = 0;
+        for (int k = 0; k < 8; ++k) {
+          for (int i = 0; i < 4; ++i) dot += x[b].qs[32 * k + 4 * r + i] * y[b].qs[4 * k + i];
+        }
+        acc[r] = std::fma(HalfToFloat(x[b].d[r]) * sums[b].d, static_cast<float>(dot), acc[r]);
+      }
+    }
+    for (int r = 0; r < kInterleave; ++r) out[r] = acc[r];
+  }
+};
+
 // Q4_0 interleaved by 8 rows (quants.h BlockQ4_0x8), one activation row at a
 // time: the reference for the SIMD twins, which compute the same exact
 // integers and the same fused multiply-add per block, so all agree bit for bit.
@@ -327,6 +349,7 @@ void FillScalarTable(KernelTable* t) {
   t->traits[kQ8_0] = MakeTraits(T::Q8_0, T::Q8_0, kQK8_0, FromFloatQ8_0, DotQ8_0, GemmByVecDot<DotQ8_0>);
   t->traits[kQ4_0] = MakeTraits(T::Q4_0, T::Q8_0, kQK4_0, FromFloatQ8_0, DotQ4_0, GemmByVecDot<DotQ4_0>);
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x8>;
+  t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
   t->traits[kQ4_K] = MakeTraits(T::Q4_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ4_K, GemmByVecDot<DotQ4_K>);
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
   t->traits[kQ6_K] = MakeTraits(T::Q6_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ6_K, GemmByVecDot<DotQ6_K>);

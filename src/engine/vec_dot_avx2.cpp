@@ -666,6 +666,42 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
   }
 };
 
+// --- Q8_0 interleaved by 8 rows (quants.h BlockQ8_0x8) ---
+//
+// Lane r is weight row r; |w| . (a with w's sign) as unsigned x signed bytes,
+// widened to int32 per chunk (two chunks' int16 pairs could overflow). |w|
+// of the 8 chunks stays in registers for all activation rows of the tile; w
+// itself is read again from L1 as the sign source.
+struct TilesQ8_0x8 : TilesQ8_0x8Base {
+  static constexpr int kCols = 3;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ8_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
+      __m256i abs[8];
+      for (int k = 0; k < 8; ++k) {
+        const __m256i w = LoadI8x32(x[b].qs + 32 * k);
+        abs[k] = _mm256_sign_epi8(w, w);
+      }
+      for (int c = 0; c < NC; ++c) {
+        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+        __m256i dot = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k) {
+          const __m256i signed_a = _mm256_sign_epi8(Broadcast4(q + 4 * k), LoadI8x32(x[b].qs + 32 * k));
+          dot = _mm256_add_epi32(dot, _mm256_madd_epi16(_mm256_maddubs_epi16(abs[k], signed_a), ones));
+        }
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(sums[c * nb + b].d));
+        acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
+      }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+  }
+};
+
 // --- Q4_K interleaved by 8 rows (quants.h BlockQ4_Kx8) ---
 //
 // Lane r is weight row r again. A chunk's low nibbles are 4 elements of an
@@ -767,6 +803,7 @@ void FillAvx2Table(KernelTable* t) {
   t->traits[kQ4_0].gemm = GemmQ<KernelQ4_0>;
   t->traits[kQ4_0].tile_rows = TileShape<KernelQ4_0>::kRows;
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x8>;
+  t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
   t->traits[kQ4_K].from_float = QuantizeQ8_K;
   t->traits[kQ4_K].vec_dot = DotQ<KernelQ4_K>;
   t->traits[kQ4_K].gemm = GemmQ<KernelQ4_K>;

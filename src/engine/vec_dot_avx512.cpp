@@ -379,6 +379,34 @@ inline __m256i Broadcast4(const int8_t* p) {
   return _mm256_set1_epi32(v);
 }
 
+// Q8_0 x8: |w| . (a with w's sign), summed by vpdpbusd straight into int32.
+struct TilesQ8_0x8 : TilesQ8_0x8Base {
+  static constexpr int kCols = 8;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ8_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
+      __m256i w[8], abs[8];
+      for (int k = 0; k < 8; ++k) {
+        w[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k));
+        abs[k] = _mm256_sign_epi8(w[k], w[k]);
+      }
+      for (int c = 0; c < NC; ++c) {
+        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+        __m256i dot = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k)
+          dot = _mm256_dpbusd_epi32(dot, abs[k], _mm256_sign_epi8(Broadcast4(q + 4 * k), w[k]));
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(sums[c * nb + b].d));
+        acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
+      }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+  }
+};
+
 struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 8;
   template <int NC>
@@ -421,6 +449,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].gemm = GemmQ<WeightQ4_0>;
   t->traits[kQ4_0].tile_rows = kTileRows;
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x8>;
+  t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmByVecDot<DotQ6_K>;
   t->silu_mul = SiluMulAvx512;

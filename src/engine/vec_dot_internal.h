@@ -36,7 +36,7 @@ void FillAvx2Table(KernelTable* table);
 void FillAvx512Table(KernelTable* table);
 
 // What every weight row shares of a Q8_0 activation block, for the
-// interleaved Q4_0 gemm: its scale, and 8 * the sum of its quants (since
+// interleaved Q8_0 and Q4_0 gemms: its scale, and (for Q4_0) 8 * the sum of its quants (since
 // (q - 8) . a = q . a - 8 * sum(a)).
 struct ActQ8_0Sum {
   float d;
@@ -85,7 +85,15 @@ void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t a
   }
 }
 
-// The Tiles members every Q4_0 x8 kernel shares.
+// The Tiles members every kernel of an interleaved type shares.
+struct TilesQ8_0x8Base {
+  using Block = BlockQ8_0x8;
+  using Sum = ActQ8_0Sum;
+  static constexpr int kBlock = kQK8_0;
+  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) {
+    return SumActivationsQ8_0(a, as, nc, nb);
+  }
+};
 struct TilesQ4_0x8Base {
   using Block = BlockQ4_0x8;
   using Sum = ActQ8_0Sum;

@@ -100,13 +100,12 @@ void InterleaveStageWeights(const gguf::File& file, StageWeights* s) {
   uint8_t* base = file.mutable_bytes();
   if (base == nullptr) return;
   auto interleave = [&](WeightView* w) {
-    const bool q4_0 = w->type == gguf::TensorType::Q4_0, q4_k = w->type == gguf::TensorType::Q4_K;
-    if (!(q4_0 || q4_k) || w->interleaved || w->n_out % kInterleave != 0 || w->data == s->token_embd.data)
+    if (!CanInterleave(w->type) || w->interleaved || w->n_out % kInterleave != 0 ||
+        w->data == s->token_embd.data)
       return;
     uint8_t* rows = base + (static_cast<const uint8_t*>(w->data) - file.bytes());
     const size_t group = RowBytes(w->type, w->n_in) * kInterleave;
-    for (int64_t g = 0; g < w->n_out / kInterleave; ++g)
-      (q4_0 ? InterleaveQ4_0 : InterleaveQ4_K)(rows + g * group, w->n_in);
+    for (int64_t g = 0; g < w->n_out / kInterleave; ++g) InterleaveRows(w->type, rows + g * group, w->n_in);
     w->interleaved = true;
   };
   for (LayerWeights& l : s->layers) {

@@ -111,13 +111,12 @@ TEST(MatMulTest, OneAndTwoThreadsAndBatchingGiveIdenticalBits) {
 TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
   std::mt19937 rng(22);
   ThreadPool one(1), two(2);
-  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_K}) {
+  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K}) {
     const int64_t n_in = 5 * GetTypeTraits(t)->block_size, n_out = 40, n_tokens = 9;
     const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n_in, n_out);
     std::vector<uint8_t> inter = rows;
     const size_t group = RowBytes(t, n_in) * kInterleave;
-    for (int64_t g = 0; g < n_out / kInterleave; ++g)
-      (t == TensorType::Q4_0 ? InterleaveQ4_0 : InterleaveQ4_K)(inter.data() + g * group, n_in);
+    for (int64_t g = 0; g < n_out / kInterleave; ++g) InterleaveRows(t, inter.data() + g * group, n_in);
     const WeightView plain{t, rows.data(), n_in, n_out};
     const WeightView w{t, inter.data(), n_in, n_out, /*interleaved=*/true};
     const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
@@ -149,7 +148,7 @@ TEST(MatMulTest, RejectsUnsupportedTypesAndShapes) {
   EXPECT_FALSE(MatMul({TensorType::F32, nullptr, 4, 1}, x, 1, y, &pool).ok());
   EXPECT_TRUE(MatMul({TensorType::F32, data, 4, 2}, x, 1, y, nullptr).ok());
   // Interleaved: only types with such a kernel, and whole groups of rows.
-  EXPECT_FALSE(MatMul({TensorType::Q8_0, data, 32, 8, true}, x, 1, y, &pool).ok());
+  EXPECT_FALSE(MatMul({TensorType::F16, data, 32, 8, true}, x, 1, y, &pool).ok());
   EXPECT_FALSE(MatMul({TensorType::Q4_0, data, 32, 4, true}, x, 1, y, &pool).ok());
 }
 

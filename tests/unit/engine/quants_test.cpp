@@ -76,7 +76,7 @@ TEST(QuantsTest, InterleaveQ4_0PutsEveryElementWhereTheLayoutSays) {
   const int64_t n = 3 * kQK4_0;
   std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_0, n, kInterleave);
   const std::vector<uint8_t> before = rows;
-  InterleaveQ4_0(rows.data(), n);
+  InterleaveRows(TensorType::Q4_0, rows.data(), n);
   const auto* x = reinterpret_cast<const BlockQ4_0x8*>(rows.data());
   const size_t row_bytes = RowBytes(TensorType::Q4_0, n);
   for (int r = 0; r < kInterleave; ++r) {
@@ -92,12 +92,32 @@ TEST(QuantsTest, InterleaveQ4_0PutsEveryElementWhereTheLayoutSays) {
   }
 }
 
+TEST(QuantsTest, InterleaveQ8_0PutsEveryElementWhereTheLayoutSays) {
+  std::mt19937 rng(26);
+  const int64_t n = 3 * kQK8_0;
+  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q8_0, n, kInterleave);
+  const std::vector<uint8_t> before = rows;
+  InterleaveRows(TensorType::Q8_0, rows.data(), n);
+  const auto* x = reinterpret_cast<const BlockQ8_0x8*>(rows.data());
+  const size_t row_bytes = RowBytes(TensorType::Q8_0, n);
+  for (int r = 0; r < kInterleave; ++r) {
+    const std::vector<float> want = testutil::Dequantize(TensorType::Q8_0, before.data() + r * row_bytes, n);
+    for (int64_t i = 0; i < n; ++i) {
+      const BlockQ8_0x8& blk = x[i / kQK8_0];
+      const int e = static_cast<int>(i % kQK8_0);
+      ASSERT_EQ(HalfToFloat(blk.d[r]) * blk.qs[32 * (e / 4) + 4 * r + e % 4], want[static_cast<size_t>(i)])
+          << "row " << r << " element " << i;
+    }
+  }
+  EXPECT_FALSE(CanInterleave(TensorType::Q6_K));
+}
+
 TEST(QuantsTest, InterleaveQ4_KPutsEveryElementScaleAndMinWhereTheLayoutSays) {
   std::mt19937 rng(25);
   const int64_t n = 2 * kQK_K;
   std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_K, n, kInterleave);
   const std::vector<uint8_t> before = rows;
-  InterleaveQ4_K(rows.data(), n);
+  InterleaveRows(TensorType::Q4_K, rows.data(), n);
   const auto* x = reinterpret_cast<const BlockQ4_Kx8*>(rows.data());
   const size_t row_bytes = RowBytes(TensorType::Q4_K, n);
   for (int r = 0; r < kInterleave; ++r) {

@@ -225,7 +225,7 @@ TEST(VecDotTest, GemmIsBitIdenticalToItsVecDot) {
   }
 }
 
-// The interleaved gemms (quants.h BlockQ4_0x8, BlockQ4_Kx8): on every ISA
+// The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8): on every ISA
 // the scalar reference's bits (exact integers and the same fused
 // multiply-adds), for activation row counts around the register tiles and
 // several groups; and within the stated tolerance of the plain rows' vec_dot.
@@ -233,16 +233,15 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
   std::mt19937 rng(16);
   std::vector<Isa> isas = SimdIsas();
   isas.insert(isas.begin(), Isa::kScalar);
-  for (TensorType t : {TensorType::Q4_0, TensorType::Q4_K}) {
+  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K}) {
     const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
-    const auto interleave = t == TensorType::Q4_0 ? InterleaveQ4_0 : InterleaveQ4_K;
     for (int64_t blocks : {1, 3, 9}) {
       const int64_t n = blocks * ref.block_size;
       const size_t ws = RowBytes(t, n), as = RowBytes(ref.act_type, n);
       for (int nr : {8, 16, 24}) {
         const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n, nr);
         std::vector<uint8_t> w = rows;
-        for (int g = 0; g < nr / kInterleave; ++g) interleave(w.data() + g * kInterleave * ws, n);
+        for (int g = 0; g < nr / kInterleave; ++g) InterleaveRows(t, w.data() + g * kInterleave * ws, n);
         for (int nc : {1, 2, 3, 4, 5, 7, 8, 9, 13, 17}) {
           const std::vector<float> x = testutil::RandomFloats(rng, n * nc);
           std::vector<uint8_t> a(as * nc);
