@@ -5,7 +5,8 @@
 // the kernels' ISA and the CPU, the machine's memory read bandwidth (a probe
 // in the same run) and decode as a percentage of the bandwidth ceiling (bytes
 // of weights read per token); with LLAMA_BENCH=/path/to/llama-bench, llama.cpp's
-// figures for the same file in the same run and our ratio to them.
+// figures for the same file in the same run, its runs and ours taking turns,
+// and our ratio to them.
 //
 // --batched adds aggregate decode of B = 1, 4, 8, 16 sessions at once (one
 // Pipeline::Forward of B rows per step, 16-token prompts, 32 steps), next to
@@ -123,34 +124,28 @@ struct Speed {
   bool ok = false;
 };
 
-// Median over `reps` runs of `shardswarm generate`, after one warm-up run.
-Speed RunOurs(const std::string& model, int reps) {
+// One run of `shardswarm generate`: prefill and decode tok/s.
+Speed RunOurs(const std::string& model) {
   std::string prompt;  // 126 characters + the SentencePiece space + BOS = 128 tokens
   for (int i = 0; i < kPromptTokens - 2; ++i) prompt.push_back(static_cast<char>('a' + (i * 7) % 26));
   const std::regex re(
       R"(prompt: (\d+) tokens in [0-9.]+ s, ([0-9.]+) tok/s; generation: (\d+) tokens, ([0-9.]+) tok/s)");
-  std::vector<double> prefill, decode;
-  for (int run = 0; run <= reps; ++run) {
-    ChildRun r =
-        RunChild({SHARDSWARM_BINARY, "generate", "-m", model, "-p", prompt, "-n", std::to_string(kGenTokens),
-                  "--temp", "0", "--ignore-eos", "--threads", std::to_string(kThreads), "--seed", "1"});
-    std::smatch m;
-    if (r.status != 0 || !std::regex_search(r.output, m, re)) {
-      std::fprintf(stderr, "generate failed: %s\n", r.output.c_str());
-      return {};
-    }
-    if (run == 0) continue;  // warm-up: pages the weights in
-    prefill.push_back(std::atof(m[2].str().c_str()));
-    decode.push_back(std::atof(m[4].str().c_str()));
+  ChildRun r =
+      RunChild({SHARDSWARM_BINARY, "generate", "-m", model, "-p", prompt, "-n", std::to_string(kGenTokens),
+                "--temp", "0", "--ignore-eos", "--threads", std::to_string(kThreads), "--seed", "1"});
+  std::smatch m;
+  if (r.status != 0 || !std::regex_search(r.output, m, re)) {
+    std::fprintf(stderr, "generate failed: %s\n", r.output.c_str());
+    return {};
   }
-  return {Median(prefill), Median(decode), true};
+  return {std::atof(m[2].str().c_str()), std::atof(m[4].str().c_str()), true};
 }
 
-// llama-bench's pp128 and tg64 averages for the same file (its own repetitions).
-Speed RunLlamaBench(const std::string& bin, const std::string& model, int reps) {
+// One llama-bench run (after its own warm-up) of pp128 and tg64 on the same file.
+Speed RunLlamaBench(const std::string& bin, const std::string& model) {
   ChildRun r =
       RunChild({bin, "-m", model, "-t", std::to_string(kThreads), "-p", std::to_string(kPromptTokens), "-n",
-                std::to_string(kGenTokens), "-r", std::to_string(std::max(reps, 2)), "-o", "json"});
+                std::to_string(kGenTokens), "-r", "1", "-o", "json"});
   Speed s;
   const size_t start = r.output.find('[');
   if (r.status != 0 || start == std::string::npos) {
@@ -166,6 +161,28 @@ Speed RunLlamaBench(const std::string& bin, const std::string& model, int reps) 
   }
   s.ok = s.prefill > 0 && s.decode > 0;
   return s;
+}
+
+// Our runs and llama-bench's take turns, one of each per repetition (after a
+// warm-up run of ours that pages the weights in), so a machine whose speed
+// drifts, as a shared VM's does, moves both alike; medians of each.
+Speed RunTurns(const std::string& model, int reps, const char* llama_bench, Speed* ref) {
+  *ref = {};
+  if (!RunOurs(model).ok) return {};
+  std::vector<double> prefill, decode, ref_prefill, ref_decode;
+  for (int i = 0; i < reps; ++i) {
+    const Speed s = RunOurs(model);
+    if (!s.ok) return {};
+    prefill.push_back(s.prefill);
+    decode.push_back(s.decode);
+    if (llama_bench == nullptr) continue;
+    const Speed r = RunLlamaBench(llama_bench, model);
+    if (!r.ok) continue;
+    ref_prefill.push_back(r.prefill);
+    ref_decode.push_back(r.decode);
+  }
+  if (!ref_prefill.empty()) *ref = {Median(ref_prefill), Median(ref_decode), true};
+  return {Median(prefill), Median(decode), true};
 }
 
 // Aggregate decode tok/s of B sessions stepping together, in this process.
@@ -305,15 +322,16 @@ int main(int argc, char** argv) {
               "decode", "llama.cpp", "MB/token", "ceiling", "decode");
   int rc = 0;
   for (const std::string& model : models) {
-    const Speed ours = RunOurs(model, reps);
+    Speed ref;
+    const Speed ours = RunTurns(model, reps, llama_bench, &ref);
     if (!ours.ok) {
       rc = 1;
       continue;
     }
     const double bytes = WeightBytesPerToken(model);
-    const double ceiling = bytes > 0 ? bw * 1e9 / bytes : 0;
-    Speed ref;
-    if (llama_bench != nullptr) ref = RunLlamaBench(llama_bench, model, reps);
+    // Probed again after each model's runs: a shared machine's bandwidth drifts.
+    const double bw_now = ProbeReadBandwidth();
+    const double ceiling = bytes > 0 ? bw_now * 1e9 / bytes : 0;
     char pp_ref[32] = "-", tg_ref[32] = "-";
     if (ref.ok) {
       std::snprintf(pp_ref, sizeof pp_ref, "%.1f", ref.prefill);
@@ -325,7 +343,7 @@ int main(int argc, char** argv) {
     if (ref.ok)
       std::printf("   ratio prefill %.2fx decode %.2fx", ours.prefill / ref.prefill,
                   ours.decode / ref.decode);
-    std::printf("   (%s)\n", fs::path(model).filename().c_str());
+    std::printf("   (%s; bandwidth then %.1f GB/s)\n", fs::path(model).filename().c_str(), bw_now);
     if (batched) {
       const std::vector<int> batches = {1, 4, 8, 16};
       const std::map<int, double> b = RunBatched(model, batches);

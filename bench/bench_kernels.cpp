@@ -97,19 +97,29 @@ struct Model {
   std::vector<std::vector<uint8_t>> layer_weights;  // kLayers * 7 matrices
   std::vector<uint8_t> output;
   TensorType type;
+  bool interleaved = false;  // as a Stage lays them out (weights.h InterleaveStageWeights)
   size_t bytes = 0;
 };
+
+std::vector<uint8_t> MakeMatrix(TensorType type, int64_t n_in, int64_t n_out) {
+  std::vector<uint8_t> w = MakeWeights(type, n_in, n_out);
+  if (!ss::engine::CanInterleave(type)) return w;
+  const size_t group = ss::engine::RowBytes(type, n_in) * ss::engine::kInterleave;
+  for (size_t g = 0; g < w.size() / group; ++g) ss::engine::InterleaveRows(type, w.data() + g * group, n_in);
+  return w;
+}
 
 Model MakeModel(TensorType type) {
   Model m;
   m.type = type;
+  m.interleaved = ss::engine::CanInterleave(type);
   for (int l = 0; l < kLayers; ++l) {
     for (const Shape& s : kLayerShapes) {
-      m.layer_weights.push_back(MakeWeights(type, s.n_in, s.n_out));
+      m.layer_weights.push_back(MakeMatrix(type, s.n_in, s.n_out));
       m.bytes += m.layer_weights.back().size();
     }
   }
-  m.output = MakeWeights(type, kOutput.n_in, kOutput.n_out);
+  m.output = MakeMatrix(type, kOutput.n_in, kOutput.n_out);
   m.bytes += m.output.size();
   return m;
 }
@@ -127,13 +137,13 @@ Timing RunPass(const Model& m, int layers, int n_tokens, ss::ThreadPool* pool, s
   for (int l = 0; l < layers; ++l) {
     for (int s = 0; s < 7; ++s) {
       const Shape& sh = kLayerShapes[s];
-      const WeightView w{m.type, m.layer_weights[l * 7 + s].data(), sh.n_in, sh.n_out};
+      const WeightView w{m.type, m.layer_weights[l * 7 + s].data(), sh.n_in, sh.n_out, m.interleaved};
       const double t0 = Now();
       (void)ss::engine::MatMul(w, x.data(), n_tokens, y.data(), pool, &scratch);
       t.per_shape[s] += Now() - t0;
     }
   }
-  const WeightView w{m.type, m.output.data(), kOutput.n_in, kOutput.n_out};
+  const WeightView w{m.type, m.output.data(), kOutput.n_in, kOutput.n_out, m.interleaved};
   const double t0 = Now();
   (void)ss::engine::MatMul(w, x.data(), n_tokens, y.data(), pool, &scratch);
   t.per_shape[7] = Now() - t0;
