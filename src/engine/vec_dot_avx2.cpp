@@ -642,8 +642,8 @@ inline __m256i DotX8(const __m256i (&w)[8], const int8_t* q, int32_t sum8) {
 struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 4;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                  float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F);
@@ -675,8 +675,8 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 struct TilesQ8_0x8 : TilesQ8_0x8Base {
   static constexpr int kCols = 3;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ8_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                  float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i ones = _mm256_set1_epi16(1);
@@ -732,8 +732,8 @@ inline __m256i RowScales(const uint8_t* sc8) {
 struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   static constexpr int kCols = 2;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
-                  float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F);

@@ -56,32 +56,61 @@ struct ActQ8_KSum {
 const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int64_t nb);
 
 // An interleaved gemm (TypeTraits::gemm_x8) over an ISA's register tiles:
-// Tiles::Run<NC> multiplies one group of kInterleave weight rows (Tiles::Block
-// blocks of Tiles::kBlock elements) by NC <= Tiles::kCols activation rows and
-// stores the NC x kInterleave results; Tiles::Sums gives the activations'
-// shared terms.
-template <typename Tiles, int NC>
-void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, const uint8_t* a, size_t as,
-                const typename Tiles::Sum* sums, float* out, size_t os) {
-  if constexpr (NC > 0) {
-    if (nc == NC) return Tiles::template Run<NC>(nb, x, a, as, sums, out, os);
-    TailColsX8<Tiles, NC - 1>(nc, nb, x, a, as, sums, out, os);
+// Tiles::Run<NC> multiplies Tiles::kGroups (1, or 2 when it says so) groups
+// of kInterleave weight rows (Tiles::Block blocks of Tiles::kBlock elements;
+// the next group group_bytes further) by NC <= Tiles::kCols activation rows
+// and stores the NC x (kGroups * kInterleave) results; Tiles::Sums gives the
+// activations' shared terms. A two-group Tiles names its one-group twin
+// Single, for an odd last group and for fewer than Tiles::kPairCols
+// activation rows; both must give every row the same bits.
+template <typename Tiles>
+constexpr int GroupsOf() {
+  if constexpr (requires { Tiles::kGroups; }) {
+    return Tiles::kGroups;
+  } else {
+    return 1;
   }
+}
+template <typename Tiles, int NC>
+void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a,
+                size_t as, const typename Tiles::Sum* sums, float* out, size_t os) {
+  if constexpr (NC > 0) {
+    if (nc == NC) return Tiles::template Run<NC>(nb, x, group_bytes, a, as, sums, out, os);
+    TailColsX8<Tiles, NC - 1>(nc, nb, x, group_bytes, a, as, sums, out, os);
+  }
+}
+// Tiles::kGroups groups by all nc activation rows.
+template <typename Tiles>
+void GroupsX8(int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a, size_t as,
+              int nc, const typename Tiles::Sum* sums, float* out, size_t os) {
+  int c = 0;
+  for (; c + Tiles::kCols <= nc; c += Tiles::kCols)
+    Tiles::template Run<Tiles::kCols>(nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os, os);
+  TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os,
+                                      os);
 }
 template <typename Tiles>
 void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
             size_t os) {
+  using Block = typename Tiles::Block;
   const int64_t nb = n / Tiles::kBlock;
   const typename Tiles::Sum* sums = Tiles::Sums(a, as, nc, nb);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
-  for (int g = 0; g < nr / kInterleave; ++g) {
-    const auto* x =
-        reinterpret_cast<const typename Tiles::Block*>(static_cast<const uint8_t*>(w) + g * kInterleave * ws);
-    float* o = out + g * kInterleave;
-    int c = 0;
-    for (; c + Tiles::kCols <= nc; c += Tiles::kCols)
-      Tiles::template Run<Tiles::kCols>(nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
-    TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, ab + c * as, as, sums + c * nb, o + c * os, os);
+  const size_t group_bytes = kInterleave * ws;
+  const int groups = nr / kInterleave;
+  auto group = [&](int g) {
+    return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(w) + g * group_bytes);
+  };
+  int g = 0;
+  if constexpr (GroupsOf<Tiles>() == 2) {
+    for (; nc >= Tiles::kPairCols && g + 2 <= groups; g += 2)
+      GroupsX8<Tiles>(nb, group(g), group_bytes, ab, as, nc, sums, out + g * kInterleave, os);
+    for (; g < groups; ++g)
+      GroupsX8<typename Tiles::Single>(nb, group(g), group_bytes, ab, as, nc, sums, out + g * kInterleave,
+                                       os);
+  } else {
+    for (; g < groups; ++g)
+      GroupsX8<Tiles>(nb, group(g), group_bytes, ab, as, nc, sums, out + g * kInterleave, os);
   }
 }
 
