@@ -75,19 +75,26 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
   internal::ActiveSiluMul()(gate, up, n, out);
 }
 
+namespace internal {
+
+void ExpShiftedScalar(float* x, int64_t n, float max) {
+  for (int64_t i = 0; i < n; ++i)
+    x[i] = x[i] == -std::numeric_limits<float>::infinity() ? 0.0f : GgmlExpf(x[i] - max);
+}
+
+}  // namespace internal
+
 void Softmax(float* x, int64_t n) {
   float max = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < n; ++i) max = std::fmax(max, x[i]);
   // ggml pads the row with masked (-inf) entries to whole vectors, so every
   // element takes the vector exp and each vector's sum is reduced as
   // _mm512_reduce_add_ps does: halves, then quarters, then pairs.
+  internal::ActiveExpShifted()(x, n, max);
   double sum = 0.0;
   for (int64_t c = 0; c < n; c += kGgmlLanes) {
     float lane[kGgmlLanes] = {};
-    for (int64_t i = c; i < std::min(n, c + kGgmlLanes); ++i) {
-      x[i] = x[i] == -std::numeric_limits<float>::infinity() ? 0.0f : GgmlExpf(x[i] - max);
-      lane[i - c] = x[i];
-    }
+    for (int64_t i = c; i < std::min(n, c + kGgmlLanes); ++i) lane[i - c] = x[i];
     for (int width = kGgmlLanes / 2; width >= 2; width /= 2)
       for (int i = 0; i < width; ++i) lane[i] = lane[i + width] + lane[i];
     sum += static_cast<double>(lane[0] + lane[1]);

@@ -1,4 +1,4 @@
-// AVX2 twin of SiluMul: GgmlExpf's operations 8 lanes at a time, bit-exact to
+// AVX2 twins of SiluMul and of softmax's exp: GgmlExpf's operations 8 lanes at a time, bit-exact to
 // the scalar reference in ops.cpp (held by a test). 2^n is built from the
 // exponent bits, exact for |n| <= 126, where j * 2^n rounds once as ldexp
 // does; a vector with a larger |n| (|x| beyond ~87) takes the scalar code.
@@ -54,6 +54,22 @@ void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out) {
     const float g = gate[i];
     out[i] = (g / (1.0f + std::exp(-g))) * up[i];
   }
+}
+
+void ExpShiftedAvx2(float* x, int64_t n, float max) {
+  const __m256 m = _mm256_set1_ps(max), minus_inf = _mm256_set1_ps(-INFINITY);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    __m256 e;
+    if (!VectorExpf(_mm256_sub_ps(v, m), &e)) {
+      ExpShiftedScalar(x + i, 8, max);
+      continue;
+    }
+    _mm256_storeu_ps(x + i,
+                     _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(v, minus_inf, _CMP_EQ_OQ)));
+  }
+  ExpShiftedScalar(x + i, n - i, max);
 }
 
 }  // namespace ss::engine::internal

@@ -1,4 +1,4 @@
-// AVX-512 twin of SiluMul: ggml's vector exp itself, 16 lanes at a time; the
+// AVX-512 twins of SiluMul and of softmax's exp: ggml's vector exp itself, 16 lanes at a time; the
 // scalar GgmlExpf in ops.cpp is its reference (held bit-exact by a test).
 #include <immintrin.h>
 
@@ -48,6 +48,18 @@ void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out) {
     const float g = gate[i];
     out[i] = (g / (1.0f + std::exp(-g))) * up[i];
   }
+}
+
+void ExpShiftedAvx512(float* x, int64_t n, float max) {
+  const __m512 m = _mm512_set1_ps(max), minus_inf = _mm512_set1_ps(-INFINITY);
+  int64_t i = 0;
+  for (; i + kGgmlLanes <= n; i += kGgmlLanes) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __mmask16 masked = _mm512_cmp_ps_mask(v, minus_inf, _CMP_EQ_OQ);
+    _mm512_storeu_ps(x + i,
+                     _mm512_mask_blend_ps(masked, VectorExpf(_mm512_sub_ps(v, m)), _mm512_setzero_ps()));
+  }
+  ExpShiftedScalar(x + i, n - i, max);
 }
 
 }  // namespace ss::engine::internal

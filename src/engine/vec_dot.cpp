@@ -358,6 +358,7 @@ void FillScalarTable(KernelTable* t) {
   t->fp32_to_bf16 = ScalarFp32ToBf16;
   t->axpy_f16 = ScalarAxpyF16;
   t->silu_mul = SiluMulScalar;
+  t->exp_shifted = ExpShiftedScalar;
 }
 
 const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int64_t nb) {
@@ -395,6 +396,7 @@ const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int
 
 AxpyF16Fn ActiveAxpyF16() { return ActiveTable().axpy_f16; }
 SiluMulFn ActiveSiluMul() { return ActiveTable().silu_mul; }
+ExpShiftedFn ActiveExpShifted() { return ActiveTable().exp_shifted; }
 AxpyF16Fn AxpyF16ForIsa(Isa isa) {
   return isa > DetectedIsa() ? nullptr : GetTables().by_isa[static_cast<int>(isa)].axpy_f16;
 }

@@ -818,6 +818,7 @@ void FillAvx2Table(KernelTable* t) {
   t->fp32_to_bf16 = Fp32ToBf16;
   t->axpy_f16 = AxpyF16;
   t->silu_mul = SiluMulAvx2;
+  t->exp_shifted = ExpShiftedAvx2;
 }
 
 }  // namespace ss::engine::internal

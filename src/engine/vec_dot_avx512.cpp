@@ -501,6 +501,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmByVecDot<DotQ6_K>;
   t->silu_mul = SiluMulAvx512;
+  t->exp_shifted = ExpShiftedAvx512;
   t->traits[kF32].vec_dot = DotF<LoadF32>;
   t->traits[kF32].gemm = GemmF<LoadF32>;
   t->traits[kF32].tile_rows = kTileRowsF;

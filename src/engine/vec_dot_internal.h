@@ -17,6 +17,9 @@ struct KernelTable {
   void (*axpy_f16)(float alpha, const uint16_t* v, int64_t n, float* y) = nullptr;  // y += alpha * v
   // out = silu(gate) * up, bit-identical on every ISA (ops.h SiluMul)
   void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
+  // x[i] = GgmlExpf(x[i] - max), 0 where x[i] is -inf; bit-identical on every
+  // ISA (ops.h Softmax)
+  void (*exp_shifted)(float* x, int64_t n, float max) = nullptr;
 };
 
 // The active table's axpy_f16 (ops.cpp).
@@ -28,6 +31,12 @@ using SiluMulFn = void (*)(const float* gate, const float* up, int64_t n, float*
 SiluMulFn ActiveSiluMul();
 void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out);
 void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out);
+// The active table's exp_shifted, the scalar reference and its SIMD twins.
+using ExpShiftedFn = void (*)(float* x, int64_t n, float max);
+ExpShiftedFn ActiveExpShifted();
+void ExpShiftedScalar(float* x, int64_t n, float max);
+void ExpShiftedAvx2(float* x, int64_t n, float max);
+void ExpShiftedAvx512(float* x, int64_t n, float max);
 
 // Fills the scalar reference table.
 void FillScalarTable(KernelTable* table);

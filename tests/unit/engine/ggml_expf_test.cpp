@@ -55,6 +55,32 @@ TEST(SiluMul, VectorPathsMatchTheScalarReferenceBitForBit) {
   }
 }
 
+// Softmax's exp runs on the active ISA; every ISA gives the scalar bits,
+// masked (-inf) entries and scores far below the maximum included.
+TEST(Softmax, EveryIsaGivesTheScalarBits) {
+  std::mt19937 rng(4);
+  std::uniform_real_distribution<float> dist(-20.0f, 20.0f);
+  const Isa saved = ActiveIsa();
+  for (int64_t n : {1, 7, 8, 16, 17, 100, 257}) {
+    std::vector<float> x(n);
+    for (int64_t i = 0; i < n; ++i) x[i] = dist(rng);
+    if (n > 40) x[5] = -INFINITY, x[17] = -INFINITY, x[30] = -150.0f, x[31] = 60.0f;
+    SetActiveIsa(Isa::kScalar);
+    std::vector<float> want = x;
+    Softmax(want.data(), n);
+    for (int isa = 1; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+      SetActiveIsa(static_cast<Isa>(isa));
+      std::vector<float> got = x;
+      Softmax(got.data(), n);
+      ASSERT_EQ(0, std::memcmp(want.data(), got.data(), sizeof(float) * n))
+          << IsaName(static_cast<Isa>(isa)) << " n=" << n;
+    }
+  }
+  if (DetectedIsa() < Isa::kAvx512)
+    std::printf("[ NOTE     ] avx512 softmax not tested: this CPU lacks avx512\n");
+  SetActiveIsa(saved);
+}
+
 TEST(GgmlExpf, StaysWithinTwoUlpOfExpf) {
   for (float x = -80.0f; x < 80.0f; x += 0.0137f) {
     float e = std::exp(x), g = GgmlExpf(x);
