@@ -105,6 +105,14 @@ bool ChildProcess::Running() {
   return true;
 }
 
+bool ChildProcess::WaitForExit(double timeout_s) {
+  for (const double deadline = NowSeconds() + timeout_s; Running();) {
+    if (NowSeconds() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
 std::string ChildProcess::Log() const {
   std::ifstream in(log_path_);
   std::stringstream ss;

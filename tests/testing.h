@@ -55,6 +55,8 @@ class ChildProcess {
   int pid() const { return pid_; }
   void Kill(int signal);
   bool Running();
+  // Polls Running() until the process has exited; false after `timeout_s`.
+  bool WaitForExit(double timeout_s);
   std::string Log() const;  // everything it printed so far
   // Polls Log() until `fragment` appears; false after `timeout_s` seconds.
   bool WaitForLog(const std::string& fragment, double timeout_s) const;

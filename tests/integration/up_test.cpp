@@ -74,9 +74,7 @@ TEST(Up, SaysWhichChildDiedAndStopsTheRest) {
   // Children start in order: bootstrap, node-0, node-1, gateway.
   std::sort(children.begin(), children.end());
   kill(children[2], SIGKILL);
-  double deadline = NowSeconds() + 20;
-  while (up.Running() && NowSeconds() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  ASSERT_FALSE(up.Running());
+  ASSERT_TRUE(up.WaitForExit(20)) << up.Log();
   EXPECT_NE(up.Log().find("node-1 (pid " + std::to_string(children[2]) + ") was killed by signal 9"),
             std::string::npos)
       << up.Log();
