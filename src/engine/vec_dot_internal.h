@@ -124,30 +124,16 @@ void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t a
 }
 
 // The Tiles members every kernel of an interleaved type shares.
-struct TilesQ8_0x8Base {
-  using Block = BlockQ8_0x8;
-  using Sum = ActQ8_0Sum;
-  static constexpr int kBlock = kQK8_0;
-  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) {
-    return SumActivationsQ8_0(a, as, nc, nb);
-  }
+template <typename B, typename S, int kBlockSize, const S* (*kSums)(const void*, size_t, int, int64_t)>
+struct TilesBase {
+  using Block = B;
+  using Sum = S;
+  static constexpr int kBlock = kBlockSize;
+  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) { return kSums(a, as, nc, nb); }
 };
-struct TilesQ4_0x8Base {
-  using Block = BlockQ4_0x8;
-  using Sum = ActQ8_0Sum;
-  static constexpr int kBlock = kQK4_0;
-  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) {
-    return SumActivationsQ8_0(a, as, nc, nb);
-  }
-};
-struct TilesQ4_Kx8Base {
-  using Block = BlockQ4_Kx8;
-  using Sum = ActQ8_KSum;
-  static constexpr int kBlock = kQK_K;
-  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) {
-    return SumActivationsQ8_K(a, as, nc, nb);
-  }
-};
+using TilesQ8_0x8Base = TilesBase<BlockQ8_0x8, ActQ8_0Sum, kQK8_0, SumActivationsQ8_0>;
+using TilesQ4_0x8Base = TilesBase<BlockQ4_0x8, ActQ8_0Sum, kQK4_0, SumActivationsQ8_0>;
+using TilesQ4_Kx8Base = TilesBase<BlockQ4_Kx8, ActQ8_KSum, kQK_K, SumActivationsQ8_K>;
 
 // Gemm that loops a vec_dot over all (r, c): the fallback for any type.
 template <VecDotFn kDot>
