@@ -3,6 +3,7 @@
 // activation rows, on a thread pool.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "gguf/types.h"
@@ -33,5 +34,18 @@ Status CheckMatMul(const WeightView& w);
 // across calls to avoid allocation (pass nullptr for a temporary).
 Status MatMul(const WeightView& w, const float* x, int64_t n_tokens, float* y, ThreadPool* pool,
               std::vector<uint8_t>* scratch = nullptr);
+
+// One product of several that share their activations (MatMuls).
+struct MatMulOut {
+  WeightView w;
+  float* y = nullptr;  // [n_tokens][w.n_out]
+};
+
+// Each y = W x as MatMul (the same bits), for weights of the same n_in: x is
+// converted once per activation format and all the weights' tiles share one
+// parallel loop, so the threads meet once instead of once per weight (q, k
+// and v of a layer; gate and up).
+Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens, ThreadPool* pool,
+               std::vector<uint8_t>* scratch = nullptr);
 
 }  // namespace ss::engine

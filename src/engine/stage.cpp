@@ -169,9 +169,8 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
   const int layer = l - start_;
 
   for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.attn_norm, E, config_.rms_eps, &xb_[i * E]);
-  SS_RETURN_IF_ERROR(MatMul(w.wq, xb_.data(), n, q_.data(), &pool_, &act_));
-  SS_RETURN_IF_ERROR(MatMul(w.wk, xb_.data(), n, k_.data(), &pool_, &act_));
-  SS_RETURN_IF_ERROR(MatMul(w.wv, xb_.data(), n, v_.data(), &pool_, &act_));
+  const MatMulOut qkv[] = {{w.wq, q_.data()}, {w.wk, k_.data()}, {w.wv, v_.data()}};
+  SS_RETURN_IF_ERROR(MatMuls(qkv, xb_.data(), n, &pool_, &act_));
   for (int64_t i = 0; i < n; ++i) {
     const int pos = rows[i].pos;
     RopeNormal(&q_[i * E], config_.n_head, config_.head_dim, config_.rope_dim, pos, config_.rope_base);
@@ -192,8 +191,8 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
   for (int64_t i = 0; i < n * E; ++i) x_[i] += xb_[i];
 
   for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.ffn_norm, E, config_.rms_eps, &xb_[i * E]);
-  SS_RETURN_IF_ERROR(MatMul(w.w_gate, xb_.data(), n, gate_.data(), &pool_, &act_));
-  SS_RETURN_IF_ERROR(MatMul(w.w_up, xb_.data(), n, up_.data(), &pool_, &act_));
+  const MatMulOut gate_up[] = {{w.w_gate, gate_.data()}, {w.w_up, up_.data()}};
+  SS_RETURN_IF_ERROR(MatMuls(gate_up, xb_.data(), n, &pool_, &act_));
   // Row by row, on the pool for a prefill (a row's result is the same wherever it runs).
   auto silu_mul = [&](int64_t begin, int64_t end, int) {
     for (int64_t i = begin; i < end; ++i) SiluMul(&gate_[i * F], &up_[i * F], F, &gate_[i * F]);

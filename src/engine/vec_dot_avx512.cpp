@@ -426,11 +426,13 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
       for (int c = 0; c < NC; ++c) {
         const ActQ8_0Sum& s = sums[c * nb + b];
         const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
-        __m256i dot = _mm256_set1_epi32(-s.sum8);
+        // Two chains of vpdpbusd halve the latency per block (integer sums: same bits).
+        __m256i dot = _mm256_set1_epi32(-s.sum8), dot_hi = _mm256_setzero_si256();
         for (int k = 0; k < 4; ++k) {
           dot = _mm256_dpbusd_epi32(dot, w[k], Broadcast4(q + 4 * k));
-          dot = _mm256_dpbusd_epi32(dot, w[4 + k], Broadcast4(q + 16 + 4 * k));
+          dot_hi = _mm256_dpbusd_epi32(dot_hi, w[4 + k], Broadcast4(q + 16 + 4 * k));
         }
+        dot = _mm256_add_epi32(dot, dot_hi);
         const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
         acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
       }

@@ -138,6 +138,56 @@ TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
   SetActiveIsa(DetectedIsa());
 }
 
+// Several products of one input in one pass (a Q4_K_M layer's q, k and v:
+// two activation formats, interleaved and plain weights) give each the bits
+// of its own MatMul, on one thread and two, batched or not.
+TEST(MatMulTest, MatMulsGiveEachProductTheBitsOfItsOwnMatMul) {
+  std::mt19937 rng(23);
+  ThreadPool one(1), two(2);
+  const int64_t n_in = 2 * kQK_K, n_tokens = 9;
+  const TensorType types[] = {TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0, TensorType::F16};
+  const int64_t n_outs[] = {48, 19, 16, 7};
+  std::vector<std::vector<uint8_t>> data;
+  std::vector<MatMulOut> outs;
+  for (size_t j = 0; j < 4; ++j) {
+    data.push_back(testutil::RandomWeights(rng, types[j], n_in, n_outs[j]));
+    const bool inter = CanInterleave(types[j]) && n_outs[j] % kInterleave == 0;
+    if (inter) {
+      const size_t group = RowBytes(types[j], n_in) * kInterleave;
+      for (int64_t g = 0; g < n_outs[j] / kInterleave; ++g)
+        InterleaveRows(types[j], data[j].data() + g * group, n_in);
+    }
+    outs.push_back({{types[j], data[j].data(), n_in, n_outs[j], inter}, nullptr});
+  }
+  const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
+  for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+    SetActiveIsa(static_cast<Isa>(isa));
+    for (ThreadPool* pool : {&one, &two}) {
+      for (int64_t tokens : {int64_t{1}, n_tokens}) {
+        std::vector<std::vector<float>> want, got;
+        for (const MatMulOut& o : outs) {
+          want.emplace_back(tokens * o.w.n_out, NAN);
+          got.emplace_back(tokens * o.w.n_out, NAN);
+          ASSERT_TRUE(MatMul(o.w, x.data(), tokens, want.back().data(), pool).ok());
+        }
+        for (size_t j = 0; j < outs.size(); ++j) outs[j].y = got[j].data();
+        std::vector<uint8_t> scratch;
+        ASSERT_TRUE(MatMuls(outs, x.data(), tokens, pool, &scratch).ok());
+        for (size_t j = 0; j < outs.size(); ++j)
+          EXPECT_EQ(std::memcmp(want[j].data(), got[j].data(), want[j].size() * 4), 0)
+              << IsaName(static_cast<Isa>(isa)) << " " << gguf::TypeName(types[j]) << " threads "
+              << pool->size() << " tokens " << tokens;
+      }
+    }
+  }
+  SetActiveIsa(DetectedIsa());
+  // Products of one input must agree on its width.
+  const MatMulOut mixed[] = {outs[0], {{TensorType::F16, data[3].data(), n_in / 2, 7}, nullptr}};
+  const Status s = MatMuls(mixed, x.data(), 1, &two);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("differ in width"), std::string::npos) << s.message();
+}
+
 TEST(MatMulTest, RejectsUnsupportedTypesAndShapes) {
   uint8_t data[1024] = {};
   float x[256] = {}, y[8];
