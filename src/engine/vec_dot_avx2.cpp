@@ -381,25 +381,43 @@ struct KernelQ6_K {
     float d;
   };
   using Act = ActQ8_K;
-  static inline void Load(const Block& b, Prep* p) {
+  // Elements 128 * half + 32 j .. + 31, j < 4, as bytes 0..63.
+  static inline void UnpackHalf(const Block& b, int half, __m256i* q) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     const __m256i bits45 = _mm256_set1_epi8(0x30);
-    for (int half = 0; half < 2; ++half) {
-      const uint8_t* ql = b.ql + 64 * half;
-      const __m256i qh = LoadU8x32(b.qh + 32 * half);
-      const __m256i ql0 = LoadU8x32(ql);
-      const __m256i ql1 = LoadU8x32(ql + 32);
-      __m256i* q = p->q + 4 * half;
-      q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
-      q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
-      q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, bits45));
-      q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
-                             _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
-    }
-    for (int k = 0; k < 8; ++k)
-      p->scale[k] = _mm256_setr_m128i(_mm_set1_epi16(b.scales[2 * k]), _mm_set1_epi16(b.scales[2 * k + 1]));
+    const uint8_t* ql = b.ql + 64 * half;
+    const __m256i qh = LoadU8x32(b.qh + 32 * half);
+    const __m256i ql0 = LoadU8x32(ql);
+    const __m256i ql1 = LoadU8x32(ql + 32);
+    q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
+    q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
+    q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, bits45));
+    q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low),
+                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
+  }
+  // The block's 16 scales as int16, sc[0..7] (halves[0]) and sc[8..15]
+  // (halves[1]) repeated in both 128-bit lanes.
+  static inline __m256i ScaleHalves(const Block& b, __m256i* halves) {
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
-    p->scales32 = _mm256_slli_epi16(sc16, 5);
+    halves[0] = _mm256_permute4x64_epi64(sc16, 0x44);
+    halves[1] = _mm256_permute4x64_epi64(sc16, 0xEE);
+    return sc16;
+  }
+  // The two group scales of elements 32k .. 32k + 31: sc[2k] in the low lane,
+  // sc[2k + 1] in the high one, by one byte shuffle (broadcasting the 16
+  // scales one by one kept the shuffle port busier than the products).
+  static inline __m256i ScalePair(const __m256i* halves, int k) {
+    const char j = static_cast<char>(4 * (k % 4));
+    const __m256i pick = _mm256_setr_epi8(j, j + 1, j, j + 1, j, j + 1, j, j + 1, j, j + 1, j, j + 1, j,
+                                          j + 1, j, j + 1, j + 2, j + 3, j + 2, j + 3, j + 2, j + 3, j + 2,
+                                          j + 3, j + 2, j + 3, j + 2, j + 3, j + 2, j + 3, j + 2, j + 3);
+    return _mm256_shuffle_epi8(halves[k / 4], pick);
+  }
+  static inline void Load(const Block& b, Prep* p) {
+    for (int half = 0; half < 2; ++half) UnpackHalf(b, half, p->q + 4 * half);
+    __m256i halves[2];
+    p->scales32 = _mm256_slli_epi16(ScaleHalves(b, halves), 5);
+    for (int k = 0; k < 8; ++k) p->scale[k] = ScalePair(halves, k);
     p->d = Fp16(b.d);
   }
   static inline void LoadAct(const ActBlock& b, Act* a) { LoadActQ8_K(b, a); }
@@ -411,6 +429,27 @@ struct KernelQ6_K {
     }
     sumi = _mm256_sub_epi32(sumi, _mm256_madd_epi16(w.scales32, a.bsums));
     return _mm256_fmadd_ps(_mm256_set1_ps(a.d * w.d), _mm256_cvtepi32_ps(sumi), acc);
+  }
+  // Load and Step for one weight row by one activation row (decode), each 32
+  // elements multiplied as soon as they are unpacked: a whole Prep does not
+  // fit the 16 registers and went through the stack. The same integers and
+  // the same fused multiply-add as Step.
+  static inline __m256 Fused(const Block& b, const ActBlock& a, __m256 acc) {
+    __m256i halves[2];
+    const __m256i scales32 = _mm256_slli_epi16(ScaleHalves(b, halves), 5);
+    __m256i sumi = _mm256_setzero_si256();
+    for (int half = 0; half < 2; ++half) {
+      __m256i q[4];
+      UnpackHalf(b, half, q);
+      for (int j = 0; j < 4; ++j) {
+        const int k = 4 * half + j;
+        const __m256i p16 = _mm256_maddubs_epi16(q[j], LoadI8x32(a.qs + 32 * k));
+        sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, ScalePair(halves, k)));
+      }
+    }
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.bsums));
+    sumi = _mm256_sub_epi32(sumi, _mm256_madd_epi16(scales32, bsums));
+    return _mm256_fmadd_ps(_mm256_set1_ps(a.d * Fp16(b.d)), _mm256_cvtepi32_ps(sumi), acc);
   }
 };
 
@@ -499,6 +538,10 @@ void Tile(int64_t nb, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, 
         for (int r = 0; r < NR; ++r) acc[r][c] = _mm256_fmadd_ps(Lane(d2, r), K::Dot(wp[r], ap), acc[r][c]);
       }
     }
+  } else if constexpr (NR == 1 && NC == 1 && requires { &K::Fused; }) {
+    for (int64_t b = 0; b < nb; ++b)
+      acc[0][0] =
+          K::Fused(reinterpret_cast<const Block*>(w)[b], reinterpret_cast<const ActBlock*>(a)[b], acc[0][0]);
   } else {
     for (int64_t b = 0; b < nb; ++b) {
       typename K::Prep wp[NR];
