@@ -73,9 +73,10 @@ Stage::Stage(std::unique_ptr<gguf::File> file, Config config, int start, int end
       n_ctx_(n_ctx),
       kv_(end - start, config_.n_head_kv * config_.head_dim, n_ctx, o.kv_type, o.kv_max_bytes),
       pool_(o.n_threads > 0 ? std::min(o.n_threads, ThreadPool::UsableCores()) : ThreadPool::UsableCores()) {
-  scores_.resize(static_cast<size_t>(pool_.size()), std::vector<float>(static_cast<size_t>(n_ctx_)));
+  const size_t group = static_cast<size_t>(config_.n_head / config_.n_head_kv);
+  scores_.resize(static_cast<size_t>(pool_.size()), std::vector<float>(group * static_cast<size_t>(n_ctx_)));
   q16_.resize(static_cast<size_t>(pool_.size()),
-              std::vector<uint16_t>(static_cast<size_t>(config_.head_dim)));
+              std::vector<uint16_t>(std::max(group * config_.head_dim, static_cast<size_t>(n_ctx_))));
 }
 
 Status Stage::CheckRows(const std::vector<BatchRow>& rows, std::vector<KvCache::Session*>* sessions) {
@@ -116,45 +117,59 @@ void Stage::Embed(const std::vector<BatchRow>& rows) {
 }
 
 // Causal attention of every (row, head) over its session's cache; llama.cpp's
-// rounding for an F16 cache: Q and the softmax weights in F16.
+// rounding for an F16 cache: Q and the softmax weights in F16. A task is one
+// row's KV head with the query heads that share it, so each K and V row is
+// read once for all of them, and the scores of the group are one F16 gemm.
 void Stage::Attention(int l, const std::vector<BatchRow>& rows,
                       const std::vector<KvCache::Session*>& sessions) {
-  const int hd = config_.head_dim, n_head = config_.n_head, group = config_.n_head / config_.n_head_kv;
+  const int hd = config_.head_dim, n_head_kv = config_.n_head_kv, group = config_.n_head / config_.n_head_kv;
   const int64_t E = config_.n_embd, kv_dim = kv_.kv_dim();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const bool f16 = kv_.type() == KvType::kF16;
   const int layer = l - start_;
-  pool_.ParallelFor(static_cast<int64_t>(rows.size()) * n_head, [&](int64_t begin, int64_t end, int tid) {
-    float* scores = scores_[static_cast<size_t>(tid)].data();
-    uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();
+  const TypeTraits& f16_traits = *GetTypeTraits(gguf::TensorType::F16);
+  pool_.ParallelFor(static_cast<int64_t>(rows.size()) * n_head_kv, [&](int64_t begin, int64_t end, int tid) {
+    float* scores = scores_[static_cast<size_t>(tid)].data();  // [group][n_ctx]
+    uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();     // [group][head_dim], then [n_ctx]
     for (int64_t task = begin; task < end; ++task) {
-      const size_t r = static_cast<size_t>(task / n_head);
-      const int h = static_cast<int>(task % n_head), g = h / group;
-      const float* q = &q_[r * E + static_cast<size_t>(h) * hd];
+      const size_t r = static_cast<size_t>(task / n_head_kv);
+      const int g = static_cast<int>(task % n_head_kv);
+      const float* q = &q_[r * E + static_cast<size_t>(g) * group * hd];
       const KvCache::Session& s = *sessions[r];
       const int n = rows[r].pos + 1;
-      float* out = &att_[r * E + static_cast<size_t>(h) * hd];
-      std::memset(out, 0, sizeof(float) * static_cast<size_t>(hd));
+      float* out = &att_[r * E + static_cast<size_t>(g) * group * hd];
+      std::memset(out, 0, sizeof(float) * static_cast<size_t>(group) * hd);
       if (f16) {
-        FloatToHalfRow(q, q16, hd);
+        FloatToHalfRow(q, q16, static_cast<int64_t>(group) * hd);
         const auto* K = reinterpret_cast<const uint16_t*>(s.k[layer].data()) + g * hd;
-        for (int j = 0; j < n; ++j) scores[j] = DotF16Rows(q16, K + j * kv_dim, hd) * scale;
-        Softmax(scores, n);
+        f16_traits.gemm(hd, K, kv_dim * sizeof(uint16_t), n, q16, hd * sizeof(uint16_t), group, scores,
+                        static_cast<size_t>(n_ctx_));
         const auto* V = reinterpret_cast<const uint16_t*>(s.v[layer].data()) + g * hd;
-        for (int j = 0; j < n; ++j) AxpyF16(HalfToFloat(FloatToHalf(scores[j])), V + j * kv_dim, hd, out);
-      } else {
-        const auto* K = reinterpret_cast<const float*>(s.k[layer].data()) + g * hd;
-        for (int j = 0; j < n; ++j) {
-          const float* kr = K + j * kv_dim;
-          float dot = 0;
-          for (int d = 0; d < hd; ++d) dot += q[d] * kr[d];
-          scores[j] = dot * scale;
+        for (int h = 0; h < group; ++h) {
+          float* p = scores + static_cast<size_t>(h) * n_ctx_;
+          for (int j = 0; j < n; ++j) p[j] *= scale;
+          Softmax(p, n);
+          FloatToHalfRow(p, q16, n);  // the weights rounded to F16, as llama.cpp multiplies V
+          HalfToFloatRow(q16, p, n);
+          for (int j = 0; j < n; ++j) AxpyF16(p[j], V + j * kv_dim, hd, out + h * hd);
         }
-        Softmax(scores, n);
-        const auto* V = reinterpret_cast<const float*>(s.v[layer].data()) + g * hd;
-        for (int j = 0; j < n; ++j) {
-          const float* vr = V + j * kv_dim;
-          for (int d = 0; d < hd; ++d) out[d] += scores[j] * vr[d];
+      } else {
+        for (int h = 0; h < group; ++h) {
+          const float* qh = q + h * hd;
+          float* p = scores + static_cast<size_t>(h) * n_ctx_;
+          const auto* K = reinterpret_cast<const float*>(s.k[layer].data()) + g * hd;
+          for (int j = 0; j < n; ++j) {
+            const float* kr = K + j * kv_dim;
+            float dot = 0;
+            for (int d = 0; d < hd; ++d) dot += qh[d] * kr[d];
+            p[j] = dot * scale;
+          }
+          Softmax(p, n);
+          const auto* V = reinterpret_cast<const float*>(s.v[layer].data()) + g * hd;
+          for (int j = 0; j < n; ++j) {
+            const float* vr = V + j * kv_dim;
+            for (int d = 0; d < hd; ++d) out[h * hd + d] += p[j] * vr[d];
+          }
         }
       }
     }

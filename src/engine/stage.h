@@ -80,8 +80,8 @@ class Stage {
   // Scratch, sized for the largest batch seen.
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_;
   std::vector<uint8_t> act_;
-  std::vector<std::vector<float>> scores_;  // per thread: [n_ctx]
-  std::vector<std::vector<uint16_t>> q16_;  // per thread: [head_dim]
+  std::vector<std::vector<float>> scores_;  // per thread: [query heads per KV head][n_ctx]
+  std::vector<std::vector<uint16_t>> q16_;  // per thread: those heads' F16 queries, or n_ctx weights
 };
 
 }  // namespace ss::engine
