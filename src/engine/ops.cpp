@@ -86,7 +86,8 @@ void ExpShiftedScalar(float* x, int64_t n, float max) {
 
 void Softmax(float* x, int64_t n) {
   float max = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max = std::fmax(max, x[i]);
+  // (a comparison rather than std::fmax, whose NaN rule kept this a library call per element)
+  for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
   // ggml pads the row with masked (-inf) entries to whole vectors, so every
   // element takes the vector exp and each vector's sum is reduced as
   // _mm512_reduce_add_ps does: halves, then quarters, then pairs.

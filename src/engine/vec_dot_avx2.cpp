@@ -7,6 +7,7 @@
 
 #include "engine/quants.h"
 #include "engine/vec_dot_internal.h"
+#include "engine/vec_dot_x86.h"
 
 namespace ss::engine::internal {
 namespace {
@@ -25,10 +26,7 @@ inline float Hmax(__m256 x) {
   return _mm_cvtss_f32(r);
 }
 
-// Scalar conversions for tails. Deliberately local rather than util/half.h:
-// an inline function compiled here with -mavx2 could be the copy the linker
-// keeps for the baseline files too. Same bits as half.h except NaN payloads.
-inline float Fp16(uint16_t h) { return _cvtsh_ss(h); }
+// Scalar conversions for tails (local for the reason vec_dot_x86.h gives).
 inline uint16_t ToFp16(float f) { return static_cast<uint16_t>(_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT)); }
 inline float Bf16(uint16_t h) {
   const uint32_t u = static_cast<uint32_t>(h) << 16;
@@ -248,9 +246,6 @@ inline void Q4KScaleMinAvx2(int j, const uint8_t* q, uint8_t* sc, uint8_t* m) {
 // redo both for every (row, column). Every (r, c) accumulator sees the same
 // Step sequence whatever the tile shape, and vec_dot is the 1 x 1 tile, so
 // gemm and vec_dot agree bit for bit and thread splits never change results.
-
-inline __m256i LoadI8x32(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-inline __m256i LoadU8x32(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
 // 32 nibbles of a Q4_0 block as bytes 0..15, in element order.
 inline __m256i UnpackQ4_0(const uint8_t* qs) {
@@ -665,12 +660,6 @@ float DotF16Tiled(int64_t n, const void* w, const void* a) {
 // block and no horizontal sum. The int16 sums cannot overflow: 16 products of
 // a nibble (<= 15) and an activation (|a| <= 127) are at most 30480.
 
-inline __m256i Broadcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
-
 // The 8 rows' exact (q - 8) . a for one block, given its unpacked chunks.
 inline __m256i DotX8(const __m256i (&w)[8], const int8_t* q, int32_t sum8) {
   __m256i s = _mm256_maddubs_epi16(w[0], Broadcast4(q));
@@ -752,20 +741,6 @@ struct TilesQ8_0x8 : TilesQ8_0x8Base {
 // in int16 (16 products of at most 15 * 127: 30480), which one multiply by
 // the rows' scales widens to int32.
 
-// 64 6-bit values (scales or mins) from their low nibbles and high bit pairs.
-inline void UnpackSixBits(const uint8_t* lo32, const uint8_t* hi16, uint8_t* out64) {
-  const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
-  const __m256i lo = LoadU8x32(lo32);
-  const __m256i h = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(hi16)));
-  const __m256i hx = _mm256_and_si256(_mm256_srlv_epi32(h, _mm256_setr_epi32(0, 0, 0, 0, 2, 2, 2, 2)), three);
-  const __m256i hy = _mm256_and_si256(_mm256_srlv_epi32(h, _mm256_setr_epi32(4, 4, 4, 4, 6, 6, 6, 6)), three);
-  _mm256_store_si256(reinterpret_cast<__m256i*>(out64),
-                     _mm256_or_si256(_mm256_and_si256(lo, low), _mm256_slli_epi16(hx, 4)));
-  _mm256_store_si256(
-      reinterpret_cast<__m256i*>(out64 + 32),
-      _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(lo, 4), low), _mm256_slli_epi16(hy, 4)));
-}
-
 // The 8 rows' scales of one sub-block, each as two int16 (for madd).
 inline __m256i RowScales(const uint8_t* sc8) {
   const __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc8)));
@@ -810,12 +785,7 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
       const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
       for (int c = 0; c < NC; ++c) {
         const ActQ8_KSum& s = sums[c * nb + b];
-        __m256i summ = _mm256_setzero_si256();
-        for (int p = 0; p < 4; ++p) {
-          const __m256i m16 =
-              _mm256_cvtepu8_epi16(_mm_load_si128(reinterpret_cast<const __m128i*>(mn + 16 * p)));
-          summ = _mm256_add_epi32(summ, _mm256_madd_epi16(m16, _mm256_set1_epi32(s.pairs[p])));
-        }
+        const __m256i summ = MinsX8(mn, s.pairs);
         const __m256 da = _mm256_set1_ps(s.d);
         acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
         acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(summ), acc[c]);

@@ -15,11 +15,10 @@
 
 #include "engine/quants.h"
 #include "engine/vec_dot_internal.h"
+#include "engine/vec_dot_x86.h"
 
 namespace ss::engine::internal {
 namespace {
-
-inline float Fp16(uint16_t h) { return _cvtsh_ss(h); }
 
 // --- Q8_0 x Q8_0 and Q4_0 x Q8_0 ---
 //
@@ -373,12 +372,6 @@ float DotQ6_K(int64_t n, const void* w, const void* a) {
 // summing each chunk's products straight into int32: the same exact integers,
 // so the same bits. 32 vector registers leave room for 8 activation rows.
 
-inline __m256i Broadcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
-
 // Q8_0 x8: |w| . (a with w's sign), summed by vpdpbusd straight into int32.
 struct TilesQ8_0x8 : TilesQ8_0x8Base {
   static constexpr int kCols = 8;
@@ -489,6 +482,67 @@ struct TilesQ4_0x16 : TilesQ4_0x8Base {
   }
 };
 
+// --- Q4_K interleaved by 8 rows (quants.h BlockQ4_Kx8) ---
+//
+// As the AVX2 kernel, with vpdpbusd summing a sub-block's chunks straight into
+// int32 per row (no int16 stage and widening multiply), then one multiply by
+// the rows' scales: the same integers, so the same bits. Two chains per
+// sub-block (even and odd chunks) halve the dependency chain of a decode.
+struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
+  static constexpr int kCols = 4;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    alignas(32) uint8_t sc[64], mn[64];
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ4_Kx8& blk = x[b];
+      UnpackSixBits(blk.scales_lo, blk.scales_hi, sc);
+      UnpackSixBits(blk.mins_lo, blk.mins_hi, mn);
+      __m256i sumi[NC];
+      for (int c = 0; c < NC; ++c) sumi[c] = _mm256_setzero_si256();
+      for (int jj = 0; jj < 4; ++jj) {
+        // [c][0]: sub-block 2 jj (low nibbles), [c][1]: 2 jj + 1; [2], [3]: odd chunks of each
+        __m256i dot[NC][4];
+        for (int c = 0; c < NC; ++c)
+          for (int i = 0; i < 4; ++i) dot[c][i] = _mm256_setzero_si256();
+        for (int k = 0; k < 8; ++k) {
+          const __m256i chunk = LoadU8x32(blk.qs + 32 * (8 * jj + k));
+          const __m256i ql = _mm256_and_si256(chunk, low);
+          const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
+          const int odd = NC == 1 ? 2 * (k % 2) : 0;  // more columns are chains enough
+          for (int c = 0; c < NC; ++c) {
+            const int8_t* q = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs + 64 * jj + 4 * k;
+            dot[c][odd] = _mm256_dpbusd_epi32(dot[c][odd], ql, Broadcast4(q));
+            dot[c][odd + 1] = _mm256_dpbusd_epi32(dot[c][odd + 1], qh, Broadcast4(q + 32));
+          }
+        }
+        const __m256i sc_lo =
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * jj)));
+        const __m256i sc_hi =
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * jj + 8)));
+        for (int c = 0; c < NC; ++c) {
+          const __m256i lo = _mm256_add_epi32(dot[c][0], dot[c][2]),
+                        hi = _mm256_add_epi32(dot[c][1], dot[c][3]);
+          sumi[c] = _mm256_add_epi32(
+              sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(lo, sc_lo), _mm256_mullo_epi32(hi, sc_hi)));
+        }
+      }
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+      const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+      for (int c = 0; c < NC; ++c) {
+        const ActQ8_KSum& s = sums[c * nb + b];
+        const __m256 da = _mm256_set1_ps(s.d);
+        acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+        acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(MinsX8(mn, s.pairs)), acc[c]);
+      }
+    }
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+  }
+};
+
 }  // namespace
 
 void FillAvx512Table(KernelTable* t) {
@@ -500,6 +554,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].tile_rows = kTileRows;
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x16>;
   t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
+  t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmByVecDot<DotQ6_K>;
   t->silu_mul = SiluMulAvx512;
