@@ -71,36 +71,44 @@ std::string CpuModel() {
 }
 
 // Memory read bandwidth: kThreads threads sum disjoint halves of a 1 GiB
-// buffer (far beyond any cache); best of 3 passes, in GB/s.
-double ProbeReadBandwidth() {
-  const size_t n = (size_t{1} << 30) / sizeof(uint64_t);
-  std::vector<uint64_t> buf(n);
-  for (size_t i = 0; i < n; ++i) buf[i] = i;
-  double best = 0;
-  for (int pass = 0; pass < 3; ++pass) {
-    std::vector<uint64_t> sums(kThreads);
-    const double t0 = Now();
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&, t] {
-        const size_t begin = n / kThreads * t, end = t + 1 == kThreads ? n : n / kThreads * (t + 1);
-        uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (size_t i = begin; i + 4 <= end; i += 4) {
-          s0 += buf[i];
-          s1 += buf[i + 1];
-          s2 += buf[i + 2];
-          s3 += buf[i + 3];
-        }
-        sums[t] = s0 + s1 + s2 + s3;
-      });
-    }
-    for (std::thread& th : threads) th.join();
-    const double s = Now() - t0;
-    if (sums[0] == 42) std::printf(" ");  // keeps the sums alive
-    best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s / 1e9);
+// buffer (far beyond any cache); best of 3 passes, in GB/s. The buffer is
+// kept, so the probe can run beside every measurement.
+class BandwidthProbe {
+ public:
+  BandwidthProbe() : buf_((size_t{1} << 30) / sizeof(uint64_t)) {
+    for (size_t i = 0; i < buf_.size(); ++i) buf_[i] = i;
   }
-  return best;
-}
+  double Measure() const {
+    const size_t n = buf_.size();
+    double best = 0;
+    for (int pass = 0; pass < 3; ++pass) {
+      std::vector<uint64_t> sums(kThreads);
+      const double t0 = Now();
+      std::vector<std::thread> threads;
+      for (int t = 0; t < kThreads; ++t) {
+        threads.emplace_back([&, t] {
+          const size_t begin = n / kThreads * t, end = t + 1 == kThreads ? n : n / kThreads * (t + 1);
+          uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+          for (size_t i = begin; i + 4 <= end; i += 4) {
+            s0 += buf_[i];
+            s1 += buf_[i + 1];
+            s2 += buf_[i + 2];
+            s3 += buf_[i + 3];
+          }
+          sums[t] = s0 + s1 + s2 + s3;
+        });
+      }
+      for (std::thread& th : threads) th.join();
+      const double s = Now() - t0;
+      if (sums[0] == 42) std::printf(" ");  // keeps the sums alive
+      best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / s / 1e9);
+    }
+    return best;
+  }
+
+ private:
+  std::vector<uint64_t> buf_;
+};
 
 // Bytes of weights one decoded token reads: every tensor but the token
 // embedding, of which it reads one row (unless the output reuses it).
@@ -166,15 +174,21 @@ Speed RunLlamaBench(const std::string& bin, const std::string& model) {
 // Our runs and llama-bench's take turns, one of each per repetition (after a
 // warm-up run of ours that pages the weights in), so a machine whose speed
 // drifts, as a shared VM's does, moves both alike; medians of each.
-Speed RunTurns(const std::string& model, int reps, const char* llama_bench, Speed* ref) {
+// The bandwidth is probed right after each of our runs: a shared machine's
+// drifts by a factor of two within minutes, so each decode figure is set
+// against the ceiling of its own moment (median of those shares).
+Speed RunTurns(const std::string& model, int reps, const char* llama_bench, const BandwidthProbe& probe,
+               double bytes_per_token, Speed* ref, double* bandwidth, double* ceiling_share) {
   *ref = {};
   if (!RunOurs(model).ok) return {};
-  std::vector<double> prefill, decode, ref_prefill, ref_decode;
+  std::vector<double> prefill, decode, ref_prefill, ref_decode, bw, share;
   for (int i = 0; i < reps; ++i) {
     const Speed s = RunOurs(model);
     if (!s.ok) return {};
     prefill.push_back(s.prefill);
     decode.push_back(s.decode);
+    bw.push_back(probe.Measure());
+    share.push_back(s.decode * bytes_per_token / (bw.back() * 1e9));
     if (llama_bench == nullptr) continue;
     const Speed r = RunLlamaBench(llama_bench, model);
     if (!r.ok) continue;
@@ -182,6 +196,8 @@ Speed RunTurns(const std::string& model, int reps, const char* llama_bench, Spee
     ref_decode.push_back(r.decode);
   }
   if (!ref_prefill.empty()) *ref = {Median(ref_prefill), Median(ref_decode), true};
+  *bandwidth = Median(bw);
+  *ceiling_share = Median(share);
   return {Median(prefill), Median(decode), true};
 }
 
@@ -312,26 +328,26 @@ int main(int argc, char** argv) {
     }
   }
   const char* llama_batched = std::getenv("LLAMA_BATCHED_BENCH");
-  const double bw = ProbeReadBandwidth();
+  const BandwidthProbe probe;
   std::printf(
       "bench_generate: %s, kernels %s (detected %s), %d threads, prompt %d, decode %d, median of %d\n",
       CpuModel().c_str(), ss::engine::IsaName(ss::engine::ActiveIsa()),
       ss::engine::IsaName(ss::engine::DetectedIsa()), kThreads, kPromptTokens, kGenTokens, reps);
-  std::printf("memory read bandwidth (probe, %d threads): %.1f GB/s\n", kThreads, bw);
+  std::printf("memory read bandwidth (probe, %d threads): %.1f GB/s now; probed again after each run\n",
+              kThreads, probe.Measure());
   std::printf("%-8s %-6s | %9s %9s | %9s %9s | %8s %8s %6s\n", "type", "isa", "prefill", "llama.cpp",
               "decode", "llama.cpp", "MB/token", "ceiling", "decode");
   int rc = 0;
   for (const std::string& model : models) {
+    const double bytes = WeightBytesPerToken(model);
     Speed ref;
-    const Speed ours = RunTurns(model, reps, llama_bench, &ref);
+    double bw = 0, share = 0;
+    const Speed ours = RunTurns(model, reps, llama_bench, probe, bytes, &ref, &bw, &share);
     if (!ours.ok) {
       rc = 1;
       continue;
     }
-    const double bytes = WeightBytesPerToken(model);
-    // Probed again after each model's runs: a shared machine's bandwidth drifts.
-    const double bw_now = ProbeReadBandwidth();
-    const double ceiling = bytes > 0 ? bw_now * 1e9 / bytes : 0;
+    const double ceiling = bytes > 0 ? bw * 1e9 / bytes : 0;
     char pp_ref[32] = "-", tg_ref[32] = "-";
     if (ref.ok) {
       std::snprintf(pp_ref, sizeof pp_ref, "%.1f", ref.prefill);
@@ -339,11 +355,12 @@ int main(int argc, char** argv) {
     }
     std::printf("%-8s %-6s | %9.1f %9s | %9.1f %9s | %8.0f %8.1f %5.0f%%", TypeOf(model).c_str(),
                 ss::engine::IsaName(ss::engine::ActiveIsa()), ours.prefill, pp_ref, ours.decode, tg_ref,
-                bytes / 1e6, ceiling, ceiling > 0 ? 100 * ours.decode / ceiling : 0);
+                bytes / 1e6, ceiling, 100 * share);
     if (ref.ok)
       std::printf("   ratio prefill %.2fx decode %.2fx", ours.prefill / ref.prefill,
                   ours.decode / ref.decode);
-    std::printf("   (%s; bandwidth then %.1f GB/s)\n", fs::path(model).filename().c_str(), bw_now);
+    std::printf("   (%s; bandwidth %.1f GB/s, median beside our runs)\n", fs::path(model).filename().c_str(),
+                bw);
     if (batched) {
       const std::vector<int> batches = {1, 4, 8, 16};
       const std::map<int, double> b = RunBatched(model, batches);
