@@ -321,49 +321,83 @@ float DotF(int64_t n, const void* w, const void* a) {
 // runs prefill faster than a 512-bit dot per (row, column) did (measured
 // ~90 against ~77 GFLOP/s per core), and decode is bound by memory either way.
 
-float DotQ6_K(int64_t n, const void* w, const void* a) {
-  const BlockQ6_K* x = static_cast<const BlockQ6_K*>(w);
-  const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
+// One weight row by NC activation rows: each super-block is unpacked once for
+// all of them. Per (row, column) the same operations whatever NC, so gemm and
+// vec_dot (NC = 1) agree bit for bit.
+template <int NC>
+void RowQ6_K(int64_t nb, const BlockQ6_K* x, const uint8_t* a, size_t as, float* out, size_t os) {
   const __m512i low = _mm512_set1_epi8(0x0F);
   const __m512i bits45 = _mm512_set1_epi8(0x30);
   // Per 16-bit lane shifts that bring qh's 2-bit fields to bits 4-5: quarter 1
   // (<< 4) and 2 (<< 2) in the first zmm, quarter 3 (>> 0) and 4 (>> 2) in the second.
   const __m512i shl_12 = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
   const __m512i shr_34 = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
-  __m512 acc = _mm512_setzero_ps();
-  float offsets = 0.0f;
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
+  __m512 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
     // Quants are stored as q + 32: dot = sum(sc * q . y) - 32 * sum(sc * bsum).
     const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales)));
-    const __m256i bs16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y[i].bsums));
-    const int corr = _mm512_reduce_add_epi32(_mm512_zextsi256_si512(_mm256_madd_epi16(sc16, bs16)));
-    const __m512i scales =
-        _mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[i].scales)));
-    __m512i sumi = _mm512_setzero_si512();
+    // q[2 h + k]: elements 128 h + 64 k .. + 63 (0..63); scale[..]: their
+    // groups' scales as int16, one per 16 elements (a 128-bit lane).
+    __m512i q[4], scale[4];
     for (int half = 0; half < 2; ++half) {
       const __m512i ql = _mm512_loadu_si512(x[i].ql + 64 * half);
       const __m512i qh =
           _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh + 32 * half)));
-      const __m512i q12 =
+      q[2 * half] =
           _mm512_or_si512(_mm512_and_si512(ql, low), _mm512_and_si512(_mm512_sllv_epi16(qh, shl_12), bits45));
-      const __m512i q34 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
-                                          _mm512_and_si512(_mm512_srlv_epi16(qh, shr_34), bits45));
-      const __m512i qs[2] = {q12, q34};
-      for (int k = 0; k < 2; ++k) {
-        // 4 lanes of int32 cover 16 elements: one scale group each.
-        const int g = 8 * half + 4 * k;
-        const __m512i idx = _mm512_set_epi32(g + 3, g + 3, g + 3, g + 3, g + 2, g + 2, g + 2, g + 2, g + 1,
-                                             g + 1, g + 1, g + 1, g, g, g, g);
-        const __m512i a8 = _mm512_loadu_si512(y[i].qs + 128 * half + 64 * k);
-        const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), qs[k], a8);
-        sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot, _mm512_permutexvar_epi32(idx, scales)));
-      }
+      q[2 * half + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low),
+                                        _mm512_and_si512(_mm512_srlv_epi16(qh, shr_34), bits45));
     }
-    const float d = y[i].d * Fp16(x[i].d);
-    acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
-    offsets += d * (32 * corr);
+    for (int k = 0; k < 4; ++k) {
+      const short g = static_cast<short>(4 * k);
+      const __m512i idx = _mm512_set_epi16(g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 2,
+                                           g + 2, g + 2, g + 2, g + 2, g + 2, g + 2, g + 2, g + 1, g + 1,
+                                           g + 1, g + 1, g + 1, g + 1, g + 1, g + 1, g, g, g, g, g, g, g, g);
+      scale[k] = _mm512_permutexvar_epi16(idx, _mm512_zextsi256_si512(sc16));
+    }
+    const float dw = Fp16(x[i].d);
+    for (int c = 0; c < NC; ++c) {
+      const BlockQ8_K& y = reinterpret_cast<const BlockQ8_K*>(a + c * as)[i];
+      // The offset first (8 lanes of 32 * sc * bsum pairs), then q times a in
+      // int16 pairs (at most 2 * 63 * 128) times the group's scale, summed
+      // into int32 by vpdpwssd: the block's whole dot in exact integers.
+      const __m256i bs16 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y.bsums));
+      __m512i sumi = _mm512_zextsi256_si512(
+          _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs16), 5)));
+      for (int k = 0; k < 4; ++k)
+        sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q[k], _mm512_loadu_si512(y.qs + 64 * k)),
+                                   scale[k]);
+      acc[c] = _mm512_fmadd_ps(_mm512_set1_ps(y.d * dw), _mm512_cvtepi32_ps(sumi), acc[c]);
+    }
   }
-  return _mm512_reduce_add_ps(acc) - offsets;
+  for (int c = 0; c < NC; ++c) out[c * os] = _mm512_reduce_add_ps(acc[c]);
+}
+
+template <int NC>
+void RowQ6_KTail(int nc, int64_t nb, const BlockQ6_K* x, const uint8_t* a, size_t as, float* out, size_t os) {
+  if constexpr (NC > 0) {
+    if (nc == NC) return RowQ6_K<NC>(nb, x, a, as, out, os);
+    RowQ6_KTail<NC - 1>(nc, nb, x, a, as, out, os);
+  }
+}
+
+void GemmQ6_K(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
+              size_t os) {
+  constexpr int kCols = 8;
+  const uint8_t* ab = static_cast<const uint8_t*>(a);
+  for (int r = 0; r < nr; ++r) {
+    const auto* x = reinterpret_cast<const BlockQ6_K*>(static_cast<const uint8_t*>(w) + r * ws);
+    int c = 0;
+    for (; c + kCols <= nc; c += kCols) RowQ6_K<kCols>(n / kQK_K, x, ab + c * as, as, out + c * os + r, os);
+    RowQ6_KTail<kCols - 1>(nc - c, n / kQK_K, x, ab + c * as, as, out + c * os + r, os);
+  }
+}
+
+float DotQ6_K(int64_t n, const void* w, const void* a) {
+  float out;
+  RowQ6_K<1>(n / kQK_K, static_cast<const BlockQ6_K*>(w), static_cast<const uint8_t*>(a), 0, &out, 0);
+  return out;
 }
 
 // --- Q4_0 interleaved by 8 rows (quants.h BlockQ4_0x8) ---
@@ -556,7 +590,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
-  t->traits[kQ6_K].gemm = GemmByVecDot<DotQ6_K>;
+  t->traits[kQ6_K].gemm = GemmQ6_K;
   t->silu_mul = SiluMulAvx512;
   t->exp_shifted = ExpShiftedAvx512;
   t->traits[kF32].vec_dot = DotF<LoadF32>;
