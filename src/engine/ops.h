@@ -28,8 +28,10 @@ void RopeNormalWithAngles(float* x, int n_heads, int head_dim, int rope_dim, con
 inline constexpr int64_t kGgmlLanes = 16;
 float GgmlExpf(float x);
 namespace internal {
-// The vector code itself on 16 floats (AVX-512 CPUs only): GgmlExpf's twin.
+// The vector code itself on 16 floats (AVX-512 CPUs only): GgmlExpf's twin;
+// and its AVX2 emulation on 8 (AVX2 CPUs only).
 void ExpfAvx512(const float* x, float* y);
+void ExpfAvx2(const float* x, float* y);
 }  // namespace internal
 
 // out = silu(gate) * up, silu(x) = x / (1 + exp(-x)) with GgmlExpf for whole

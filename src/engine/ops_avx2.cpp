@@ -1,7 +1,6 @@
-// AVX2 twins of SiluMul and of softmax's exp: GgmlExpf's operations 8 lanes at a time, bit-exact to
-// the scalar reference in ops.cpp (held by a test). 2^n is built from the
-// exponent bits, exact for |n| <= 126, where j * 2^n rounds once as ldexp
-// does; a vector with a larger |n| (|x| beyond ~87) takes the scalar code.
+// AVX2 twins of SiluMul and of softmax's exp: GgmlExpf's operations 8 lanes
+// at a time, bit-exact to the scalar reference in ops.cpp (held by a test).
+// 2^n is built from the exponent bits, and j * 2^n rounds once as ldexp does.
 #include <immintrin.h>
 
 #include <cmath>
@@ -12,13 +11,15 @@
 namespace ss::engine::internal {
 namespace {
 
-// False when some lane needs the scalar code (|n| > 126).
-inline bool VectorExpf(__m256 x, __m256* out) {
+inline __m256 Pow2(__m256i n) {
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23));
+}
+
+inline __m256 VectorExpf(__m256 x) {
   const __m256 r = _mm256_set1_ps(0x1.8p23f);
   const __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), r);
   const __m256 n = _mm256_sub_ps(z, r);
   const __m256 abs_n = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), n);
-  if (_mm256_movemask_ps(_mm256_cmp_ps(abs_n, _mm256_set1_ps(126.0f), _CMP_GT_OQ)) != 0) return false;
   const __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f),
                                     _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
   const __m256 u = _mm256_mul_ps(b, b);
@@ -26,12 +27,23 @@ inline bool VectorExpf(__m256 x, __m256* out) {
       _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f)), u,
                       _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f))),
       u, _mm256_fmadd_ps(_mm256_set1_ps(0x1.ffffecp-1f), b, _mm256_set1_ps(1.0f)));
-  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  *out = _mm256_mul_ps(j, _mm256_castsi256_ps(e));
-  return true;
+  const __m256i ni = _mm256_cvtps_epi32(n);
+  if (_mm256_movemask_ps(_mm256_cmp_ps(abs_n, _mm256_set1_ps(126.0f), _CMP_GT_OQ)) == 0)
+    return _mm256_mul_ps(j, Pow2(ni));
+  // Scores far below the maximum (softmax) or gates far from 0 (SiluMul):
+  // 2^n as 2^n1 * 2^n2 with n1 = n / 2 truncated, both normal floats for
+  // |n| <= 192, and j * 2^n1 exact, so the result rounds once as ldexp's.
+  const __m256i n1 = _mm256_cvttps_epi32(_mm256_mul_ps(n, _mm256_set1_ps(0.5f)));
+  const __m256 res = _mm256_mul_ps(_mm256_mul_ps(j, Pow2(n1)), Pow2(_mm256_sub_epi32(ni, n1)));
+  // Beyond: 0 below, infinity above, as GgmlExpf.
+  const __m256 alt = _mm256_blendv_ps(_mm256_set1_ps(INFINITY), _mm256_setzero_ps(),
+                                      _mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ));
+  return _mm256_blendv_ps(res, alt, _mm256_cmp_ps(abs_n, _mm256_set1_ps(192.0f), _CMP_GT_OQ));
 }
 
 }  // namespace
+
+void ExpfAvx2(const float* x, float* y) { _mm256_storeu_ps(y, VectorExpf(_mm256_loadu_ps(x))); }
 
 void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out) {
   const int64_t vec_end = n / kGgmlLanes * kGgmlLanes;  // as SiluMulScalar: ggml's vector part
@@ -39,14 +51,7 @@ void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out) {
   int64_t i = 0;
   for (; i + 8 <= vec_end; i += 8) {
     const __m256 g = _mm256_loadu_ps(gate + i);
-    __m256 e;
-    if (!VectorExpf(_mm256_sub_ps(_mm256_setzero_ps(), g), &e)) {
-      for (int k = 0; k < 8; ++k) {
-        const float gk = gate[i + k];
-        out[i + k] = (gk / (1.0f + GgmlExpf(0.0f - gk))) * up[i + k];
-      }
-      continue;
-    }
+    const __m256 e = VectorExpf(_mm256_sub_ps(_mm256_setzero_ps(), g));
     const __m256 silu = _mm256_div_ps(g, _mm256_add_ps(one, e));
     _mm256_storeu_ps(out + i, _mm256_mul_ps(silu, _mm256_loadu_ps(up + i)));
   }
@@ -61,11 +66,7 @@ void ExpShiftedAvx2(float* x, int64_t n, float max) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const __m256 v = _mm256_loadu_ps(x + i);
-    __m256 e;
-    if (!VectorExpf(_mm256_sub_ps(v, m), &e)) {
-      ExpShiftedScalar(x + i, 8, max);
-      continue;
-    }
+    const __m256 e = VectorExpf(_mm256_sub_ps(v, m));
     _mm256_storeu_ps(x + i,
                      _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(v, minus_inf, _CMP_EQ_OQ)));
   }

@@ -33,6 +33,26 @@ TEST(GgmlExpf, MatchesTheVectorCodeBitForBit) {
   }
 }
 
+// The AVX2 emulation over the whole range, including |n| in (126, 192] (two
+// power-of-two factors) and beyond (0 or infinity).
+TEST(GgmlExpf, TheAvx2EmulationMatchesBitForBit) {
+  if (DetectedIsa() < Isa::kAvx2) GTEST_SKIP() << "no AVX2 on this CPU";
+  std::mt19937 rng(8);
+  std::uniform_real_distribution<float> wide(-140.0f, 140.0f), near(-20.0f, 1.0f);
+  for (int round = 0; round < 40000; ++round) {
+    float x[8], y[8];
+    for (float& v : x) v = round % 2 ? wide(rng) : near(rng);
+    if (round == 0)
+      x[0] = 0.0f, x[1] = -0.0f, x[2] = -INFINITY, x[3] = INFINITY, x[4] = -104.0f, x[5] = 88.5f;
+    if (round == 1) x[0] = -87.4f, x[1] = -88.0f, x[2] = -103.2f, x[3] = -133.0f, x[4] = -1e6f, x[5] = 1e6f;
+    internal::ExpfAvx2(x, y);
+    for (int i = 0; i < 8; ++i) {
+      float s = GgmlExpf(x[i]);
+      ASSERT_EQ(0, std::memcmp(&s, &y[i], 4)) << "x=" << x[i] << " scalar " << s << " vector " << y[i];
+    }
+  }
+}
+
 TEST(SiluMul, VectorPathsMatchTheScalarReferenceBitForBit) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> dist(-30.0f, 30.0f);
