@@ -108,8 +108,9 @@ float DotF16Rows(const uint16_t* a, const uint16_t* b, int64_t n) {
   return GetTypeTraits(gguf::TensorType::F16)->vec_dot(n, a, b);
 }
 
-void AxpyF16(float alpha, const uint16_t* v, int64_t n, float* y) {
-  internal::ActiveAxpyF16()(alpha, v, n, y);
+void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
+                    float* out) {
+  internal::ActiveWeightedSumF16()(p, n_rows, v, v_stride, n, out);
 }
 
 }  // namespace ss::engine

@@ -2,6 +2,7 @@
 // Element-wise and row operations of the Llama forward pass, written to round
 // the way ggml does so the stage's results track llama.cpp's.
 
+#include <cstddef>
 #include <cstdint>
 
 namespace ss::engine {
@@ -49,8 +50,12 @@ void Softmax(float* x, int64_t n);
 // For an F16 KV cache (active ISA, float accumulation):
 // dot of two f16 rows (llama.cpp rounds Q to f16 before K . Q) ...
 float DotF16Rows(const uint16_t* a, const uint16_t* b, int64_t n);
-// ... and y += alpha * v for an f16 row v (llama.cpp rounds the softmax
-// weights to f16 before multiplying by V: pass alpha already rounded).
-void AxpyF16(float alpha, const uint16_t* v, int64_t n, float* y);
+// ... and the weighted sum of n_rows f16 rows, v_stride elements apart:
+// out[d] = sum_j p[j] * v[j * v_stride + d] for d < n, added in j order from
+// 0 (llama.cpp rounds the softmax weights to f16 before multiplying by V:
+// pass p already rounded). Each ISA adds a term as its axpy would, so the
+// result is y += p[j] * v_j row after row from y = 0.
+void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
+                    float* out);
 
 }  // namespace ss::engine

@@ -151,7 +151,7 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
           Softmax(p, n);
           FloatToHalfRow(p, q16, n);  // the weights rounded to F16, as llama.cpp multiplies V
           HalfToFloatRow(q16, p, n);
-          for (int j = 0; j < n; ++j) AxpyF16(p[j], V + j * kv_dim, hd, out + h * hd);
+          WeightedSumF16(p, n, V, static_cast<size_t>(kv_dim), hd, out + h * hd);
         }
       } else {
         for (int h = 0; h < group; ++h) {

@@ -36,8 +36,13 @@ void ScalarFp16ToFp32(const uint16_t* x, float* y, int64_t n) {
 void ScalarFp32ToBf16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = FloatToBf16(x[i]);
 }
-void ScalarAxpyF16(float alpha, const uint16_t* v, int64_t n, float* y) {
-  for (int64_t i = 0; i < n; ++i) y[i] += alpha * HalfToFloat(v[i]);
+void ScalarWeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
+                          float* out) {
+  for (int64_t d = 0; d < n; ++d) {
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n_rows; ++j) sum += p[j] * HalfToFloat(v[j * static_cast<int64_t>(v_stride) + d]);
+    out[d] = sum;
+  }
 }
 void FromFloatF16(const float* x, void* y, int64_t n) { ScalarFp32ToFp16(x, static_cast<uint16_t*>(y), n); }
 void FromFloatBf16(const float* x, void* y, int64_t n) { ScalarFp32ToBf16(x, static_cast<uint16_t*>(y), n); }
@@ -356,7 +361,7 @@ void FillScalarTable(KernelTable* t) {
   t->fp32_to_fp16 = ScalarFp32ToFp16;
   t->fp16_to_fp32 = ScalarFp16ToFp32;
   t->fp32_to_bf16 = ScalarFp32ToBf16;
-  t->axpy_f16 = ScalarAxpyF16;
+  t->weighted_sum_f16 = ScalarWeightedSumF16;
   t->silu_mul = SiluMulScalar;
   t->exp_shifted = ExpShiftedScalar;
 }
@@ -394,12 +399,9 @@ const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int
   return sums.data();
 }
 
-AxpyF16Fn ActiveAxpyF16() { return ActiveTable().axpy_f16; }
+WeightedSumF16Fn ActiveWeightedSumF16() { return ActiveTable().weighted_sum_f16; }
 SiluMulFn ActiveSiluMul() { return ActiveTable().silu_mul; }
 ExpShiftedFn ActiveExpShifted() { return ActiveTable().exp_shifted; }
-AxpyF16Fn AxpyF16ForIsa(Isa isa) {
-  return isa > DetectedIsa() ? nullptr : GetTables().by_isa[static_cast<int>(isa)].axpy_f16;
-}
 
 }  // namespace internal
 

@@ -216,12 +216,29 @@ float DotBf16(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-void AxpyF16(float alpha, const uint16_t* v, int64_t n, float* y) {
-  const __m256 a = _mm256_set1_ps(alpha);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, LoadHalf8(v + i), _mm256_loadu_ps(y + i)));
-  for (; i < n; ++i) y[i] += alpha * Fp16(v[i]);
+// V8 vectors of 8 output elements stay in registers over all the rows.
+template <int V8>
+void WeightedSumBlock(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, float* out) {
+  __m256 acc[V8];
+  for (int k = 0; k < V8; ++k) acc[k] = _mm256_setzero_ps();
+  for (int64_t j = 0; j < n_rows; ++j) {
+    const __m256 a = _mm256_set1_ps(p[j]);
+    const uint16_t* row = v + j * static_cast<int64_t>(v_stride);
+    for (int k = 0; k < V8; ++k) acc[k] = _mm256_fmadd_ps(a, LoadHalf8(row + 8 * k), acc[k]);
+  }
+  for (int k = 0; k < V8; ++k) _mm256_storeu_ps(out + 8 * k, acc[k]);
+}
+
+void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
+                    float* out) {
+  int64_t d = 0;
+  for (; d + 64 <= n; d += 64) WeightedSumBlock<8>(p, n_rows, v + d, v_stride, out + d);
+  for (; d + 8 <= n; d += 8) WeightedSumBlock<1>(p, n_rows, v + d, v_stride, out + d);
+  for (; d < n; ++d) {
+    float sum = 0.0f;
+    for (int64_t j = 0; j < n_rows; ++j) sum += p[j] * Fp16(v[j * static_cast<int64_t>(v_stride) + d]);
+    out[d] = sum;
+  }
 }
 
 // Scale and min of Q4_K sub-block j (as Q4KScaleMin in quants.cpp, inlined here).
@@ -829,7 +846,7 @@ void FillAvx2Table(KernelTable* t) {
   t->fp32_to_fp16 = Fp32ToFp16;
   t->fp16_to_fp32 = Fp16ToFp32;
   t->fp32_to_bf16 = Fp32ToBf16;
-  t->axpy_f16 = AxpyF16;
+  t->weighted_sum_f16 = WeightedSumF16;
   t->silu_mul = SiluMulAvx2;
   t->exp_shifted = ExpShiftedAvx2;
 }

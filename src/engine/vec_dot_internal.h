@@ -14,7 +14,9 @@ struct KernelTable {
   void (*fp32_to_fp16)(const float* x, uint16_t* y, int64_t n) = nullptr;
   void (*fp16_to_fp32)(const uint16_t* x, float* y, int64_t n) = nullptr;
   void (*fp32_to_bf16)(const float* x, uint16_t* y, int64_t n) = nullptr;
-  void (*axpy_f16)(float alpha, const uint16_t* v, int64_t n, float* y) = nullptr;  // y += alpha * v
+  // out[d] = sum_j p[j] * v[j * v_stride + d] (ops.h WeightedSumF16)
+  void (*weighted_sum_f16)(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
+                           float* out) = nullptr;
   // out = silu(gate) * up, bit-identical on every ISA (ops.h SiluMul)
   void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
   // x[i] = GgmlExpf(x[i] - max), 0 where x[i] is -inf; bit-identical on every
@@ -22,10 +24,10 @@ struct KernelTable {
   void (*exp_shifted)(float* x, int64_t n, float max) = nullptr;
 };
 
-// The active table's axpy_f16 (ops.cpp).
-using AxpyF16Fn = void (*)(float alpha, const uint16_t* v, int64_t n, float* y);
-AxpyF16Fn ActiveAxpyF16();
-AxpyF16Fn AxpyF16ForIsa(Isa isa);
+// The active table's weighted_sum_f16 (ops.cpp).
+using WeightedSumF16Fn = void (*)(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride,
+                                  int64_t n, float* out);
+WeightedSumF16Fn ActiveWeightedSumF16();
 // The active table's silu_mul, and the SIMD twins (ops_avx2.cpp, ops_avx512.cpp).
 using SiluMulFn = void (*)(const float* gate, const float* up, int64_t n, float* out);
 SiluMulFn ActiveSiluMul();

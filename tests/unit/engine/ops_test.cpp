@@ -101,15 +101,41 @@ TEST(OpsTest, F16HelpersMatchScalarOnEveryIsa) {
       dot += static_cast<double>(HalfToFloat(a[i])) * HalfToFloat(b[i]);
       mag += std::fabs(static_cast<double>(HalfToFloat(a[i])) * HalfToFloat(b[i]));
     }
-    const float alpha = HalfToFloat(FloatToHalf(0.37f));
     for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
       SetActiveIsa(static_cast<Isa>(isa));
       EXPECT_NEAR(DotF16Rows(a.data(), b.data(), n), dot, 1e-6 * mag + 1e-7) << isa << " " << n;
-      std::vector<float> y = fb;
-      AxpyF16(alpha, a.data(), n, y.data());
-      for (int i = 0; i < n; ++i) {
-        const double want = fb[i] + static_cast<double>(alpha) * HalfToFloat(a[i]);
-        EXPECT_NEAR(y[i], want, 1e-6 * (std::fabs(fb[i]) + std::fabs(alpha * HalfToFloat(a[i]))) + 1e-7);
+    }
+  }
+  SetActiveIsa(saved);
+}
+
+// The softmax-weighted sum of V rows: within float rounding of the exact sum
+// on every ISA, for widths around the vector blocks and rows apart by a stride.
+TEST(OpsTest, WeightedSumF16MatchesTheExactSumOnEveryIsa) {
+  std::mt19937 rng(32);
+  const Isa saved = ActiveIsa();
+  for (int64_t n : {1, 5, 8, 16, 63, 64, 72, 128, 131}) {
+    for (int64_t rows : {1, 3, 17, 100}) {
+      const size_t stride = static_cast<size_t>(n + 13);
+      const std::vector<float> fv = testutil::RandomFloats(rng, static_cast<int64_t>(stride) * rows);
+      std::vector<uint16_t> v(fv.size());
+      for (size_t i = 0; i < v.size(); ++i) v[i] = FloatToHalf(fv[i]);
+      std::vector<float> p = testutil::RandomFloats(rng, rows);
+      for (float& x : p) x = HalfToFloat(FloatToHalf(std::fabs(x)));
+      for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+        SetActiveIsa(static_cast<Isa>(isa));
+        std::vector<float> out(n, NAN);
+        WeightedSumF16(p.data(), rows, v.data(), stride, n, out.data());
+        for (int64_t d = 0; d < n; ++d) {
+          double want = 0, mag = 0;
+          for (int64_t j = 0; j < rows; ++j) {
+            const double t = static_cast<double>(p[j]) * HalfToFloat(v[j * stride + d]);
+            want += t;
+            mag += std::fabs(t);
+          }
+          ASSERT_NEAR(out[d], want, 1e-6 * mag + 1e-7)
+              << IsaName(static_cast<Isa>(isa)) << " n=" << n << " d=" << d;
+        }
       }
     }
   }
