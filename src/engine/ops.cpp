@@ -113,4 +113,8 @@ void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_
   internal::ActiveWeightedSumF16()(p, n_rows, v, v_stride, n, out);
 }
 
+void WeightedSumF32(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n, float* out) {
+  internal::ActiveWeightedSumF32()(p, n_rows, v, v_stride, n, out);
+}
+
 }  // namespace ss::engine

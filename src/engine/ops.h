@@ -57,5 +57,7 @@ float DotF16Rows(const uint16_t* a, const uint16_t* b, int64_t n);
 // result is y += p[j] * v_j row after row from y = 0.
 void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
                     float* out);
+// The same for an F32 cache.
+void WeightedSumF32(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n, float* out);
 
 }  // namespace ss::engine

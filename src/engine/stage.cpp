@@ -119,15 +119,17 @@ void Stage::Embed(const std::vector<BatchRow>& rows) {
 // Causal attention of every (row, head) over its session's cache; llama.cpp's
 // rounding for an F16 cache: Q and the softmax weights in F16. A task is one
 // row's KV head with the query heads that share it, so each K and V row is
-// read once for all of them, and the scores of the group are one F16 gemm.
+// read once for all of them: their scores are one gemm over the cache rows,
+// their outputs weighted sums of the V rows.
 void Stage::Attention(int l, const std::vector<BatchRow>& rows,
                       const std::vector<KvCache::Session*>& sessions) {
   const int hd = config_.head_dim, n_head_kv = config_.n_head_kv, group = config_.n_head / config_.n_head_kv;
   const int64_t E = config_.n_embd, kv_dim = kv_.kv_dim();
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const bool f16 = kv_.type() == KvType::kF16;
+  const size_t elem = f16 ? sizeof(uint16_t) : sizeof(float);
+  const TypeTraits& kv_traits = *GetTypeTraits(f16 ? gguf::TensorType::F16 : gguf::TensorType::F32);
   const int layer = l - start_;
-  const TypeTraits& f16_traits = *GetTypeTraits(gguf::TensorType::F16);
   pool_.ParallelFor(static_cast<int64_t>(rows.size()) * n_head_kv, [&](int64_t begin, int64_t end, int tid) {
     float* scores = scores_[static_cast<size_t>(tid)].data();  // [group][n_ctx]
     uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();     // [group][head_dim], then [n_ctx]
@@ -138,38 +140,23 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
       const KvCache::Session& s = *sessions[r];
       const int n = rows[r].pos + 1;
       float* out = &att_[r * E + static_cast<size_t>(g) * group * hd];
-      std::memset(out, 0, sizeof(float) * static_cast<size_t>(group) * hd);
-      if (f16) {
-        FloatToHalfRow(q, q16, static_cast<int64_t>(group) * hd);
-        const auto* K = reinterpret_cast<const uint16_t*>(s.k[layer].data()) + g * hd;
-        f16_traits.gemm(hd, K, kv_dim * sizeof(uint16_t), n, q16, hd * sizeof(uint16_t), group, scores,
-                        static_cast<size_t>(n_ctx_));
-        const auto* V = reinterpret_cast<const uint16_t*>(s.v[layer].data()) + g * hd;
-        for (int h = 0; h < group; ++h) {
-          float* p = scores + static_cast<size_t>(h) * n_ctx_;
-          for (int j = 0; j < n; ++j) p[j] *= scale;
-          Softmax(p, n);
+      const uint8_t* K = s.k[layer].data() + static_cast<size_t>(g) * hd * elem;
+      const uint8_t* V = s.v[layer].data() + static_cast<size_t>(g) * hd * elem;
+      if (f16) FloatToHalfRow(q, q16, static_cast<int64_t>(group) * hd);
+      kv_traits.gemm(hd, K, kv_dim * elem, n, f16 ? static_cast<const void*>(q16) : q, hd * elem, group,
+                     scores, static_cast<size_t>(n_ctx_));
+      for (int h = 0; h < group; ++h) {
+        float* p = scores + static_cast<size_t>(h) * n_ctx_;
+        for (int j = 0; j < n; ++j) p[j] *= scale;
+        Softmax(p, n);
+        if (f16) {
           FloatToHalfRow(p, q16, n);  // the weights rounded to F16, as llama.cpp multiplies V
           HalfToFloatRow(q16, p, n);
-          WeightedSumF16(p, n, V, static_cast<size_t>(kv_dim), hd, out + h * hd);
-        }
-      } else {
-        for (int h = 0; h < group; ++h) {
-          const float* qh = q + h * hd;
-          float* p = scores + static_cast<size_t>(h) * n_ctx_;
-          const auto* K = reinterpret_cast<const float*>(s.k[layer].data()) + g * hd;
-          for (int j = 0; j < n; ++j) {
-            const float* kr = K + j * kv_dim;
-            float dot = 0;
-            for (int d = 0; d < hd; ++d) dot += qh[d] * kr[d];
-            p[j] = dot * scale;
-          }
-          Softmax(p, n);
-          const auto* V = reinterpret_cast<const float*>(s.v[layer].data()) + g * hd;
-          for (int j = 0; j < n; ++j) {
-            const float* vr = V + j * kv_dim;
-            for (int d = 0; d < hd; ++d) out[h * hd + d] += p[j] * vr[d];
-          }
+          WeightedSumF16(p, n, reinterpret_cast<const uint16_t*>(V), static_cast<size_t>(kv_dim), hd,
+                         out + h * hd);
+        } else {
+          WeightedSumF32(p, n, reinterpret_cast<const float*>(V), static_cast<size_t>(kv_dim), hd,
+                         out + h * hd);
         }
       }
     }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -36,11 +37,18 @@ void ScalarFp16ToFp32(const uint16_t* x, float* y, int64_t n) {
 void ScalarFp32ToBf16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = FloatToBf16(x[i]);
 }
-void ScalarWeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
-                          float* out) {
+template <typename T>
+void ScalarWeightedSum(const float* p, int64_t n_rows, const T* v, size_t v_stride, int64_t n, float* out) {
   for (int64_t d = 0; d < n; ++d) {
     float sum = 0.0f;
-    for (int64_t j = 0; j < n_rows; ++j) sum += p[j] * HalfToFloat(v[j * static_cast<int64_t>(v_stride) + d]);
+    for (int64_t j = 0; j < n_rows; ++j) {
+      const T x = v[j * static_cast<int64_t>(v_stride) + d];
+      if constexpr (std::is_same_v<T, uint16_t>) {
+        sum += p[j] * HalfToFloat(x);
+      } else {
+        sum += p[j] * x;
+      }
+    }
     out[d] = sum;
   }
 }
@@ -361,7 +369,8 @@ void FillScalarTable(KernelTable* t) {
   t->fp32_to_fp16 = ScalarFp32ToFp16;
   t->fp16_to_fp32 = ScalarFp16ToFp32;
   t->fp32_to_bf16 = ScalarFp32ToBf16;
-  t->weighted_sum_f16 = ScalarWeightedSumF16;
+  t->weighted_sum_f16 = ScalarWeightedSum<uint16_t>;
+  t->weighted_sum_f32 = ScalarWeightedSum<float>;
   t->silu_mul = SiluMulScalar;
   t->exp_shifted = ExpShiftedScalar;
 }
@@ -400,6 +409,7 @@ const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int
 }
 
 WeightedSumF16Fn ActiveWeightedSumF16() { return ActiveTable().weighted_sum_f16; }
+WeightedSumF32Fn ActiveWeightedSumF32() { return ActiveTable().weighted_sum_f32; }
 SiluMulFn ActiveSiluMul() { return ActiveTable().silu_mul; }
 ExpShiftedFn ActiveExpShifted() { return ActiveTable().exp_shifted; }
 

@@ -217,26 +217,31 @@ float DotBf16(int64_t n, const void* w, const void* a) {
 }
 
 // V8 vectors of 8 output elements stay in registers over all the rows.
-template <int V8>
-void WeightedSumBlock(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, float* out) {
+inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 Load8(const uint16_t* p) { return LoadHalf8(p); }
+inline float Scalar(float x) { return x; }
+inline float Scalar(uint16_t h) { return Fp16(h); }
+
+template <int V8, typename T>
+void WeightedSumBlock(const float* p, int64_t n_rows, const T* v, size_t v_stride, float* out) {
   __m256 acc[V8];
   for (int k = 0; k < V8; ++k) acc[k] = _mm256_setzero_ps();
   for (int64_t j = 0; j < n_rows; ++j) {
     const __m256 a = _mm256_set1_ps(p[j]);
-    const uint16_t* row = v + j * static_cast<int64_t>(v_stride);
-    for (int k = 0; k < V8; ++k) acc[k] = _mm256_fmadd_ps(a, LoadHalf8(row + 8 * k), acc[k]);
+    const T* row = v + j * static_cast<int64_t>(v_stride);
+    for (int k = 0; k < V8; ++k) acc[k] = _mm256_fmadd_ps(a, Load8(row + 8 * k), acc[k]);
   }
   for (int k = 0; k < V8; ++k) _mm256_storeu_ps(out + 8 * k, acc[k]);
 }
 
-void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
-                    float* out) {
+template <typename T>
+void WeightedSum(const float* p, int64_t n_rows, const T* v, size_t v_stride, int64_t n, float* out) {
   int64_t d = 0;
   for (; d + 64 <= n; d += 64) WeightedSumBlock<8>(p, n_rows, v + d, v_stride, out + d);
   for (; d + 8 <= n; d += 8) WeightedSumBlock<1>(p, n_rows, v + d, v_stride, out + d);
   for (; d < n; ++d) {
     float sum = 0.0f;
-    for (int64_t j = 0; j < n_rows; ++j) sum += p[j] * Fp16(v[j * static_cast<int64_t>(v_stride) + d]);
+    for (int64_t j = 0; j < n_rows; ++j) sum += p[j] * Scalar(v[j * static_cast<int64_t>(v_stride) + d]);
     out[d] = sum;
   }
 }
@@ -846,7 +851,8 @@ void FillAvx2Table(KernelTable* t) {
   t->fp32_to_fp16 = Fp32ToFp16;
   t->fp16_to_fp32 = Fp16ToFp32;
   t->fp32_to_bf16 = Fp32ToBf16;
-  t->weighted_sum_f16 = WeightedSumF16;
+  t->weighted_sum_f16 = WeightedSum<uint16_t>;
+  t->weighted_sum_f32 = WeightedSum<float>;
   t->silu_mul = SiluMulAvx2;
   t->exp_shifted = ExpShiftedAvx2;
 }

@@ -14,8 +14,10 @@ struct KernelTable {
   void (*fp32_to_fp16)(const float* x, uint16_t* y, int64_t n) = nullptr;
   void (*fp16_to_fp32)(const uint16_t* x, float* y, int64_t n) = nullptr;
   void (*fp32_to_bf16)(const float* x, uint16_t* y, int64_t n) = nullptr;
-  // out[d] = sum_j p[j] * v[j * v_stride + d] (ops.h WeightedSumF16)
+  // out[d] = sum_j p[j] * v[j * v_stride + d] (ops.h WeightedSumF16, WeightedSumF32)
   void (*weighted_sum_f16)(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
+                           float* out) = nullptr;
+  void (*weighted_sum_f32)(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n,
                            float* out) = nullptr;
   // out = silu(gate) * up, bit-identical on every ISA (ops.h SiluMul)
   void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
@@ -24,10 +26,13 @@ struct KernelTable {
   void (*exp_shifted)(float* x, int64_t n, float max) = nullptr;
 };
 
-// The active table's weighted_sum_f16 (ops.cpp).
+// The active table's weighted sums (ops.cpp).
 using WeightedSumF16Fn = void (*)(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride,
                                   int64_t n, float* out);
 WeightedSumF16Fn ActiveWeightedSumF16();
+using WeightedSumF32Fn = void (*)(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n,
+                                  float* out);
+WeightedSumF32Fn ActiveWeightedSumF32();
 // The active table's silu_mul, and the SIMD twins (ops_avx2.cpp, ops_avx512.cpp).
 using SiluMulFn = void (*)(const float* gate, const float* up, int64_t n, float* out);
 SiluMulFn ActiveSiluMul();

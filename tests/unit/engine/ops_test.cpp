@@ -109,9 +109,9 @@ TEST(OpsTest, F16HelpersMatchScalarOnEveryIsa) {
   SetActiveIsa(saved);
 }
 
-// The softmax-weighted sum of V rows: within float rounding of the exact sum
+// The softmax-weighted sum of V rows (F16 and F32 caches): within float rounding of the exact sum
 // on every ISA, for widths around the vector blocks and rows apart by a stride.
-TEST(OpsTest, WeightedSumF16MatchesTheExactSumOnEveryIsa) {
+TEST(OpsTest, WeightedSumsMatchTheExactSumOnEveryIsa) {
   std::mt19937 rng(32);
   const Isa saved = ActiveIsa();
   for (int64_t n : {1, 5, 8, 16, 63, 64, 72, 128, 131}) {
@@ -124,17 +124,19 @@ TEST(OpsTest, WeightedSumF16MatchesTheExactSumOnEveryIsa) {
       for (float& x : p) x = HalfToFloat(FloatToHalf(std::fabs(x)));
       for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
         SetActiveIsa(static_cast<Isa>(isa));
-        std::vector<float> out(n, NAN);
-        WeightedSumF16(p.data(), rows, v.data(), stride, n, out.data());
+        std::vector<float> out16(n, NAN), out32(n, NAN);
+        WeightedSumF16(p.data(), rows, v.data(), stride, n, out16.data());
+        WeightedSumF32(p.data(), rows, fv.data(), stride, n, out32.data());
         for (int64_t d = 0; d < n; ++d) {
-          double want = 0, mag = 0;
+          double want16 = 0, want32 = 0, mag = 0;
           for (int64_t j = 0; j < rows; ++j) {
-            const double t = static_cast<double>(p[j]) * HalfToFloat(v[j * stride + d]);
-            want += t;
-            mag += std::fabs(t);
+            want16 += static_cast<double>(p[j]) * HalfToFloat(v[j * stride + d]);
+            want32 += static_cast<double>(p[j]) * fv[j * stride + d];
+            mag += std::fabs(static_cast<double>(p[j]) * fv[j * stride + d]);
           }
-          ASSERT_NEAR(out[d], want, 1e-6 * mag + 1e-7)
-              << IsaName(static_cast<Isa>(isa)) << " n=" << n << " d=" << d;
+          const char* name = IsaName(static_cast<Isa>(isa));
+          ASSERT_NEAR(out16[d], want16, 1e-6 * mag + 1e-7) << name << " f16 n=" << n << " d=" << d;
+          ASSERT_NEAR(out32[d], want32, 1e-6 * mag + 1e-7) << name << " f32 n=" << n << " d=" << d;
         }
       }
     }
