@@ -525,55 +525,38 @@ struct TilesQ4_0x16 : TilesQ4_0x8Base {
 struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   static constexpr int kCols = 4;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_KSum* sums, float* out, size_t os) {
-    __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+  static void AddSubBlocks(const BlockQ4_Kx8& blk, int jj, const int8_t* const* q, const uint8_t* sc,
+                           __m256i* sumi) {
     const __m256i low = _mm256_set1_epi8(0x0F);
-    alignas(32) uint8_t sc[64], mn[64];
-    for (int64_t b = 0; b < nb; ++b) {
-      const BlockQ4_Kx8& blk = x[b];
-      UnpackSixBits(blk.scales_lo, blk.scales_hi, sc);
-      UnpackSixBits(blk.mins_lo, blk.mins_hi, mn);
-      __m256i sumi[NC];
-      for (int c = 0; c < NC; ++c) sumi[c] = _mm256_setzero_si256();
-      for (int jj = 0; jj < 4; ++jj) {
-        // [c][0]: sub-block 2 jj (low nibbles), [c][1]: 2 jj + 1; [2], [3]: odd chunks of each
-        __m256i dot[NC][4];
-        for (int c = 0; c < NC; ++c)
-          for (int i = 0; i < 4; ++i) dot[c][i] = _mm256_setzero_si256();
-        for (int k = 0; k < 8; ++k) {
-          const __m256i chunk = LoadU8x32(blk.qs + 32 * (8 * jj + k));
-          const __m256i ql = _mm256_and_si256(chunk, low);
-          const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
-          const int odd = NC == 1 ? 2 * (k % 2) : 0;  // more columns are chains enough
-          for (int c = 0; c < NC; ++c) {
-            const int8_t* q = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs + 64 * jj + 4 * k;
-            dot[c][odd] = _mm256_dpbusd_epi32(dot[c][odd], ql, Broadcast4(q));
-            dot[c][odd + 1] = _mm256_dpbusd_epi32(dot[c][odd + 1], qh, Broadcast4(q + 32));
-          }
-        }
-        const __m256i sc_lo =
-            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * jj)));
-        const __m256i sc_hi =
-            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * jj + 8)));
-        for (int c = 0; c < NC; ++c) {
-          const __m256i lo = _mm256_add_epi32(dot[c][0], dot[c][2]),
-                        hi = _mm256_add_epi32(dot[c][1], dot[c][3]);
-          sumi[c] = _mm256_add_epi32(
-              sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(lo, sc_lo), _mm256_mullo_epi32(hi, sc_hi)));
-        }
-      }
-      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
-      const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+    // [c][0]: sub-block 2 jj (low nibbles), [c][1]: 2 jj + 1; [2], [3]: odd chunks of each
+    __m256i dot[NC][4];
+    for (int c = 0; c < NC; ++c)
+      for (int i = 0; i < 4; ++i) dot[c][i] = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k) {
+      const __m256i chunk = LoadU8x32(blk.qs + 32 * (8 * jj + k));
+      const __m256i ql = _mm256_and_si256(chunk, low);
+      const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
+      const int odd = NC == 1 ? 2 * (k % 2) : 0;  // more columns are chains enough
       for (int c = 0; c < NC; ++c) {
-        const ActQ8_KSum& s = sums[c * nb + b];
-        const __m256 da = _mm256_set1_ps(s.d);
-        acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
-        acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(MinsX8(mn, s.pairs)), acc[c]);
+        const int8_t* qc = q[c] + 64 * jj + 4 * k;
+        dot[c][odd] = _mm256_dpbusd_epi32(dot[c][odd], ql, Broadcast4(qc));
+        dot[c][odd + 1] = _mm256_dpbusd_epi32(dot[c][odd + 1], qh, Broadcast4(qc + 32));
       }
     }
-    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+    const __m256i sc_lo =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * jj)));
+    const __m256i sc_hi =
+        _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc + 16 * jj + 8)));
+    for (int c = 0; c < NC; ++c) {
+      const __m256i lo = _mm256_add_epi32(dot[c][0], dot[c][2]), hi = _mm256_add_epi32(dot[c][1], dot[c][3]);
+      sumi[c] = _mm256_add_epi32(
+          sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(lo, sc_lo), _mm256_mullo_epi32(hi, sc_hi)));
+    }
+  }
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
+    RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, a, as, sums, out, os);
   }
 };
 

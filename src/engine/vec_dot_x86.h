@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "engine/vec_dot_internal.h"
+
 namespace ss::engine::internal {
 namespace {
 
@@ -53,6 +55,38 @@ inline __m256i MinsX8(const uint8_t* mn, const int32_t* pairs) {
     summ = _mm256_add_epi32(summ, _mm256_madd_epi16(m16, _mm256_set1_epi32(pairs[p])));
   }
   return summ;
+}
+
+// The frame both interleaved Q4_K tiles share (BlockQ4_Kx8 by NC activation
+// rows): per block, the rows' scales and mins are unpacked, Dot::AddSubBlocks
+// adds each column's sum over sub-blocks 2 jj and 2 jj + 1 of
+// scale * (nibbles . a) into sumi[c], exactly, and the block adds
+// d_a * d * sumi - d_a * dmin * (mins term) per row.
+template <typename Dot, int NC>
+void RunQ4_Kx8(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+               float* out, size_t os) {
+  __m256 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+  alignas(32) uint8_t sc[64], mn[64];
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ4_Kx8& blk = x[b];
+    UnpackSixBits(blk.scales_lo, blk.scales_hi, sc);
+    UnpackSixBits(blk.mins_lo, blk.mins_hi, mn);
+    __m256i sumi[NC];
+    for (int c = 0; c < NC; ++c) sumi[c] = _mm256_setzero_si256();
+    const int8_t* q[NC];
+    for (int c = 0; c < NC; ++c) q[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs;
+    for (int jj = 0; jj < 4; ++jj) Dot::template AddSubBlocks<NC>(blk, jj, q, sc, sumi);
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+    const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+    for (int c = 0; c < NC; ++c) {
+      const ActQ8_KSum& s = sums[c * nb + b];
+      const __m256 da = _mm256_set1_ps(s.d);
+      acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+      acc[c] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(MinsX8(mn, s.pairs)), acc[c]);
+    }
+  }
+  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
 }  // namespace
