@@ -63,14 +63,28 @@ std::pair<int64_t, int64_t> ThreadPool::Split(int64_t n, int n_parts, int t) {
   return {begin, begin + base + (t < extra ? 1 : 0)};
 }
 
+int ThreadPool::Chunks(int64_t n_tasks, int n_threads) {
+  int groups = 1;
+  while (groups < kMaxGroups && (n_tasks >> groups) >= int64_t{n_threads} * kMinChunkTasks) ++groups;
+  return groups * n_threads;
+}
+
+std::pair<int64_t, int64_t> ThreadPool::Chunk(int64_t n_tasks, int n_threads, int chunk) {
+  const int groups = Chunks(n_tasks, n_threads) / n_threads, g = chunk / n_threads;
+  const int64_t start = n_tasks - (n_tasks >> g);
+  const int64_t size = g + 1 < groups ? (n_tasks >> g) - (n_tasks >> (g + 1)) : (n_tasks >> g);
+  const auto [b, e] = Split(size, n_threads, chunk % n_threads);
+  return {start + b, start + e};
+}
+
 void ThreadPool::RunChunks(uint32_t generation, int thread_id) {
   uint64_t cur = cursor_.load(std::memory_order_acquire);
   while (GenerationOf(cur) == generation && UnclaimedOf(cur) > 0) {
     if (!cursor_.compare_exchange_weak(cur, cur - 1, std::memory_order_acq_rel, std::memory_order_acquire))
       continue;
     const int chunk = job_chunks_ - static_cast<int>(UnclaimedOf(cur));
-    const auto [begin, end] = Split(job_tasks_, job_chunks_, chunk);
-    job_fn_(job_ctx_, begin, end, thread_id);
+    const auto [begin, end] = Chunk(job_tasks_, n_threads_, chunk);
+    if (begin < end) job_fn_(job_ctx_, begin, end, thread_id);
     chunks_done_.fetch_add(1, std::memory_order_acq_rel);
     cur = cursor_.load(std::memory_order_acquire);
   }
@@ -88,7 +102,7 @@ void ThreadPool::Run(int64_t n_tasks, TaskFn fn, void* ctx) {
   job_fn_ = fn;
   job_ctx_ = ctx;
   job_tasks_ = n_tasks;
-  job_chunks_ = static_cast<int>(std::min<int64_t>(n_tasks, int64_t{n_threads_} * kChunksPerThread));
+  job_chunks_ = Chunks(n_tasks, n_threads_);
   chunks_done_.store(0, std::memory_order_relaxed);
   const uint32_t generation = GenerationOf(cursor_.load(std::memory_order_relaxed)) + 1;
   cursor_.store(uint64_t{generation} << 32 | static_cast<uint32_t>(job_chunks_), std::memory_order_seq_cst);

@@ -37,11 +37,11 @@ class ThreadPool {
   // cores where the mask cannot be read), at least 1.
   static int UsableCores();
 
-  // Splits [0, n_tasks) into up to kChunksPerThread * size() contiguous,
-  // nearly equal chunks, runs each exactly once on some worker and blocks
-  // until all are done. Chunk bounds depend only on n_tasks and size(), never
-  // on timing, so results do not either. Calls from inside a task, or
-  // concurrent calls from other threads, run inline on the caller.
+  // Runs every task of [0, n_tasks) exactly once on some worker, in the
+  // contiguous chunks below, and blocks until all are done. Chunk bounds
+  // depend only on n_tasks and size(), never on timing, so results do not
+  // either. Calls from inside a task, or concurrent calls from other threads,
+  // run inline on the caller.
   template <typename Fn>  // Fn: void(int64_t begin, int64_t end, int thread_id)
   void ParallelFor(int64_t n_tasks, Fn&& fn) {
     Run(n_tasks, &Trampoline<std::remove_reference_t<Fn>>, static_cast<void*>(&fn));
@@ -50,9 +50,17 @@ class ThreadPool {
   // Part t of [0, n) cut into n_parts contiguous, nearly equal ranges.
   static std::pair<int64_t, int64_t> Split(int64_t n, int n_parts, int t);
 
-  // Enough chunks that a thread which starts late still finds some, few
-  // enough that each one streams a long contiguous slice of a weight matrix.
-  static constexpr int kChunksPerThread = 4;
+  // The chunks of a loop, claimed in order: groups of n_threads chunks, each
+  // group covering half of what the groups before it left and the last group
+  // the rest, for at most kMaxGroups groups of chunks of at least
+  // kMinChunkTasks tasks. The first chunks stream long slices of a weight
+  // matrix; the small last ones let the threads finish together when one of
+  // them runs slower (a busier core, a late start: on this project's 2-core
+  // VM one core runs the same kernel 25 % slower, and equal chunks left the
+  // other waiting at every join).
+  static constexpr int kMaxGroups = 4, kMinChunkTasks = 2;
+  static int Chunks(int64_t n_tasks, int n_threads);
+  static std::pair<int64_t, int64_t> Chunk(int64_t n_tasks, int n_threads, int chunk);
 
  private:
   template <typename F>

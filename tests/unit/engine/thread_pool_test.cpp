@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -24,6 +25,34 @@ TEST(ThreadPoolTest, SplitCoversRangeContiguously) {
       EXPECT_EQ(next, n);
     }
   }
+}
+
+// Chunks partition the range in order, shrink group by group, and keep at
+// least kMinChunkTasks tasks once the range is big enough to be cut.
+TEST(ThreadPoolTest, ChunksCoverRangeInShrinkingGroups) {
+  for (int64_t n : {1, 2, 5, 7, 16, 100, 320, 4000}) {
+    for (int threads : {1, 2, 3, 8}) {
+      const int chunks = ThreadPool::Chunks(n, threads);
+      ASSERT_EQ(chunks % threads, 0);
+      ASSERT_LE(chunks, ThreadPool::kMaxGroups * threads);
+      int64_t next = 0;
+      for (int c = 0; c < chunks; ++c) {
+        const auto [b, e] = ThreadPool::Chunk(n, threads, c);
+        ASSERT_EQ(b, next) << n << " " << threads << " " << c;
+        ASSERT_GE(e, b);
+        if (chunks > threads) {
+          EXPECT_GE(e - b, ThreadPool::kMinChunkTasks) << n << " " << threads << " " << c;
+        }
+        if (c % threads == 0 && c + threads < chunks) {  // a group before the last: half of what is left
+          const int64_t group_end = ThreadPool::Chunk(n, threads, c + threads - 1).second;
+          EXPECT_EQ(group_end - b, (n - b) - (n - b) / 2) << n << " " << threads << " " << c;
+        }
+        next = e;
+      }
+      EXPECT_EQ(next, n) << n << " " << threads;
+    }
+  }
+  EXPECT_EQ(ThreadPool::Chunks(4000, 2), 2 * ThreadPool::kMaxGroups);
 }
 
 TEST(ThreadPoolTest, EveryTaskRunsExactlyOnce) {
@@ -88,20 +117,26 @@ TEST(ThreadPoolTest, ConcurrentCallersFromTwoThreads) {
 }
 
 // A worker the OS does not schedule (here: one that stalls in its first chunk)
-// must not hold up the loop's other chunks: the caller claims them. With a
-// fixed half-and-half split the caller would run only half of them.
+// must not hold up the loop's other chunks: the caller claims them, so the
+// worker runs at most the first chunk it took (with a fixed half-and-half
+// split the caller would run only half of the tasks).
 TEST(ThreadPoolTest, TheCallerRunsTheChunksAStalledWorkerCannotTake) {
   ThreadPool pool(2);
-  const int64_t n = 2 * ThreadPool::kChunksPerThread;  // one task per chunk
+  const int64_t n = 64;
+  int64_t largest = 0;
+  for (int c = 0; c < ThreadPool::Chunks(n, 2); ++c) {
+    const auto [b, e] = ThreadPool::Chunk(n, 2, c);
+    largest = std::max(largest, e - b);
+  }
   std::vector<std::atomic<int>> hits(n);
-  std::atomic<int> caller_chunks{0};
+  std::atomic<int64_t> caller_tasks{0};
   pool.ParallelFor(n, [&](int64_t b, int64_t e, int tid) {
     if (tid != 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    if (tid == 0) caller_chunks++;
+    if (tid == 0) caller_tasks += e - b;
     for (int64_t i = b; i < e; ++i) hits[i]++;
   });
   for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << i;
-  EXPECT_GE(caller_chunks.load(), n - 1);
+  EXPECT_GE(caller_tasks.load(), n - largest);
 }
 
 }  // namespace
