@@ -407,8 +407,10 @@ float DotQ6_K(int64_t n, const void* w, const void* a) {
 // so the same bits. 32 vector registers leave room for 8 activation rows.
 
 // Q8_0 x8: |w| . (a with w's sign), summed by vpdpbusd straight into int32.
+// 4 activation rows per tile: with 8, w, |w| and the accumulators spilled
+// (measured: prefill 159 -> 170 tok/s, batched decode at B=8 78 -> 107).
 struct TilesQ8_0x8 : TilesQ8_0x8Base {
-  static constexpr int kCols = 8;
+  static constexpr int kCols = 4;
   template <int NC>
   static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
