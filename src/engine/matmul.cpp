@@ -1,6 +1,7 @@
 #include "engine/matmul.h"
 
 #include <algorithm>
+#include <array>
 #include <string>
 
 #include "engine/quants.h"
@@ -13,10 +14,27 @@ namespace {
 // are worth spreading over the pool.
 constexpr int64_t kParallelConvertTokens = 8;
 
-void ConvertActivations(const TypeTraits& tt, const float* x, int64_t n_in, int64_t n_tokens, uint8_t* out,
-                        size_t act_row_bytes, ThreadPool* pool) {
+// The products one MatMuls call takes; q, k and v are the most any layer has.
+constexpr size_t kMaxMatMuls = 4;
+
+// An activation format of a MatMuls input: the rows converted for weights of
+// type `tt` (any of those that share tt->act_type), and their terms for the
+// interleaved kernels when one of those weights is interleaved.
+struct ActFormat {
+  const TypeTraits* tt = nullptr;
+  bool sums = false;
+  size_t offset = 0, stride = 0;         // rows in the scratch buffer
+  size_t sums_offset = 0, sums_row = 0;  // their sum_x8 terms, row after row
+};
+
+void ConvertActivations(const ActFormat& f, const float* x, int64_t n_in, int64_t n_tokens, uint8_t* buf,
+                        ThreadPool* pool) {
   auto convert = [&](int64_t begin, int64_t end, int) {
-    for (int64_t t = begin; t < end; ++t) tt.from_float(x + t * n_in, out + t * act_row_bytes, n_in);
+    for (int64_t t = begin; t < end; ++t) {
+      uint8_t* row = buf + f.offset + t * f.stride;
+      f.tt->from_float(x + t * n_in, row, n_in);
+      if (f.sums) f.tt->sum_x8(n_in, row, buf + f.sums_offset + t * f.sums_row);
+    }
   };
   if (pool != nullptr && n_tokens >= kParallelConvertTokens) {
     pool->ParallelFor(n_tokens, convert);
@@ -24,6 +42,8 @@ void ConvertActivations(const TypeTraits& tt, const float* x, int64_t n_in, int6
     convert(0, n_tokens, 0);
   }
 }
+
+size_t AlignUp(size_t n) { return (n + 63) / 64 * 64; }
 
 }  // namespace
 
@@ -36,7 +56,7 @@ Status CheckMatMul(const WeightView& w) {
                          " does not fit blocks of " + std::to_string(tt->block_size));
   }
   if (w.data == nullptr) return Status::Error("matmul weight has no data");
-  if (w.interleaved && (tt->gemm_x8 == nullptr || w.n_out % kInterleave != 0))
+  if (w.interleaved && (tt->gemm_x8 == nullptr || tt->sum_x8 == nullptr || w.n_out % kInterleave != 0))
     return Status::Error(std::string("no interleaved kernel for ") + gguf::TypeName(w.type) + " with " +
                          std::to_string(w.n_out) + " rows");
   return Status::Ok();
@@ -59,53 +79,70 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
   if (n_tokens <= 0 || outs.empty()) return Status::Ok();
   const int64_t n_in = outs[0].w.n_in;
 
-  // Activations once per format, one after the other in the scratch buffer.
-  struct Format {
-    const TypeTraits* tt;  // a weight type that converts to this format
-    size_t offset, stride;
-  };
+  if (outs.size() > kMaxMatMuls)
+    return Status::Error("matmuls of one input: " + std::to_string(outs.size()) + " products, at most " +
+                         std::to_string(kMaxMatMuls));
+
+  // Activations once per format (and their terms for the interleaved
+  // kernels once per input), one after the other in the scratch buffer.
   struct Job {
-    GemmFn gemm;
-    size_t act_offset, act_stride, w_stride;
+    const TypeTraits* tt;
+    const ActFormat* act;
+    size_t w_stride;
     int64_t tile, first_task, n_tasks;
   };
-  std::vector<Format> formats;
-  std::vector<Job> jobs;
-  size_t act_bytes = 0;
+  std::array<ActFormat, kMaxMatMuls> formats;
+  std::array<Job, kMaxMatMuls> jobs;
+  size_t n_formats = 0;
   int64_t n_tasks = 0;
-  for (const MatMulOut& o : outs) {
-    const TypeTraits* tt = GetTypeTraits(o.w.type);
-    auto f = std::find_if(formats.begin(), formats.end(),
-                          [&](const Format& f) { return f.tt->act_type == tt->act_type; });
-    if (f == formats.end()) {
-      formats.push_back({tt, act_bytes, RowBytes(tt->act_type, n_in)});
-      act_bytes += formats.back().stride * static_cast<size_t>(n_tokens);
-      f = formats.end() - 1;
+  for (size_t j = 0; j < outs.size(); ++j) {
+    const WeightView& w = outs[j].w;
+    const TypeTraits* tt = GetTypeTraits(w.type);
+    size_t f = 0;
+    while (f < n_formats && formats[f].tt->act_type != tt->act_type) ++f;
+    if (f == n_formats) formats[n_formats++] = {tt, false, 0, RowBytes(tt->act_type, n_in), 0, 0};
+    if (w.interleaved && !formats[f].sums) {
+      formats[f].tt = tt;  // a type with sum_x8
+      formats[f].sums = true;
     }
     // Work is handed out in whole kernel tiles of rows, contiguous per thread.
-    const int64_t tile = o.w.interleaved ? kInterleave : tt->tile_rows;
-    jobs.push_back({o.w.interleaved ? tt->gemm_x8 : tt->gemm, f->offset, f->stride, RowBytes(o.w.type, n_in),
-                    tile, n_tasks, (o.w.n_out + tile - 1) / tile});
-    n_tasks += jobs.back().n_tasks;
+    const int64_t tile = w.interleaved ? kInterleave : tt->tile_rows;
+    jobs[j] = {tt, &formats[f], RowBytes(w.type, n_in), tile, n_tasks, (w.n_out + tile - 1) / tile};
+    n_tasks += jobs[j].n_tasks;
+  }
+  size_t bytes = 0;
+  for (size_t f = 0; f < n_formats; ++f) {
+    formats[f].offset = bytes;
+    bytes = AlignUp(bytes + formats[f].stride * static_cast<size_t>(n_tokens));
+    if (!formats[f].sums) continue;
+    formats[f].sums_row = formats[f].tt->SumX8Bytes(n_in);
+    formats[f].sums_offset = bytes;
+    bytes = AlignUp(bytes + formats[f].sums_row * static_cast<size_t>(n_tokens));
   }
   std::vector<uint8_t> local;
   std::vector<uint8_t>& buf = scratch != nullptr ? *scratch : local;
-  if (buf.size() < act_bytes) buf.resize(act_bytes);
-  for (const Format& f : formats)
-    ConvertActivations(*f.tt, x, n_in, n_tokens, buf.data() + f.offset, f.stride, pool);
+  if (buf.size() < bytes) buf.resize(bytes);
+  for (size_t f = 0; f < n_formats; ++f) ConvertActivations(formats[f], x, n_in, n_tokens, buf.data(), pool);
 
   // Tasks [begin, end) of the concatenated tiles of all weights.
   auto body = [&](int64_t begin, int64_t end, int) {
-    for (size_t j = 0; j < jobs.size(); ++j) {
+    for (size_t j = 0; j < outs.size(); ++j) {
       const Job& job = jobs[j];
       const WeightView& w = outs[j].w;
       const int64_t t0 = std::max(begin - job.first_task, int64_t{0});
       const int64_t t1 = std::min(end - job.first_task, job.n_tasks);
       if (t0 >= t1) continue;
       const int64_t r0 = t0 * job.tile, r1 = std::min(t1 * job.tile, w.n_out);
-      job.gemm(n_in, static_cast<const char*>(w.data) + r0 * job.w_stride, job.w_stride,
-               static_cast<int>(r1 - r0), buf.data() + job.act_offset, job.act_stride,
-               static_cast<int>(n_tokens), outs[j].y + r0, static_cast<size_t>(w.n_out));
+      const void* wr = static_cast<const char*>(w.data) + r0 * job.w_stride;
+      const uint8_t* a = buf.data() + job.act->offset;
+      const int nr = static_cast<int>(r1 - r0), nc = static_cast<int>(n_tokens);
+      float* y = outs[j].y + r0;
+      if (w.interleaved) {
+        job.tt->gemm_x8(n_in, wr, job.w_stride, nr, a, job.act->stride, buf.data() + job.act->sums_offset, nc,
+                        y, static_cast<size_t>(w.n_out));
+      } else {
+        job.tt->gemm(n_in, wr, job.w_stride, nr, a, job.act->stride, nc, y, static_cast<size_t>(w.n_out));
+      }
     }
   };
   if (pool != nullptr) {

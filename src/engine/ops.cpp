@@ -5,7 +5,6 @@
 #include <limits>
 #include <vector>
 
-#include "engine/vec_dot.h"
 #include "engine/vec_dot_internal.h"
 
 namespace ss::engine {
@@ -102,10 +101,6 @@ void Softmax(float* x, int64_t n) {
   }
   const float scale = static_cast<float>(1.0 / sum);
   for (int64_t i = 0; i < n; ++i) x[i] *= scale;
-}
-
-float DotF16Rows(const uint16_t* a, const uint16_t* b, int64_t n) {
-  return GetTypeTraits(gguf::TensorType::F16)->vec_dot(n, a, b);
 }
 
 void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,

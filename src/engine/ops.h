@@ -47,10 +47,9 @@ void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out);
 // 1 / sum. Entries of -inf become 0.
 void Softmax(float* x, int64_t n);
 
-// For an F16 KV cache (active ISA, float accumulation):
-// dot of two f16 rows (llama.cpp rounds Q to f16 before K . Q) ...
-float DotF16Rows(const uint16_t* a, const uint16_t* b, int64_t n);
-// ... and the weighted sum of n_rows f16 rows, v_stride elements apart:
+// For an F16 KV cache (active ISA, float accumulation; the scores K . Q are
+// the F16 gemm's, Q rounded to f16 as llama.cpp does): the weighted sum of
+// n_rows f16 rows, v_stride elements apart:
 // out[d] = sum_j p[j] * v[j * v_stride + d] for d < n, added in j order from
 // 0 (llama.cpp rounds the softmax weights to f16 before multiplying by V:
 // pass p already rounded). Each ISA adds a term as its axpy would, so the

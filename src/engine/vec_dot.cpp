@@ -361,10 +361,16 @@ void FillScalarTable(KernelTable* t) {
   t->traits[kBF16] = MakeTraits(T::BF16, T::BF16, 1, FromFloatBf16, DotBf16, GemmByVecDot<DotBf16>);
   t->traits[kQ8_0] = MakeTraits(T::Q8_0, T::Q8_0, kQK8_0, FromFloatQ8_0, DotQ8_0, GemmByVecDot<DotQ8_0>);
   t->traits[kQ4_0] = MakeTraits(T::Q4_0, T::Q8_0, kQK4_0, FromFloatQ8_0, DotQ4_0, GemmByVecDot<DotQ4_0>);
+  t->traits[kQ4_K] = MakeTraits(T::Q4_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ4_K, GemmByVecDot<DotQ4_K>);
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x8>;
   t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
-  t->traits[kQ4_K] = MakeTraits(T::Q4_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ4_K, GemmByVecDot<DotQ4_K>);
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
+  for (int k : {kQ4_0, kQ8_0}) {
+    t->traits[k].sum_x8 = SumActivationsQ8_0;
+    t->traits[k].sum_x8_block = sizeof(ActQ8_0Sum);
+  }
+  t->traits[kQ4_K].sum_x8 = SumActivationsQ8_K;
+  t->traits[kQ4_K].sum_x8_block = sizeof(ActQ8_KSum);
   t->traits[kQ6_K] = MakeTraits(T::Q6_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ6_K, GemmByVecDot<DotQ6_K>);
   t->fp32_to_fp16 = ScalarFp32ToFp16;
   t->fp16_to_fp32 = ScalarFp16ToFp32;
@@ -375,37 +381,28 @@ void FillScalarTable(KernelTable* t) {
   t->exp_shifted = ExpShiftedScalar;
 }
 
-const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int64_t nb) {
-  thread_local std::vector<ActQ8_0Sum> sums;
-  sums.resize(static_cast<size_t>(nc * nb));
-  for (int c = 0; c < nc; ++c) {
-    const auto* y = reinterpret_cast<const BlockQ8_0*>(static_cast<const uint8_t*>(a) + c * a_stride);
-    for (int64_t b = 0; b < nb; ++b) {
-      int32_t sum = 0;
-      for (int i = 0; i < kQK8_0; ++i) sum += y[b].qs[i];
-      sums[static_cast<size_t>(c * nb + b)] = {HalfToFloat(y[b].d), 8 * sum};
-    }
+void SumActivationsQ8_0(int64_t n, const void* a, void* sums) {
+  const auto* y = static_cast<const BlockQ8_0*>(a);
+  auto* out = static_cast<ActQ8_0Sum*>(sums);
+  for (int64_t b = 0; b < n / kQK8_0; ++b) {
+    int32_t sum = 0;
+    for (int i = 0; i < kQK8_0; ++i) sum += y[b].qs[i];
+    out[b] = {HalfToFloat(y[b].d), 8 * sum};
   }
-  return sums.data();
 }
 
-const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int64_t nb) {
-  thread_local std::vector<ActQ8_KSum> sums;
-  sums.resize(static_cast<size_t>(nc * nb));
-  for (int c = 0; c < nc; ++c) {
-    const auto* y = reinterpret_cast<const BlockQ8_K*>(static_cast<const uint8_t*>(a) + c * a_stride);
-    for (int64_t b = 0; b < nb; ++b) {
-      ActQ8_KSum& s = sums[static_cast<size_t>(c * nb + b)];
-      s.d = y[b].d;
-      for (int p = 0; p < 4; ++p) {
-        const int32_t lo = y[b].bsums[4 * p] + y[b].bsums[4 * p + 1];  // sub-block 2p: 32 quants
-        const int32_t hi = y[b].bsums[4 * p + 2] + y[b].bsums[4 * p + 3];
-        s.pairs[p] =
-            static_cast<int32_t>((static_cast<uint32_t>(hi) << 16) | (static_cast<uint32_t>(lo) & 0xFFFF));
-      }
+void SumActivationsQ8_K(int64_t n, const void* a, void* sums) {
+  const auto* y = static_cast<const BlockQ8_K*>(a);
+  auto* out = static_cast<ActQ8_KSum*>(sums);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    out[b].d = y[b].d;
+    for (int p = 0; p < 4; ++p) {
+      const int32_t lo = y[b].bsums[4 * p] + y[b].bsums[4 * p + 1];  // sub-block 2p: 32 quants
+      const int32_t hi = y[b].bsums[4 * p + 2] + y[b].bsums[4 * p + 3];
+      out[b].pairs[p] =
+          static_cast<int32_t>((static_cast<uint32_t>(hi) << 16) | (static_cast<uint32_t>(lo) & 0xFFFF));
     }
   }
-  return sums.data();
 }
 
 WeightedSumF16Fn ActiveWeightedSumF16() { return ActiveTable().weighted_sum_f16; }

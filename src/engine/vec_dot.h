@@ -42,6 +42,14 @@ using VecDotFn = float (*)(int64_t n, const void* w, const void* a);
 // split of a matmul into tiles and threads never changes its output.
 using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, const void* a, size_t a_stride,
                         int nc, float* out, size_t out_stride);
+// What every weight row shares of one activation row of n elements (its block
+// scales, sums of its quants), for the interleaved gemms: computed once per
+// input rather than once per tile of weight rows. Writes SumX8Bytes(n) bytes.
+using SumX8Fn = void (*)(int64_t n, const void* a, void* sums);
+// GemmFn for interleaved weights, given also the nc activation rows' SumX8Fn
+// results back to back (row c's at sums + c * SumX8Bytes(n)).
+using GemmX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, const void* a, size_t a_stride,
+                          const void* sums, int nc, float* out, size_t out_stride);
 
 struct TypeTraits {
   gguf::TensorType type = gguf::TensorType::F32;      // weight type
@@ -51,11 +59,14 @@ struct TypeTraits {
   VecDotFn vec_dot = nullptr;
   GemmFn gemm = nullptr;
   int tile_rows = 1;  // weight rows the gemm kernel handles at once (for splitting work)
-  // The gemm for weights interleaved by kInterleave rows (quants.h; Q4_0
-  // and Q4_K, else nullptr): nr is a multiple of kInterleave, w_stride is still
+  // The gemm for weights interleaved by kInterleave rows (quants.h; Q8_0,
+  // Q4_0 and Q4_K, else nullptr): nr is a multiple of kInterleave, w_stride is still
   // one row's bytes. Per block each result is exact integer dot products and
   // fused multiply-adds in a fixed order, so every ISA gives the same bits.
-  GemmFn gemm_x8 = nullptr;
+  GemmX8Fn gemm_x8 = nullptr;
+  SumX8Fn sum_x8 = nullptr;  // its activations' shared terms
+  size_t sum_x8_block = 0;   // bytes sum_x8 writes per block of block_size
+  size_t SumX8Bytes(int64_t n) const { return static_cast<size_t>(n / block_size) * sum_x8_block; }
 };
 
 // Kernels for a weight type with the active ISA; nullptr if unsupported.

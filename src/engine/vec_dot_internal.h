@@ -58,9 +58,8 @@ struct ActQ8_0Sum {
   float d;
   int32_t sum8;
 };
-// Those of nc activation rows of nb blocks, at [c * nb + b]; the memory is
-// the calling thread's and is reused by its next call.
-const ActQ8_0Sum* SumActivationsQ8_0(const void* a, size_t a_stride, int nc, int64_t nb);
+// TypeTraits::sum_x8 of Q8_0 activations: one per block.
+void SumActivationsQ8_0(int64_t n, const void* a, void* sums);
 
 // What every weight row shares of a Q8_K activation block, for the
 // interleaved Q4_K gemm: its scale, and its sums over the 8 sub-blocks of 32
@@ -69,14 +68,14 @@ struct ActQ8_KSum {
   float d;
   int32_t pairs[4];
 };
-const ActQ8_KSum* SumActivationsQ8_K(const void* a, size_t a_stride, int nc, int64_t nb);
+void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_K
 
 // An interleaved gemm (TypeTraits::gemm_x8) over an ISA's register tiles:
 // Tiles::Run<NC> multiplies Tiles::kGroups (1, or 2 when it says so) groups
 // of kInterleave weight rows (Tiles::Block blocks of Tiles::kBlock elements;
 // the next group group_bytes further) by NC <= Tiles::kCols activation rows
-// and stores the NC x (kGroups * kInterleave) results; Tiles::Sums gives the
-// activations' shared terms. A two-group Tiles names its one-group twin
+// and stores the NC x (kGroups * kInterleave) results, given the
+// activations' shared terms (Tiles::Sum per block). A two-group Tiles names its one-group twin
 // Single, for an odd last group and for fewer than Tiles::kPairCols
 // activation rows; both must give every row the same bits.
 template <typename Tiles>
@@ -106,11 +105,11 @@ void GroupsX8(int64_t nb, const typename Tiles::Block* x, size_t group_bytes, co
                                       os);
 }
 template <typename Tiles>
-void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, int nc, float* out,
-            size_t os) {
+void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, const void* act_sums,
+            int nc, float* out, size_t os) {
   using Block = typename Tiles::Block;
   const int64_t nb = n / Tiles::kBlock;
-  const typename Tiles::Sum* sums = Tiles::Sums(a, as, nc, nb);
+  const auto* sums = static_cast<const typename Tiles::Sum*>(act_sums);
   const uint8_t* ab = static_cast<const uint8_t*>(a);
   const size_t group_bytes = kInterleave * ws;
   const int groups = nr / kInterleave;
@@ -131,16 +130,15 @@ void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t a
 }
 
 // The Tiles members every kernel of an interleaved type shares.
-template <typename B, typename S, int kBlockSize, const S* (*kSums)(const void*, size_t, int, int64_t)>
+template <typename B, typename S, int kBlockSize>
 struct TilesBase {
   using Block = B;
   using Sum = S;
   static constexpr int kBlock = kBlockSize;
-  static const Sum* Sums(const void* a, size_t as, int nc, int64_t nb) { return kSums(a, as, nc, nb); }
 };
-using TilesQ8_0x8Base = TilesBase<BlockQ8_0x8, ActQ8_0Sum, kQK8_0, SumActivationsQ8_0>;
-using TilesQ4_0x8Base = TilesBase<BlockQ4_0x8, ActQ8_0Sum, kQK4_0, SumActivationsQ8_0>;
-using TilesQ4_Kx8Base = TilesBase<BlockQ4_Kx8, ActQ8_KSum, kQK_K, SumActivationsQ8_K>;
+using TilesQ8_0x8Base = TilesBase<BlockQ8_0x8, ActQ8_0Sum, kQK8_0>;
+using TilesQ4_0x8Base = TilesBase<BlockQ4_0x8, ActQ8_0Sum, kQK4_0>;
+using TilesQ4_Kx8Base = TilesBase<BlockQ4_Kx8, ActQ8_KSum, kQK_K>;
 
 // Gemm that loops a vec_dot over all (r, c): the fallback for any type.
 template <VecDotFn kDot>

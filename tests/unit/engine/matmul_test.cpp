@@ -139,14 +139,15 @@ TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
 }
 
 // Several products of one input in one pass (a Q4_K_M layer's q, k and v:
-// two activation formats, interleaved and plain weights) give each the bits
-// of its own MatMul, on one thread and two, batched or not.
+// two activation formats, interleaved and plain weights; the plain Q6_K first,
+// so the interleaved Q4_K adds the terms of a format it did not create) give
+// each the bits of its own MatMul, on one thread and two, batched or not.
 TEST(MatMulTest, MatMulsGiveEachProductTheBitsOfItsOwnMatMul) {
   std::mt19937 rng(23);
   ThreadPool one(1), two(2);
   const int64_t n_in = 2 * kQK_K, n_tokens = 9;
-  const TensorType types[] = {TensorType::Q4_K, TensorType::Q6_K, TensorType::Q8_0, TensorType::F16};
-  const int64_t n_outs[] = {48, 19, 16, 7};
+  const TensorType types[] = {TensorType::Q6_K, TensorType::Q4_K, TensorType::Q8_0, TensorType::F16};
+  const int64_t n_outs[] = {19, 48, 16, 7};
   std::vector<std::vector<uint8_t>> data;
   std::vector<MatMulOut> outs;
   for (size_t j = 0; j < 4; ++j) {
@@ -186,6 +187,11 @@ TEST(MatMulTest, MatMulsGiveEachProductTheBitsOfItsOwnMatMul) {
   const Status s = MatMuls(mixed, x.data(), 1, &two);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("differ in width"), std::string::npos) << s.message();
+  // At most four products at once (q, k, v are the most a layer has).
+  const MatMulOut five[] = {outs[0], outs[1], outs[2], outs[3], outs[0]};
+  const Status too_many = MatMuls(five, x.data(), 1, &two);
+  EXPECT_FALSE(too_many.ok());
+  EXPECT_NE(too_many.message().find("at most 4"), std::string::npos) << too_many.message();
 }
 
 TEST(MatMulTest, RejectsUnsupportedTypesAndShapes) {

@@ -89,26 +89,6 @@ TEST(OpsTest, SoftmaxSumsToOneAndHandlesMask) {
   EXPECT_FLOAT_EQ(big[0], 0.5f);
 }
 
-TEST(OpsTest, F16HelpersMatchScalarOnEveryIsa) {
-  std::mt19937 rng(31);
-  const Isa saved = ActiveIsa();
-  for (int n : {1, 5, 8, 16, 31, 33, 64, 127}) {
-    const std::vector<float> fa = testutil::RandomFloats(rng, n), fb = testutil::RandomFloats(rng, n);
-    std::vector<uint16_t> a(n), b(n);
-    for (int i = 0; i < n; ++i) a[i] = FloatToHalf(fa[i]), b[i] = FloatToHalf(fb[i]);
-    double dot = 0, mag = 0;
-    for (int i = 0; i < n; ++i) {
-      dot += static_cast<double>(HalfToFloat(a[i])) * HalfToFloat(b[i]);
-      mag += std::fabs(static_cast<double>(HalfToFloat(a[i])) * HalfToFloat(b[i]));
-    }
-    for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
-      SetActiveIsa(static_cast<Isa>(isa));
-      EXPECT_NEAR(DotF16Rows(a.data(), b.data(), n), dot, 1e-6 * mag + 1e-7) << isa << " " << n;
-    }
-  }
-  SetActiveIsa(saved);
-}
-
 // The softmax-weighted sum of V rows (F16 and F32 caches): within float rounding of the exact sum
 // on every ISA, for widths around the vector blocks and rows apart by a stride.
 TEST(OpsTest, WeightedSumsMatchTheExactSumOnEveryIsa) {

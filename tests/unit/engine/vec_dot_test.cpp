@@ -245,10 +245,14 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
         for (int nc : {1, 2, 3, 4, 5, 7, 8, 9, 13, 17}) {
           const std::vector<float> x = testutil::RandomFloats(rng, n * nc);
           std::vector<uint8_t> a(as * nc);
-          for (int c = 0; c < nc; ++c) ref.from_float(x.data() + c * n, a.data() + c * as, n);
+          std::vector<uint8_t> sums(ref.SumX8Bytes(n) * nc);
+          for (int c = 0; c < nc; ++c) {
+            ref.from_float(x.data() + c * n, a.data() + c * as, n);
+            ref.sum_x8(n, a.data() + c * as, sums.data() + c * ref.SumX8Bytes(n));
+          }
           const size_t os = nr + 3;
           std::vector<float> want(os * nc, -1.0f);
-          ref.gemm_x8(n, w.data(), ws, nr, a.data(), as, nc, want.data(), os);
+          ref.gemm_x8(n, w.data(), ws, nr, a.data(), as, sums.data(), nc, want.data(), os);
           for (int r = 0; r < nr; ++r) {
             for (int c = 0; c < nc; ++c) {
               const void* wr = rows.data() + r * ws;
@@ -260,7 +264,8 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
           }
           for (Isa isa : isas) {
             std::vector<float> got(os * nc, -1.0f);
-            GetTypeTraits(t, isa)->gemm_x8(n, w.data(), ws, nr, a.data(), as, nc, got.data(), os);
+            GetTypeTraits(t, isa)->gemm_x8(n, w.data(), ws, nr, a.data(), as, sums.data(), nc, got.data(),
+                                           os);
             for (size_t i = 0; i < got.size(); ++i)
               ASSERT_EQ(Fp32ToBits(got[i]), Fp32ToBits(want[i]))
                   << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
