@@ -23,8 +23,14 @@ constexpr int kSpinIterations = 1 << 12;
 
 thread_local bool tls_inside_task = false;
 
-uint32_t GenerationOf(uint64_t cursor) { return static_cast<uint32_t>(cursor >> 32); }
-uint32_t UnclaimedOf(uint64_t cursor) { return static_cast<uint32_t>(cursor); }
+// Tasks of one job at most, so a range's ends fit 32 bits each.
+constexpr int64_t kMaxJobTasks = 0xFFFFFFFF;
+
+uint64_t Pack(int64_t front, int64_t back) {
+  return static_cast<uint64_t>(front) << 32 | static_cast<uint64_t>(back);
+}
+int64_t FrontOf(uint64_t range) { return static_cast<int64_t>(range >> 32); }
+int64_t BackOf(uint64_t range) { return static_cast<int64_t>(range & 0xFFFFFFFFu); }
 
 }  // namespace
 
@@ -38,7 +44,7 @@ int ThreadPool::UsableCores() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)), ranges_(n_threads_) {
   threads_.reserve(n_threads_ - 1);
   for (int t = 1; t < n_threads_; ++t)
     threads_.emplace_back([this, t] {
@@ -63,30 +69,29 @@ std::pair<int64_t, int64_t> ThreadPool::Split(int64_t n, int n_parts, int t) {
   return {begin, begin + base + (t < extra ? 1 : 0)};
 }
 
-int ThreadPool::Chunks(int64_t n_tasks, int n_threads) {
-  int groups = 1;
-  while (groups < kMaxGroups && (n_tasks >> groups) >= int64_t{n_threads} * kMinChunkTasks) ++groups;
-  return groups * n_threads;
+bool ThreadPool::Claim(int r, bool from_front, int64_t* begin, int64_t* end) {
+  std::atomic<uint64_t>& unclaimed = ranges_[static_cast<size_t>(r)].unclaimed;
+  uint64_t cur = unclaimed.load(std::memory_order_acquire);
+  for (;;) {
+    const int64_t front = FrontOf(cur), back = BackOf(cur);
+    if (front >= back) return false;
+    const int64_t piece = std::max(std::min(kMinPieceTasks, back - front), (back - front) / 2);
+    *begin = from_front ? front : back - piece;
+    *end = from_front ? front + piece : back;
+    const uint64_t rest = from_front ? Pack(front + piece, back) : Pack(front, back - piece);
+    if (unclaimed.compare_exchange_weak(cur, rest, std::memory_order_acq_rel, std::memory_order_acquire))
+      return true;
+  }
 }
 
-std::pair<int64_t, int64_t> ThreadPool::Chunk(int64_t n_tasks, int n_threads, int chunk) {
-  const int groups = Chunks(n_tasks, n_threads) / n_threads, g = chunk / n_threads;
-  const int64_t start = n_tasks - (n_tasks >> g);
-  const int64_t size = g + 1 < groups ? (n_tasks >> g) - (n_tasks >> (g + 1)) : (n_tasks >> g);
-  const auto [b, e] = Split(size, n_threads, chunk % n_threads);
-  return {start + b, start + e};
-}
-
-void ThreadPool::RunChunks(uint32_t generation, int thread_id) {
-  uint64_t cur = cursor_.load(std::memory_order_acquire);
-  while (GenerationOf(cur) == generation && UnclaimedOf(cur) > 0) {
-    if (!cursor_.compare_exchange_weak(cur, cur - 1, std::memory_order_acq_rel, std::memory_order_acquire))
-      continue;
-    const int chunk = job_chunks_ - static_cast<int>(UnclaimedOf(cur));
-    const auto [begin, end] = Chunk(job_tasks_, n_threads_, chunk);
-    if (begin < end) job_fn_(job_ctx_, begin, end, thread_id);
-    chunks_done_.fetch_add(1, std::memory_order_acq_rel);
-    cur = cursor_.load(std::memory_order_acquire);
+void ThreadPool::RunPieces(int thread_id) {
+  int64_t begin = 0, end = 0;
+  for (int k = 0; k < n_threads_; ++k) {
+    const int r = (thread_id + k) % n_threads_;
+    while (Claim(r, k == 0, &begin, &end)) {
+      job_fn_(job_ctx_, job_offset_ + begin, job_offset_ + end, thread_id);
+      tasks_done_.fetch_add(end - begin, std::memory_order_acq_rel);
+    }
   }
 }
 
@@ -99,55 +104,60 @@ void ThreadPool::Run(int64_t n_tasks, TaskFn fn, void* ctx) {
     fn(ctx, 0, n_tasks, 0);
     return;
   }
-  job_fn_ = fn;
-  job_ctx_ = ctx;
-  job_tasks_ = n_tasks;
-  job_chunks_ = Chunks(n_tasks, n_threads_);
-  chunks_done_.store(0, std::memory_order_relaxed);
-  const uint32_t generation = GenerationOf(cursor_.load(std::memory_order_relaxed)) + 1;
-  cursor_.store(uint64_t{generation} << 32 | static_cast<uint32_t>(job_chunks_), std::memory_order_seq_cst);
-  if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-    std::lock_guard<std::mutex> lock(mu_);
-    wake_.notify_all();
-  }
-  tls_inside_task = true;
-  RunChunks(generation, 0);
-  tls_inside_task = false;
-  // Only chunks another thread is running are left. Yield now and then: if the
-  // machine is oversubscribed that thread may need this core to finish.
-  for (int spins = 0; chunks_done_.load(std::memory_order_acquire) != job_chunks_; ++spins) {
-    if ((spins & 255) == 255) {
-      std::this_thread::yield();
-    } else {
-      SS_CPU_RELAX();
+  for (int64_t offset = 0; offset < n_tasks; offset += kMaxJobTasks) {
+    const int64_t n = std::min(n_tasks - offset, kMaxJobTasks);
+    job_fn_ = fn;
+    job_ctx_ = ctx;
+    job_offset_ = offset;
+    tasks_done_.store(0, std::memory_order_relaxed);
+    for (int t = 0; t < n_threads_; ++t) {
+      const auto [b, e] = Split(n, n_threads_, t);
+      ranges_[static_cast<size_t>(t)].unclaimed.store(Pack(b, e), std::memory_order_release);
+    }
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      wake_.notify_all();
+    }
+    tls_inside_task = true;
+    RunPieces(0);
+    tls_inside_task = false;
+    // Only pieces another thread is running are left. Yield now and then: if
+    // the machine is oversubscribed that thread may need this core to finish.
+    for (int spins = 0; tasks_done_.load(std::memory_order_acquire) != n; ++spins) {
+      if ((spins & 255) == 255) {
+        std::this_thread::yield();
+      } else {
+        SS_CPU_RELAX();
+      }
     }
   }
   busy_.store(false, std::memory_order_release);
 }
 
 bool ThreadPool::WaitForWork(uint32_t* seen_generation) {
-  auto changed = [&] { return GenerationOf(cursor_.load(std::memory_order_seq_cst)) != *seen_generation; };
+  auto changed = [&] { return generation_.load(std::memory_order_seq_cst) != *seen_generation; };
   for (int i = 0; i < kSpinIterations && !changed(); ++i) {
     if (stop_.load(std::memory_order_relaxed)) return false;
     SS_CPU_RELAX();
   }
   if (!changed()) {
     std::unique_lock<std::mutex> lock(mu_);
-    // sleepers_ is raised before re-checking cursor_, and Run publishes
-    // cursor_ before reading sleepers_, so one of the two sees the other.
+    // sleepers_ is raised before re-checking generation_, and Run bumps
+    // generation_ before reading sleepers_, so one of the two sees the other.
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     wake_.wait(lock, [&] { return stop_.load() || changed(); });
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
   if (stop_.load()) return false;
-  *seen_generation = GenerationOf(cursor_.load(std::memory_order_acquire));
+  *seen_generation = generation_.load(std::memory_order_acquire);
   return true;
 }
 
 void ThreadPool::WorkerLoop(int thread_id) {
   tls_inside_task = true;  // tasks that call ParallelFor again run inline
   uint32_t seen = 0;
-  while (WaitForWork(&seen)) RunChunks(seen, thread_id);
+  while (WaitForWork(&seen)) RunPieces(thread_id);
 }
 
 }  // namespace ss

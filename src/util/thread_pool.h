@@ -5,11 +5,15 @@
 // workers spin briefly before sleeping on a condition variable, because a
 // forward pass issues a couple of hundred short parallel loops per token.
 //
-// Work is handed out in chunks that threads claim as they come, so a loop
-// never waits for a worker the OS has not scheduled: the caller claims what
-// is left. That matters when several processes share the cores (four nodes
-// of a local swarm on a 2-core machine): with a fixed split, every loop would
-// wait for the slowest-scheduled thread of the process.
+// Work is handed out as one contiguous range of tasks per thread (Split),
+// which its owner claims from the front in shrinking pieces, so each thread
+// streams one run of a weight matrix. A thread done with its own range takes
+// pieces from the back of another's, so a loop never waits for a worker the
+// OS has not scheduled or a core that runs slower (on this project's 2-core
+// VM one core runs the same kernel 25 % slower): the other claims what is
+// left. That also matters when several processes share the cores (four nodes
+// of a local swarm on a 2-core machine). Which thread runs a task depends on
+// timing, so a task's result must not depend on how the range was cut.
 
 #include <atomic>
 #include <condition_variable>
@@ -37,11 +41,10 @@ class ThreadPool {
   // cores where the mask cannot be read), at least 1.
   static int UsableCores();
 
-  // Runs every task of [0, n_tasks) exactly once on some worker, in the
-  // contiguous chunks below, and blocks until all are done. Chunk bounds
-  // depend only on n_tasks and size(), never on timing, so results do not
-  // either. Calls from inside a task, or concurrent calls from other threads,
-  // run inline on the caller.
+  // Runs every task of [0, n_tasks) exactly once on some worker, in pieces
+  // of contiguous tasks as above, and blocks until all are done. Calls from
+  // inside a task, or concurrent calls from other threads, run inline on the
+  // caller.
   template <typename Fn>  // Fn: void(int64_t begin, int64_t end, int thread_id)
   void ParallelFor(int64_t n_tasks, Fn&& fn) {
     Run(n_tasks, &Trampoline<std::remove_reference_t<Fn>>, static_cast<void*>(&fn));
@@ -50,17 +53,8 @@ class ThreadPool {
   // Part t of [0, n) cut into n_parts contiguous, nearly equal ranges.
   static std::pair<int64_t, int64_t> Split(int64_t n, int n_parts, int t);
 
-  // The chunks of a loop, claimed in order: groups of n_threads chunks, each
-  // group covering half of what the groups before it left and the last group
-  // the rest, for at most kMaxGroups groups of chunks of at least
-  // kMinChunkTasks tasks. The first chunks stream long slices of a weight
-  // matrix; the small last ones let the threads finish together when one of
-  // them runs slower (a busier core, a late start: on this project's 2-core
-  // VM one core runs the same kernel 25 % slower, and equal chunks left the
-  // other waiting at every join).
-  static constexpr int kMaxGroups = 4, kMinChunkTasks = 2;
-  static int Chunks(int64_t n_tasks, int n_threads);
-  static std::pair<int64_t, int64_t> Chunk(int64_t n_tasks, int n_threads, int chunk);
+  // A claim takes half of what is left of a range, at least this many tasks.
+  static constexpr int64_t kMinPieceTasks = 2;
 
  private:
   template <typename F>
@@ -69,25 +63,30 @@ class ThreadPool {
   }
   void Run(int64_t n_tasks, TaskFn fn, void* ctx);
   void WorkerLoop(int thread_id);
-  // Claims and runs chunks of job `generation` until none is left.
-  void RunChunks(uint32_t generation, int thread_id);
+  // Runs pieces of the current job, own range first, until none is left.
+  void RunPieces(int thread_id);
+  // Claims a piece of range r from its front (its owner) or back (another
+  // thread); false once the range is empty.
+  bool Claim(int r, bool from_front, int64_t* begin, int64_t* end);
   bool WaitForWork(uint32_t* seen_generation);
 
   const int n_threads_;
   std::vector<std::thread> threads_;
-
-  // The current job. Its fields are written before cursor_ publishes it and
-  // read only by a thread that claimed one of its chunks, which the caller
+  // The current job. Its fields are written before the ranges publish it and
+  // read only by a thread that claimed one of its pieces, which the caller
   // waits for before writing the next job.
   TaskFn job_fn_ = nullptr;
   void* job_ctx_ = nullptr;
-  int64_t job_tasks_ = 0;
-  int job_chunks_ = 0;
-  // Generation in the high 32 bits, chunks not yet claimed in the low 32: a
-  // claim is one compare-and-swap, and a thread holding a stale generation
-  // cannot claim a chunk of the next job.
-  std::atomic<uint64_t> cursor_{0};
-  std::atomic<int> chunks_done_{0};
+  int64_t job_offset_ = 0;  // a loop of 2^32 tasks or more runs as several jobs
+  // Each thread's range: the unclaimed tasks [front, back) as front << 32 |
+  // back, so a claim from either end is one compare-and-swap.
+  struct alignas(64) Range {
+    std::atomic<uint64_t> unclaimed{0};
+  };
+  std::vector<Range> ranges_;
+  std::atomic<int64_t> tasks_done_{0};
+  // Bumped per job to wake the workers.
+  std::atomic<uint32_t> generation_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::mutex mu_;  // guards sleeping; also serializes concurrent callers via busy_

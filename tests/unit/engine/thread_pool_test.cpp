@@ -27,32 +27,36 @@ TEST(ThreadPoolTest, SplitCoversRangeContiguously) {
   }
 }
 
-// Chunks partition the range in order, shrink group by group, and keep at
-// least kMinChunkTasks tasks once the range is big enough to be cut.
-TEST(ThreadPoolTest, ChunksCoverRangeInShrinkingGroups) {
-  for (int64_t n : {1, 2, 5, 7, 16, 100, 320, 4000}) {
-    for (int threads : {1, 2, 3, 8}) {
-      const int chunks = ThreadPool::Chunks(n, threads);
-      ASSERT_EQ(chunks % threads, 0);
-      ASSERT_LE(chunks, ThreadPool::kMaxGroups * threads);
-      int64_t next = 0;
-      for (int c = 0; c < chunks; ++c) {
-        const auto [b, e] = ThreadPool::Chunk(n, threads, c);
-        ASSERT_EQ(b, next) << n << " " << threads << " " << c;
-        ASSERT_GE(e, b);
-        if (chunks > threads) {
-          EXPECT_GE(e - b, ThreadPool::kMinChunkTasks) << n << " " << threads << " " << c;
+// A thread claims its own range from the front, piece after adjacent piece
+// (one stream through a weight matrix), halving what is left each time; what
+// it runs of other ranges comes from their backs.
+TEST(ThreadPoolTest, EachThreadRunsItsOwnRangeFrontToBack) {
+  struct Piece {
+    int64_t begin, end;
+  };
+  for (int threads : {2, 3}) {
+    ThreadPool pool(threads);
+    for (int64_t n : {2, 7, 64, 1000}) {
+      std::vector<std::vector<Piece>> pieces(threads);  // per thread, in its order
+      pool.ParallelFor(n, [&](int64_t b, int64_t e, int tid) { pieces[tid].push_back({b, e}); });
+      for (int t = 0; t < threads; ++t) {
+        const auto [own_begin, own_end] = ThreadPool::Split(n, threads, t);
+        int64_t next = own_begin;
+        for (const Piece& p : pieces[t]) {
+          if (p.begin >= own_begin && p.begin < own_end) {
+            ASSERT_EQ(p.begin, next) << threads << " " << n << " thread " << t;
+            EXPECT_LE(p.end - p.begin, std::max(ThreadPool::kMinPieceTasks, (own_end - p.begin) / 2));
+            next = p.end;
+          } else {  // from the back of another thread's range, within it
+            int r = 0;
+            while (ThreadPool::Split(n, threads, r).second <= p.begin) ++r;
+            EXPECT_NE(r, t);
+            EXPECT_LE(p.end, ThreadPool::Split(n, threads, r).second);
+          }
         }
-        if (c % threads == 0 && c + threads < chunks) {  // a group before the last: half of what is left
-          const int64_t group_end = ThreadPool::Chunk(n, threads, c + threads - 1).second;
-          EXPECT_EQ(group_end - b, (n - b) - (n - b) / 2) << n << " " << threads << " " << c;
-        }
-        next = e;
       }
-      EXPECT_EQ(next, n) << n << " " << threads;
     }
   }
-  EXPECT_EQ(ThreadPool::Chunks(4000, 2), 2 * ThreadPool::kMaxGroups);
 }
 
 TEST(ThreadPoolTest, EveryTaskRunsExactlyOnce) {
@@ -116,18 +120,14 @@ TEST(ThreadPoolTest, ConcurrentCallersFromTwoThreads) {
   EXPECT_EQ(b.load(), 16000);
 }
 
-// A worker the OS does not schedule (here: one that stalls in its first chunk)
-// must not hold up the loop's other chunks: the caller claims them, so the
-// worker runs at most the first chunk it took (with a fixed half-and-half
-// split the caller would run only half of the tasks).
-TEST(ThreadPoolTest, TheCallerRunsTheChunksAStalledWorkerCannotTake) {
+// A worker the OS does not schedule (here: one that stalls in its first
+// piece) must not hold up the rest of the loop: the caller takes what is left
+// of the worker's range, so the worker runs only the first piece it claimed,
+// half of its range (with a fixed half-and-half split the caller would run
+// only half of the tasks).
+TEST(ThreadPoolTest, TheCallerTakesWhatAStalledWorkerCannot) {
   ThreadPool pool(2);
   const int64_t n = 64;
-  int64_t largest = 0;
-  for (int c = 0; c < ThreadPool::Chunks(n, 2); ++c) {
-    const auto [b, e] = ThreadPool::Chunk(n, 2, c);
-    largest = std::max(largest, e - b);
-  }
   std::vector<std::atomic<int>> hits(n);
   std::atomic<int64_t> caller_tasks{0};
   pool.ParallelFor(n, [&](int64_t b, int64_t e, int tid) {
@@ -136,7 +136,7 @@ TEST(ThreadPoolTest, TheCallerRunsTheChunksAStalledWorkerCannotTake) {
     for (int64_t i = b; i < e; ++i) hits[i]++;
   });
   for (int64_t i = 0; i < n; ++i) EXPECT_EQ(hits[i].load(), 1) << i;
-  EXPECT_GE(caller_tasks.load(), n - largest);
+  EXPECT_GE(caller_tasks.load(), n - n / 4);
 }
 
 }  // namespace
