@@ -18,6 +18,7 @@
 // SHARDSWARM_ISA=scalar|avx2|avx512 forces the kernels (of the child too);
 // compare SHARDSWARM_ISA=avx2 with a llama.cpp built GGML_NATIVE=OFF,
 // GGML_AVX2=ON, GGML_FMA=ON, GGML_F16C=ON, GGML_AVX512=OFF.
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -73,16 +75,19 @@ std::string CpuModel() {
 // Memory read bandwidth: kThreads threads read disjoint halves of a 1 GiB
 // buffer (far beyond any cache) in 16-byte vectors, eight independent streams
 // each, as a tuned read loop does (a scalar loop keeps fewer misses in flight
-// and reads ~10 % less on a loaded machine, flattering the shares against it);
+// and reads ~10 % less on a loaded machine, flattering the shares against it),
+// from memory on 2 MiB pages as the engine's weights are (util/mapped_file.h);
 // best of 5 passes, in GB/s. The buffer is kept, so the probe can run beside
 // every measurement.
 class BandwidthProbe {
  public:
-  BandwidthProbe() : buf_((size_t{1} << 30) / sizeof(Vec)) {
-    for (size_t i = 0; i < buf_.size(); ++i) buf_[i] = Vec{i, ~i};
+  BandwidthProbe() : buf_(static_cast<Vec*>(std::aligned_alloc(kHuge, kBytes))) {
+    if (buf_ == nullptr) std::abort();
+    ::madvise(buf_.get(), kBytes, MADV_HUGEPAGE);  // a hint: without THP, plain pages
+    for (size_t i = 0; i < kVecs; ++i) buf_.get()[i] = Vec{i, ~i};
   }
   double Measure() const {
-    const size_t n = buf_.size() / kThreads / 8 * kThreads * 8;
+    const size_t n = kVecs / kThreads / 8 * kThreads * 8;
     double best = 0;
     for (int pass = 0; pass < 5; ++pass) {
       std::vector<uint64_t> sums(kThreads);
@@ -90,7 +95,7 @@ class BandwidthProbe {
       std::vector<std::thread> threads;
       for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
-          const Vec* p = buf_.data() + n / kThreads * t;
+          const Vec* p = buf_.get() + n / kThreads * t;
           const Vec* end = p + n / kThreads;
           Vec a[8] = {};
           for (; p < end; p += 8) {
@@ -110,7 +115,11 @@ class BandwidthProbe {
 
  private:
   using Vec = uint64_t __attribute__((vector_size(16)));
-  std::vector<Vec> buf_;
+  static constexpr size_t kHuge = size_t{2} << 20, kBytes = size_t{1} << 30, kVecs = kBytes / sizeof(Vec);
+  struct Free {
+    void operator()(Vec* p) const { std::free(p); }
+  };
+  std::unique_ptr<Vec, Free> buf_;
 };
 
 // Bytes of weights one decoded token reads: every tensor but the token
