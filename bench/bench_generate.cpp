@@ -18,7 +18,6 @@
 // SHARDSWARM_ISA=scalar|avx2|avx512 forces the kernels (of the child too);
 // compare SHARDSWARM_ISA=avx2 with a llama.cpp built GGML_NATIVE=OFF,
 // GGML_AVX2=ON, GGML_FMA=ON, GGML_F16C=ON, GGML_AVX512=OFF.
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,7 +28,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -41,6 +39,7 @@
 #include "engine/pipeline.h"
 #include "engine/vec_dot.h"
 #include "gguf/reader.h"
+#include "util/huge_pages.h"
 
 namespace fs = std::filesystem;
 
@@ -76,15 +75,20 @@ std::string CpuModel() {
 // buffer (far beyond any cache) in 16-byte vectors, eight independent streams
 // each, as a tuned read loop does (a scalar loop keeps fewer misses in flight
 // and reads ~10 % less on a loaded machine, flattering the shares against it),
-// from memory on 2 MiB pages as the engine's weights are (util/mapped_file.h);
+// from memory on 2 MiB pages as the engine's weights are (util/huge_pages.h);
 // best of 5 passes, in GB/s. The buffer is kept, so the probe can run beside
 // every measurement.
 class BandwidthProbe {
  public:
-  BandwidthProbe() : buf_(static_cast<Vec*>(std::aligned_alloc(kHuge, kBytes))) {
-    if (buf_ == nullptr) std::abort();
-    ::madvise(buf_.get(), kBytes, MADV_HUGEPAGE);  // a hint: without THP, plain pages
-    for (size_t i = 0; i < kVecs; ++i) buf_.get()[i] = Vec{i, ~i};
+  BandwidthProbe() {
+    auto buf = ss::HugePageBuffer::Allocate(kBytes);
+    if (!buf.ok()) {
+      std::fprintf(stderr, "bandwidth probe: %s\n", buf.status().message().c_str());
+      std::exit(1);
+    }
+    buf_ = std::move(*buf);
+    Vec* v = reinterpret_cast<Vec*>(buf_.data());
+    for (size_t i = 0; i < kVecs; ++i) v[i] = Vec{i, ~i};
   }
   double Measure() const {
     const size_t n = kVecs / kThreads / 8 * kThreads * 8;
@@ -95,7 +99,7 @@ class BandwidthProbe {
       std::vector<std::thread> threads;
       for (int t = 0; t < kThreads; ++t) {
         threads.emplace_back([&, t] {
-          const Vec* p = buf_.get() + n / kThreads * t;
+          const Vec* p = reinterpret_cast<const Vec*>(buf_.data()) + n / kThreads * t;
           const Vec* end = p + n / kThreads;
           Vec a[8] = {};
           for (; p < end; p += 8) {
@@ -115,11 +119,8 @@ class BandwidthProbe {
 
  private:
   using Vec = uint64_t __attribute__((vector_size(16)));
-  static constexpr size_t kHuge = size_t{2} << 20, kBytes = size_t{1} << 30, kVecs = kBytes / sizeof(Vec);
-  struct Free {
-    void operator()(Vec* p) const { std::free(p); }
-  };
-  std::unique_ptr<Vec, Free> buf_;
+  static constexpr size_t kBytes = size_t{1} << 30, kVecs = kBytes / sizeof(Vec);
+  ss::HugePageBuffer buf_;
 };
 
 // Bytes of weights one decoded token reads: every tensor but the token

@@ -36,39 +36,28 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, Fi
     data = static_cast<const uint8_t*>(p);
   }
   ::close(fd);
-  return std::unique_ptr<MappedFile>(
-      new MappedFile(path, data, size, const_cast<uint8_t*>(data), size, /*resident=*/false));
+  return std::unique_ptr<MappedFile>(new MappedFile(path, data, size, const_cast<uint8_t*>(data), {}));
 }
 
-// Anonymous memory aligned to 2 MiB (so the kernel can back it with huge
-// pages from the first byte), filled with pread.
 Result<std::unique_ptr<MappedFile>> MappedFile::ReadResident(const std::string& path, int fd, size_t size) {
-  constexpr size_t kHuge = size_t{2} << 20;
-  const size_t rounded = (size + kHuge - 1) / kHuge * kHuge;
-  void* region = ::mmap(nullptr, rounded + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (region == MAP_FAILED)
-    return Status::Error(path + ": cannot allocate " + std::to_string(size >> 20) +
-                         " MiB to hold it: " + std::strerror(errno));
-  auto* base = static_cast<uint8_t*>(region);
-  auto* data = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(base) + kHuge - 1) / kHuge * kHuge);
-  ::madvise(data, rounded, MADV_HUGEPAGE);  // a hint: without THP, plain pages
+  auto buf = HugePageBuffer::Allocate(size);
+  if (!buf.ok()) return Status::Error(path + ": cannot hold it in memory: " + buf.status().message());
+  uint8_t* data = buf->data();
   for (size_t done = 0; done < size;) {
     const ssize_t n =
         ::pread(fd, data + done, std::min<size_t>(size - done, size_t{64} << 20), static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       const std::string why = n < 0 ? std::strerror(errno) : "the file ended early (truncated meanwhile?)";
-      ::munmap(region, rounded + kHuge);
       return Status::Error(path + ": reading byte " + std::to_string(done) + ": " + why);
     }
     done += static_cast<size_t>(n);
   }
-  return std::unique_ptr<MappedFile>(
-      new MappedFile(path, data, size, region, rounded + kHuge, /*resident=*/true));
+  return std::unique_ptr<MappedFile>(new MappedFile(path, data, size, nullptr, std::move(*buf)));
 }
 
 void MappedFile::Release(const void* p, size_t n) const {
-  if (resident_) return;
+  if (resident_.data() != nullptr) return;
   const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
   auto begin = reinterpret_cast<uintptr_t>(p);
   auto end = begin + n;
@@ -78,7 +67,7 @@ void MappedFile::Release(const void* p, size_t n) const {
 }
 
 MappedFile::~MappedFile() {
-  if (region_) ::munmap(region_, region_size_);
+  if (map_ != nullptr) ::munmap(map_, size_);
 }
 
 }  // namespace ss

@@ -2,20 +2,19 @@
 // A whole file in memory, read-only, in one of two ways:
 // - kMapped: a memory map. Pages are loaded on first touch, so opening a
 //   multi-gigabyte model costs nothing until its tensors are read.
-// - kResident: read at once into anonymous memory that asks for transparent
-//   huge pages. For weights a forward pass streams through every token: a
-//   map of a file the page cache holds in 4 KiB pages (one just written, by
-//   `shard split` or a download) costs a TLB miss every 4 KiB, and on a
-//   virtual machine each miss walks two page tables; decode measured 30 %
-//   slower on such a map than on 2 MiB pages. This memory is private, and
-//   writable through mutable_data(): the engine rewrites some weights into
-//   its kernels' layout in place.
+// - kResident: read at once into a HugePageBuffer, for weights a forward
+//   pass streams through every token (a map of a file the page cache holds
+//   in 4 KiB pages, one just written by `shard split` or a download, measured
+//   30 % slower). This memory is private, and writable through
+//   mutable_data(): the engine rewrites some weights into its kernels'
+//   layout in place.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "util/huge_pages.h"
 #include "util/status.h"
 
 namespace ss {
@@ -31,7 +30,7 @@ class MappedFile {
 
   const uint8_t* data() const { return data_; }
   // The bytes of a kResident file, for rewriting in place; nullptr for a map.
-  uint8_t* mutable_data() const { return resident_ ? const_cast<uint8_t*>(data_) : nullptr; }
+  uint8_t* mutable_data() const { return resident_.data(); }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
   // Drops the pages of [p, p + n) from this process's memory (they stay in the
@@ -40,22 +39,15 @@ class MappedFile {
   void Release(const void* p, size_t n) const;
 
  private:
-  MappedFile(std::string path, const uint8_t* data, size_t size, void* region, size_t region_size,
-             bool resident)
-      : path_(std::move(path)),
-        data_(data),
-        size_(size),
-        region_(region),
-        region_size_(region_size),
-        resident_(resident) {}
+  MappedFile(std::string path, const uint8_t* data, size_t size, void* map, HugePageBuffer resident)
+      : path_(std::move(path)), data_(data), size_(size), map_(map), resident_(std::move(resident)) {}
   static Result<std::unique_ptr<MappedFile>> ReadResident(const std::string& path, int fd, size_t size);
 
   std::string path_;
   const uint8_t* data_;
   size_t size_;
-  void* region_;        // what munmap releases
-  size_t region_size_;  // its length
-  bool resident_;
+  void* map_;                // what munmap releases (kMapped)
+  HugePageBuffer resident_;  // the bytes (kResident)
 };
 
 }  // namespace ss
