@@ -75,9 +75,9 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_
 // of kInterleave weight rows (Tiles::Block blocks of Tiles::kBlock elements;
 // the next group group_bytes further) by NC <= Tiles::kCols activation rows
 // and stores the NC x (kGroups * kInterleave) results, given the
-// activations' shared terms (Tiles::Sum per block). A two-group Tiles names its one-group twin
-// Single, for an odd last group and for fewer than Tiles::kPairCols
-// activation rows; both must give every row the same bits.
+// activations' shared terms (a Tiles::Sum per block). A two-group Tiles names
+// its one-group twin Single, for an odd last group and for fewer than
+// Tiles::kPairCols activation rows; both must give every row the same bits.
 template <typename Tiles>
 constexpr int GroupsOf() {
   if constexpr (requires { Tiles::kGroups; }) {

@@ -41,7 +41,7 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, Fi
 
 Result<std::unique_ptr<MappedFile>> MappedFile::ReadResident(const std::string& path, int fd, size_t size) {
   auto buf = HugePageBuffer::Allocate(size);
-  if (!buf.ok()) return Status::Error(path + ": cannot hold it in memory: " + buf.status().message());
+  if (!buf.ok()) return Status::Error(path + ": " + buf.status().message());
   uint8_t* data = buf->data();
   for (size_t done = 0; done < size;) {
     const ssize_t n =
