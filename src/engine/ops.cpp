@@ -103,13 +103,14 @@ void Softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= scale;
 }
 
-void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
-                    float* out) {
-  internal::ActiveWeightedSumF16()(p, n_rows, v, v_stride, n, out);
+void WeightedSumF16(int m, const float* p, size_t p_stride, int64_t n_rows, const uint16_t* v,
+                    size_t v_stride, int64_t n, float* out, size_t out_stride) {
+  internal::ActiveWeightedSumF16()(m, p, p_stride, n_rows, v, v_stride, n, out, out_stride);
 }
 
-void WeightedSumF32(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n, float* out) {
-  internal::ActiveWeightedSumF32()(p, n_rows, v, v_stride, n, out);
+void WeightedSumF32(int m, const float* p, size_t p_stride, int64_t n_rows, const float* v, size_t v_stride,
+                    int64_t n, float* out, size_t out_stride) {
+  internal::ActiveWeightedSumF32()(m, p, p_stride, n_rows, v, v_stride, n, out, out_stride);
 }
 
 }  // namespace ss::engine

@@ -48,15 +48,19 @@ void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out);
 void Softmax(float* x, int64_t n);
 
 // For an F16 KV cache (active ISA, float accumulation; the scores K . Q are
-// the F16 gemm's, Q rounded to f16 as llama.cpp does): the weighted sum of
-// n_rows f16 rows, v_stride elements apart:
-// out[d] = sum_j p[j] * v[j * v_stride + d] for d < n, added in j order from
-// 0 (llama.cpp rounds the softmax weights to f16 before multiplying by V:
-// pass p already rounded). Each ISA adds a term as its axpy would, so the
-// result is y += p[j] * v_j row after row from y = 0.
-void WeightedSumF16(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
-                    float* out);
+// the F16 gemm's, Q rounded to f16 as llama.cpp does): m weighted sums of the
+// same n_rows f16 rows (v_stride elements apart), one per row of weights
+// (p_stride apart; the m query heads that share a KV head):
+// out[h * out_stride + d] = sum_j p[h * p_stride + j] * v[j * v_stride + d]
+// for h < m, d < n, added in j order from 0 (llama.cpp rounds the softmax
+// weights to f16 before multiplying by V: pass p already rounded). Each ISA
+// adds a term as its axpy would, so each result is y += p[j] * v_j row after
+// row from y = 0, whatever m is; the m sums share each row of v as it is read
+// (and converted), which is what makes several at once faster.
+void WeightedSumF16(int m, const float* p, size_t p_stride, int64_t n_rows, const uint16_t* v,
+                    size_t v_stride, int64_t n, float* out, size_t out_stride);
 // The same for an F32 cache.
-void WeightedSumF32(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n, float* out);
+void WeightedSumF32(int m, const float* p, size_t p_stride, int64_t n_rows, const float* v, size_t v_stride,
+                    int64_t n, float* out, size_t out_stride);
 
 }  // namespace ss::engine

@@ -152,12 +152,15 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
         if (f16) {
           FloatToHalfRow(p, q16, n);  // the weights rounded to F16, as llama.cpp multiplies V
           HalfToFloatRow(q16, p, n);
-          WeightedSumF16(p, n, reinterpret_cast<const uint16_t*>(V), static_cast<size_t>(kv_dim), hd,
-                         out + h * hd);
-        } else {
-          WeightedSumF32(p, n, reinterpret_cast<const float*>(V), static_cast<size_t>(kv_dim), hd,
-                         out + h * hd);
         }
+      }
+      // The group's heads share each V row as it is read.
+      if (f16) {
+        WeightedSumF16(group, scores, n_ctx_, n, reinterpret_cast<const uint16_t*>(V),
+                       static_cast<size_t>(kv_dim), hd, out, hd);
+      } else {
+        WeightedSumF32(group, scores, n_ctx_, n, reinterpret_cast<const float*>(V),
+                       static_cast<size_t>(kv_dim), hd, out, hd);
       }
     }
   });

@@ -38,18 +38,22 @@ void ScalarFp32ToBf16(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = FloatToBf16(x[i]);
 }
 template <typename T>
-void ScalarWeightedSum(const float* p, int64_t n_rows, const T* v, size_t v_stride, int64_t n, float* out) {
-  for (int64_t d = 0; d < n; ++d) {
-    float sum = 0.0f;
-    for (int64_t j = 0; j < n_rows; ++j) {
-      const T x = v[j * static_cast<int64_t>(v_stride) + d];
-      if constexpr (std::is_same_v<T, uint16_t>) {
-        sum += p[j] * HalfToFloat(x);
-      } else {
-        sum += p[j] * x;
+void ScalarWeightedSum(int m, const float* p, size_t p_stride, int64_t n_rows, const T* v, size_t v_stride,
+                       int64_t n, float* out, size_t out_stride) {
+  for (int h = 0; h < m; ++h) {
+    const float* ph = p + h * p_stride;
+    for (int64_t d = 0; d < n; ++d) {
+      float sum = 0.0f;
+      for (int64_t j = 0; j < n_rows; ++j) {
+        const T x = v[j * static_cast<int64_t>(v_stride) + d];
+        if constexpr (std::is_same_v<T, uint16_t>) {
+          sum += ph[j] * HalfToFloat(x);
+        } else {
+          sum += ph[j] * x;
+        }
       }
+      out[h * out_stride + d] = sum;
     }
-    out[d] = sum;
   }
 }
 void FromFloatF16(const float* x, void* y, int64_t n) { ScalarFp32ToFp16(x, static_cast<uint16_t*>(y), n); }

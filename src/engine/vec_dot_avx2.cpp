@@ -216,34 +216,58 @@ float DotBf16(int64_t n, const void* w, const void* a) {
   return sum;
 }
 
-// V8 vectors of 8 output elements stay in registers over all the rows.
+// M weighted sums by V8 vectors of 8 output elements, in registers over all
+// the rows: each row of v is loaded (and converted) once for the M sums.
 inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
 inline __m256 Load8(const uint16_t* p) { return LoadHalf8(p); }
 inline float Scalar(float x) { return x; }
 inline float Scalar(uint16_t h) { return Fp16(h); }
 
-template <int V8, typename T>
-void WeightedSumBlock(const float* p, int64_t n_rows, const T* v, size_t v_stride, float* out) {
-  __m256 acc[V8];
-  for (int k = 0; k < V8; ++k) acc[k] = _mm256_setzero_ps();
-  for (int64_t j = 0; j < n_rows; ++j) {
-    const __m256 a = _mm256_set1_ps(p[j]);
-    const T* row = v + j * static_cast<int64_t>(v_stride);
-    for (int k = 0; k < V8; ++k) acc[k] = _mm256_fmadd_ps(a, Load8(row + 8 * k), acc[k]);
+template <int M, int V8, typename T>
+void WeightedSumBlock(const float* p, size_t ps, int64_t n_rows, const T* v, size_t v_stride, float* out,
+                      size_t os) {
+  __m256 acc[M][V8];
+  for (int h = 0; h < M; ++h) {
+    for (int k = 0; k < V8; ++k) acc[h][k] = _mm256_setzero_ps();
   }
-  for (int k = 0; k < V8; ++k) _mm256_storeu_ps(out + 8 * k, acc[k]);
+  for (int64_t j = 0; j < n_rows; ++j) {
+    const T* row = v + j * static_cast<int64_t>(v_stride);
+    __m256 x[V8];
+    for (int k = 0; k < V8; ++k) x[k] = Load8(row + 8 * k);
+    for (int h = 0; h < M; ++h) {
+      const __m256 a = _mm256_set1_ps(p[h * ps + j]);
+      for (int k = 0; k < V8; ++k) acc[h][k] = _mm256_fmadd_ps(a, x[k], acc[h][k]);
+    }
+  }
+  for (int h = 0; h < M; ++h) {
+    for (int k = 0; k < V8; ++k) _mm256_storeu_ps(out + h * os + 8 * k, acc[h][k]);
+  }
+}
+
+// M sums over all n output elements: 16 at a time (4 x 2 vectors of
+// accumulators leave registers for the row), then 8, then one by one.
+template <int M, typename T>
+void WeightedSumRows(const float* p, size_t ps, int64_t n_rows, const T* v, size_t v_stride, int64_t n,
+                     float* out, size_t os) {
+  int64_t d = 0;
+  for (; d + 16 <= n; d += 16) WeightedSumBlock<M, 2>(p, ps, n_rows, v + d, v_stride, out + d, os);
+  for (; d + 8 <= n; d += 8) WeightedSumBlock<M, 1>(p, ps, n_rows, v + d, v_stride, out + d, os);
+  for (; d < n; ++d) {
+    for (int h = 0; h < M; ++h) {
+      float sum = 0.0f;
+      for (int64_t j = 0; j < n_rows; ++j)
+        sum += p[h * ps + j] * Scalar(v[j * static_cast<int64_t>(v_stride) + d]);
+      out[h * os + d] = sum;
+    }
+  }
 }
 
 template <typename T>
-void WeightedSum(const float* p, int64_t n_rows, const T* v, size_t v_stride, int64_t n, float* out) {
-  int64_t d = 0;
-  for (; d + 64 <= n; d += 64) WeightedSumBlock<8>(p, n_rows, v + d, v_stride, out + d);
-  for (; d + 8 <= n; d += 8) WeightedSumBlock<1>(p, n_rows, v + d, v_stride, out + d);
-  for (; d < n; ++d) {
-    float sum = 0.0f;
-    for (int64_t j = 0; j < n_rows; ++j) sum += p[j] * Scalar(v[j * static_cast<int64_t>(v_stride) + d]);
-    out[d] = sum;
-  }
+void WeightedSum(int m, const float* p, size_t ps, int64_t n_rows, const T* v, size_t v_stride, int64_t n,
+                 float* out, size_t os) {
+  int h = 0;
+  for (; h + 4 <= m; h += 4) WeightedSumRows<4>(p + h * ps, ps, n_rows, v, v_stride, n, out + h * os, os);
+  for (; h < m; ++h) WeightedSumRows<1>(p + h * ps, ps, n_rows, v, v_stride, n, out + h * os, os);
 }
 
 // Scale and min of Q4_K sub-block j (as Q4KScaleMin in quants.cpp, inlined here).

@@ -315,6 +315,60 @@ float DotF(int64_t n, const void* w, const void* a) {
   return out;
 }
 
+// --- weighted sums of V rows (ops.h WeightedSumF16, WeightedSumF32) ---
+//
+// As the AVX2 kernels with 16 lanes: M sums by V vectors of accumulators stay
+// in registers over all the rows (4 by 4: a 64-wide head), each row of v
+// loaded and converted once for the M; a masked tail. One fused multiply-add
+// per element and row, as in AVX2.
+
+template <typename L, int M, int V>
+void WeightedSumBlock(const float* p, size_t ps, int64_t n_rows, const typename L::T* v, size_t v_stride,
+                      float* out, size_t os, __mmask16 tail = 0) {
+  __m512 acc[M][V];
+  for (int h = 0; h < M; ++h) {
+    for (int k = 0; k < V; ++k) acc[h][k] = _mm512_setzero_ps();
+  }
+  for (int64_t j = 0; j < n_rows; ++j) {
+    const typename L::T* row = v + j * static_cast<int64_t>(v_stride);
+    __m512 x[V];
+    for (int k = 0; k < V; ++k) x[k] = tail ? L::LoadTail(row + 16 * k, tail) : L::Load(row + 16 * k);
+    for (int h = 0; h < M; ++h) {
+      const __m512 a = _mm512_set1_ps(p[h * ps + j]);
+      for (int k = 0; k < V; ++k) acc[h][k] = _mm512_fmadd_ps(a, x[k], acc[h][k]);
+    }
+  }
+  for (int h = 0; h < M; ++h) {
+    for (int k = 0; k < V; ++k) {
+      if (tail) {
+        _mm512_mask_storeu_ps(out + h * os + 16 * k, tail, acc[h][k]);
+      } else {
+        _mm512_storeu_ps(out + h * os + 16 * k, acc[h][k]);
+      }
+    }
+  }
+}
+
+template <typename L, int M>
+void WeightedSumRows(const float* p, size_t ps, int64_t n_rows, const typename L::T* v, size_t v_stride,
+                     int64_t n, float* out, size_t os) {
+  int64_t d = 0;
+  for (; d + 64 <= n; d += 64) WeightedSumBlock<L, M, 4>(p, ps, n_rows, v + d, v_stride, out + d, os);
+  for (; d + 16 <= n; d += 16) WeightedSumBlock<L, M, 1>(p, ps, n_rows, v + d, v_stride, out + d, os);
+  if (d < n) {
+    const __mmask16 tail = static_cast<__mmask16>((1u << (n - d)) - 1);
+    WeightedSumBlock<L, M, 1>(p, ps, n_rows, v + d, v_stride, out + d, os, tail);
+  }
+}
+
+template <typename L>
+void WeightedSum(int m, const float* p, size_t ps, int64_t n_rows, const typename L::T* v, size_t v_stride,
+                 int64_t n, float* out, size_t os) {
+  int h = 0;
+  for (; h + 4 <= m; h += 4) WeightedSumRows<L, 4>(p + h * ps, ps, n_rows, v, v_stride, n, out + h * os, os);
+  for (; h < m; ++h) WeightedSumRows<L, 1>(p + h * ps, ps, n_rows, v, v_stride, n, out + h * os, os);
+}
+
 // --- Q6_K x Q8_K: one super-block at a time ---
 //
 // Q4_K keeps the AVX2 kernels (vec_dot_avx2.cpp): their 1 x 8 register tile
@@ -576,6 +630,8 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmQ6_K;
+  t->weighted_sum_f16 = WeightedSum<LoadF16>;
+  t->weighted_sum_f32 = WeightedSum<LoadF32>;
   t->silu_mul = SiluMulAvx512;
   t->exp_shifted = ExpShiftedAvx512;
   t->traits[kF32].vec_dot = DotF<LoadF32>;

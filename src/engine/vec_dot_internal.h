@@ -14,11 +14,12 @@ struct KernelTable {
   void (*fp32_to_fp16)(const float* x, uint16_t* y, int64_t n) = nullptr;
   void (*fp16_to_fp32)(const uint16_t* x, float* y, int64_t n) = nullptr;
   void (*fp32_to_bf16)(const float* x, uint16_t* y, int64_t n) = nullptr;
-  // out[d] = sum_j p[j] * v[j * v_stride + d] (ops.h WeightedSumF16, WeightedSumF32)
-  void (*weighted_sum_f16)(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride, int64_t n,
-                           float* out) = nullptr;
-  void (*weighted_sum_f32)(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n,
-                           float* out) = nullptr;
+  // out[h * out_stride + d] = sum_j p[h * p_stride + j] * v[j * v_stride + d]
+  // (ops.h WeightedSumF16, WeightedSumF32)
+  void (*weighted_sum_f16)(int m, const float* p, size_t p_stride, int64_t n_rows, const uint16_t* v,
+                           size_t v_stride, int64_t n, float* out, size_t out_stride) = nullptr;
+  void (*weighted_sum_f32)(int m, const float* p, size_t p_stride, int64_t n_rows, const float* v,
+                           size_t v_stride, int64_t n, float* out, size_t out_stride) = nullptr;
   // out = silu(gate) * up, bit-identical on every ISA (ops.h SiluMul)
   void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
   // x[i] = GgmlExpf(x[i] - max), 0 where x[i] is -inf; bit-identical on every
@@ -27,11 +28,9 @@ struct KernelTable {
 };
 
 // The active table's weighted sums (ops.cpp).
-using WeightedSumF16Fn = void (*)(const float* p, int64_t n_rows, const uint16_t* v, size_t v_stride,
-                                  int64_t n, float* out);
+using WeightedSumF16Fn = decltype(KernelTable::weighted_sum_f16);
 WeightedSumF16Fn ActiveWeightedSumF16();
-using WeightedSumF32Fn = void (*)(const float* p, int64_t n_rows, const float* v, size_t v_stride, int64_t n,
-                                  float* out);
+using WeightedSumF32Fn = decltype(KernelTable::weighted_sum_f32);
 WeightedSumF32Fn ActiveWeightedSumF32();
 // The active table's silu_mul, and the SIMD twins (ops_avx2.cpp, ops_avx512.cpp).
 using SiluMulFn = void (*)(const float* gate, const float* up, int64_t n, float* out);

@@ -89,34 +89,51 @@ TEST(OpsTest, SoftmaxSumsToOneAndHandlesMask) {
   EXPECT_FLOAT_EQ(big[0], 0.5f);
 }
 
-// The softmax-weighted sum of V rows (F16 and F32 caches): within float rounding of the exact sum
-// on every ISA, for widths around the vector blocks and rows apart by a stride.
+// The softmax-weighted sums of V rows (F16 and F32 caches), m query heads at
+// once: within float rounding of the exact sum on every ISA, for widths around
+// the vector blocks and rows apart by a stride; and each head's sum has the
+// bits of that head's sum alone (m = 1), whatever block of heads it ran in.
 TEST(OpsTest, WeightedSumsMatchTheExactSumOnEveryIsa) {
   std::mt19937 rng(32);
   const Isa saved = ActiveIsa();
+  constexpr int kHeads = 6;  // a block of 4 and two alone
   for (int64_t n : {1, 5, 8, 16, 63, 64, 72, 128, 131}) {
     for (int64_t rows : {1, 3, 17, 100}) {
-      const size_t stride = static_cast<size_t>(n + 13);
+      const size_t stride = static_cast<size_t>(n + 13), p_stride = static_cast<size_t>(rows + 5);
+      const size_t out_stride = static_cast<size_t>(n + 3);
       const std::vector<float> fv = testutil::RandomFloats(rng, static_cast<int64_t>(stride) * rows);
       std::vector<uint16_t> v(fv.size());
       for (size_t i = 0; i < v.size(); ++i) v[i] = FloatToHalf(fv[i]);
-      std::vector<float> p = testutil::RandomFloats(rng, rows);
+      std::vector<float> p = testutil::RandomFloats(rng, static_cast<int64_t>(p_stride) * kHeads);
       for (float& x : p) x = HalfToFloat(FloatToHalf(std::fabs(x)));
       for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
         SetActiveIsa(static_cast<Isa>(isa));
-        std::vector<float> out16(n, NAN), out32(n, NAN);
-        WeightedSumF16(p.data(), rows, v.data(), stride, n, out16.data());
-        WeightedSumF32(p.data(), rows, fv.data(), stride, n, out32.data());
-        for (int64_t d = 0; d < n; ++d) {
-          double want16 = 0, want32 = 0, mag = 0;
-          for (int64_t j = 0; j < rows; ++j) {
-            want16 += static_cast<double>(p[j]) * HalfToFloat(v[j * stride + d]);
-            want32 += static_cast<double>(p[j]) * fv[j * stride + d];
-            mag += std::fabs(static_cast<double>(p[j]) * fv[j * stride + d]);
+        const char* name = IsaName(static_cast<Isa>(isa));
+        std::vector<float> out16(out_stride * kHeads, NAN), out32(out_stride * kHeads, NAN);
+        WeightedSumF16(kHeads, p.data(), p_stride, rows, v.data(), stride, n, out16.data(), out_stride);
+        WeightedSumF32(kHeads, p.data(), p_stride, rows, fv.data(), stride, n, out32.data(), out_stride);
+        for (int h = 0; h < kHeads; ++h) {
+          const float* ph = p.data() + h * p_stride;
+          std::vector<float> alone16(n), alone32(n);
+          WeightedSumF16(1, ph, p_stride, rows, v.data(), stride, n, alone16.data(), out_stride);
+          WeightedSumF32(1, ph, p_stride, rows, fv.data(), stride, n, alone32.data(), out_stride);
+          for (int64_t d = 0; d < n; ++d) {
+            double want16 = 0, want32 = 0, mag = 0;
+            for (int64_t j = 0; j < rows; ++j) {
+              want16 += static_cast<double>(ph[j]) * HalfToFloat(v[j * stride + d]);
+              want32 += static_cast<double>(ph[j]) * fv[j * stride + d];
+              mag += std::fabs(static_cast<double>(ph[j]) * fv[j * stride + d]);
+            }
+            const float got16 = out16[h * out_stride + d], got32 = out32[h * out_stride + d];
+            ASSERT_NEAR(got16, want16, 1e-6 * mag + 1e-7)
+                << name << " f16 n=" << n << " h=" << h << " d=" << d;
+            ASSERT_NEAR(got32, want32, 1e-6 * mag + 1e-7)
+                << name << " f32 n=" << n << " h=" << h << " d=" << d;
+            ASSERT_EQ(Fp32ToBits(got16), Fp32ToBits(alone16[d])) << name << " f16 n=" << n << " h=" << h;
+            ASSERT_EQ(Fp32ToBits(got32), Fp32ToBits(alone32[d])) << name << " f32 n=" << n << " h=" << h;
           }
-          const char* name = IsaName(static_cast<Isa>(isa));
-          ASSERT_NEAR(out16[d], want16, 1e-6 * mag + 1e-7) << name << " f16 n=" << n << " d=" << d;
-          ASSERT_NEAR(out32[d], want32, 1e-6 * mag + 1e-7) << name << " f32 n=" << n << " d=" << d;
+          for (int64_t d = n; d < static_cast<int64_t>(out_stride); ++d)
+            ASSERT_TRUE(std::isnan(out16[h * out_stride + d])) << name << " wrote past n";
         }
       }
     }
