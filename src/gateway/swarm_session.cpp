@@ -1,5 +1,6 @@
 #include "gateway/swarm_session.h"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -59,7 +60,7 @@ Result<int32_t> SwarmSession::Next(int pos, std::span<const int32_t> tokens) {
   if (tokens.empty()) return Status::InvalidArgument("nothing to feed");
   if (pos < 0 || static_cast<size_t>(pos) > fed_.size())
     return Status::InvalidArgument("position " + std::to_string(pos) + " skips positions never fed");
-  Result<int32_t> token = NextOnRoute(pos, tokens);
+  Result<int32_t> token = NextOnRoute(pos, tokens, options_.step_timeout);
   if (!token.ok() && token.status().code() == StatusCode::kUnavailable && options_.reroute)
     token = Failover(pos, tokens, token.status());
   if (token.ok()) {
@@ -70,14 +71,15 @@ Result<int32_t> SwarmSession::Next(int pos, std::span<const int32_t> tokens) {
   return token;
 }
 
-Result<int32_t> SwarmSession::NextOnRoute(int pos, std::span<const int32_t> tokens) {
+Result<int32_t> SwarmSession::NextOnRoute(int pos, std::span<const int32_t> tokens,
+                                          std::chrono::milliseconds timeout) {
   if (links_.size() < route_.hops.size()) return unreached_;
   const size_t chunk = static_cast<size_t>(options_.chunk_rows);
   for (size_t begin = 0; begin < tokens.size(); begin += chunk) {
     size_t n = std::min(chunk, tokens.size() - begin);
     bool last = begin + n == tokens.size();
     SS_ASSIGN_OR_RETURN(nlohmann::json result,
-                        Step(pos + static_cast<int>(begin), tokens.subspan(begin, n), last));
+                        Step(pos + static_cast<int>(begin), tokens.subspan(begin, n), last, timeout));
     if (last) {
       if (!result.contains("token") || !result["token"].is_number_integer())
         return Status::Unavailable("the last stage answered without a token");
@@ -129,7 +131,9 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
       continue;
     }
     sampling_["skip_draws"] = drawn_;
-    Result<int32_t> token = NextOnRoute(0, replay);
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    Result<int32_t> token =
+        NextOnRoute(0, replay, std::clamp(left, std::chrono::milliseconds(1), options_.step_timeout));
     if (token.ok() || token.status().code() != StatusCode::kUnavailable) {
       if (token.ok()) {
         ++failovers_;
@@ -146,7 +150,8 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
                              last.message() + ")");
 }
 
-Result<nlohmann::json> SwarmSession::Step(int pos, std::span<const int32_t> rows, bool sample) {
+Result<nlohmann::json> SwarmSession::Step(int pos, std::span<const int32_t> rows, bool sample,
+                                          std::chrono::milliseconds timeout) {
   net::ForwardHeader h;
   h.session = id_;
   h.step = ++step_;
@@ -164,7 +169,7 @@ Result<nlohmann::json> SwarmSession::Step(int pos, std::span<const int32_t> rows
   if (Status s = links_.front()->SendBinary(std::move(bytes)); !s.ok())
     return Status::Unavailable("cannot send to the first stage (node " +
                                route_.hops.front().peer_id.substr(0, 12) + "…): " + s.message());
-  SS_ASSIGN_OR_RETURN(nlohmann::json result, board_->Wait(id_, h.step, options_.step_timeout));
+  SS_ASSIGN_OR_RETURN(nlohmann::json result, board_->Wait(id_, h.step, timeout));
   if (options_.on_timings) options_.on_timings(route_, net::ResultTimings(result));
   return result;
 }

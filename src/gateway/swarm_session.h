@@ -11,7 +11,9 @@
 // for another route avoiding the nodes that failed, and replays everything
 // fed so far there as a prefill, with the sampler's random sequence moved on
 // by the tokens already drawn (skip_draws), so the next token is the one the
-// first route would have given. It keeps trying until failover_deadline. A
+// first route would have given. It keeps trying until failover_deadline, and
+// a replay waits no longer than that (a new route that takes the rows and
+// never answers is given up at the deadline, not after step_timeout). A
 // node of the first route that cannot be reached fails over the same way, at
 // the first Next().
 //
@@ -76,8 +78,10 @@ class SwarmSession {
   SwarmSession() = default;
   Status Connect(Route route);
   void Disconnect();
-  Result<int32_t> NextOnRoute(int pos, std::span<const int32_t> tokens);
-  Result<nlohmann::json> Step(int pos, std::span<const int32_t> rows, bool sample);
+  // Each step waits at most `timeout` for its result.
+  Result<int32_t> NextOnRoute(int pos, std::span<const int32_t> tokens, std::chrono::milliseconds timeout);
+  Result<nlohmann::json> Step(int pos, std::span<const int32_t> rows, bool sample,
+                              std::chrono::milliseconds timeout);
   Result<int32_t> Failover(int pos, std::span<const int32_t> tokens, const Status& failure);
 
   swarm::SwarmClient* swarm_ = nullptr;

@@ -522,7 +522,7 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
     });
     ASSERT_FALSE(victim.empty());
     ASSERT_TRUE(disturbed.error.is_null()) << disturbed.error.dump() << "\n" << s.gateway().Log();
-    ASSERT_FALSE(disturbed.last.is_null());
+    ASSERT_FALSE(disturbed.last.is_null()) << disturbed.text << "\n" << s.gateway().Log();
     EXPECT_EQ(disturbed.text, reference.text) << "temperature " << temperature;
     EXPECT_EQ(disturbed.last["shardswarm"]["completion_tokens"],
               reference.last["shardswarm"]["completion_tokens"]);
