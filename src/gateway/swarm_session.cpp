@@ -30,23 +30,27 @@ Result<std::unique_ptr<SwarmSession>> SwarmSession::Open(swarm::SwarmClient& swa
   s->board_ = &board;
   s->sampling_ = std::move(sampling);
   s->options_ = options;
-  Status c = s->Connect(std::move(route));
+  Status c = s->Connect(std::move(route), options.connect_timeout);
   if (!c.ok() && !(c.code() == StatusCode::kUnavailable && options.reroute)) return c;
   return s;
 }
 
 SwarmSession::~SwarmSession() { Close(); }
 
-// Links to every node of `route` under a new session id. On failure links_
-// holds the hops reached, so links_.size() is the index of the one that was not.
-Status SwarmSession::Connect(Route route) {
+// Links to every node of `route` under a new session id, within `timeout` in
+// all. On failure links_ holds the hops reached, so links_.size() is the index
+// of the one that was not.
+Status SwarmSession::Connect(Route route, std::chrono::milliseconds timeout) {
   route_ = std::move(route);
   links_.clear();
   id_ = NewSessionId();
   step_ = 0;
   std::vector<std::string> peers;
+  const auto until = std::chrono::steady_clock::now() + timeout;
   for (const dht::NodeRecord& hop : route_.hops) {
-    auto link = swarm_->Link(hop, options_.connect_timeout);
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    auto link = swarm_->Link(hop, std::max(left, std::chrono::milliseconds(1)));
     if (!link.ok()) return unreached_ = link.status();
     links_.push_back(std::move(link.value()));
     peers.push_back(hop.peer_id);
@@ -126,14 +130,16 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
-    if (Status c = Connect(std::move(next.value())); !c.ok()) {
+    auto left = [&](std::chrono::milliseconds cap) {
+      return std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
+                        std::chrono::milliseconds(1), cap);
+    };
+    if (Status c = Connect(std::move(next.value()), left(options_.connect_timeout)); !c.ok()) {
       last = c;
       continue;
     }
     sampling_["skip_draws"] = drawn_;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    Result<int32_t> token =
-        NextOnRoute(0, replay, std::clamp(left, std::chrono::milliseconds(1), options_.step_timeout));
+    Result<int32_t> token = NextOnRoute(0, replay, left(options_.step_timeout));
     if (token.ok() || token.status().code() != StatusCode::kUnavailable) {
       if (token.ok()) {
         ++failovers_;

@@ -12,8 +12,9 @@
 // fed so far there as a prefill, with the sampler's random sequence moved on
 // by the tokens already drawn (skip_draws), so the next token is the one the
 // first route would have given. It keeps trying until failover_deadline, and
-// a replay waits no longer than that (a new route that takes the rows and
-// never answers is given up at the deadline, not after step_timeout). A
+// neither a connection nor a replay waits beyond it (a new route with a node
+// that accepts and never answers is given up at the deadline, not after
+// connect_timeout or step_timeout). A
 // node of the first route that cannot be reached fails over the same way, at
 // the first Next().
 //
@@ -76,7 +77,8 @@ class SwarmSession {
 
  private:
   SwarmSession() = default;
-  Status Connect(Route route);
+  // Links to every hop, waiting at most `timeout` in all.
+  Status Connect(Route route, std::chrono::milliseconds timeout);
   void Disconnect();
   // Each step waits at most `timeout` for its result.
   Result<int32_t> NextOnRoute(int pos, std::span<const int32_t> tokens, std::chrono::milliseconds timeout);

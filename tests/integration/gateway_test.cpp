@@ -551,6 +551,56 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
   EXPECT_GE(std::stoi(metrics.substr(at + 28)), 2) << metrics;
 }
 
+// A failover onto a node that takes connections and never answers (the other
+// replica of the killed node's shard, stopped): the gateway gives up at its
+// failover deadline (3 s here) and ends the stream with an error event,
+// instead of waiting out the connection timeout (10 s) or the step timeout
+// (60 s) on the stopped node.
+TEST(Gateway, AFailoverOntoAStoppedNodeEndsTheStreamAtTheDeadline) {
+  LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  json body = {{"prompt", "Once upon a time"},
+               {"max_tokens", 64},
+               {"ignore_eos", true},
+               {"stream", true},
+               {"temperature", 0}};
+  struct Resume {  // a stopped node is let go again whatever happens, so the swarm can stop
+    ChildProcess* node = nullptr;
+    ~Resume() {
+      if (node != nullptr) node->Kill(SIGCONT);
+    }
+  } stopped;
+  std::chrono::steady_clock::time_point killed;
+  Streamed out = StreamCompletion(s, body, [&](int n, const json&) {
+    if (n != 20) return;
+    json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+    ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
+    const std::string victim = st["sessions"][0]["route"][2]["peer_id"];
+    std::string other;
+    for (const json& shard : st["shards"]) {
+      bool has_victim = false;
+      for (const json& node : shard["nodes"]) has_victim |= node["peer_id"] == victim;
+      if (!has_victim) continue;
+      for (const json& node : shard["nodes"])
+        if (node["peer_id"] != victim) other = node["peer_id"];
+    }
+    ASSERT_FALSE(other.empty()) << st.dump();
+    stopped.node = s.NodeOf(other);
+    ASSERT_NE(stopped.node, nullptr) << other;
+    stopped.node->Kill(SIGSTOP);
+    s.NodeOf(victim)->Kill(SIGKILL);
+    killed = std::chrono::steady_clock::now();
+  });
+  const double after = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+  ASSERT_NE(stopped.node, nullptr);
+  EXPECT_FALSE(out.error.is_null()) << "the stream ended without an error: " << out.text;
+  EXPECT_TRUE(out.last.is_null()) << out.last.dump();
+  // 3 s and the pauses between tries; waiting out a connection (10 s) or a step (60 s) would be far more.
+  EXPECT_LT(after, 8.0) << s.gateway().Log();
+  std::printf("[gateway] failover onto a stopped node: the stream ended %.1f s after the kill: %s\n", after,
+              out.error.dump().c_str());
+}
+
 // A route picked before the swarm notices its nodes died: the request is
 // moved to the other replicas before its first token and answers exactly
 // what the dead route would have.
