@@ -50,6 +50,11 @@ inline __m512 Hsum16(const __m512 (&v)[16]) {
   return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 2, 1, 3, 8, 10, 9, 11, 4, 6, 5, 7, 12, 14, 13, 15), sums);
 }
 
+// The first min(count, 16) lanes.
+inline __mmask16 FirstLanes(int64_t count) {
+  return count >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << count) - 1);
+}
+
 // --- Q8_0 x Q8_0 and Q4_0 x Q8_0 ---
 //
 // vpdpbusd needs one unsigned operand. Q8_0: activations are flipped to
@@ -275,7 +280,7 @@ void TileF(int64_t n, const uint8_t* w, size_t ws, const uint8_t* a, size_t as, 
     }
   }
   if (k < n) {
-    const __mmask16 m = static_cast<__mmask16>((1u << (n - k)) - 1);
+    const __mmask16 m = FirstLanes(n - k);
     __m512 wv[NR];
     for (int r = 0; r < NR; ++r) wv[r] = L::LoadTail(reinterpret_cast<const T*>(w + r * ws) + k, m);
     for (int c = 0; c < NC; ++c) {
@@ -331,7 +336,7 @@ void ShortRowsTileF(int64_t n, const uint8_t* w, size_t ws, const float (&af)[4]
   __m512 acc[16];  // [c * 4 + r]
   for (__m512& x : acc) x = _mm512_setzero_ps();
   for (int64_t k = 0; k < n; k += 16) {
-    const __mmask16 m = n - k >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - k)) - 1);
+    const __mmask16 m = FirstLanes(n - k);
     __m512 wv[4];
     for (int r = 0; r < 4; ++r) {
       const T* row = reinterpret_cast<const T*>(w + r * ws) + k;
@@ -356,7 +361,7 @@ void GemmShortRowsF(int64_t n, const uint8_t* w, size_t ws, int nr, const uint8_
     alignas(64) float af[4][kShortRowF];  // zero beyond n, as TileF's masked loads
     for (int j = 0; j < 4; ++j) {
       for (int64_t k = 0; k < n; k += 16) {
-        const __mmask16 m = n - k >= 16 ? 0xFFFF : static_cast<__mmask16>((1u << (n - k)) - 1);
+        const __mmask16 m = FirstLanes(n - k);
         _mm512_store_ps(&af[j][k], L::LoadTail(reinterpret_cast<const T*>(a + (c + j) * as) + k, m));
       }
     }
@@ -445,8 +450,7 @@ void WeightedSumRows(const float* p, size_t ps, int64_t n_rows, const typename L
   for (; d + 64 <= n; d += 64) WeightedSumBlock<L, M, 4>(p, ps, n_rows, v + d, v_stride, out + d, os);
   for (; d + 16 <= n; d += 16) WeightedSumBlock<L, M, 1>(p, ps, n_rows, v + d, v_stride, out + d, os);
   if (d < n) {
-    const __mmask16 tail = static_cast<__mmask16>((1u << (n - d)) - 1);
-    WeightedSumBlock<L, M, 1>(p, ps, n_rows, v + d, v_stride, out + d, os, tail);
+    WeightedSumBlock<L, M, 1>(p, ps, n_rows, v + d, v_stride, out + d, os, FirstLanes(n - d));
   }
 }
 
