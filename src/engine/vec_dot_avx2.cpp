@@ -427,9 +427,9 @@ struct KernelQ6_K {
     const __m256i low = _mm256_set1_epi8(0x0F);
     const __m256i bits45 = _mm256_set1_epi8(0x30);
     const uint8_t* ql = b.ql + 64 * half;
-    const __m256i qh = LoadU8x32(b.qh + 32 * half);
-    const __m256i ql0 = LoadU8x32(ql);
-    const __m256i ql1 = LoadU8x32(ql + 32);
+    const __m256i qh = InRegister(LoadU8x32(b.qh + 32 * half));
+    const __m256i ql0 = InRegister(LoadU8x32(ql));
+    const __m256i ql1 = InRegister(LoadU8x32(ql + 32));
     q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
     q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
     q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_and_si256(qh, bits45));
@@ -729,7 +729,7 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
       __m256i w[8];
       for (int k = 0; k < 4; ++k) {
-        const __m256i chunk = LoadU8x32(x[b].qs + 32 * k);
+        const __m256i chunk = InRegister(LoadU8x32(x[b].qs + 32 * k));
         w[k] = _mm256_and_si256(chunk, low);
         w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       }
@@ -802,7 +802,7 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
     __m256i s_lo[NC], s_hi[NC];
     for (int c = 0; c < NC; ++c) s_lo[c] = s_hi[c] = _mm256_setzero_si256();
     for (int k = 0; k < 8; ++k) {
-      const __m256i chunk = LoadU8x32(blk.qs + 32 * (8 * jj + k));
+      const __m256i chunk = InRegister(LoadU8x32(blk.qs + 32 * (8 * jj + k)));
       const __m256i ql = _mm256_and_si256(chunk, low);
       const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       for (int c = 0; c < NC; ++c) {

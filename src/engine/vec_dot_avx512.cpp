@@ -488,7 +488,7 @@ void RowQ6_K(int64_t nb, const BlockQ6_K* x, const uint8_t* a, size_t as, float*
     // groups' scales as int16, one per 16 elements (a 128-bit lane).
     __m512i q[4], scale[4];
     for (int half = 0; half < 2; ++half) {
-      const __m512i ql = _mm512_loadu_si512(x[i].ql + 64 * half);
+      const __m512i ql = InRegister(_mm512_loadu_si512(x[i].ql + 64 * half));
       const __m512i qh =
           _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[i].qh + 32 * half)));
       q[2 * half] =
@@ -595,7 +595,7 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
       __m256i w[8];
       for (int k = 0; k < 4; ++k) {
-        const __m256i chunk = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k));
+        const __m256i chunk = InRegister(LoadU8x32(x[b].qs + 32 * k));
         w[k] = _mm256_and_si256(chunk, low);
         w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       }
@@ -682,7 +682,7 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
     for (int c = 0; c < NC; ++c)
       for (int i = 0; i < 4; ++i) dot[c][i] = _mm256_setzero_si256();
     for (int k = 0; k < 8; ++k) {
-      const __m256i chunk = LoadU8x32(blk.qs + 32 * (8 * jj + k));
+      const __m256i chunk = InRegister(LoadU8x32(blk.qs + 32 * (8 * jj + k)));
       const __m256i ql = _mm256_and_si256(chunk, low);
       const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       const int odd = NC == 1 ? 2 * (k % 2) : 0;  // more columns are chains enough

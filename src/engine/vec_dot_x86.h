@@ -22,6 +22,16 @@ inline float Fp16(uint16_t h) { return _cvtsh_ss(h); }
 inline __m256i LoadI8x32(const int8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 inline __m256i LoadU8x32(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
+// v, kept in a register: a loaded vector used by two instructions is
+// otherwise loaded twice, GCC folding the load into each. Loads are what the
+// decode kernels run out of first (Zen 4: two 256-bit or one 512-bit per
+// cycle, broadcasts included).
+template <typename V>
+inline V InRegister(V v) {
+  asm("" : "+x"(v));
+  return v;
+}
+
 // 4 activation bytes in every 32-bit lane: the operand of one interleaved
 // chunk (quants.h), whose lane r holds weight row r's 4 bytes.
 inline __m256i Broadcast4(const int8_t* p) {
