@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/vec_dot_internal.h"
+#include "util/half.h"
 
 namespace ss::engine {
 
@@ -76,21 +77,18 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
 
 namespace internal {
 
-void ExpShiftedScalar(float* x, int64_t n, float max) {
-  for (int64_t i = 0; i < n; ++i)
-    x[i] = x[i] == -std::numeric_limits<float>::infinity() ? 0.0f : GgmlExpf(x[i] - max);
-}
-
-}  // namespace internal
-
-void Softmax(float* x, int64_t n) {
+void SoftmaxScalar(float* x, int64_t n, float scale, bool round_f16) {
   float max = -std::numeric_limits<float>::infinity();
-  // (a comparison rather than std::fmax, whose NaN rule kept this a library call per element)
-  for (int64_t i = 0; i < n; ++i) max = x[i] > max ? x[i] : max;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] *= scale;
+    // (a comparison rather than std::fmax, whose NaN rule kept this a library call per element)
+    max = x[i] > max ? x[i] : max;
+  }
   // ggml pads the row with masked (-inf) entries to whole vectors, so every
   // element takes the vector exp and each vector's sum is reduced as
   // _mm512_reduce_add_ps does: halves, then quarters, then pairs.
-  internal::ActiveExpShifted()(x, n, max);
+  for (int64_t i = 0; i < n; ++i)
+    x[i] = x[i] == -std::numeric_limits<float>::infinity() ? 0.0f : GgmlExpf(x[i] - max);
   double sum = 0.0;
   for (int64_t c = 0; c < n; c += kGgmlLanes) {
     float lane[kGgmlLanes] = {};
@@ -99,8 +97,17 @@ void Softmax(float* x, int64_t n) {
       for (int i = 0; i < width; ++i) lane[i] = lane[i + width] + lane[i];
     sum += static_cast<double>(lane[0] + lane[1]);
   }
-  const float scale = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= scale;
+  const float inv = static_cast<float>(1.0 / sum);
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] *= inv;
+    if (round_f16) x[i] = HalfToFloat(FloatToHalf(x[i]));
+  }
+}
+
+}  // namespace internal
+
+void Softmax(float* x, int64_t n, float scale, bool round_f16) {
+  internal::ActiveSoftmax()(x, n, scale, round_f16);
 }
 
 void WeightedSumF16(int m, const float* p, size_t p_stride, int64_t n_rows, const uint16_t* v,

@@ -42,10 +42,13 @@ void ExpfAvx2(const float* x, float* y);
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 void SiluMulScalar(const float* gate, const float* up, int64_t n, float* out);
 
-// In-place softmax as ggml_vec_soft_max_f32: GgmlExpf(x - max), each vector
-// of 16 summed in float then added in double, then scaled by the float of
-// 1 / sum. Entries of -inf become 0.
-void Softmax(float* x, int64_t n);
+// In-place softmax as ggml_soft_max_ext without a mask: x * scale first, then
+// as ggml_vec_soft_max_f32: GgmlExpf(x - max), each vector of 16 summed in
+// float (halves, then quarters, then pairs) and added in double, then scaled
+// by the float of 1 / sum. Entries of -inf become 0. With round_f16 the
+// results are rounded to f16 (llama.cpp multiplies an f16 V cache by f16
+// weights). Bit-identical on every ISA.
+void Softmax(float* x, int64_t n, float scale = 1.0f, bool round_f16 = false);
 
 // For an F16 KV cache (active ISA, float accumulation; the scores K . Q are
 // the F16 gemm's, Q rounded to f16 as llama.cpp does): m weighted sums of the

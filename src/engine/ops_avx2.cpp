@@ -1,8 +1,9 @@
-// AVX2 twins of SiluMul and of softmax's exp: GgmlExpf's operations 8 lanes
-// at a time, bit-exact to the scalar reference in ops.cpp (held by a test).
+// AVX2 twins of SiluMul and Softmax: GgmlExpf's operations 8 lanes
+// at a time, bit-exact to the scalar references in ops.cpp (held by tests).
 // 2^n is built from the exponent bits, and j * 2^n rounds once as ldexp does.
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/ops.h"
@@ -61,16 +62,51 @@ void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out) {
   }
 }
 
-void ExpShiftedAvx2(float* x, int64_t n, float max) {
-  const __m256 m = _mm256_set1_ps(max), minus_inf = _mm256_set1_ps(-INFINITY);
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
-    const __m256 e = VectorExpf(_mm256_sub_ps(v, m));
-    _mm256_storeu_ps(x + i,
-                     _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(v, minus_inf, _CMP_EQ_OQ)));
+// As SoftmaxAvx512 with 8 lanes: ggml's vectors of 16 are two of ours, the
+// last partial ones loaded under a mask with -inf in the other lanes. A
+// vector's sum adds its halves first (lane i + 8 to lane i), then as Hsum8.
+void SoftmaxAvx2(float* x, int64_t n, float scale, bool round_f16) {
+  const __m256 minus_inf = _mm256_set1_ps(-INFINITY), s = _mm256_set1_ps(scale);
+  const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  auto lanes = [&](int64_t i) {  // all-ones in the lanes below n
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<int64_t>(n - i, 8))), iota);
+  };
+  auto load = [&](int64_t i, __m256i k) {
+    return _mm256_blendv_ps(minus_inf, _mm256_maskload_ps(x + i, k), _mm256_castsi256_ps(k));
+  };
+  __m256 vmax = minus_inf;
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i k = lanes(i);
+    const __m256 v = _mm256_mul_ps(load(i, k), s);
+    _mm256_maskstore_ps(x + i, k, v);
+    vmax = _mm256_max_ps(v, vmax);
   }
-  ExpShiftedScalar(x + i, n - i, max);
+  const __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+  const __m128 m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  const __m256 m = _mm256_set1_ps(_mm_cvtss_f32(_mm_max_ss(m2, _mm_movehdup_ps(m2))));
+  auto exp = [&](int64_t i) {
+    const __m256i k = lanes(i);
+    const __m256 v = load(i, k);
+    const __m256 e = _mm256_blendv_ps(VectorExpf(_mm256_sub_ps(v, m)), _mm256_setzero_ps(),
+                                      _mm256_cmp_ps(v, minus_inf, _CMP_EQ_OQ));
+    _mm256_maskstore_ps(x + i, k, e);
+    return e;
+  };
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __m256 lo = exp(i), hi = i + 8 < n ? exp(i + 8) : _mm256_setzero_ps();
+    const __m256 h = _mm256_add_ps(lo, hi);
+    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
+    sum += static_cast<double>(_mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p))));
+  }
+  const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
+  for (int64_t i = 0; i < n; i += 8) {
+    const __m256i k = lanes(i);
+    __m256 v = _mm256_mul_ps(_mm256_maskload_ps(x + i, k), inv);
+    if (round_f16) v = _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    _mm256_maskstore_ps(x + i, k, v);
+  }
 }
 
 }  // namespace ss::engine::internal

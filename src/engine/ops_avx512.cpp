@@ -1,5 +1,10 @@
-// AVX-512 twins of SiluMul and of softmax's exp: ggml's vector exp itself, 16 lanes at a time; the
-// scalar GgmlExpf in ops.cpp is its reference (held bit-exact by a test).
+// AVX-512 twins of SiluMul and Softmax: ggml's vector exp itself, 16 lanes at a time; the
+// scalar references in ops.cpp hold them bit-exact (by tests).
+// GCC 12 warns about the deliberately undefined registers inside its own
+// avx512fintrin.h helpers (_mm512_max_ps and friends): a false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <immintrin.h>
 
 #include <cmath>
@@ -22,13 +27,21 @@ __m512 VectorExpf(__m512 x) {
       _mm512_fmadd_ps(_mm512_fmadd_ps(_mm512_set1_ps(0x1.0e4020p-7f), b, _mm512_set1_ps(0x1.573e2ep-5f)), u,
                       _mm512_fmadd_ps(_mm512_set1_ps(0x1.555e66p-3f), b, _mm512_set1_ps(0x1.fffdb6p-2f))),
       u, _mm512_fmadd_ps(_mm512_set1_ps(0x1.ffffecp-1f), b, _mm512_set1_ps(1.0F)));
-  // maskz with a full mask is _mm512_scalef_ps (which trips GCC 12's -Wuninitialized).
-  const __m512 res = _mm512_maskz_scalef_ps(0xFFFF, j, n);
+  const __m512 res = _mm512_scalef_ps(j, n);
   if (_mm512_kortestz(d, d)) return res;
   const __m512 zero = _mm512_setzero_ps();
   const __m512 alt =
       _mm512_mask_blend_ps(_mm512_cmp_ps_mask(n, zero, _CMP_LE_OQ), _mm512_set1_ps(INFINITY), zero);
   return _mm512_mask_blend_ps(d, res, alt);
+}
+
+// The 16 lanes' sum: halves, then quarters, then pairs (GCC 12's
+// _mm512_reduce_add_ps, written out).
+inline float Hsum(__m512 x) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
 }
 
 }  // namespace
@@ -50,16 +63,40 @@ void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out) {
   }
 }
 
-void ExpShiftedAvx512(float* x, int64_t n, float max) {
-  const __m512 m = _mm512_set1_ps(max), minus_inf = _mm512_set1_ps(-INFINITY);
-  int64_t i = 0;
-  for (; i + kGgmlLanes <= n; i += kGgmlLanes) {
-    const __m512 v = _mm512_loadu_ps(x + i);
-    const __mmask16 masked = _mm512_cmp_ps_mask(v, minus_inf, _CMP_EQ_OQ);
-    _mm512_storeu_ps(x + i,
-                     _mm512_mask_blend_ps(masked, VectorExpf(_mm512_sub_ps(v, m)), _mm512_setzero_ps()));
+// Three passes as SoftmaxScalar's, a masked vector for the last partial one.
+// max_ps keeps its second operand when unordered, as the scalar comparison
+// does; the order of a max does not change it. Each vector's sum is Hsum's
+// tree, the scalar's lane order; the masked lanes hold -inf, so their exp is 0
+// as the scalar's missing lanes are.
+void SoftmaxAvx512(float* x, int64_t n, float scale, bool round_f16) {
+  const __m512 minus_inf = _mm512_set1_ps(-INFINITY), s = _mm512_set1_ps(scale);
+  auto lanes = [n](int64_t i) {
+    return n - i >= 16 ? __mmask16{0xFFFF} : static_cast<__mmask16>((1u << (n - i)) - 1);
+  };
+  __m512 vmax = minus_inf;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = lanes(i);
+    const __m512 v = _mm512_mul_ps(_mm512_mask_loadu_ps(minus_inf, k, x + i), s);
+    _mm512_mask_storeu_ps(x + i, k, v);
+    vmax = _mm512_max_ps(v, vmax);
   }
-  ExpShiftedScalar(x + i, n - i, max);
+  const __m512 m = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = lanes(i);
+    const __m512 v = _mm512_mask_loadu_ps(minus_inf, k, x + i);
+    const __mmask16 masked = _mm512_cmp_ps_mask(v, minus_inf, _CMP_EQ_OQ);
+    const __m512 e = _mm512_mask_blend_ps(masked, VectorExpf(_mm512_sub_ps(v, m)), _mm512_setzero_ps());
+    _mm512_mask_storeu_ps(x + i, k, e);
+    sum += static_cast<double>(Hsum(e));
+  }
+  const __m512 inv = _mm512_set1_ps(static_cast<float>(1.0 / sum));
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 k = lanes(i);
+    __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(k, x + i), inv);
+    if (round_f16) v = _mm512_cvtph_ps(_mm512_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    _mm512_mask_storeu_ps(x + i, k, v);
+  }
 }
 
 }  // namespace ss::engine::internal

@@ -75,8 +75,7 @@ Stage::Stage(std::unique_ptr<gguf::File> file, Config config, int start, int end
       pool_(o.n_threads > 0 ? std::min(o.n_threads, ThreadPool::UsableCores()) : ThreadPool::UsableCores()) {
   const size_t group = static_cast<size_t>(config_.n_head / config_.n_head_kv);
   scores_.resize(static_cast<size_t>(pool_.size()), std::vector<float>(group * static_cast<size_t>(n_ctx_)));
-  q16_.resize(static_cast<size_t>(pool_.size()),
-              std::vector<uint16_t>(std::max(group * config_.head_dim, static_cast<size_t>(n_ctx_))));
+  q16_.resize(static_cast<size_t>(pool_.size()), std::vector<uint16_t>(group * config_.head_dim));
 }
 
 Status Stage::CheckRows(const std::vector<BatchRow>& rows, std::vector<KvCache::Session*>* sessions) {
@@ -132,7 +131,7 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
   const int layer = l - start_;
   pool_.ParallelFor(static_cast<int64_t>(rows.size()) * n_head_kv, [&](int64_t begin, int64_t end, int tid) {
     float* scores = scores_[static_cast<size_t>(tid)].data();  // [group][n_ctx]
-    uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();     // [group][head_dim], then [n_ctx]
+    uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();     // [group][head_dim]
     for (int64_t task = begin; task < end; ++task) {
       const size_t r = static_cast<size_t>(task / n_head_kv);
       const int g = static_cast<int>(task % n_head_kv);
@@ -145,15 +144,8 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
       if (f16) FloatToHalfRow(q, q16, static_cast<int64_t>(group) * hd);
       kv_traits.gemm(hd, K, kv_dim * elem, n, f16 ? static_cast<const void*>(q16) : q, hd * elem, group,
                      scores, static_cast<size_t>(n_ctx_));
-      for (int h = 0; h < group; ++h) {
-        float* p = scores + static_cast<size_t>(h) * n_ctx_;
-        for (int j = 0; j < n; ++j) p[j] *= scale;
-        Softmax(p, n);
-        if (f16) {
-          FloatToHalfRow(p, q16, n);  // the weights rounded to F16, as llama.cpp multiplies V
-          HalfToFloatRow(q16, p, n);
-        }
-      }
+      // With an F16 cache the weights are rounded to F16, as llama.cpp multiplies V.
+      for (int h = 0; h < group; ++h) Softmax(scores + static_cast<size_t>(h) * n_ctx_, n, scale, f16);
       // The group's heads share each V row as it is read.
       if (f16) {
         WeightedSumF16(group, scores, n_ctx_, n, reinterpret_cast<const uint16_t*>(V),

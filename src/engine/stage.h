@@ -81,7 +81,7 @@ class Stage {
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_;
   std::vector<uint8_t> act_;
   std::vector<std::vector<float>> scores_;  // per thread: [query heads per KV head][n_ctx]
-  std::vector<std::vector<uint16_t>> q16_;  // per thread: those heads' F16 queries, or n_ctx weights
+  std::vector<std::vector<uint16_t>> q16_;  // per thread: those heads' F16 queries
 };
 
 }  // namespace ss::engine

@@ -382,7 +382,7 @@ void FillScalarTable(KernelTable* t) {
   t->weighted_sum_f16 = ScalarWeightedSum<uint16_t>;
   t->weighted_sum_f32 = ScalarWeightedSum<float>;
   t->silu_mul = SiluMulScalar;
-  t->exp_shifted = ExpShiftedScalar;
+  t->softmax = SoftmaxScalar;
 }
 
 void SumActivationsQ8_0(int64_t n, const void* a, void* sums) {
@@ -412,7 +412,7 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums) {
 WeightedSumF16Fn ActiveWeightedSumF16() { return ActiveTable().weighted_sum_f16; }
 WeightedSumF32Fn ActiveWeightedSumF32() { return ActiveTable().weighted_sum_f32; }
 SiluMulFn ActiveSiluMul() { return ActiveTable().silu_mul; }
-ExpShiftedFn ActiveExpShifted() { return ActiveTable().exp_shifted; }
+SoftmaxFn ActiveSoftmax() { return ActiveTable().softmax; }
 
 }  // namespace internal
 

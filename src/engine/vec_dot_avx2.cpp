@@ -861,7 +861,7 @@ void FillAvx2Table(KernelTable* t) {
   t->weighted_sum_f16 = WeightedSum<uint16_t>;
   t->weighted_sum_f32 = WeightedSum<float>;
   t->silu_mul = SiluMulAvx2;
-  t->exp_shifted = ExpShiftedAvx2;
+  t->softmax = SoftmaxAvx2;
 }
 
 }  // namespace ss::engine::internal

@@ -726,7 +726,7 @@ void FillAvx512Table(KernelTable* t) {
   t->weighted_sum_f16 = WeightedSum<LoadF16>;
   t->weighted_sum_f32 = WeightedSum<LoadF32>;
   t->silu_mul = SiluMulAvx512;
-  t->exp_shifted = ExpShiftedAvx512;
+  t->softmax = SoftmaxAvx512;
   t->traits[kF32].vec_dot = DotF<LoadF32>;
   t->traits[kF32].gemm = GemmF<LoadF32>;
   t->traits[kF32].tile_rows = kTileRowsF;

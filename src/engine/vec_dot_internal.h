@@ -22,9 +22,8 @@ struct KernelTable {
                            size_t v_stride, int64_t n, float* out, size_t out_stride) = nullptr;
   // out = silu(gate) * up, bit-identical on every ISA (ops.h SiluMul)
   void (*silu_mul)(const float* gate, const float* up, int64_t n, float* out) = nullptr;
-  // x[i] = GgmlExpf(x[i] - max), 0 where x[i] is -inf; bit-identical on every
-  // ISA (ops.h Softmax)
-  void (*exp_shifted)(float* x, int64_t n, float max) = nullptr;
+  // ops.h Softmax, bit-identical on every ISA
+  void (*softmax)(float* x, int64_t n, float scale, bool round_f16) = nullptr;
 };
 
 // The active table's weighted sums (ops.cpp).
@@ -37,12 +36,12 @@ using SiluMulFn = void (*)(const float* gate, const float* up, int64_t n, float*
 SiluMulFn ActiveSiluMul();
 void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out);
 void SiluMulAvx512(const float* gate, const float* up, int64_t n, float* out);
-// The active table's exp_shifted, the scalar reference and its SIMD twins.
-using ExpShiftedFn = void (*)(float* x, int64_t n, float max);
-ExpShiftedFn ActiveExpShifted();
-void ExpShiftedScalar(float* x, int64_t n, float max);
-void ExpShiftedAvx2(float* x, int64_t n, float max);
-void ExpShiftedAvx512(float* x, int64_t n, float max);
+// The active table's softmax, the scalar reference and its SIMD twins.
+using SoftmaxFn = decltype(KernelTable::softmax);
+SoftmaxFn ActiveSoftmax();
+void SoftmaxScalar(float* x, int64_t n, float scale, bool round_f16);
+void SoftmaxAvx2(float* x, int64_t n, float scale, bool round_f16);
+void SoftmaxAvx512(float* x, int64_t n, float scale, bool round_f16);
 
 // Fills the scalar reference table.
 void FillScalarTable(KernelTable* table);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "engine/ops.h"
@@ -75,25 +76,28 @@ TEST(SiluMul, VectorPathsMatchTheScalarReferenceBitForBit) {
   }
 }
 
-// Softmax's exp runs on the active ISA; every ISA gives the scalar bits,
-// masked (-inf) entries and scores far below the maximum included.
+// Softmax runs on the active ISA; every ISA gives the scalar bits, masked
+// (-inf) entries, scores far below the maximum, partial vectors, the scale and
+// the rounding to f16 included.
 TEST(Softmax, EveryIsaGivesTheScalarBits) {
   std::mt19937 rng(4);
   std::uniform_real_distribution<float> dist(-20.0f, 20.0f);
   const Isa saved = ActiveIsa();
-  for (int64_t n : {1, 7, 8, 16, 17, 100, 257}) {
+  for (int64_t n : {1, 7, 8, 9, 16, 17, 24, 100, 150, 257}) {
     std::vector<float> x(n);
     for (int64_t i = 0; i < n; ++i) x[i] = dist(rng);
     if (n > 40) x[5] = -INFINITY, x[17] = -INFINITY, x[30] = -150.0f, x[31] = 60.0f;
-    SetActiveIsa(Isa::kScalar);
-    std::vector<float> want = x;
-    Softmax(want.data(), n);
-    for (int isa = 1; isa <= static_cast<int>(DetectedIsa()); ++isa) {
-      SetActiveIsa(static_cast<Isa>(isa));
-      std::vector<float> got = x;
-      Softmax(got.data(), n);
-      ASSERT_EQ(0, std::memcmp(want.data(), got.data(), sizeof(float) * n))
-          << IsaName(static_cast<Isa>(isa)) << " n=" << n;
+    for (const auto& [scale, round_f16] : {std::pair{1.0f, false}, {0.125f, true}, {0.3f, false}}) {
+      SetActiveIsa(Isa::kScalar);
+      std::vector<float> want = x;
+      Softmax(want.data(), n, scale, round_f16);
+      for (int isa = 1; isa <= static_cast<int>(DetectedIsa()); ++isa) {
+        SetActiveIsa(static_cast<Isa>(isa));
+        std::vector<float> got = x;
+        Softmax(got.data(), n, scale, round_f16);
+        ASSERT_EQ(0, std::memcmp(want.data(), got.data(), sizeof(float) * n))
+            << IsaName(static_cast<Isa>(isa)) << " n=" << n << " scale=" << scale << " f16=" << round_f16;
+      }
     }
   }
   if (DetectedIsa() < Isa::kAvx512)
