@@ -1,15 +1,21 @@
 #include "engine/kv_cache.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace ss::engine {
 
-KvCache::KvCache(int n_layers, int kv_dim, int n_ctx, KvType type, uint64_t max_bytes)
-    : n_layers_(n_layers), kv_dim_(kv_dim), n_ctx_(n_ctx), type_(type), max_bytes_(max_bytes) {}
+KvCache::KvCache(int n_layers, int n_heads, int head_dim, int n_ctx, KvType type, uint64_t max_bytes)
+    : n_layers_(n_layers),
+      n_heads_(n_heads),
+      head_dim_(head_dim),
+      n_ctx_(n_ctx),
+      type_(type),
+      max_bytes_(max_bytes) {}
 
 uint64_t KvCache::SessionBytes(int capacity) const {
   return 2ull * static_cast<uint64_t>(n_layers_) * static_cast<uint64_t>(capacity) *
-         static_cast<uint64_t>(kv_dim_) * elem_size();
+         static_cast<uint64_t>(kv_dim()) * elem_size();
 }
 
 Status KvCache::Grow(uint64_t id, Session& s, int needed) {
@@ -26,12 +32,21 @@ Status KvCache::Grow(uint64_t id, Session& s, int needed) {
                          std::to_string(bytes_ >> 20) + " MiB of its " + std::to_string(max_bytes_ >> 20) +
                          " MiB cap over " + std::to_string(sessions_.size()) +
                          " sessions; close sessions or raise the KV cache size");
-  size_t row = static_cast<size_t>(kv_dim_) * elem_size();
+  // Each head's block moves to its place in the larger layer.
+  const size_t head_row = static_cast<size_t>(head_dim_) * elem_size();
+  auto grow = [&](std::vector<uint8_t>& layer) {
+    std::vector<uint8_t> grown(head_row * static_cast<size_t>(n_heads_) * static_cast<size_t>(cap));
+    for (int h = 0; h < n_heads_ && s.capacity > 0; ++h)
+      std::memcpy(&grown[head_row * static_cast<size_t>(h) * static_cast<size_t>(cap)],
+                  &layer[head_row * static_cast<size_t>(h) * static_cast<size_t>(s.capacity)],
+                  head_row * static_cast<size_t>(s.capacity));
+    layer = std::move(grown);
+  };
   s.k.resize(static_cast<size_t>(n_layers_));
   s.v.resize(static_cast<size_t>(n_layers_));
   for (int l = 0; l < n_layers_; ++l) {
-    s.k[l].resize(row * static_cast<size_t>(cap));
-    s.v[l].resize(row * static_cast<size_t>(cap));
+    grow(s.k[l]);
+    grow(s.v[l]);
   }
   bytes_ += extra;
   s.capacity = cap;

@@ -71,7 +71,7 @@ Stage::Stage(std::unique_ptr<gguf::File> file, Config config, int start, int end
       start_(start),
       end_(end),
       n_ctx_(n_ctx),
-      kv_(end - start, config_.n_head_kv * config_.head_dim, n_ctx, o.kv_type, o.kv_max_bytes),
+      kv_(end - start, config_.n_head_kv, config_.head_dim, n_ctx, o.kv_type, o.kv_max_bytes),
       pool_(o.n_threads > 0 ? std::min(o.n_threads, ThreadPool::UsableCores()) : ThreadPool::UsableCores()) {
   const size_t group = static_cast<size_t>(config_.n_head / config_.n_head_kv);
   scores_.resize(static_cast<size_t>(pool_.size()), std::vector<float>(group * static_cast<size_t>(n_ctx_)));
@@ -123,7 +123,7 @@ void Stage::Embed(const std::vector<BatchRow>& rows) {
 void Stage::Attention(int l, const std::vector<BatchRow>& rows,
                       const std::vector<KvCache::Session*>& sessions) {
   const int hd = config_.head_dim, n_head_kv = config_.n_head_kv, group = config_.n_head / config_.n_head_kv;
-  const int64_t E = config_.n_embd, kv_dim = kv_.kv_dim();
+  const int64_t E = config_.n_embd;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const bool f16 = kv_.type() == KvType::kF16;
   const size_t elem = f16 ? sizeof(uint16_t) : sizeof(float);
@@ -139,20 +139,20 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
       const KvCache::Session& s = *sessions[r];
       const int n = rows[r].pos + 1;
       float* out = &att_[r * E + static_cast<size_t>(g) * group * hd];
-      const uint8_t* K = s.k[layer].data() + static_cast<size_t>(g) * hd * elem;
-      const uint8_t* V = s.v[layer].data() + static_cast<size_t>(g) * hd * elem;
+      const uint8_t* K = s.k[layer].data() + kv_.Offset(s, g, 0);
+      const uint8_t* V = s.v[layer].data() + kv_.Offset(s, g, 0);
       if (f16) FloatToHalfRow(q, q16, static_cast<int64_t>(group) * hd);
-      kv_traits.gemm(hd, K, kv_dim * elem, n, f16 ? static_cast<const void*>(q16) : q, hd * elem, group,
-                     scores, static_cast<size_t>(n_ctx_));
+      kv_traits.gemm(hd, K, hd * elem, n, f16 ? static_cast<const void*>(q16) : q, hd * elem, group, scores,
+                     static_cast<size_t>(n_ctx_));
       // With an F16 cache the weights are rounded to F16, as llama.cpp multiplies V.
       for (int h = 0; h < group; ++h) Softmax(scores + static_cast<size_t>(h) * n_ctx_, n, scale, f16);
       // The group's heads share each V row as it is read.
       if (f16) {
         WeightedSumF16(group, scores, n_ctx_, n, reinterpret_cast<const uint16_t*>(V),
-                       static_cast<size_t>(kv_dim), hd, out, hd);
+                       static_cast<size_t>(hd), hd, out, hd);
       } else {
-        WeightedSumF32(group, scores, n_ctx_, n, reinterpret_cast<const float*>(V),
-                       static_cast<size_t>(kv_dim), hd, out, hd);
+        WeightedSumF32(group, scores, n_ctx_, n, reinterpret_cast<const float*>(V), static_cast<size_t>(hd),
+                       hd, out, hd);
       }
     }
   });
@@ -162,7 +162,7 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
                     const std::vector<KvCache::Session*>& sessions) {
   const LayerWeights& w = w_.layers[static_cast<size_t>(l - start_)];
   const int64_t n = static_cast<int64_t>(rows.size()), E = config_.n_embd, F = config_.n_ff;
-  const int64_t kv_dim = kv_.kv_dim();
+  const int64_t kv_dim = kv_.kv_dim(), hd = config_.head_dim;
   const int layer = l - start_;
 
   for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.attn_norm, E, config_.rms_eps, &xb_[i * E]);
@@ -174,13 +174,18 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
     RopeNormal(&k_[i * kv_dim], config_.n_head_kv, config_.head_dim, config_.rope_dim, pos,
                config_.rope_base);
     KvCache::Session& s = *sessions[i];
-    const size_t off = static_cast<size_t>(pos) * static_cast<size_t>(kv_dim);
-    if (kv_.type() == KvType::kF16) {
-      FloatToHalfRow(&k_[i * kv_dim], reinterpret_cast<uint16_t*>(s.k[layer].data()) + off, kv_dim);
-      FloatToHalfRow(&v_[i * kv_dim], reinterpret_cast<uint16_t*>(s.v[layer].data()) + off, kv_dim);
-    } else {
-      std::memcpy(reinterpret_cast<float*>(s.k[layer].data()) + off, &k_[i * kv_dim], sizeof(float) * kv_dim);
-      std::memcpy(reinterpret_cast<float*>(s.v[layer].data()) + off, &v_[i * kv_dim], sizeof(float) * kv_dim);
+    for (int g = 0; g < config_.n_head_kv; ++g) {  // each head's row into its head's block
+      const float* k = &k_[i * kv_dim + g * hd];
+      const float* v = &v_[i * kv_dim + g * hd];
+      uint8_t* k_at = s.k[layer].data() + kv_.Offset(s, g, pos);
+      uint8_t* v_at = s.v[layer].data() + kv_.Offset(s, g, pos);
+      if (kv_.type() == KvType::kF16) {
+        FloatToHalfRow(k, reinterpret_cast<uint16_t*>(k_at), hd);
+        FloatToHalfRow(v, reinterpret_cast<uint16_t*>(v_at), hd);
+      } else {
+        std::memcpy(k_at, k, sizeof(float) * hd);
+        std::memcpy(v_at, v, sizeof(float) * hd);
+      }
     }
   }
   Attention(l, rows, sessions);

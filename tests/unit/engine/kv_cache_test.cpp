@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 
 namespace ss::engine {
@@ -11,13 +12,13 @@ namespace {
 
 bool Contains(const std::string& s, const std::string& f) { return s.find(f) != std::string::npos; }
 
-// 2 layers × kv_dim 8 × F16: one position of one session costs 2 (K and V) ×
-// 2 layers × 8 × 2 bytes = 64 bytes.
-constexpr int kLayers = 2, kKvDim = 8, kCtx = 128;
+// 2 layers × 2 KV heads of 4 (kv_dim 8) × F16: one position of one session
+// costs 2 (K and V) × 2 layers × 8 × 2 bytes = 64 bytes.
+constexpr int kLayers = 2, kHeads = 2, kHeadDim = 4, kKvDim = kHeads * kHeadDim, kCtx = 128;
 constexpr uint64_t kPerPos = 64;
 
 TEST(KvCache, GrowsInStepsAndCountsBytes) {
-  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 1 << 20);
+  KvCache kv(kLayers, kHeads, kHeadDim, kCtx, KvType::kF16, 1 << 20);
   EXPECT_EQ(kv.elem_size(), 2u);
   auto s = kv.Prepare(1, 0, 10);
   ASSERT_TRUE(s.ok()) << s.status().message();
@@ -38,13 +39,13 @@ TEST(KvCache, GrowsInStepsAndCountsBytes) {
   EXPECT_EQ((*s)->length, 10);
   EXPECT_EQ(kv.bytes_used(), 128 * kPerPos);
 
-  KvCache f32(kLayers, kKvDim, kCtx, KvType::kF32, 1 << 20);
+  KvCache f32(kLayers, kHeads, kHeadDim, kCtx, KvType::kF32, 1 << 20);
   ASSERT_TRUE(f32.Prepare(7, 0, 1).ok());
   EXPECT_EQ(f32.bytes_used(), 64 * kPerPos * 2);
 }
 
 TEST(KvCache, CapGivesAClearErrorAndCloseFreesBytes) {
-  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 100 * kPerPos);
+  KvCache kv(kLayers, kHeads, kHeadDim, kCtx, KvType::kF16, 100 * kPerPos);
   ASSERT_TRUE(kv.Prepare(1, 0, 10).ok());  // a 64-position step
   EXPECT_EQ(kv.bytes_used(), 64 * kPerPos);
   ASSERT_TRUE(kv.Prepare(2, 0, 10).ok());  // a full step no longer fits: exactly 10
@@ -80,7 +81,7 @@ TEST(KvCache, CapGivesAClearErrorAndCloseFreesBytes) {
 }
 
 TEST(KvCache, GrowingPastTheCapLeavesTheSessionUsable) {
-  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 80 * kPerPos);
+  KvCache kv(kLayers, kHeads, kHeadDim, kCtx, KvType::kF16, 80 * kPerPos);
   auto s = kv.Prepare(1, 0, 64);
   ASSERT_TRUE(s.ok());
   (*s)->length = 64;
@@ -96,7 +97,7 @@ TEST(KvCache, GrowingPastTheCapLeavesTheSessionUsable) {
 }
 
 TEST(KvCache, PositionsMayRewindButNotSkipAhead) {
-  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 1 << 20);
+  KvCache kv(kLayers, kHeads, kHeadDim, kCtx, KvType::kF16, 1 << 20);
   auto fresh = kv.Prepare(5, 1, 1);  // a new session starts at 0
   ASSERT_FALSE(fresh.ok());
   EXPECT_EQ(fresh.status().message(), "session 5: position 1 skips ahead of the 0 positions it holds");
@@ -119,7 +120,7 @@ TEST(KvCache, PositionsMayRewindButNotSkipAhead) {
 }
 
 TEST(KvCache, PositionsBeyondTheContextAreRefused) {
-  KvCache kv(kLayers, kKvDim, kCtx, KvType::kF16, 1 << 20);
+  KvCache kv(kLayers, kHeads, kHeadDim, kCtx, KvType::kF16, 1 << 20);
   auto r = kv.Prepare(1, 0, kCtx + 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "positions 0..128 exceed the context length of 128 tokens");
@@ -128,6 +129,35 @@ TEST(KvCache, PositionsBeyondTheContextAreRefused) {
   EXPECT_EQ(kv.sessions(), 0u);
   ASSERT_TRUE(kv.Prepare(1, 0, kCtx).ok());
   EXPECT_EQ(kv.Find(1)->capacity, kCtx);
+}
+
+// Each head's positions are one block (Offset), and growing moves every
+// head's block to its new place with the rows it held.
+TEST(KvCache, HeadsAreBlocksAndGrowingKeepsTheirRows) {
+  KvCache kv(kLayers, kHeads, kHeadDim, kCtx, KvType::kF16, 1 << 20);
+  auto s = kv.Prepare(1, 0, 10);
+  ASSERT_TRUE(s.ok());
+  KvCache::Session& session = **s;
+  EXPECT_EQ(kv.Offset(session, 0, 1), kHeadDim * 2u);
+  EXPECT_EQ(kv.Offset(session, 1, 0), 64u * kHeadDim * 2);  // after head 0's 64 positions
+  auto fill = [&](int pos, int h, int l) { return static_cast<uint8_t>(pos * 7 + h * 31 + l * 3 + 1); };
+  for (int l = 0; l < kLayers; ++l)
+    for (int h = 0; h < kHeads; ++h)
+      for (int pos = 0; pos < 10; ++pos) {
+        std::memset(session.k[l].data() + kv.Offset(session, h, pos), fill(pos, h, l), kHeadDim * 2);
+        std::memset(session.v[l].data() + kv.Offset(session, h, pos), fill(pos, h, l) ^ 0xFF, kHeadDim * 2);
+      }
+  session.length = 10;
+  ASSERT_TRUE(kv.Prepare(1, 10, 100).ok());  // grows to 128 positions
+  ASSERT_EQ(session.capacity, 128);
+  for (int l = 0; l < kLayers; ++l)
+    for (int h = 0; h < kHeads; ++h)
+      for (int pos = 0; pos < 10; ++pos)
+        for (int i = 0; i < kHeadDim * 2; ++i) {
+          ASSERT_EQ(session.k[l][kv.Offset(session, h, pos) + i], fill(pos, h, l))
+              << l << " " << h << " " << pos;
+          ASSERT_EQ(session.v[l][kv.Offset(session, h, pos) + i], fill(pos, h, l) ^ 0xFF);
+        }
 }
 
 }  // namespace
