@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -233,6 +234,20 @@ Speed RunTurns(const std::string& model, int reps, const char* llama_bench, cons
   return {Median(prefill), Median(decode), true};
 }
 
+// The model in this process, kThreads threads, 512 positions; null (and a
+// message naming `what`) when it cannot be opened.
+std::unique_ptr<ss::engine::Pipeline> OpenInProcess(const std::string& model, const char* what) {
+  ss::engine::StageOptions o;
+  o.n_threads = kThreads;
+  o.n_ctx = 512;
+  auto p = ss::engine::Pipeline::Open(model, o);
+  if (!p.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, p.status().message().c_str());
+    return nullptr;
+  }
+  return std::move(*p);
+}
+
 // Decode against the ceiling, close up: in this process, the prompt, then
 // rounds of a short probe, kCloseUpTokens decoded (positions kPromptTokens..,
 // as the generate runs' first tokens), a short probe: ~0.4 s a round, where a
@@ -249,15 +264,9 @@ CloseUp DecodeShareCloseUp(const std::string& model, const BandwidthProbe& probe
   constexpr int kRounds = 12, kCloseUpTokens = 16, kProbePasses = 3;
   constexpr double kAgree = 0.10;
   CloseUp out;
-  ss::engine::StageOptions o;
-  o.n_threads = kThreads;
-  o.n_ctx = 512;
-  auto p = ss::engine::Pipeline::Open(model, o);
-  if (!p.ok()) {
-    std::fprintf(stderr, "close-up: %s\n", p.status().message().c_str());
-    return out;
-  }
-  ss::engine::Pipeline& pipe = **p;
+  auto p = OpenInProcess(model, "close-up");
+  if (!p) return out;
+  ss::engine::Pipeline& pipe = *p;
   const int n_vocab = pipe.config().n_vocab;
   auto token = [&](int i) { return static_cast<int32_t>((i * 104729) % (n_vocab - 3) + 3); };
   std::vector<ss::engine::BatchRow> rows;
@@ -291,15 +300,9 @@ CloseUp DecodeShareCloseUp(const std::string& model, const BandwidthProbe& probe
 // Aggregate decode tok/s of B sessions stepping together, in this process.
 std::map<int, double> RunBatched(const std::string& model, const std::vector<int>& batches) {
   std::map<int, double> out;
-  ss::engine::StageOptions o;
-  o.n_threads = kThreads;
-  o.n_ctx = 512;
-  auto p = ss::engine::Pipeline::Open(model, o);
-  if (!p.ok()) {
-    std::fprintf(stderr, "batched: %s\n", p.status().message().c_str());
-    return out;
-  }
-  ss::engine::Pipeline& pipe = **p;
+  auto p = OpenInProcess(model, "batched");
+  if (!p) return out;
+  ss::engine::Pipeline& pipe = *p;
   const int n_vocab = pipe.config().n_vocab;
   constexpr int kPp = 16, kTg = 32;
   std::vector<float> logits;
