@@ -170,9 +170,10 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
   SS_RETURN_IF_ERROR(MatMuls(qkv, xb_.data(), n, &pool_, &act_));
   for (int64_t i = 0; i < n; ++i) {
     const int pos = rows[i].pos;
-    RopeNormal(&q_[i * E], config_.n_head, config_.head_dim, config_.rope_dim, pos, config_.rope_base);
-    RopeNormal(&k_[i * kv_dim], config_.n_head_kv, config_.head_dim, config_.rope_dim, pos,
-               config_.rope_base);
+    const float* cos = &rope_[static_cast<size_t>(i * config_.rope_dim)];
+    const float* sin = cos + config_.rope_dim / 2;
+    RopeNormalWithAngles(&q_[i * E], config_.n_head, config_.head_dim, config_.rope_dim, cos, sin);
+    RopeNormalWithAngles(&k_[i * kv_dim], config_.n_head_kv, config_.head_dim, config_.rope_dim, cos, sin);
     KvCache::Session& s = *sessions[i];
     for (int g = 0; g < config_.n_head_kv; ++g) {  // each head's row into its head's block
       const float* k = &k_[i * kv_dim + g * hd];
@@ -231,6 +232,10 @@ Status Stage::Forward(const std::vector<BatchRow>& rows, const float* hidden_in,
   v_.resize(n * KV);
   gate_.resize(n * F);
   up_.resize(n * F);
+  const int rd = config_.rope_dim;
+  rope_.resize(n * static_cast<size_t>(rd));
+  for (size_t i = 0; i < n; ++i)
+    RopeAngles(rows[i].pos, rd, config_.rope_base, &rope_[i * rd], &rope_[i * rd + rd / 2]);
   if (is_first()) {
     Embed(rows);
   } else {
