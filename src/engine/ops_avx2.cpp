@@ -8,6 +8,7 @@
 
 #include "engine/ops.h"
 #include "engine/vec_dot_internal.h"
+#include "engine/vec_dot_x86.h"
 
 namespace ss::engine::internal {
 namespace {
@@ -64,7 +65,7 @@ void SiluMulAvx2(const float* gate, const float* up, int64_t n, float* out) {
 
 // As SoftmaxAvx512 with 8 lanes: ggml's vectors of 16 are two of ours, the
 // last partial ones loaded under a mask with -inf in the other lanes. A
-// vector's sum adds its halves first (lane i + 8 to lane i), then as Hsum8.
+// vector's sum adds its halves first (lane i + 8 to lane i), then as Hsum.
 void SoftmaxAvx2(float* x, int64_t n, float scale, bool round_f16) {
   const __m256 minus_inf = _mm256_set1_ps(-INFINITY), s = _mm256_set1_ps(scale);
   const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -81,9 +82,7 @@ void SoftmaxAvx2(float* x, int64_t n, float scale, bool round_f16) {
     _mm256_maskstore_ps(x + i, k, v);
     vmax = _mm256_max_ps(v, vmax);
   }
-  const __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-  const __m128 m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-  const __m256 m = _mm256_set1_ps(_mm_cvtss_f32(_mm_max_ss(m2, _mm_movehdup_ps(m2))));
+  const __m256 m = _mm256_set1_ps(Hmax(vmax));
   auto exp = [&](int64_t i) {
     const __m256i k = lanes(i);
     const __m256 v = load(i, k);
@@ -95,10 +94,7 @@ void SoftmaxAvx2(float* x, int64_t n, float scale, bool round_f16) {
   double sum = 0.0;
   for (int64_t i = 0; i < n; i += 16) {
     const __m256 lo = exp(i), hi = i + 8 < n ? exp(i + 8) : _mm256_setzero_ps();
-    const __m256 h = _mm256_add_ps(lo, hi);
-    const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-    const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
-    sum += static_cast<double>(_mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p))));
+    sum += static_cast<double>(Hsum(_mm256_add_ps(lo, hi)));
   }
   const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
   for (int64_t i = 0; i < n; i += 8) {

@@ -11,6 +11,7 @@
 
 #include "engine/ops.h"
 #include "engine/vec_dot_internal.h"
+#include "engine/vec_dot_x86.h"
 
 namespace ss::engine::internal {
 namespace {
@@ -33,15 +34,6 @@ __m512 VectorExpf(__m512 x) {
   const __m512 alt =
       _mm512_mask_blend_ps(_mm512_cmp_ps_mask(n, zero, _CMP_LE_OQ), _mm512_set1_ps(INFINITY), zero);
   return _mm512_mask_blend_ps(d, res, alt);
-}
-
-// The 16 lanes' sum: halves, then quarters, then pairs (GCC 12's
-// _mm512_reduce_add_ps, written out).
-inline float Hsum(__m512 x) {
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
-  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
 }
 
 }  // namespace

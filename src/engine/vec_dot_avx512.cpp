@@ -20,16 +20,6 @@
 namespace ss::engine::internal {
 namespace {
 
-// The sum of a vector's lanes: halves, then quarters, then pairs, then the
-// last two (the order of GCC 12's _mm512_reduce_add_ps, written out so the
-// bits do not depend on a compiler's choice and Hsum16 can match them).
-inline float Hsum(__m512 x) {
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
-  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
-  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
-}
-
 // Hsum of 16 vectors at once, v[i]'s in lane i: a transposed tree that adds,
 // for every vector, the same pairs in the same order as Hsum, so each sum has
 // Hsum's bits, in 31 shuffles and 15 adds instead of 16 chains of 7.

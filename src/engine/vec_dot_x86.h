@@ -1,6 +1,7 @@
 #pragma once
 // Small helpers shared by the x86 kernel files (vec_dot_avx2.cpp,
-// vec_dot_avx512.cpp), which are compiled with different -m flags. All have
+// vec_dot_avx512.cpp, ops_avx2.cpp, ops_avx512.cpp), which are compiled with
+// different -m flags. All have
 // internal linkage, so each file keeps its own copy built for its own ISA: an
 // inline function with external linkage could be merged by the linker and run
 // AVX-512 code on an AVX2 machine (which is also why util/half.h is not used
@@ -31,6 +32,34 @@ inline V InRegister(V v) {
   asm("" : "+x"(v));
   return v;
 }
+
+// The sum (largest) of a vector's lanes: halves, then pairs, then the last two.
+inline float Hsum(__m256 x) {
+  __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+  r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_add_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+
+inline float Hmax(__m256 x) {
+  __m128 r = _mm_max_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
+  r = _mm_max_ps(r, _mm_movehl_ps(r, r));
+  r = _mm_max_ss(r, _mm_movehdup_ps(r));
+  return _mm_cvtss_f32(r);
+}
+
+#ifdef __AVX512F__
+// The sum of a vector's lanes: halves, then quarters, then pairs, then the
+// last two (the order of GCC 12's _mm512_reduce_add_ps, written out so the
+// bits do not depend on a compiler's choice and vec_dot_avx512.cpp's Hsum16 and ops_avx512.cpp's Softmax can
+// match them).
+inline float Hsum(__m512 x) {
+  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(x), _mm512_extractf32x8_ps(x, 1));
+  const __m128 q = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  const __m128 p = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(p, _mm_movehdup_ps(p)));
+}
+#endif
 
 // 4 activation bytes in every 32-bit lane: the operand of one interleaved
 // chunk (quants.h), whose lane r holds weight row r's 4 bytes.
