@@ -34,12 +34,12 @@ Status KvCache::Grow(uint64_t id, Session& s, int needed) {
                          " sessions; close sessions or raise the KV cache size");
   // Each head's block moves to its place in the larger layer.
   const size_t head_row = static_cast<size_t>(head_dim_) * elem_size();
+  const size_t old_block = head_row * static_cast<size_t>(s.capacity),
+               block = head_row * static_cast<size_t>(cap);
   auto grow = [&](std::vector<uint8_t>& layer) {
-    std::vector<uint8_t> grown(head_row * static_cast<size_t>(n_heads_) * static_cast<size_t>(cap));
-    for (int h = 0; h < n_heads_ && s.capacity > 0; ++h)
-      std::memcpy(&grown[head_row * static_cast<size_t>(h) * static_cast<size_t>(cap)],
-                  &layer[head_row * static_cast<size_t>(h) * static_cast<size_t>(s.capacity)],
-                  head_row * static_cast<size_t>(s.capacity));
+    std::vector<uint8_t> grown(block * static_cast<size_t>(n_heads_));
+    for (size_t h = 0; h < static_cast<size_t>(n_heads_) && old_block > 0; ++h)
+      std::memcpy(grown.data() + h * block, layer.data() + h * old_block, old_block);
     layer = std::move(grown);
   };
   s.k.resize(static_cast<size_t>(n_layers_));

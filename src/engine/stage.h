@@ -79,8 +79,8 @@ class Stage {
 
   // Scratch, sized for the largest batch seen.
   std::vector<float> x_, xb_, q_, k_, v_, att_, gate_, up_;
-  std::vector<float>
-      rope_;  // per row: its position's rope cos, then sin (rope_dim / 2 each), for every layer
+  // Per row: its position's rope cos, then sin (rope_dim / 2 each), shared by all layers.
+  std::vector<float> rope_;
   std::vector<uint8_t> act_;
   std::vector<std::vector<float>> scores_;  // per thread: [query heads per KV head][n_ctx]
   std::vector<std::vector<uint16_t>> q16_;  // per thread: those heads' F16 queries

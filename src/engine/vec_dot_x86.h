@@ -1,11 +1,11 @@
 #pragma once
 // Small helpers shared by the x86 kernel files (vec_dot_avx2.cpp,
 // vec_dot_avx512.cpp, ops_avx2.cpp, ops_avx512.cpp), which are compiled with
-// different -m flags. All have
-// internal linkage, so each file keeps its own copy built for its own ISA: an
-// inline function with external linkage could be merged by the linker and run
-// AVX-512 code on an AVX2 machine (which is also why util/half.h is not used
-// here). Include only from those files, after <immintrin.h>.
+// different -m flags. All have internal linkage, so each file keeps its own
+// copy built for its own ISA: an inline function with external linkage could
+// be merged by the linker and run AVX-512 code on an AVX2 machine (which is
+// also why util/half.h is not used here). Include only from those files, after
+// <immintrin.h>.
 
 #include <immintrin.h>
 
