@@ -133,25 +133,26 @@ void DequantizeRowQ4_K(const BlockQ4_K* x, float* y, int64_t n) {
   }
 }
 
-void DequantizeRowQ6_K(const BlockQ6_K* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n / kQK_K; ++i) {
-    const float d = HalfToFloat(x[i].d);
-    const uint8_t* ql = x[i].ql;
-    const uint8_t* qh = x[i].qh;
-    const int8_t* sc = x[i].scales;
-    for (int half = 0; half < 2; ++half, y += 128, ql += 64, qh += 32, sc += 8) {
-      for (int l = 0; l < 32; ++l) {
-        const int is = l / 16;
-        const int q1 = ((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32;
-        const int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
-        const int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
-        const int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
-        y[l] = d * sc[is] * q1;
-        y[l + 32] = d * sc[is + 2] * q2;
-        y[l + 64] = d * sc[is + 4] * q3;
-        y[l + 96] = d * sc[is + 6] * q4;
-      }
+void UnpackQ6_K(const BlockQ6_K& b, uint8_t* q) {
+  for (int half = 0; half < 2; ++half) {
+    const uint8_t* ql = b.ql + 64 * half;
+    const uint8_t* qh = b.qh + 32 * half;
+    uint8_t* o = q + 128 * half;
+    for (int l = 0; l < 32; ++l) {
+      o[l] = static_cast<uint8_t>((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4));
+      o[l + 32] = static_cast<uint8_t>((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4));
+      o[l + 64] = static_cast<uint8_t>((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+      o[l + 96] = static_cast<uint8_t>((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
     }
+  }
+}
+
+void DequantizeRowQ6_K(const BlockQ6_K* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK_K; ++i, y += kQK_K) {
+    const float d = HalfToFloat(x[i].d);
+    uint8_t q[kQK_K];
+    UnpackQ6_K(x[i], q);
+    for (int e = 0; e < kQK_K; ++e) y[e] = d * x[i].scales[e / 16] * (q[e] - 32);
   }
 }
 
@@ -263,10 +264,36 @@ void InterleaveQ4_K(uint8_t* rows, int64_t n) {
   }
 }
 
+void InterleaveQ6_K(uint8_t* rows, int64_t n) {
+  const int64_t nb = n / kQK_K;
+  std::vector<BlockQ6_K> copy(static_cast<size_t>(nb * kInterleave));
+  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ6_K));
+  auto* out = reinterpret_cast<BlockQ6_Kx8*>(rows);
+  for (int64_t b = 0; b < nb; ++b) {
+    BlockQ6_Kx8& o = out[b];
+    for (int r = 0; r < kInterleave; ++r) {
+      const BlockQ6_K& in = copy[static_cast<size_t>(r * nb + b)];
+      uint8_t q[kQK_K];
+      UnpackQ6_K(in, q);
+      o.d[r] = in.d;
+      for (int g = 0; g < kQK_K / 16; ++g) {
+        o.scales[8 * g + r] = in.scales[g];
+        for (int j = 0; j < 3; ++j) {
+          for (int i = 0; i < 4; ++i) {
+            const int top = (q[16 * g + 12 + i] >> (2 * j)) & 3;
+            o.qs[96 * g + 32 * j + 4 * r + i] = static_cast<uint8_t>(q[16 * g + 4 * j + i] | (top << 6));
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 bool CanInterleave(gguf::TensorType type) {
-  return type == gguf::TensorType::Q8_0 || type == gguf::TensorType::Q4_0 || type == gguf::TensorType::Q4_K;
+  return type == gguf::TensorType::Q8_0 || type == gguf::TensorType::Q4_0 || type == gguf::TensorType::Q4_K ||
+         type == gguf::TensorType::Q6_K;
 }
 
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n) {
@@ -277,6 +304,8 @@ void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n) {
       return InterleaveWords<BlockQ4_0, BlockQ4_0x8>(rows, n, kQK4_0);
     case gguf::TensorType::Q4_K:
       return InterleaveQ4_K(rows, n);
+    case gguf::TensorType::Q6_K:
+      return InterleaveQ6_K(rows, n);
     default:
       return;
   }

@@ -89,10 +89,25 @@ struct BlockQ4_Kx8 {
 // SIMD unpacking is tested against).
 void UnpackQ4_Kx8Scales(const BlockQ4_Kx8& b, uint8_t* scales, uint8_t* mins);
 
+// Q6_K weights of 8 consecutive rows, super-block by super-block: the 8 rows'
+// scales, their 16 group scales (scales[8 g + r]: group g of row r), then
+// per group g of 16 elements three chunks of 32 bytes, b0, b1, b2. Lane r
+// (4 bytes) of chunk bj holds row r's quants (0..63, as stored) of elements
+// 16 g + 4 j + i (i = 0..3) in its bytes' low 6 bits, and in their top 2 bits
+// bits 2 j, 2 j + 1 of element 16 g + 12 + i's. So a mask gives three vectors
+// of 4 elements per lane, three shifts and masks the fourth, and a group's
+// dot needs no recombining across groups; 4 values in 3 bytes, as Q6_K.
+struct BlockQ6_Kx8 {
+  uint16_t d[kInterleave];
+  int8_t scales[kInterleave * kQK_K / 16];
+  uint8_t qs[kInterleave * kQK_K * 3 / 4];
+};
+
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == kInterleave * sizeof(BlockQ4_K));
 static_assert(sizeof(BlockQ4_0x8) == kInterleave * sizeof(BlockQ4_0));
+static_assert(sizeof(BlockQ6_Kx8) == kInterleave * sizeof(BlockQ6_K));
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ6_K) == 210);
@@ -116,6 +131,9 @@ void DequantizeRowQ4_0(const BlockQ4_0* x, float* y, int64_t n);
 void DequantizeRowQ4_K(const BlockQ4_K* x, float* y, int64_t n);
 void DequantizeRowQ6_K(const BlockQ6_K* x, float* y, int64_t n);
 void DequantizeRowQ8_K(const BlockQ8_K* x, float* y, int64_t n);
+// A Q6_K super-block's 256 quants as stored (0..63; value = d * sc * (q - 32)),
+// in element order.
+void UnpackQ6_K(const BlockQ6_K& b, uint8_t* q);
 
 // Scale and min of Q4_K sub-block j (0..7) from the packed 12-byte field.
 void Q4KScaleMin(int j, const uint8_t* scales, uint8_t* sc, uint8_t* m);
@@ -129,10 +147,11 @@ bool DequantizeRow(gguf::TensorType type, const void* x, float* y, int64_t n);
 // Bytes of a row of n elements (n a multiple of the block size).
 size_t RowBytes(gguf::TensorType type, int64_t n);
 
-// True for the types with an interleaved layout: Q8_0, Q4_0, Q4_K.
+// True for the types with an interleaved layout: Q8_0, Q4_0, Q4_K, Q6_K.
 bool CanInterleave(gguf::TensorType type);
 // Rewrites kInterleave consecutive rows of n elements of such a type, in
-// place, into its interleaved blocks (BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8).
+// place, into its interleaved blocks (BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
+// BlockQ6_Kx8).
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n);
 
 }  // namespace ss::engine

@@ -200,6 +200,40 @@ struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
   }
 };
 
+// Q6_K interleaved by 8 rows (quants.h BlockQ6_Kx8), one activation row at a
+// time: per super-block and row the exact integer sum over groups of
+// scale * ((q - 32) . a), then one fused multiply-add; the reference for the
+// SIMD twins.
+struct TilesQ6_Kx8 : internal::TilesQ6_Kx8Base {
+  static constexpr int kCols = 1;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t,
+                  const internal::ActQ8_KSum* sums, float* out, size_t) {
+    const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
+    float acc[kInterleave] = {};
+    for (int64_t b = 0; b < nb; ++b) {
+      for (int r = 0; r < kInterleave; ++r) {
+        int32_t sumi = 0;
+        for (int g = 0; g < kQK_K / 16; ++g) {
+          const uint8_t* chunks = x[b].qs + 96 * g + 4 * r;  // b0, b1, b2 at + 0, 32, 64
+          int32_t dot = sums[b].offsets[g];
+          for (int i = 0; i < 4; ++i) {
+            int top = 0;
+            for (int j = 0; j < 3; ++j) {
+              dot += (chunks[32 * j + i] & 0x3F) * y[b].qs[16 * g + 4 * j + i];
+              top |= (chunks[32 * j + i] >> 6) << (2 * j);
+            }
+            dot += top * y[b].qs[16 * g + 12 + i];
+          }
+          sumi += x[b].scales[8 * g + r] * dot;
+        }
+        acc[r] = std::fma(HalfToFloat(x[b].d[r]) * sums[b].d, static_cast<float>(sumi), acc[r]);
+      }
+    }
+    for (int r = 0; r < kInterleave; ++r) out[r] = acc[r];
+  }
+};
+
 float DotQ4_K(int64_t n, const void* w, const void* a) {
   const BlockQ4_K* x = static_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
@@ -232,22 +266,12 @@ float DotQ6_K(int64_t n, const void* w, const void* a) {
   const BlockQ8_K* y = static_cast<const BlockQ8_K*>(a);
   float sum = 0;
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    int8_t q[kQK_K];  // unpacked quants minus 32, in element order
-    const uint8_t* ql = x[i].ql;
-    const uint8_t* qh = x[i].qh;
-    for (int half = 0; half < 2; ++half, ql += 64, qh += 32) {
-      int8_t* o = q + 128 * half;
-      for (int l = 0; l < 32; ++l) {
-        o[l] = static_cast<int8_t>(((ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4)) - 32);
-        o[l + 32] = static_cast<int8_t>(((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32);
-        o[l + 64] = static_cast<int8_t>(((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
-        o[l + 96] = static_cast<int8_t>(((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
-      }
-    }
+    uint8_t q[kQK_K];
+    UnpackQ6_K(x[i], q);
     int sumi = 0;
     for (int g = 0; g < kQK_K / 16; ++g) {
       int dot = 0;
-      for (int l = 0; l < 16; ++l) dot += q[16 * g + l] * y[i].qs[16 * g + l];
+      for (int l = 0; l < 16; ++l) dot += (q[16 * g + l] - 32) * y[i].qs[16 * g + l];
       sumi += x[i].scales[g] * dot;
     }
     sum += HalfToFloat(x[i].d) * y[i].d * sumi;
@@ -373,9 +397,12 @@ void FillScalarTable(KernelTable* t) {
     t->traits[k].sum_x8 = SumActivationsQ8_0;
     t->traits[k].sum_x8_block = sizeof(ActQ8_0Sum);
   }
-  t->traits[kQ4_K].sum_x8 = SumActivationsQ8_K;
-  t->traits[kQ4_K].sum_x8_block = sizeof(ActQ8_KSum);
   t->traits[kQ6_K] = MakeTraits(T::Q6_K, T::Q8_K, kQK_K, FromFloatQ8_K, DotQ6_K, GemmByVecDot<DotQ6_K>);
+  t->traits[kQ6_K].gemm_x8 = GemmX8<TilesQ6_Kx8>;
+  for (int k : {kQ4_K, kQ6_K}) {
+    t->traits[k].sum_x8 = SumActivationsQ8_K;
+    t->traits[k].sum_x8_block = sizeof(ActQ8_KSum);
+  }
   t->fp32_to_fp16 = ScalarFp32ToFp16;
   t->fp16_to_fp32 = ScalarFp16ToFp32;
   t->fp32_to_bf16 = ScalarFp32ToBf16;
@@ -406,6 +433,7 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums) {
       out[b].pairs[p] =
           static_cast<int32_t>((static_cast<uint32_t>(hi) << 16) | (static_cast<uint32_t>(lo) & 0xFFFF));
     }
+    for (int g = 0; g < kQK_K / 16; ++g) out[b].offsets[g] = -32 * y[b].bsums[g];
   }
 }
 

@@ -60,7 +60,7 @@ struct TypeTraits {
   GemmFn gemm = nullptr;
   int tile_rows = 1;  // weight rows the gemm kernel handles at once (for splitting work)
   // The gemm for weights interleaved by kInterleave rows (quants.h; Q8_0,
-  // Q4_0 and Q4_K, else nullptr): nr is a multiple of kInterleave, w_stride
+  // Q4_0, Q4_K and Q6_K, else nullptr): nr is a multiple of kInterleave, w_stride
   // is still one row's bytes. Per block each result is exact integer dot
   // products and fused multiply-adds in a fixed order, so every ISA gives the
   // same bits.

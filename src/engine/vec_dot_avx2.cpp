@@ -810,6 +810,16 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   }
 };
 
+// --- Q6_K interleaved by 8 rows (quants.h BlockQ6_Kx8): vec_dot_x86.h RunQ6_Kx8 ---
+struct TilesQ6_Kx8 : TilesQ6_Kx8Base {
+  static constexpr int kCols = 2;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
+    RunQ6_Kx8<NC>(nb, x, a, as, sums, out, os);
+  }
+};
+
 }  // namespace
 
 void FillAvx2Table(KernelTable* t) {
@@ -837,6 +847,7 @@ void FillAvx2Table(KernelTable* t) {
   t->traits[kQ4_K].gemm = GemmQ<KernelQ4_K>;
   t->traits[kQ4_K].tile_rows = TileShape<KernelQ4_K>::kRows;
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
+  t->traits[kQ6_K].gemm_x8 = GemmX8<TilesQ6_Kx8>;
   t->traits[kQ6_K].from_float = QuantizeQ8_K;
   t->traits[kQ6_K].vec_dot = DotQ<KernelQ6_K>;
   t->traits[kQ6_K].gemm = GemmQ<KernelQ6_K>;

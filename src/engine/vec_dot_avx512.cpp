@@ -454,9 +454,10 @@ void WeightedSum(int m, const float* p, size_t ps, int64_t n_rows, const typenam
 
 // --- Q6_K x Q8_K: one super-block at a time ---
 //
-// Q4_K keeps the AVX2 kernels (vec_dot_avx2.cpp): their 1 x 8 register tile
-// runs prefill faster than a 512-bit dot per (row, column) did (measured
-// ~90 against ~77 GFLOP/s per core), and decode is bound by memory either way.
+// For plain rows (a matrix whose rows are not a multiple of 8; vec_dot);
+// interleaved ones have TilesQ6_Kx8 below. Plain Q4_K keeps the AVX2 kernels
+// (vec_dot_avx2.cpp): their 1 x 8 register tile ran prefill faster than a
+// 512-bit dot per (row, column) did (~90 against ~77 GFLOP/s per core).
 
 // One weight row by NC activation rows: each super-block is unpacked once for
 // all of them. Per (row, column) the same operations whatever NC, so gemm and
@@ -699,6 +700,16 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   }
 };
 
+// --- Q6_K interleaved by 8 rows (quants.h BlockQ6_Kx8): vec_dot_x86.h RunQ6_Kx8 ---
+struct TilesQ6_Kx8 : TilesQ6_Kx8Base {
+  static constexpr int kCols = 4;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
+    RunQ6_Kx8<NC>(nb, x, a, as, sums, out, os);
+  }
+};
+
 }  // namespace
 
 void FillAvx512Table(KernelTable* t) {
@@ -711,6 +722,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x16>;
   t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
+  t->traits[kQ6_K].gemm_x8 = GemmX8<TilesQ6_Kx8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmQ6_K;
   t->weighted_sum_f16 = WeightedSum<LoadF16>;

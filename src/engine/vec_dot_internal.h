@@ -60,11 +60,14 @@ struct ActQ8_0Sum {
 void SumActivationsQ8_0(int64_t n, const void* a, void* sums);
 
 // What every weight row shares of a Q8_K activation block, for the
-// interleaved Q4_K gemm: its scale, and its sums over the 8 sub-blocks of 32
-// in int16 pairs, pair p = (sum of 2p, sum of 2p + 1) as one int32.
+// interleaved Q4_K and Q6_K gemms: its scale; for Q4_K its sums over the 8
+// sub-blocks of 32 in int16 pairs, pair p = (sum of 2p, sum of 2p + 1) as one
+// int32; for Q6_K -32 * the sum of each group of 16, where its dots start
+// (since (q - 32) . a = q . a - 32 * sum(a)).
 struct ActQ8_KSum {
   float d;
   int32_t pairs[4];
+  int32_t offsets[kQK_K / 16];
 };
 void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_K
 
@@ -137,6 +140,7 @@ struct TilesBase {
 using TilesQ8_0x8Base = TilesBase<BlockQ8_0x8, ActQ8_0Sum, kQK8_0>;
 using TilesQ4_0x8Base = TilesBase<BlockQ4_0x8, ActQ8_0Sum, kQK4_0>;
 using TilesQ4_Kx8Base = TilesBase<BlockQ4_Kx8, ActQ8_KSum, kQK_K>;
+using TilesQ6_Kx8Base = TilesBase<BlockQ6_Kx8, ActQ8_KSum, kQK_K>;
 
 // Gemm that loops a vec_dot over all (r, c): the fallback for any type.
 template <VecDotFn kDot>

@@ -128,5 +128,68 @@ void RunQ4_Kx8(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, co
   for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
 }
 
+// init + the dots of w[j] (32 unsigned bytes, lane r row r's 4 quants) with
+// the 4 activation bytes q + 4 j, j = 0..3, in each int32 lane: exact, by
+// vpdpbusd with AVX-512 VNNI; on AVX2 in int16 pairs of products first (of
+// quants < 64: at most 4 * 63 * 128 per lane, no saturation).
+inline __m256i DotFourChunks(__m256i init, const __m256i (&w)[4], const int8_t* q) {
+#ifdef __AVX512VNNI__
+  for (int j = 0; j < 4; ++j) init = _mm256_dpbusd_epi32(init, w[j], Broadcast4(q + 4 * j));
+  return init;
+#else
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i s01 = _mm256_add_epi16(_mm256_maddubs_epi16(w[0], Broadcast4(q)),
+                                       _mm256_maddubs_epi16(w[1], Broadcast4(q + 4)));
+  const __m256i s23 = _mm256_add_epi16(_mm256_maddubs_epi16(w[2], Broadcast4(q + 8)),
+                                       _mm256_maddubs_epi16(w[3], Broadcast4(q + 12)));
+  return _mm256_add_epi32(init, _mm256_add_epi32(_mm256_madd_epi16(s01, ones), _mm256_madd_epi16(s23, ones)));
+#endif
+}
+
+// BlockQ6_Kx8 by NC activation rows, as the scalar TilesQ6_Kx8: per group the
+// three chunks are unpacked into four vectors of quants once for all columns;
+// each column's dot starts at its -32 * sum term, so times the rows' scales
+// it is the group's whole exact contribution; per block one fused
+// multiply-add.
+template <int NC>
+void RunQ6_Kx8(int64_t nb, const BlockQ6_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+               float* out, size_t os) {
+  const __m256i six = _mm256_set1_epi8(0x3F), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C),
+                m30 = _mm256_set1_epi8(0x30);
+  __m256 acc[NC];
+  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const BlockQ6_Kx8& blk = x[b];
+    const int8_t* q[NC];
+    const ActQ8_KSum* s[NC];
+    __m256i sumi[NC];
+    for (int c = 0; c < NC; ++c) {
+      q[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs;
+      s[c] = sums + c * nb + b;
+      sumi[c] = _mm256_setzero_si256();
+    }
+    for (int g = 0; g < kQK_K / 16; ++g) {
+      const __m256i b0 = InRegister(LoadU8x32(blk.qs + 96 * g));
+      const __m256i b1 = InRegister(LoadU8x32(blk.qs + 96 * g + 32));
+      const __m256i b2 = InRegister(LoadU8x32(blk.qs + 96 * g + 64));
+      const __m256i w[4] = {_mm256_and_si256(b0, six), _mm256_and_si256(b1, six), _mm256_and_si256(b2, six),
+                            _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b0, 6), m03),
+                                                            _mm256_and_si256(_mm256_srli_epi16(b1, 4), m0c)),
+                                            _mm256_and_si256(_mm256_srli_epi16(b2, 2), m30))};
+      const __m256i sc =
+          _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.scales + 8 * g)));
+      for (int c = 0; c < NC; ++c) {
+        const __m256i dot = DotFourChunks(_mm256_set1_epi32(s[c]->offsets[g]), w, q[c] + 16 * g);
+        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_mullo_epi32(dot, sc));
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+    for (int c = 0; c < NC; ++c)
+      acc[c] =
+          _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(s[c]->d)), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+  }
+  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+}
+
 }  // namespace
 }  // namespace ss::engine::internal

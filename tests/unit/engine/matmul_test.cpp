@@ -111,7 +111,7 @@ TEST(MatMulTest, OneAndTwoThreadsAndBatchingGiveIdenticalBits) {
 TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
   std::mt19937 rng(22);
   ThreadPool one(1), two(2);
-  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K}) {
+  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
     const int64_t n_in = 5 * GetTypeTraits(t)->block_size, n_out = 40, n_tokens = 9;
     const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n_in, n_out);
     std::vector<uint8_t> inter = rows;

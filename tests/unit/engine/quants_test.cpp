@@ -109,7 +109,35 @@ TEST(QuantsTest, InterleaveQ8_0PutsEveryElementWhereTheLayoutSays) {
           << "row " << r << " element " << i;
     }
   }
-  EXPECT_FALSE(CanInterleave(TensorType::Q6_K));
+  EXPECT_FALSE(CanInterleave(TensorType::F16));
+}
+
+TEST(QuantsTest, InterleaveQ6_KPutsEveryElementAndScaleWhereTheLayoutSays) {
+  std::mt19937 rng(26);
+  const int64_t n = 2 * kQK_K;
+  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q6_K, n, kInterleave);
+  const std::vector<uint8_t> before = rows;
+  InterleaveRows(TensorType::Q6_K, rows.data(), n);
+  const auto* x = reinterpret_cast<const BlockQ6_Kx8*>(rows.data());
+  const size_t row_bytes = RowBytes(TensorType::Q6_K, n);
+  for (int r = 0; r < kInterleave; ++r) {
+    const std::vector<float> want = testutil::Dequantize(TensorType::Q6_K, before.data() + r * row_bytes, n);
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+      for (int e = 0; e < kQK_K; ++e) {
+        const int g = e / 16, j = (e % 16) / 4, i = e % 4;  // group, chunk (3: the top bits), byte
+        const uint8_t* chunks = x[b].qs + 96 * g + 4 * r + i;
+        int q = 0;
+        if (j < 3) {
+          q = chunks[32 * j] & 0x3F;
+        } else {
+          for (int k = 0; k < 3; ++k) q |= (chunks[32 * k] >> 6) << (2 * k);
+        }
+        const float got = HalfToFloat(x[b].d[r]) * x[b].scales[8 * g + r] * (q - 32);
+        ASSERT_EQ(got, want[static_cast<size_t>(b * kQK_K + e)])
+            << "row " << r << " element " << b * kQK_K + e;
+      }
+    }
+  }
 }
 
 TEST(QuantsTest, InterleaveQ4_KPutsEveryElementScaleAndMinWhereTheLayoutSays) {

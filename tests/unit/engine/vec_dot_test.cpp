@@ -231,7 +231,8 @@ TEST(VecDotTest, GemmIsBitIdenticalToItsVecDot) {
   }
 }
 
-// The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8): on every ISA
+// The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
+// BlockQ6_Kx8): on every ISA
 // the scalar reference's bits (exact integers and the same fused
 // multiply-adds), for activation row counts around the register tiles and
 // several groups; and within the stated tolerance of the plain rows' vec_dot.
@@ -239,7 +240,7 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
   std::mt19937 rng(16);
   std::vector<Isa> isas = SimdIsas();
   isas.insert(isas.begin(), Isa::kScalar);
-  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K}) {
+  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
     const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
     for (int64_t blocks : {1, 3, 9}) {
       const int64_t n = blocks * ref.block_size;
