@@ -232,17 +232,18 @@ TEST(VecDotTest, GemmIsBitIdenticalToItsVecDot) {
 }
 
 // The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
-// BlockQ6_Kx8): on every ISA
-// the scalar reference's bits (exact integers and the same fused
-// multiply-adds), for activation row counts around the register tiles and
-// several groups; and within the stated tolerance of the plain rows' vec_dot.
+// BlockQ6_Kx8): on every ISA the scalar reference's bits (exact integers and
+// the same fused multiply-adds), for activation row counts around the
+// register tiles, several groups and rows as long as ffn_down's; each
+// column the bits it gets alone; and within the stated tolerance of the plain
+// rows' vec_dot.
 TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
   std::mt19937 rng(16);
   std::vector<Isa> isas = SimdIsas();
   isas.insert(isas.begin(), Isa::kScalar);
   for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
     const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
-    for (int64_t blocks : {1, 3, 9}) {
+    for (int64_t blocks : {int64_t{1}, int64_t{3}, int64_t{9}, 5632 / ref.block_size}) {
       const int64_t n = blocks * ref.block_size;
       const size_t ws = RowBytes(t, n), as = RowBytes(ref.act_type, n);
       for (int nr : {8, 16, 24}) {
@@ -270,13 +271,22 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
             }
           }
           for (Isa isa : isas) {
+            const TypeTraits& tt = *GetTypeTraits(t, isa);
             std::vector<float> got(os * nc, -1.0f);
-            GetTypeTraits(t, isa)->gemm_x8(n, w.data(), ws, nr, a.data(), as, sums.data(), nc, got.data(),
-                                           os);
+            tt.gemm_x8(n, w.data(), ws, nr, a.data(), as, sums.data(), nc, got.data(), os);
             for (size_t i = 0; i < got.size(); ++i)
               ASSERT_EQ(Fp32ToBits(got[i]), Fp32ToBits(want[i]))
                   << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
                   << " at " << i;  // pads too
+            for (int c = 0; c < nc; ++c) {
+              std::vector<float> alone(nr);
+              tt.gemm_x8(n, w.data(), ws, nr, a.data() + c * as, as, sums.data() + c * ref.SumX8Bytes(n), 1,
+                         alone.data(), nr);
+              for (int r = 0; r < nr; ++r)
+                ASSERT_EQ(Fp32ToBits(alone[r]), Fp32ToBits(want[c * os + r]))
+                    << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
+                    << " column " << c << " alone, row " << r;
+            }
           }
         }
       }
