@@ -700,16 +700,6 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   }
 };
 
-// --- Q6_K interleaved by 8 rows (quants.h BlockQ6_Kx8): vec_dot_x86.h RunQ6_Kx8 ---
-struct TilesQ6_Kx8 : TilesQ6_Kx8Base {
-  static constexpr int kCols = 4;
-  template <int NC>
-  static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_KSum* sums, float* out, size_t os) {
-    RunQ6_Kx8<NC>(nb, x, a, as, sums, out, os);
-  }
-};
-
 }  // namespace
 
 void FillAvx512Table(KernelTable* t) {

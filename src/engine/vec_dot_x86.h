@@ -146,50 +146,60 @@ inline __m256i DotFourChunks(__m256i init, const __m256i (&w)[4], const int8_t* 
 #endif
 }
 
-// BlockQ6_Kx8 by NC activation rows, as the scalar TilesQ6_Kx8: per group the
-// three chunks are unpacked into four vectors of quants once for all columns;
-// each column's dot starts at its -32 * sum term, so times the rows' scales
-// it is the group's whole exact contribution; per block one fused
-// multiply-add.
-template <int NC>
-void RunQ6_Kx8(int64_t nb, const BlockQ6_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
-               float* out, size_t os) {
-  const __m256i six = _mm256_set1_epi8(0x3F), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C),
-                m30 = _mm256_set1_epi8(0x30);
-  __m256 acc[NC];
-  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const BlockQ6_Kx8& blk = x[b];
-    const int8_t* q[NC];
-    const ActQ8_KSum* s[NC];
-    __m256i sumi[NC];
-    for (int c = 0; c < NC; ++c) {
-      q[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs;
-      s[c] = sums + c * nb + b;
-      sumi[c] = _mm256_setzero_si256();
-    }
-    for (int g = 0; g < kQK_K / 16; ++g) {
-      const __m256i b0 = InRegister(LoadU8x32(blk.qs + 96 * g));
-      const __m256i b1 = InRegister(LoadU8x32(blk.qs + 96 * g + 32));
-      const __m256i b2 = InRegister(LoadU8x32(blk.qs + 96 * g + 64));
-      const __m256i w[4] = {_mm256_and_si256(b0, six), _mm256_and_si256(b1, six), _mm256_and_si256(b2, six),
-                            _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b0, 6), m03),
-                                                            _mm256_and_si256(_mm256_srli_epi16(b1, 4), m0c)),
-                                            _mm256_and_si256(_mm256_srli_epi16(b2, 2), m30))};
-      const __m256i sc =
-          _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.scales + 8 * g)));
+// --- Q6_K interleaved by 8 rows (quants.h BlockQ6_Kx8), for both ISAs ---
+//
+// As the scalar TilesQ6_Kx8: per group the three chunks are unpacked into
+// four vectors of quants once for all columns; each column's dot starts at its
+// -32 * sum term, so times the rows' scales it is the group's whole exact
+// contribution; per block one fused multiply-add. 4 activation rows per tile
+// where there are 32 vector registers, 2 where there are 16.
+struct TilesQ6_Kx8 : TilesQ6_Kx8Base {
+#ifdef __AVX512F__
+  static constexpr int kCols = 4;
+#else
+  static constexpr int kCols = 2;
+#endif
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
+    const __m256i six = _mm256_set1_epi8(0x3F), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C),
+                  m30 = _mm256_set1_epi8(0x30);
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      const BlockQ6_Kx8& blk = x[b];
+      const int8_t* q[NC];
+      const ActQ8_KSum* s[NC];
+      __m256i sumi[NC];
       for (int c = 0; c < NC; ++c) {
-        const __m256i dot = DotFourChunks(_mm256_set1_epi32(s[c]->offsets[g]), w, q[c] + 16 * g);
-        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_mullo_epi32(dot, sc));
+        q[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs;
+        s[c] = sums + c * nb + b;
+        sumi[c] = _mm256_setzero_si256();
       }
+      for (int g = 0; g < kQK_K / 16; ++g) {
+        const __m256i b0 = InRegister(LoadU8x32(blk.qs + 96 * g));
+        const __m256i b1 = InRegister(LoadU8x32(blk.qs + 96 * g + 32));
+        const __m256i b2 = InRegister(LoadU8x32(blk.qs + 96 * g + 64));
+        const __m256i w[4] = {
+            _mm256_and_si256(b0, six), _mm256_and_si256(b1, six), _mm256_and_si256(b2, six),
+            _mm256_or_si256(_mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b0, 6), m03),
+                                            _mm256_and_si256(_mm256_srli_epi16(b1, 4), m0c)),
+                            _mm256_and_si256(_mm256_srli_epi16(b2, 2), m30))};
+        const __m256i sc =
+            _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(blk.scales + 8 * g)));
+        for (int c = 0; c < NC; ++c) {
+          const __m256i dot = DotFourChunks(_mm256_set1_epi32(s[c]->offsets[g]), w, q[c] + 16 * g);
+          sumi[c] = _mm256_add_epi32(sumi[c], _mm256_mullo_epi32(dot, sc));
+        }
+      }
+      const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
+      for (int c = 0; c < NC; ++c)
+        acc[c] =
+            _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(s[c]->d)), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
     }
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
-    for (int c = 0; c < NC; ++c)
-      acc[c] =
-          _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(s[c]->d)), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
   }
-  for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
-}
+};
 
 }  // namespace
 }  // namespace ss::engine::internal
