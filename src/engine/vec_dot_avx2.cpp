@@ -792,6 +792,8 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
       const __m256i ql = _mm256_and_si256(chunk, low);
       const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       for (int c = 0; c < NC; ++c) {
+        // Running sums in registers: GCC otherwise adds the 16 products of a
+        // sub-block pair as a tree and spills six of them.
         const int8_t* qc = q[c] + 64 * jj + 4 * k;
         s_lo[c] = InRegister(_mm256_add_epi16(s_lo[c], _mm256_maddubs_epi16(ql, Broadcast4(qc))));
         s_hi[c] = InRegister(_mm256_add_epi16(s_hi[c], _mm256_maddubs_epi16(qh, Broadcast4(qc + 32))));
