@@ -596,8 +596,8 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
         // Two chains of vpdpbusd halve the latency per block (integer sums: same bits).
         __m256i dot = _mm256_set1_epi32(-s.sum8), dot_hi = _mm256_setzero_si256();
         for (int k = 0; k < 4; ++k) {
-          dot = _mm256_dpbusd_epi32(dot, w[k], Broadcast4(q + 4 * k));
-          dot_hi = _mm256_dpbusd_epi32(dot_hi, w[4 + k], Broadcast4(q + 16 + 4 * k));
+          dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
+          dot_hi = DpbusdBroadcast4(dot_hi, w[4 + k], q + 16 + 4 * k);
         }
         dot = _mm256_add_epi32(dot, dot_hi);
         const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
@@ -642,11 +642,8 @@ struct TilesQ4_0x16 : TilesQ4_0x8Base {
         const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
         __m512i dot = _mm512_set1_epi32(-s.sum8);
         for (int k = 0; k < 4; ++k) {
-          int32_t lo, hi;
-          std::memcpy(&lo, q + 4 * k, 4);
-          std::memcpy(&hi, q + 16 + 4 * k, 4);
-          dot = _mm512_dpbusd_epi32(dot, w[k], _mm512_set1_epi32(lo));
-          dot = _mm512_dpbusd_epi32(dot, w[4 + k], _mm512_set1_epi32(hi));
+          dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
+          dot = DpbusdBroadcast4(dot, w[4 + k], q + 16 + 4 * k);
         }
         const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
         acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc[c]);
@@ -679,8 +676,8 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
       const int odd = NC == 1 ? 2 * (k % 2) : 0;  // more columns are chains enough
       for (int c = 0; c < NC; ++c) {
         const int8_t* qc = q[c] + 64 * jj + 4 * k;
-        dot[c][odd] = _mm256_dpbusd_epi32(dot[c][odd], ql, Broadcast4(qc));
-        dot[c][odd + 1] = _mm256_dpbusd_epi32(dot[c][odd + 1], qh, Broadcast4(qc + 32));
+        dot[c][odd] = DpbusdBroadcast4(dot[c][odd], ql, qc);
+        dot[c][odd + 1] = DpbusdBroadcast4(dot[c][odd + 1], qh, qc + 32);
       }
     }
     const __m256i sc_lo =
