@@ -2,8 +2,10 @@
 // scalar references in ops.cpp hold them bit-exact (by tests).
 // GCC 12 warns about the deliberately undefined registers inside its own
 // avx512fintrin.h helpers (_mm512_max_ps and friends): a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 #include <immintrin.h>
 

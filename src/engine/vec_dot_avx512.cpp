@@ -6,8 +6,10 @@
 
 // GCC 12 warns about the deliberately undefined registers inside its own
 // avx512fintrin.h helpers (_mm512_cvtph_ps and friends): a false positive.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 
 #include <immintrin.h>
 
