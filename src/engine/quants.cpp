@@ -221,72 +221,62 @@ size_t RowBytes(gguf::TensorType type, int64_t n) {
 
 namespace {
 
-// Q8_0 and Q4_0: a block's scale, then its quants in 4-byte words.
-template <typename Block, typename BlockX8>
-void InterleaveWords(uint8_t* rows, int64_t n, int64_t block_size) {
-  const int64_t nb = n / block_size;
-  constexpr int kWords = sizeof(Block::qs) / 4;
+// The frame every interleaver shares: kInterleave rows of nb blocks each,
+// rewritten in place into nb BlockX8 (each zeroed first) by fill(out block,
+// row r, row r's block).
+template <typename Block, typename BlockX8, typename Fill>
+void InterleaveBlocks(uint8_t* rows, int64_t nb, Fill fill) {
   std::vector<Block> copy(static_cast<size_t>(nb * kInterleave));
   std::memcpy(copy.data(), rows, copy.size() * sizeof(Block));
   auto* out = reinterpret_cast<BlockX8*>(rows);
   for (int64_t b = 0; b < nb; ++b) {
-    for (int r = 0; r < kInterleave; ++r) {
-      const Block& in = copy[static_cast<size_t>(r * nb + b)];
-      out[b].d[r] = in.d;
-      for (int k = 0; k < kWords; ++k) std::memcpy(out[b].qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
-    }
+    std::memset(&out[b], 0, sizeof(BlockX8));
+    for (int r = 0; r < kInterleave; ++r) fill(out[b], r, copy[static_cast<size_t>(r * nb + b)]);
   }
+}
+
+// Q8_0 and Q4_0: a block's scale, then its quants in 4-byte words.
+template <typename Block, typename BlockX8>
+void InterleaveWords(uint8_t* rows, int64_t n, int64_t block_size) {
+  InterleaveBlocks<Block, BlockX8>(rows, n / block_size, [](BlockX8& o, int r, const Block& in) {
+    o.d[r] = in.d;
+    for (int k = 0; k < static_cast<int>(sizeof(Block::qs) / 4); ++k)
+      std::memcpy(o.qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
+  });
 }
 
 void InterleaveQ4_K(uint8_t* rows, int64_t n) {
-  const int64_t nb = n / kQK_K;
-  std::vector<BlockQ4_K> copy(static_cast<size_t>(nb * kInterleave));
-  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ4_K));
-  auto* out = reinterpret_cast<BlockQ4_Kx8*>(rows);
-  for (int64_t b = 0; b < nb; ++b) {
-    BlockQ4_Kx8& o = out[b];
-    std::memset(&o, 0, sizeof(o));
-    for (int r = 0; r < kInterleave; ++r) {
-      const BlockQ4_K& in = copy[static_cast<size_t>(r * nb + b)];
-      o.d[r] = in.d;
-      o.dmin[r] = in.dmin;
-      for (int j = 0; j < 8; ++j) {
-        uint8_t sc, m;
-        Q4KScaleMin(j, in.scales, &sc, &m);
-        const int si = 8 * j + r, mi = 16 * (j / 2) + 2 * r + j % 2;
-        o.scales_lo[si % 32] |= static_cast<uint8_t>((sc & 0xF) << (si < 32 ? 0 : 4));
-        o.scales_hi[si % 16] |= static_cast<uint8_t>((sc >> 4) << (2 * (si / 16)));
-        o.mins_lo[mi % 32] |= static_cast<uint8_t>((m & 0xF) << (mi < 32 ? 0 : 4));
-        o.mins_hi[mi % 16] |= static_cast<uint8_t>((m >> 4) << (2 * (mi / 16)));
-      }
-      for (int c = 0; c < 32; ++c) std::memcpy(o.qs + 32 * c + 4 * r, in.qs + 4 * c, 4);
+  InterleaveBlocks<BlockQ4_K, BlockQ4_Kx8>(rows, n / kQK_K, [](BlockQ4_Kx8& o, int r, const BlockQ4_K& in) {
+    o.d[r] = in.d;
+    o.dmin[r] = in.dmin;
+    for (int j = 0; j < 8; ++j) {
+      uint8_t sc, m;
+      Q4KScaleMin(j, in.scales, &sc, &m);
+      const int si = 8 * j + r, mi = 16 * (j / 2) + 2 * r + j % 2;
+      o.scales_lo[si % 32] |= static_cast<uint8_t>((sc & 0xF) << (si < 32 ? 0 : 4));
+      o.scales_hi[si % 16] |= static_cast<uint8_t>((sc >> 4) << (2 * (si / 16)));
+      o.mins_lo[mi % 32] |= static_cast<uint8_t>((m & 0xF) << (mi < 32 ? 0 : 4));
+      o.mins_hi[mi % 16] |= static_cast<uint8_t>((m >> 4) << (2 * (mi / 16)));
     }
-  }
+    for (int c = 0; c < 32; ++c) std::memcpy(o.qs + 32 * c + 4 * r, in.qs + 4 * c, 4);
+  });
 }
 
 void InterleaveQ6_K(uint8_t* rows, int64_t n) {
-  const int64_t nb = n / kQK_K;
-  std::vector<BlockQ6_K> copy(static_cast<size_t>(nb * kInterleave));
-  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ6_K));
-  auto* out = reinterpret_cast<BlockQ6_Kx8*>(rows);
-  for (int64_t b = 0; b < nb; ++b) {
-    BlockQ6_Kx8& o = out[b];
-    for (int r = 0; r < kInterleave; ++r) {
-      const BlockQ6_K& in = copy[static_cast<size_t>(r * nb + b)];
-      uint8_t q[kQK_K];
-      UnpackQ6_K(in, q);
-      o.d[r] = in.d;
-      for (int g = 0; g < kQK_K / 16; ++g) {
-        o.scales[8 * g + r] = in.scales[g];
-        for (int j = 0; j < 3; ++j) {
-          for (int i = 0; i < 4; ++i) {
-            const int top = (q[16 * g + 12 + i] >> (2 * j)) & 3;
-            o.qs[96 * g + 32 * j + 4 * r + i] = static_cast<uint8_t>(q[16 * g + 4 * j + i] | (top << 6));
-          }
+  InterleaveBlocks<BlockQ6_K, BlockQ6_Kx8>(rows, n / kQK_K, [](BlockQ6_Kx8& o, int r, const BlockQ6_K& in) {
+    uint8_t q[kQK_K];
+    UnpackQ6_K(in, q);
+    o.d[r] = in.d;
+    for (int g = 0; g < kQK_K / 16; ++g) {
+      o.scales[8 * g + r] = in.scales[g];
+      for (int j = 0; j < 3; ++j) {
+        for (int i = 0; i < 4; ++i) {
+          const int top = (q[16 * g + 12 + i] >> (2 * j)) & 3;
+          o.qs[96 * g + 32 * j + 4 * r + i] = static_cast<uint8_t>(q[16 * g + 4 * j + i] | (top << 6));
         }
       }
     }
-  }
+  });
 }
 
 }  // namespace
@@ -308,6 +298,20 @@ void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n) {
       return InterleaveQ6_K(rows, n);
     default:
       return;
+  }
+}
+
+void UnpackQ6_Kx8Row(const BlockQ6_Kx8& b, int r, uint8_t* q) {
+  for (int g = 0; g < kQK_K / 16; ++g) {
+    const uint8_t* chunks = b.qs + 96 * g + 4 * r;  // b0, b1, b2 at + 0, 32, 64
+    for (int i = 0; i < 4; ++i) {
+      int top = 0;
+      for (int j = 0; j < 3; ++j) {
+        q[16 * g + 4 * j + i] = chunks[32 * j + i] & 0x3F;
+        top |= (chunks[32 * j + i] >> 6) << (2 * j);
+      }
+      q[16 * g + 12 + i] = static_cast<uint8_t>(top);
+    }
   }
 }
 

@@ -102,6 +102,9 @@ struct BlockQ6_Kx8 {
   int8_t scales[kInterleave * kQK_K / 16];
   uint8_t qs[kInterleave * kQK_K * 3 / 4];
 };
+// Row r's 256 quants of a BlockQ6_Kx8 (as stored, 0..63) in element order:
+// the reference the scalar kernel and the layout test read it by.
+void UnpackQ6_Kx8Row(const BlockQ6_Kx8& b, int r, uint8_t* q);
 
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));

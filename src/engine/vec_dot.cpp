@@ -213,18 +213,12 @@ struct TilesQ6_Kx8 : internal::TilesQ6_Kx8Base {
     float acc[kInterleave] = {};
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
+        uint8_t q[kQK_K];
+        UnpackQ6_Kx8Row(x[b], r, q);
         int32_t sumi = 0;
         for (int g = 0; g < kQK_K / 16; ++g) {
-          const uint8_t* chunks = x[b].qs + 96 * g + 4 * r;  // b0, b1, b2 at + 0, 32, 64
           int32_t dot = sums[b].offsets[g];
-          for (int i = 0; i < 4; ++i) {
-            int top = 0;
-            for (int j = 0; j < 3; ++j) {
-              dot += (chunks[32 * j + i] & 0x3F) * y[b].qs[16 * g + 4 * j + i];
-              top |= (chunks[32 * j + i] >> 6) << (2 * j);
-            }
-            dot += top * y[b].qs[16 * g + 12 + i];
-          }
+          for (int l = 0; l < 16; ++l) dot += q[16 * g + l] * y[b].qs[16 * g + l];
           sumi += x[b].scales[8 * g + r] * dot;
         }
         acc[r] = std::fma(HalfToFloat(x[b].d[r]) * sums[b].d, static_cast<float>(sumi), acc[r]);

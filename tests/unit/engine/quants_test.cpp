@@ -123,16 +123,10 @@ TEST(QuantsTest, InterleaveQ6_KPutsEveryElementAndScaleWhereTheLayoutSays) {
   for (int r = 0; r < kInterleave; ++r) {
     const std::vector<float> want = testutil::Dequantize(TensorType::Q6_K, before.data() + r * row_bytes, n);
     for (int64_t b = 0; b < n / kQK_K; ++b) {
+      uint8_t q[kQK_K];
+      UnpackQ6_Kx8Row(x[b], r, q);
       for (int e = 0; e < kQK_K; ++e) {
-        const int g = e / 16, j = (e % 16) / 4, i = e % 4;  // group, chunk (3: the top bits), byte
-        const uint8_t* chunks = x[b].qs + 96 * g + 4 * r + i;
-        int q = 0;
-        if (j < 3) {
-          q = chunks[32 * j] & 0x3F;
-        } else {
-          for (int k = 0; k < 3; ++k) q |= (chunks[32 * k] >> 6) << (2 * k);
-        }
-        const float got = HalfToFloat(x[b].d[r]) * x[b].scales[8 * g + r] * (q - 32);
+        const float got = HalfToFloat(x[b].d[r]) * x[b].scales[8 * (e / 16) + r] * (q[e] - 32);
         ASSERT_EQ(got, want[static_cast<size_t>(b * kQK_K + e)])
             << "row " << r << " element " << b * kQK_K + e;
       }
