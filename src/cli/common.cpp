@@ -1,20 +1,14 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <csignal>
 #include <cstdio>
 
 #include "cli/commands.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace ss::cli {
-namespace {
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
 namespace {
 std::atomic<bool> g_stop{false};
 void (*g_on_stop)() = nullptr;
@@ -64,7 +58,8 @@ void Fail(const std::string& message) {
   throw CLI::RuntimeError(1);
 }
 
-ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), tty_(isatty(2)), start_(Now()) {}
+ProgressBar::ProgressBar(std::string label)
+    : label_(std::move(label)), tty_(isatty(2)), start_(MonotonicSeconds()) {}
 
 ProgressBar::~ProgressBar() {
   if (drawn_) std::fprintf(stderr, "\n");
@@ -72,7 +67,7 @@ ProgressBar::~ProgressBar() {
 
 void ProgressBar::Update(const char* phase, uint64_t done, uint64_t total) {
   if (!tty_) return;
-  double now = Now();
+  double now = MonotonicSeconds();
   if (done < total && now - last_draw_ < 0.1) return;
   last_draw_ = now;
   drawn_ = true;

@@ -24,6 +24,7 @@
 #include "swarm/join.h"
 #include "swarm/liveness.h"
 #include "swarm/swarm_view.h"
+#include "util/clock.h"
 #include "util/dir_lock.h"
 #include "util/log.h"
 
@@ -187,7 +188,7 @@ struct StatusGather {
 swarm::SwarmView ViewOf(const StatusGather& g, const std::string& cluster, int total) {
   swarm::SwarmView view(cluster, total);
   auto now = swarm::Clock::now();
-  int64_t wall_now = swarm::WallMs();
+  int64_t wall_now = UnixMillis();
   for (const auto& [k, values] : g.found)
     for (const auto& v : values) {
       auto r = dht::NodeRecord::FromJson(v.data);
@@ -209,7 +210,7 @@ swarm::SwarmView ProbedView(const StatusGather& g, const std::string& cluster, i
       swarm::LivenessProber::ProbeAll(stored, std::chrono::milliseconds(300));
   for (size_t i = 0; i < stored.size(); ++i) {
     if (probes[i].status.ok()) view.Touch(stored[i].peer_id, swarm::Clock::now());
-    view.ApplyProbe(stored[i], probes[i].status, swarm::WallMs());
+    view.ApplyProbe(stored[i], probes[i].status, UnixMillis());
   }
   return view;
 }
@@ -352,7 +353,7 @@ void RunRpc(const RpcOptions& o) {
     if (!expired && r.ok() && r->peer_id == v.owner && (!target || r->time_ms > target->time_ms)) target = *r;
   });
   dht::ClientRecord me{id->peer_id, o.cluster, "cli", id->cert_fingerprint, 0};
-  me.time_ms = swarm::WallMs();
+  me.time_ms = UnixMillis();
   // JoinDht waited for the DHT: what is put before it connects may reach the
   // node's listener late. Announced again while retrying, below.
   disc->Announce(dht::ClientsKey(o.cluster), me.ToJson());

@@ -3,26 +3,19 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
 #include "shard/validate.h"
+#include "util/clock.h"
 #include "util/file_io.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 namespace ss::dist {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string Short(const std::string& id) { return id.substr(0, 12) + "…"; }
-
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The key a shard's file records live under: its v2 info-hash when it has one.
 std::string TorrentId(const shard::ShardEntry& e) {
@@ -102,7 +95,7 @@ void ShardExchange::PinTrust(const std::string& peer_id) {
   const std::string path = options_.data_dir + "/trusted-seeder";
   if (Status s = WriteWholeFile(path, peer_id + "\n"); !s.ok())
     Log("TORRENT", "cannot pin the trusted seeder in " + path + ": " + s.message());
-  Log("TORRENT", "trusting manifests of cluster " + options_.cluster + " signed by " + Short(peer_id) +
+  Log("TORRENT", "trusting manifests of cluster " + options_.cluster + " signed by " + ShortId(peer_id) +
                      " (pinned in " + path + ")");
 }
 
@@ -113,14 +106,14 @@ void ShardExchange::OnManifest(const dht::SignedValue& v) {
   if (trusted_.empty()) PinTrust(v.owner);
   if (v.owner != trusted_) {
     if (ignored_.insert(v.owner).second)
-      Log("TORRENT", "ignoring a manifest of cluster " + options_.cluster + " signed by " + Short(v.owner) +
-                         ": this node trusts only " + Short(trusted_) + " (" + options_.data_dir +
+      Log("TORRENT", "ignoring a manifest of cluster " + options_.cluster + " signed by " + ShortId(v.owner) +
+                         ": this node trusts only " + ShortId(trusted_) + " (" + options_.data_dir +
                          "/trusted-seeder, or --trust-seeder)");
     return;
   }
   if (!manifest_ || manifest_->ToJson() != m->ToJson()) {
-    Log("TORRENT", "manifest of model " + Short(m->model_id) + " (" + std::to_string(m->shards.size()) +
-                       " shards) from " + Short(v.owner));
+    Log("TORRENT", "manifest of model " + ShortId(m->model_id) + " (" + std::to_string(m->shards.size()) +
+                       " shards) from " + ShortId(v.owner));
     manifest_ = std::move(m.value());
   }
 }
@@ -159,7 +152,8 @@ void ShardExchange::SeedLocalFiles() {
 void ShardExchange::AnnounceFiles() {
   std::lock_guard<std::mutex> lock(mu_);
   auto announce = [&](const std::string& id, const std::string& file, int shard_id, bool complete) {
-    dht::FileRecord r{self_, options_.cluster, id, file, shard_id, session_->endpoint(), complete, WallMs()};
+    dht::FileRecord r{self_,    options_.cluster,     id,       file,
+                      shard_id, session_->endpoint(), complete, UnixMillis()};
     discovery_->Announce(dht::FileKey(options_.cluster, id), r.ToJson());
   };
   for (const auto& [k, meta] : seeded_) announce(meta.id(), meta.name, k, true);
@@ -208,7 +202,7 @@ void ShardExchange::StartFetch() {
       Log("TORRENT", "cannot write " + manifest_path + ": " + s.message());
       return;
     }
-    Log("TORRENT", "wrote the swarm's manifest (model " + Short(m->model_id) + ") to " + manifest_path);
+    Log("TORRENT", "wrote the swarm's manifest (model " + ShortId(m->model_id) + ") to " + manifest_path);
   }
   if (fs::exists(path)) {
     Status s = shard::CheckShardFile(dir, k, HashCache());

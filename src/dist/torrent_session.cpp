@@ -23,6 +23,8 @@
 #include "dist/detail/session_settings.h"
 #include "dist/detail/transfer.h"
 #include "dist/resume_cache.h"
+#include "util/clock.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -38,12 +40,6 @@ constexpr double kShutdownSaveSeconds = 5;
 // Resume data written at shutdown carries this key; without it the process
 // died after the last periodic save, and pieces verified since are only on disk.
 constexpr char kCleanKey[] = "shardswarm-clean";
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string Short(const std::string& id) { return id.substr(0, 12); }
 
 // Torrents run as added: not paused, not queued behind libtorrent's limit of
 // active torrents (a node seeds every shard it holds).
@@ -184,8 +180,8 @@ void TorrentSession::Impl::SaveAllResumeData() {
       ++pending_saves_;
     }
   }
-  const double deadline = Now() + kShutdownSaveSeconds;
-  while (Now() < deadline) {
+  const double deadline = MonotonicSeconds() + kShutdownSaveSeconds;
+  while (MonotonicSeconds() < deadline) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (pending_saves_ <= 0) return;
@@ -200,7 +196,7 @@ void TorrentSession::Impl::AlertLoop() {
   while (!stop_) {
     ses_->wait_for_alert(std::chrono::milliseconds(100));
     HandleAlerts();
-    if (Now() - last_tick_ >= kTickSeconds) Tick();
+    if (MonotonicSeconds() - last_tick_ >= kTickSeconds) Tick();
   }
 }
 
@@ -230,7 +226,7 @@ void TorrentSession::Impl::Handle(lt::alert* a) {
   auto it = by_handle_.find(ta->handle);
   if (it == by_handle_.end()) return;
   Transfer& t = *it->second;
-  const std::string name = "[" + Short(t.id()) + "] ";
+  const std::string name = "[" + ShortId(t.id()) + "] ";
   switch (a->type()) {
     case lt::block_finished_alert::alert_type: {
       auto* b = lt::alert_cast<lt::block_finished_alert>(a);
@@ -310,7 +306,7 @@ void TorrentSession::Impl::HandleFinished(Transfer& t) {
   const std::string current = ti ? std::string(ti->files().file_name(lt::file_index_t{0})) : "";
   if (!t.fetching() || current == t.final_name()) {  // a seed, or a restart after the rename
     t.MarkComplete();
-    Say("[" + Short(t.id()) + "] complete: " + t.handle().status().name + "; seeding");
+    Say("[" + ShortId(t.id()) + "] complete: " + t.handle().status().name + "; seeding");
     return;
   }
   if (fs::exists(t.FinalPath())) {
@@ -332,7 +328,7 @@ void TorrentSession::Impl::HandleMetadata(Transfer& t) {
     return;
   }
   t.SetGeometry(*ti);
-  Say("[" + Short(t.id()) + "] metadata received: " + meta->name + ", " + std::to_string(meta->size) +
+  Say("[" + ShortId(t.id()) + "] metadata received: " + meta->name + ", " + std::to_string(meta->size) +
       " bytes in " + std::to_string(meta->num_pieces) + " pieces");
   const Status space = CheckSpace(fs::path(t.PartPath()).parent_path(), t.PartPath(), meta->size);
   if (!space.ok()) {
@@ -349,7 +345,7 @@ void TorrentSession::Impl::HandleResume(lt::save_resume_data_alert& a) {
   std::string buf;
   lt::bencode(std::back_inserter(buf), e);
   const Status s = cache_.Store(cache_.ResumePath(id), buf);
-  if (!s.ok()) Say("[" + Short(id) + "] resume data not saved: " + s.message());
+  if (!s.ok()) Say("[" + ShortId(id) + "] resume data not saved: " + s.message());
 }
 
 void TorrentSession::Impl::SaveResume(Transfer& t, double now) {
@@ -359,7 +355,7 @@ void TorrentSession::Impl::SaveResume(Transfer& t, double now) {
 }
 
 void TorrentSession::Impl::Tick() {
-  const double now = Now();
+  const double now = MonotonicSeconds();
   last_tick_ = now;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [h, t] : by_handle_) {
@@ -369,7 +365,7 @@ void TorrentSession::Impl::Tick() {
     t->Tick(st, now, options_.stall_seconds);
     const TransferProgress p = t->Progress(st);
     if (p.state == TransferState::kStalled && !was_stalled)
-      Say("[" + Short(t->id()) + "] stalled: " + p.error);
+      Say("[" + ShortId(t->id()) + "] stalled: " + p.error);
     std::vector<lt::peer_info> peers;
     h.get_peer_info(peers);
     t->UpdatePeers(peers);
@@ -388,7 +384,7 @@ lt::add_torrent_params TorrentSession::Impl::ResumeOrNew(const std::string& id, 
   lt::add_torrent_params atp;
   if (!ec) atp = lt::read_resume_data(node, ec);
   if (ec || detail::IdOf(atp.info_hashes) != id) {
-    Say("[" + Short(id) + "] ignoring unreadable resume data" + (ec ? ": " + ec.message() : ""));
+    Say("[" + ShortId(id) + "] ignoring unreadable resume data" + (ec ? ": " + ec.message() : ""));
     return {};
   }
   *clean = node.dict_find_int_value(kCleanKey, 0) == 1;
@@ -440,8 +436,8 @@ Result<TorrentMeta> TorrentSession::Impl::Seed(const std::string& path_in, Torre
   // since): claim every piece instead of reading the whole file again.
   if (!resumed) atp.have_pieces.resize(meta->num_pieces, true);
   SS_ASSIGN_OR_RETURN(std::shared_ptr<Transfer> t, Add(std::move(atp), meta->id(), false));
-  if (!resumed) SaveResume(*t, Now());
-  Say("[" + Short(meta->id()) + "] seeding " + path.string() + " (" + FormatName(format) + ", " +
+  if (!resumed) SaveResume(*t, MonotonicSeconds());
+  Say("[" + ShortId(meta->id()) + "] seeding " + path.string() + " (" + FormatName(format) + ", " +
       std::to_string(meta->num_pieces) + " pieces" + (resumed ? ", from resume data)" : ")"));
   return meta;
 }
@@ -494,7 +490,7 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
   SS_ASSIGN_OR_RETURN(std::shared_ptr<Transfer> t, Add(std::move(atp), id, true));
   t->SetNames(dest, part, req.final_name);
   if (was_renamed) t->MarkRenaming();  // finished before: HandleFinished only marks it complete
-  Say("[" + Short(id) + "] fetching " + final_path + (resumed ? " (resuming)" : "") + " from " +
+  Say("[" + ShortId(id) + "] fetching " + final_path + (resumed ? " (resuming)" : "") + " from " +
       std::to_string(req.peers.size()) + " peer(s)");
   SS_RETURN_IF_ERROR(Connect(*t, req.peers));
   return id;
@@ -507,7 +503,7 @@ void TorrentSession::Impl::RecheckAfterCrash(lt::add_torrent_params& atp, const 
   atp.have_pieces.clear();
   atp.verified_pieces.clear();
   atp.unfinished_pieces.clear();
-  Say("[" + Short(detail::IdOf(atp.info_hashes)) + "] the last run did not stop cleanly: re-checking " +
+  Say("[" + ShortId(detail::IdOf(atp.info_hashes)) + "] the last run did not stop cleanly: re-checking " +
       part_path + " instead of trusting its resume data");
 }
 
@@ -584,12 +580,12 @@ Result<TransferProgress> TorrentSession::Progress(const std::string& id) const {
 Result<std::vector<PeerStats>> TorrentSession::Peers(const std::string& id) const { return impl_->Peers(id); }
 
 Result<TransferProgress> TorrentSession::Wait(const std::string& id, double timeout_s) const {
-  const double deadline = Now() + timeout_s;
+  const double deadline = MonotonicSeconds() + timeout_s;
   for (;;) {
     SS_ASSIGN_OR_RETURN(TransferProgress p, Progress(id));
     const bool settled = p.state == TransferState::kSeeding || p.state == TransferState::kStalled ||
                          p.state == TransferState::kError;
-    if (settled || Now() >= deadline) return p;
+    if (settled || MonotonicSeconds() >= deadline) return p;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

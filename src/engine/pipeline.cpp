@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "gguf/shard_keys.h"
+#include "util/hex.h"
 
 namespace ss::engine {
 namespace {
@@ -27,8 +28,6 @@ Result<std::vector<std::string>> ShardFiles(const std::string& dir) {
   return out;
 }
 
-std::string Short(const std::string& id) { return id.substr(0, 12) + "…"; }
-
 const char kMixed[] = ": the directory mixes shards of two models; re-split into an empty directory";
 
 // A directory's stage and its shard keys (nullopt: a whole-model file).
@@ -43,8 +42,8 @@ Status CheckSameModel(const std::string& path, const ShardOfDirectory& s, const 
     return Status::Error(path + (s.keys ? " is a shard but " : " is not a shard but ") + first_name +
                          (first.keys ? " is" : " is not") + kMixed);
   if (s.keys && s.keys->model_id != first.keys->model_id)
-    return Status::Error(path + " belongs to model " + Short(s.keys->model_id) + ", not " +
-                         Short(first.keys->model_id) + " like " + first_name + kMixed);
+    return Status::Error(path + " belongs to model " + ShortId(s.keys->model_id) + ", not " +
+                         ShortId(first.keys->model_id) + " like " + first_name + kMixed);
   const Config &a = s.stage.config(), &b = first.stage.config();
   for (auto [name, mine, theirs] : {std::tuple{"n_embd", a.n_embd, b.n_embd},
                                     {"n_vocab", a.n_vocab, b.n_vocab},

@@ -1,20 +1,16 @@
 #include "gateway/completion_api.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 
 #include "gateway/openai_response.h"
 #include "model/completion.h"
 #include "model/generator.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace ss::gateway {
 namespace {
-
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 net::HttpResponse JsonResponse(int status, const nlohmann::json& body) {
   net::HttpResponse r;
@@ -91,7 +87,7 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
   auto p = std::make_unique<Prepared>();
   p->api = this;
   p->id = next_request_id_++;
-  p->started = Now();
+  p->started = MonotonicSeconds();
   if (running_.fetch_add(1) >= options_.max_sessions) {
     running_--;
     return Status::Busy("the gateway is serving " + std::to_string(options_.max_sessions) +
@@ -158,7 +154,7 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
   Track(*p, true);
   p->first = p->session->Next(0, p->prompt);
   if (!p->first->ok()) return p->first->status();
-  p->ttft_s = Now() - p->started;
+  p->ttft_s = MonotonicSeconds() - p->started;
   metrics_.ObserveTimeToFirstToken(p->ttft_s);
   return p;
 }
@@ -194,14 +190,14 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
     model::Completion completion(*p->meta->tokenizer,
                                  {p->max_tokens, p->request.stop, p->request.ignore_eos});
     std::vector<int32_t> generated;
-    double last = Now();
+    double last = MonotonicSeconds();
     auto next = [&](int pos, std::span<const int32_t> tokens) -> Result<int32_t> {
       Result<int32_t> t = p->first ? std::move(*p->first) : p->session->Next(pos, tokens);
       p->first.reset();
       if (t.ok()) {
         generated.push_back(*t);
         metrics_.CountTokens(0, 1);
-        double now = Now();
+        double now = MonotonicSeconds();
         if (generated.size() > 1) metrics_.ObserveInterToken(now - last);
         last = now;
       }
@@ -214,7 +210,7 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
     if (!tail.empty()) emit(tail);
     p->context.shardswarm["completion_tokens"] = generated;
     metrics_.CountTokens(static_cast<int>(p->prompt.size()), 0);
-    const double seconds = Now() - p->started - p->ttft_s;
+    const double seconds = MonotonicSeconds() - p->started - p->ttft_s;
     nlohmann::json fields = {
         {"completion_tokens", generated.size()},
         {"ttft_ms", 1000 * p->ttft_s},

@@ -1,22 +1,15 @@
 #include "gateway/event_journal.h"
 
+#include "util/clock.h"
+
 namespace ss::gateway {
-namespace {
-
-int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 void EventJournal::Add(const std::string& kind, const std::string& message, nlohmann::json fields) {
   if (!fields.is_object()) fields = nlohmann::json::object();
   {
     std::lock_guard<std::mutex> lock(mu_);
     fields["id"] = ++last_id_;
-    fields["time_ms"] = UnixMs();
+    fields["time_ms"] = UnixMillis();
     fields["kind"] = kind;
     fields["message"] = message;
     events_.push_back(std::move(fields));

@@ -5,6 +5,7 @@
 
 #include "gateway/console_assets.h"
 #include "gateway/openai_response.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -72,7 +73,7 @@ Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
   g->swarm_->SetLinkHandlers(
       [board](const std::string& peer, const net::IncomingMessage& m) { board->OnMessage(peer, m); },
       [board](const std::string& peer, const std::string& why) {
-        Log("CONNECT", "link to node " + swarm::ShortId(peer) + " closed: " + why);
+        Log("CONNECT", "link to node " + ShortId(peer) + " closed: " + why);
         board->OnLinkClosed(peer, why);
       });
   Gateway* self = g.get();
@@ -155,7 +156,7 @@ void Gateway::RefreshModel() {
   }
   model_ = *meta;
   model_problem_.clear();
-  Log("STATUS", "serving model " + model_->name + " (id " + model_->model_id.substr(0, 12) + "…, " +
+  Log("STATUS", "serving model " + model_->name + " (id " + ShortId(model_->model_id) + ", " +
                     std::to_string(model_->n_layer) + " layers, context " + std::to_string(model_->n_ctx) +
                     ", " + model::ChatFormatName(model_->chat_format) + " chat format)");
 }

@@ -3,6 +3,7 @@
 #include "engine/config.h"
 #include "net/message.h"
 #include "util/base64.h"
+#include "util/hex.h"
 
 namespace ss::gateway {
 
@@ -11,7 +12,7 @@ Result<std::shared_ptr<const ModelMeta>> FetchModelMeta(swarm::SwarmClient& swar
   SS_ASSIGN_OR_RETURN(auto link, swarm.Link(node, std::chrono::seconds(10)));
   SS_ASSIGN_OR_RETURN(nlohmann::json reply,
                       link->Call({{"type", "GET_MODEL_META"}}, std::chrono::seconds(30)));
-  const std::string from = "GET_MODEL_META from node " + node.peer_id.substr(0, 12) + "…";
+  const std::string from = "GET_MODEL_META from node " + ShortId(node.peer_id);
   if (net::StringOr(reply, "status", "") != "ok")
     return Status::Unavailable(from + ": " + net::StringOr(reply, "error", "error without a message"));
   if (!reply.contains("metadata_gguf") || !reply["metadata_gguf"].is_string())
@@ -20,9 +21,8 @@ Result<std::shared_ptr<const ModelMeta>> FetchModelMeta(swarm::SwarmClient& swar
   auto bytes = Base64Decode(reply["metadata_gguf"].get<std::string>());
   if (!bytes.ok()) return Status::Unavailable(from + ": metadata_gguf: " + bytes.status().message());
   meta->gguf_bytes.assign(bytes->begin(), bytes->end());
-  auto file =
-      gguf::File::Parse(reinterpret_cast<const uint8_t*>(meta->gguf_bytes.data()), meta->gguf_bytes.size(),
-                        "model metadata from node " + node.peer_id.substr(0, 12));
+  auto file = gguf::File::Parse(reinterpret_cast<const uint8_t*>(meta->gguf_bytes.data()),
+                                meta->gguf_bytes.size(), "model metadata from node " + ShortId(node.peer_id));
   if (!file.ok()) return Status::Unavailable(from + ": " + file.status().message());
   meta->file = std::move(file.value());
   auto config = engine::Config::FromGguf(*meta->file);

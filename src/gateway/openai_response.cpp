@@ -1,9 +1,9 @@
 #include "gateway/openai_response.h"
 
-#include <chrono>
 #include <random>
 
 #include "net/message.h"
+#include "util/clock.h"
 
 namespace ss::gateway {
 
@@ -15,9 +15,7 @@ ResponseContext NewResponseContext(ApiKind kind, const std::string& model) {
   ResponseContext c;
   c.kind = kind;
   c.id = id;
-  c.created =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
+  c.created = UnixMillis() / 1000;
   c.model = model;
   return c;
 }

@@ -4,6 +4,7 @@
 
 #include "net/message.h"
 #include "swarm/swarm_view.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 namespace ss::gateway {
@@ -55,7 +56,7 @@ void ResultBoard::OnMessage(const std::string& peer_id, const net::IncomingMessa
   if (net::StringOr(j, "type", "") != "FORWARD_RESULT" || !j.contains("session") ||
       !j["session"].is_number_unsigned() || !j.contains("step") || !j["step"].is_number_unsigned()) {
     if (net::StringOr(j, "status", "") == "error")
-      Log("CONNECT", "node " + swarm::ShortId(peer_id) + " says: " + net::StringOr(j, "error", "?"));
+      Log("CONNECT", "node " + ShortId(peer_id) + " says: " + net::StringOr(j, "error", "?"));
     return;
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -71,8 +72,7 @@ void ResultBoard::OnLinkClosed(const std::string& peer_id, const std::string& wh
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [session, w] : sessions_)
     if (std::find(w.peers.begin(), w.peers.end(), peer_id) != w.peers.end() && !w.failure)
-      w.failure =
-          "the connection to node " + swarm::ShortId(peer_id) + " on this request's route closed: " + why;
+      w.failure = "the connection to node " + ShortId(peer_id) + " on this request's route closed: " + why;
   cv_.notify_all();
 }
 

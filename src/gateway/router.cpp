@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "swarm/swarm_view.h"
+#include "util/hex.h"
 
 namespace ss::gateway {
 
@@ -46,10 +47,9 @@ Result<Route> Router::Pick(const std::vector<std::vector<dht::NodeRecord>>& serv
     std::string why = "no node serves it (none online with its shard loaded)";
     for (const dht::NodeRecord& r : serving[k]) {
       if (r.model_id != model_id) {
-        why =
-            "node " + swarm::ShortId(r.peer_id) + " serves another model (" + r.model_id.substr(0, 12) + ")";
+        why = "node " + ShortId(r.peer_id) + " serves another model (" + r.model_id.substr(0, 12) + ")";
       } else if (r.layer_start != next_layer || r.layer_end <= r.layer_start) {
-        why = "node " + swarm::ShortId(r.peer_id) + " holds layers " + std::to_string(r.layer_start) + "-" +
+        why = "node " + ShortId(r.peer_id) + " holds layers " + std::to_string(r.layer_start) + "-" +
               std::to_string(r.layer_end - 1) + ", but the route needs layer " + std::to_string(next_layer) +
               " next";
       } else {

@@ -1,5 +1,7 @@
 #include "gateway/stats_series.h"
 
+#include "util/clock.h"
+
 namespace ss::gateway {
 
 void StatsSeries::Sample(const MetricsTotals& t, std::chrono::steady_clock::time_point now) {
@@ -18,9 +20,7 @@ void StatsSeries::Sample(const MetricsTotals& t, std::chrono::steady_clock::time
           steps ? nlohmann::json(1000 * (s.compute_s - before.compute_s) / static_cast<double>(steps))
                 : nlohmann::json();
     }
-    const int64_t unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count();
+    const int64_t unix_ms = UnixMillis();
     samples_.push_back({{"time_ms", unix_ms},
                         {"tokens_per_s", static_cast<double>(t.tokens_out - last_->tokens_out) / seconds},
                         {"queue_depth", waiting_s / seconds},

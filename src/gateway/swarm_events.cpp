@@ -5,6 +5,7 @@
 #include <set>
 
 #include "swarm/swarm_view.h"
+#include "util/hex.h"
 
 namespace ss::gateway {
 namespace {
@@ -38,13 +39,13 @@ void SwarmEvents::Observe(const nlohmann::json& view) {
       ++it;
       continue;
     }
-    journal_.Add("node",
-                 "node " + swarm::ShortId(it->first) + " left the swarm (shard " +
-                     std::to_string(it->second.shard) + ")",
-                 {{"peer_id", it->first},
-                  {"node", it->first.substr(0, 12)},
-                  {"shard", it->second.shard},
-                  {"state", "left"}});
+    journal_.Add(
+        "node",
+        "node " + ShortId(it->first) + " left the swarm (shard " + std::to_string(it->second.shard) + ")",
+        {{"peer_id", it->first},
+         {"node", it->first.substr(0, 12)},
+         {"shard", it->second.shard},
+         {"state", "left"}});
     it = nodes_.erase(it);
   }
   ObserveReadiness(view);
@@ -52,7 +53,7 @@ void SwarmEvents::Observe(const nlohmann::json& view) {
 
 void SwarmEvents::ObserveNode(int shard, const nlohmann::json& node) {
   const std::string peer = Str(node, "peer_id"), state = Str(node, "state");
-  const std::string who = "node " + swarm::ShortId(peer);
+  const std::string who = "node " + ShortId(peer);
   nlohmann::json base = {{"peer_id", peer}, {"node", peer.substr(0, 12)}, {"shard", shard}};
   auto it = nodes_.find(peer);
   const bool is_new = it == nodes_.end();

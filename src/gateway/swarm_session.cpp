@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "net/forward_message.h"
+#include "util/hex.h"
 
 namespace ss::gateway {
 namespace {
@@ -174,7 +175,7 @@ Result<nlohmann::json> SwarmSession::Step(int pos, std::span<const int32_t> rows
   SS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes, net::EncodeForward(h, f));
   if (Status s = links_.front()->SendBinary(std::move(bytes)); !s.ok())
     return Status::Unavailable("cannot send to the first stage (node " +
-                               route_.hops.front().peer_id.substr(0, 12) + "…): " + s.message());
+                               ShortId(route_.hops.front().peer_id) + "): " + s.message());
   SS_ASSIGN_OR_RETURN(nlohmann::json result, board_->Wait(id_, h.step, timeout));
   if (options_.on_timings) options_.on_timings(route_, net::ResultTimings(result));
   return result;

@@ -1,16 +1,10 @@
 #include "model/generator.h"
 
-#include <chrono>
 #include <string>
 
+#include "util/clock.h"
+
 namespace ss::model {
-namespace {
-
-double Seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-}  // namespace
 
 Result<GenerationResult> Generate(std::span<const int32_t> prompt, const NextTokenFn& next,
                                   Completion& completion, int n_ctx, const StepFn& on_step) {
@@ -20,10 +14,10 @@ Result<GenerationResult> Generate(std::span<const int32_t> prompt, const NextTok
     return Status::InvalidArgument("the prompt has " + std::to_string(n_prompt) +
                                    " tokens but the context holds " + std::to_string(n_ctx) + "; shorten it");
   GenerationResult r;
-  const double t0 = Seconds();
+  const double t0 = MonotonicSeconds();
   SS_ASSIGN_OR_RETURN(int32_t token, next(0, prompt));
   r.n_forward = 1;
-  const double t1 = Seconds();
+  const double t1 = MonotonicSeconds();
   r.prompt_seconds = t1 - t0;
 
   for (int pos = n_prompt; !completion.done(); ++pos) {
@@ -48,7 +42,7 @@ Result<GenerationResult> Generate(std::span<const int32_t> prompt, const NextTok
     ++r.n_forward;
   }
   r.reason = completion.reason();
-  r.generation_seconds = Seconds() - t1;
+  r.generation_seconds = MonotonicSeconds() - t1;
   return r;
 }
 

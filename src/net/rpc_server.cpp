@@ -159,7 +159,7 @@ class Session : public std::enable_shared_from_this<Session> {
   };
 
   std::string PeerLabel() const {
-    return peer_.public_key_id.empty() ? "unknown" : peer_.public_key_id.substr(0, 12);
+    return peer_.public_key_id.empty() ? "unknown" : ShortId(peer_.public_key_id);
   }
 
   void OnTlsHandshake(beast::error_code ec) {

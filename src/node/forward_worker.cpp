@@ -5,6 +5,7 @@
 
 #include "net/message.h"
 #include "swarm/swarm_view.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -98,7 +99,7 @@ void ForwardWorker::SetStage(std::shared_ptr<engine::Stage> stage, int shard_id)
 
 std::string ForwardWorker::Where(int stage) const {
   return "stage " + (stage < 0 ? std::string("?") : std::to_string(stage)) + " (shard " +
-         std::to_string(shard_id_.load()) + ", node " + swarm::ShortId(options_.self_peer_id) + ")";
+         std::to_string(shard_id_.load()) + ", node " + ShortId(options_.self_peer_id) + ")";
 }
 
 void ForwardWorker::Fail(const Item& item, const std::string& error) {
@@ -159,14 +160,13 @@ Status ForwardWorker::Validate(const net::PeerInfo& sender, const net::ForwardMe
   const int last = static_cast<int>(h.route.size()) - 1;
   if (h.route[h.stage].peer_id != options_.self_peer_id)
     return Status::InvalidArgument("route hop " + std::to_string(h.stage) + " names node " +
-                                   swarm::ShortId(h.route[h.stage].peer_id) + ", not this node");
+                                   ShortId(h.route[h.stage].peer_id) + ", not this node");
   if (sender.public_key_id != h.origin &&
       !(h.stage > 0 && sender.public_key_id == h.route[h.stage - 1].peer_id))
-    return Status::Refused("sent by " + swarm::ShortId(sender.public_key_id) +
+    return Status::Refused("sent by " + ShortId(sender.public_key_id) +
                            ", which is neither the origin nor the route's previous stage");
   if (sender.public_key_id != h.origin && options_.is_node && !options_.is_node(sender.public_key_id))
-    return Status::Refused("sent by " + swarm::ShortId(sender.public_key_id) + " for origin " +
-                           swarm::ShortId(h.origin) +
+    return Status::Refused("sent by " + ShortId(sender.public_key_id) + " for origin " + ShortId(h.origin) +
                            ": a client sends only its own sessions; only nodes relay other origins' rows");
   if ((h.stage == 0) != stage->is_first())
     return Status::InvalidArgument(stage->is_first()
@@ -234,7 +234,7 @@ Status ForwardWorker::CheckSessionLocked(const net::ForwardHeader& h, const std:
                                      std::to_string(first));
     auto n = sessions_per_origin_.find(h.origin);
     if (n != sessions_per_origin_.end() && n->second >= l.max_sessions_per_origin)
-      return Status::Busy("origin " + swarm::ShortId(h.origin) + " has " + std::to_string(n->second) +
+      return Status::Busy("origin " + ShortId(h.origin) + " has " + std::to_string(n->second) +
                           " sessions open on this node (limit " + std::to_string(l.max_sessions_per_origin) +
                           "): close some (SESSION_CLOSE) before opening session " +
                           std::to_string(h.session));
@@ -251,9 +251,8 @@ Status ForwardWorker::CheckSessionLocked(const net::ForwardHeader& h, const std:
                                    " positions here; rows must start at position " +
                                    std::to_string(s.length) + " or earlier, not " + std::to_string(first));
   if (first > 0 && !s.feeder.empty() && s.feeder != sender)
-    return Status::Refused("session " + std::to_string(h.session) + " of origin " + swarm::ShortId(h.origin) +
-                           " is fed by " + swarm::ShortId(s.feeder) + " here, not by " +
-                           swarm::ShortId(sender) +
+    return Status::Refused("session " + std::to_string(h.session) + " of origin " + ShortId(h.origin) +
+                           " is fed by " + ShortId(s.feeder) + " here, not by " + ShortId(sender) +
                            "; another peer takes a session over only from position 0");
   return Status::Ok();
 }
@@ -263,7 +262,7 @@ Status ForwardWorker::CheckQueueLocked(const std::string& sender, uint64_t bytes
   auto mine = queued_per_sender_.find(sender);
   const size_t from_sender = mine == queued_per_sender_.end() ? 0 : mine->second;
   if (from_sender >= l.max_queued_per_sender)
-    return Status::Busy("peer " + swarm::ShortId(sender) + " already has " + std::to_string(from_sender) +
+    return Status::Busy("peer " + ShortId(sender) + " already has " + std::to_string(from_sender) +
                         " FORWARDs waiting on this node (limit " + std::to_string(l.max_queued_per_sender) +
                         "): send the next after a result");
   if (queue_.size() >= l.max_queued || queued_bytes_ + bytes > l.max_queued_bytes)
@@ -442,7 +441,7 @@ void ForwardWorker::SendOn(Outgoing& o) {
   Status s = links_->Send(hop, std::move(o.bytes));
   if (!s.ok())
     Fail(*o.item, "cannot reach the next stage " + std::to_string(h.stage + 1) + " (node " +
-                      swarm::ShortId(hop.peer_id) + " at " + hop.endpoint + "): " + s.message());
+                      ShortId(hop.peer_id) + " at " + hop.endpoint + "): " + s.message());
 }
 
 bool ForwardWorker::Close(const std::string& origin, uint64_t session) {
@@ -467,9 +466,8 @@ size_t ForwardWorker::CloseIdle(Clock::duration timeout) {
         continue;
       }
       if (auto stage = CurrentStage()) stage->CloseSession(it->second->kv_id);
-      closed.push_back("session " + std::to_string(it->first.second) + " of " +
-                       swarm::ShortId(it->first.first) + " (" + std::to_string(it->second->length) +
-                       " positions)");
+      closed.push_back("session " + std::to_string(it->first.second) + " of " + ShortId(it->first.first) +
+                       " (" + std::to_string(it->second->length) + " positions)");
       EraseSessionLocked(it++);
     }
   }
@@ -483,8 +481,7 @@ nlohmann::json ForwardWorker::SessionsJson() {
   std::lock_guard lock(mu_);
   nlohmann::json list = nlohmann::json::array();
   for (const auto& [key, s] : sessions_)
-    list.push_back(
-        {{"origin", swarm::ShortId(key.first)}, {"session", key.second}, {"positions", s->length}});
+    list.push_back({{"origin", ShortId(key.first)}, {"session", key.second}, {"positions", s->length}});
   return list;
 }
 

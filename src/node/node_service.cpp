@@ -14,6 +14,8 @@
 #include "shard/manifest.h"
 #include "shard/validate.h"
 #include "swarm/join.h"
+#include "util/clock.h"
+#include "util/hex.h"
 #include "util/log.h"
 
 namespace ss::node {
@@ -200,7 +202,7 @@ Result<std::unique_ptr<NodeService>> NodeService::Start(const NodeOptions& o) {
 // One line per change, so an operator can follow who came and went.
 void NodeService::OnProbe(const dht::NodeRecord& node, const Status& probe) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto line = view_->ApplyProbe(node, probe, swarm::WallMs())) {
+  if (auto line = view_->ApplyProbe(node, probe, UnixMillis())) {
     Log("STATUS", *line);
     view_changed_ = true;
   }
@@ -389,7 +391,7 @@ dht::NodeRecord NodeService::MakeRecord() {
   r.load = LoadAverage();
   r.version = SHARDSWARM_VERSION;
   r.refresh_s = options_.refresh_s;
-  r.time_ms = swarm::WallMs();
+  r.time_ms = UnixMillis();
   return r;
 }
 
@@ -409,7 +411,7 @@ void NodeService::OnValue(int shard, const dht::SignedValue& v, bool expired) {
   view_changed_ = true;
   const dht::NodeRecord* r = view_->FindPeer(v.owner);
   if (!known && r && r->peer_id != identity_.peer_id)  // one line per peer found
-    Log("STATUS", "found node " + swarm::ShortId(r->peer_id) + " (shard " + std::to_string(shard) + ", " +
+    Log("STATUS", "found node " + ShortId(r->peer_id) + " (shard " + std::to_string(shard) + ", " +
                       swarm::LayersText(*r) + ") at " + r->rpc_endpoint);
   // Its new record may come before the next probe does: say so here then.
   if (r && was_unreachable && !view_->IsUnreachable(v.owner))

@@ -39,7 +39,6 @@ struct PeerInfo;
 namespace ss::node {
 
 using swarm::Clock;
-using swarm::ShortId;
 using swarm::SwarmView;
 
 struct NodeOptions {

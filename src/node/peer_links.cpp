@@ -3,6 +3,7 @@
 #include "dht/discovery.h"
 #include "net/message.h"
 #include "swarm/swarm_view.h"
+#include "util/hex.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -34,8 +35,7 @@ void PeerLinks::Drain(net::RpcClient* client, std::string peer) {
     if (m->binary) continue;
     auto reply = nlohmann::json::parse(m->data, nullptr, false);
     if (reply.is_object() && net::IsErrorReply(reply))
-      Log("CONNECT",
-          "next hop " + swarm::ShortId(peer) + " answered: " + net::StringOr(reply, "error", m->data));
+      Log("CONNECT", "next hop " + ShortId(peer) + " answered: " + net::StringOr(reply, "error", m->data));
   }
 }
 
@@ -56,7 +56,7 @@ Result<std::shared_ptr<PeerLinks::Link>> PeerLinks::Open(const net::RouteHop& ho
   link->endpoint = hop.endpoint;
   link->client = std::move(client.value());
   link->reader = std::thread(Drain, link->client.get(), hop.peer_id);
-  Log("CONNECT", "linked to next hop " + swarm::ShortId(hop.peer_id) + " at " + hop.endpoint);
+  Log("CONNECT", "linked to next hop " + ShortId(hop.peer_id) + " at " + hop.endpoint);
   return link;
 }
 

@@ -8,6 +8,7 @@
 
 #include "dht/record.h"
 #include "swarm/join.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 namespace ss::node {
@@ -29,7 +30,7 @@ struct Picture {
 // Counts every other peer once: by its node record when it has a fresh one,
 // else by its fresh claim (a shard, or still choosing).
 Picture Look(Seen& seen, const std::string& self, const ShardChoiceOptions& o) {
-  const int64_t now = swarm::WallMs();
+  const int64_t now = UnixMillis();
   Picture p;
   p.nodes_per_shard.assign(static_cast<size_t>(o.total_shards), 0);
   p.choosers.push_back(self);
@@ -54,7 +55,7 @@ Picture Look(Seen& seen, const std::string& self, const ShardChoiceOptions& o) {
 
 // Whether a peer with a lower id than `self` chose or serves `shard`.
 bool LowerPeerHolds(Seen& seen, const std::string& self, int shard, const ShardChoiceOptions& o) {
-  const int64_t now = swarm::WallMs();
+  const int64_t now = UnixMillis();
   std::lock_guard<std::mutex> lock(seen.mu);
   for (const auto& [peer, c] : seen.claims)
     if (peer < self && c.shard == shard && now - c.time_ms <= o.claim_fresh.count()) return true;
@@ -144,7 +145,7 @@ Result<int> ChooseShard(dht::Discovery& discovery, const std::string& self, cons
       if (!fresh && it->second.time_ms <= r->time_ms) it->second = *r;
     });
   auto announce = [&](int shard) {
-    dht::ClaimRecord c{self, cluster, shard, swarm::WallMs()};
+    dht::ClaimRecord c{self, cluster, shard, UnixMillis()};
     discovery.Announce(dht::ClaimsKey(cluster), c.ToJson());
   };
   // Re-announced while waiting: a put that went to a peer since gone (the

@@ -13,6 +13,7 @@
 #include "gguf/shard_keys.h"
 #include "shard/manifest.h"
 #include "util/file_io.h"
+#include "util/hex.h"
 #include "util/sha256.h"
 
 namespace ss::shard {
@@ -22,8 +23,6 @@ namespace fs = std::filesystem;
 
 const char* const kLlamaLayerTensors[] = {"attn_norm", "attn_q",   "attn_k", "attn_v",  "attn_output",
                                           "ffn_norm",  "ffn_gate", "ffn_up", "ffn_down"};
-
-std::string Short(const std::string& id) { return id.substr(0, 12) + "…"; }
 
 struct Shard {
   int index;  // position in the expected set (file shard-{index}.gguf)
@@ -106,8 +105,8 @@ void EntryProblems(const std::string& name, uint64_t size, const Result<std::str
   if (!sha.ok())
     problems.push_back(sha.status().message());
   else if (*sha != e.sha256)
-    problems.push_back(name + " does not match manifest.json: its SHA-256 is " + Short(*sha) +
-                       " but should be " + Short(e.sha256) +
+    problems.push_back(name + " does not match manifest.json: its SHA-256 is " + ShortId(*sha) +
+                       " but should be " + ShortId(e.sha256) +
                        "; the file is corrupt or was modified — copy it again");
 }
 
@@ -234,9 +233,9 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
   std::vector<Shard*> same_model;
   for (Shard& s : shards) {
     if (s.model_id != model_id)
-      r.problems.push_back(s.name + " belongs to model " + Short(s.model_id) + " but " +
+      r.problems.push_back(s.name + " belongs to model " + ShortId(s.model_id) + " but " +
                            (manifest ? "manifest.json" : "the other shards") + " to model " +
-                           Short(model_id) +
+                           ShortId(model_id) +
                            ": it was split from a different model file; replace it with the right one");
     else
       same_model.push_back(&s);
@@ -262,8 +261,9 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
                         " shards and was ignored");
   }
   if (r.ok())
-    r.notes.push_back(std::to_string(expected) + " shards of model " + Short(model_id) + " cover layers 0-" +
-                      std::to_string(layer_count - 1) + "; every size and SHA-256 matches manifest.json");
+    r.notes.push_back(std::to_string(expected) + " shards of model " + ShortId(model_id) +
+                      " cover layers 0-" + std::to_string(layer_count - 1) +
+                      "; every size and SHA-256 matches manifest.json");
   return r;
 }
 

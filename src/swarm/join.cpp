@@ -28,10 +28,4 @@ Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
   return disc;
 }
 
-int64_t WallMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace ss::swarm

@@ -22,7 +22,4 @@ Result<std::unique_ptr<dht::Discovery>> JoinDht(const dht::NodeIdentity& id,
                                                 const std::string& listen_addr, int timeout_s,
                                                 const SwarmKey& swarm_key, uint16_t port = 0);
 
-// Wall-clock milliseconds since the epoch: what records carry as their time.
-int64_t WallMs();
-
 }  // namespace ss::swarm

@@ -1,6 +1,7 @@
 #include "swarm/node_link.h"
 
 #include "dht/discovery.h"
+#include "util/hex.h"
 #include "util/thread_name.h"
 
 namespace ss::swarm {
@@ -11,8 +12,8 @@ Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& sel
                                                     CloseFn on_close, const std::function<void()>& retry) {
   std::string host, port;
   if (!dht::SplitHostPort(endpoint, &host, &port))
-    return Status::InvalidArgument("node " + peer_id.substr(0, 12) + " names an invalid endpoint '" +
-                                   endpoint + "'");
+    return Status::InvalidArgument("node " + ShortId(peer_id) + " names an invalid endpoint '" + endpoint +
+                                   "'");
   net::RpcClientOptions o;
   o.host = host;
   o.port = static_cast<uint16_t>(std::stoi(port));
@@ -43,7 +44,7 @@ Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& sel
     // swarm key (kRefused): waiting for it to learn our record would not help.
     if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kRefused ||
         std::chrono::steady_clock::now() >= deadline)
-      return Status::Unavailable("cannot reach node " + peer_id.substr(0, 12) + "… at " + endpoint + ": " +
+      return Status::Unavailable("cannot reach node " + ShortId(peer_id) + " at " + endpoint + ": " +
                                  s.message());
     if (retry) retry();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

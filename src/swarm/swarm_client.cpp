@@ -1,6 +1,7 @@
 #include "swarm/swarm_client.h"
 
 #include "swarm/join.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -35,7 +36,7 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
 
 void SwarmClient::OnProbe(const dht::NodeRecord& node, const Status& probe) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (auto line = view_->ApplyProbe(node, probe, WallMs())) Log("STATUS", *line);
+  if (auto line = view_->ApplyProbe(node, probe, UnixMillis())) Log("STATUS", *line);
 }
 
 SwarmClient::~SwarmClient() {
@@ -66,7 +67,7 @@ void SwarmClient::ListenShards(int up_to) {
 
 void SwarmClient::AnnounceSelf() {
   dht::ClientRecord me{identity_.peer_id, options_.cluster, options_.role, identity_.cert_fingerprint,
-                       WallMs()};
+                       UnixMillis()};
   discovery_->Announce(dht::ClientsKey(options_.cluster), me.ToJson());
 }
 

@@ -5,10 +5,9 @@
 #include <sstream>
 
 #include "shard/manifest.h"
+#include "util/hex.h"
 
 namespace ss::swarm {
-
-std::string ShortId(const std::string& peer_id) { return peer_id.substr(0, 12) + "…"; }
 
 std::string LayersText(const dht::NodeRecord& r) {
   return r.layer_end > r.layer_start

@@ -101,6 +101,5 @@ class SwarmView {
 
 // "layers 0-1" (inclusive, as every text line says it), or "layers ?".
 std::string LayersText(const dht::NodeRecord& r);
-std::string ShortId(const std::string& peer_id);  // "3f9a12c4b7e0…": the 12 characters [CONNECT] lines show
 
 }  // namespace ss::swarm

@@ -41,6 +41,12 @@ std::optional<std::string> HexDecode(std::string_view hex) {
   return out;
 }
 
+std::string ShortId(std::string_view id) {
+  constexpr size_t kShown = 12;
+  if (id.size() <= kShown) return std::string(id);
+  return std::string(id.substr(0, kShown)) + "…";
+}
+
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> da{}, db{};
   unsigned int na = 0, nb = 0;

@@ -26,6 +26,7 @@
 #include "swarm/join.h"
 #include "testing.h"
 #include "util/base64.h"
+#include "util/clock.h"
 
 namespace ss {
 namespace {
@@ -71,7 +72,7 @@ class Client {
         std::lock_guard lock(mu_);
         if (!expired && r.ok() && r->peer_id == v.owner && r->shard_loaded) records_[k] = *r;
       });
-    dht::ClientRecord me{id_.peer_id, "fw", "gateway", id_.cert_fingerprint, swarm::WallMs()};
+    dht::ClientRecord me{id_.peer_id, "fw", "gateway", id_.cert_fingerprint, UnixMillis()};
     disc_->Announce(dht::ClientsKey("fw"), me.ToJson());
     const double deadline = NowSeconds() + 20;
     for (int k = 0; k < kShards; ++k) {

@@ -124,7 +124,7 @@ TEST(SwarmEvents, AShardProblemIsAnError) {
   ASSERT_EQ(all.size(), 3u);
   EXPECT_EQ(all[2]["kind"], "error");
   EXPECT_EQ(all[2]["state"], "problem");
-  EXPECT_EQ(all[2]["message"], "node ab… cannot serve shard 0: disk");
+  EXPECT_EQ(all[2]["message"], "node ab cannot serve shard 0: disk");
 }
 
 TEST(StatsSeries, SamplesAreRatesOverTheInterval) {

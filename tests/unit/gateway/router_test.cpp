@@ -38,7 +38,7 @@ TEST(Router, NamesEachShardItCannotFill) {
   Router router;
   auto other_model = router.Pick({{Node("a", 0, 0, 4)}, {Node("b", 1, 4, 8, "m2")}}, "m1", 8);
   ASSERT_EQ(other_model.status().code(), StatusCode::kNotReady);
-  EXPECT_NE(other_model.status().message().find("shard 1: node b… serves another model (m2)"),
+  EXPECT_NE(other_model.status().message().find("shard 1: node b serves another model (m2)"),
             std::string::npos)
       << other_model.status().message();
 

@@ -30,5 +30,12 @@ TEST(Hex, ConstantTimeEqualsComparesWholeStrings) {
   EXPECT_FALSE(ConstantTimeEquals(std::string("a\0b", 3), "a"));
 }
 
+TEST(Hex, ShortIdKeepsTwelveCharactersAndMarksTheCut) {
+  EXPECT_EQ(ShortId("3f9a12c4b7e0d5a6c7b8e9f0a1b2c3d4"), "3f9a12c4b7e0…");
+  EXPECT_EQ(ShortId("3f9a12c4b7e0"), "3f9a12c4b7e0");
+  EXPECT_EQ(ShortId("ab"), "ab");
+  EXPECT_EQ(ShortId(""), "");
+}
+
 }  // namespace
 }  // namespace ss
