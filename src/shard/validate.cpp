@@ -33,8 +33,9 @@ struct Shard {
   std::string model_id;
 };
 
-// Reads the shardswarm.* keys; a problem if any is absent or wrong.
-std::optional<std::string> ReadShardKeys(Shard& s) {
+// Fills s's id, count, layers and model from its shardswarm.* keys; a problem
+// if any is absent or wrong.
+std::optional<std::string> TakeShardKeys(Shard& s) {
   auto keys = gguf::ReadShardKeys(*s.file);
   if (!keys.ok() || !*keys)
     return s.name + " is not a shardswarm shard (" +
@@ -209,7 +210,7 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
       continue;
     }
     Shard s{i, name, std::move(f.value())};
-    if (auto p = ReadShardKeys(s)) {
+    if (auto p = TakeShardKeys(s)) {
       r.problems.push_back(*p);
       continue;
     }
