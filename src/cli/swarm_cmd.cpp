@@ -394,11 +394,21 @@ void RunRpc(const RpcOptions& o) {
   }
 }
 
-}  // namespace
+// --shard-id: a shard number, or auto.
+int ParseShardId(const std::string& v) {
+  if (v == "auto") return node::kAutoShard;
+  size_t used = 0;
+  int k = -1;
+  try {
+    k = std::stoi(v, &used);
+  } catch (const std::exception&) {
+  }
+  if (used != v.size() || k < 0)
+    throw CLI::ValidationError("--shard-id", "'" + v + "' is neither a shard number (0, 1, …) nor auto");
+  return k;
+}
 
-void AddSwarmCommands(CLI::App& app) {
-  auto log_format = std::make_shared<std::string>("text");
-
+void AddBootstrapCommand(CLI::App& app, const std::shared_ptr<std::string>& log_format) {
   auto bo = std::make_shared<BootstrapOptions>();
   CLI::App* boot =
       app.add_subcommand("bootstrap", "Run the swarm's DHT entry point (and, with --seed-dir, its seeder)");
@@ -432,7 +442,33 @@ void AddSwarmCommands(CLI::App& app) {
     ApplyLogFormat(*log_format);
     RunBootstrap(*bo);
   });
+}
 
+// The caps a node puts on what its peers may make it hold and queue.
+void AddForwardLimits(CLI::App* cmd, node::ForwardLimits* limits) {
+  cmd->add_option("--max-sessions", limits->max_sessions,
+                  "Forward sessions (KV caches) open at once, every peer together; more are refused")
+      ->envname("SHARDSWARM_MAX_SESSIONS")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-sessions-per-peer", limits->max_sessions_per_origin,
+                  "Forward sessions one peer (a gateway) may hold open here; more are refused")
+      ->envname("SHARDSWARM_MAX_SESSIONS_PER_PEER")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-queued", limits->max_queued,
+                  "FORWARDs waiting for the compute thread; more are refused (busy)")
+      ->envname("SHARDSWARM_MAX_QUEUED")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  cmd->add_option("--max-queued-per-peer", limits->max_queued_per_sender,
+                  "FORWARDs from one peer waiting for the compute thread; more are refused (busy)")
+      ->envname("SHARDSWARM_MAX_QUEUED_PER_PEER")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+}
+
+void AddNodeCommand(CLI::App& app, const std::shared_ptr<std::string>& log_format) {
   auto no = std::make_shared<node::NodeOptions>();
   CLI::App* nd = app.add_subcommand("node", "Run a node holding one shard");
   nd->add_option("--bootstrap", no->bootstrap, "Bootstrap HOST:PORT (repeatable)")
@@ -443,23 +479,7 @@ void AddSwarmCommands(CLI::App& app) {
       ->capture_default_str();
   no->shard_id = node::kAutoShard;
   nd->add_option_function<std::string>(
-        "--shard-id",
-        [no](const std::string& v) {
-          if (v == "auto") {
-            no->shard_id = node::kAutoShard;
-            return;
-          }
-          size_t used = 0;
-          int k = -1;
-          try {
-            k = std::stoi(v, &used);
-          } catch (const std::exception&) {
-          }
-          if (used != v.size() || k < 0)
-            throw CLI::ValidationError("--shard-id",
-                                       "'" + v + "' is neither a shard number (0, 1, …) nor auto");
-          no->shard_id = k;
-        },
+        "--shard-id", [no](const std::string& v) { no->shard_id = ParseShardId(v); },
         "Which shard this node holds (0-based), or auto (the default): the one the swarm needs most")
       ->envname("SHARDSWARM_SHARD_ID");
   nd->add_option("--total-shards", no->total_shards, "How many shards the model is split into")
@@ -523,34 +543,16 @@ void AddSwarmCommands(CLI::App& app) {
                  "Seconds after which an idle forward session is closed (its KV cache freed)")
       ->envname("SHARDSWARM_SESSION_IDLE_TIMEOUT")
       ->capture_default_str();
-  node::ForwardLimits& limits = no->forward_limits;
-  nd->add_option("--max-sessions", limits.max_sessions,
-                 "Forward sessions (KV caches) open at once, every peer together; more are refused")
-      ->envname("SHARDSWARM_MAX_SESSIONS")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  nd->add_option("--max-sessions-per-peer", limits.max_sessions_per_origin,
-                 "Forward sessions one peer (a gateway) may hold open here; more are refused")
-      ->envname("SHARDSWARM_MAX_SESSIONS_PER_PEER")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  nd->add_option("--max-queued", limits.max_queued,
-                 "FORWARDs waiting for the compute thread; more are refused (busy)")
-      ->envname("SHARDSWARM_MAX_QUEUED")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  nd->add_option("--max-queued-per-peer", limits.max_queued_per_sender,
-                 "FORWARDs from one peer waiting for the compute thread; more are refused (busy)")
-      ->envname("SHARDSWARM_MAX_QUEUED_PER_PEER")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
+  AddForwardLimits(nd, &no->forward_limits);
   AddSwarmKey(nd, &no->swarm_key);
   AddLogFormat(nd, log_format);
   nd->callback([=] {
     ApplyLogFormat(*log_format);
     RunNode(*no);
   });
+}
 
+void AddStatusCommand(CLI::App& app) {
   auto so = std::make_shared<StatusOptions>();
   CLI::App* st =
       app.add_subcommand("status", "Show what the DHT says about a cluster, and what blocks readiness");
@@ -572,7 +574,9 @@ void AddSwarmCommands(CLI::App& app) {
       ->capture_default_str();
   AddSwarmKey(st, &so->swarm_key);
   st->callback([so] { RunStatus(*so); });
+}
 
+void AddRpcCommand(CLI::App& app) {
   auto ro = std::make_shared<RpcOptions>();
   CLI::App* rpc = app.add_subcommand("rpc", "Send one command to a shard's node over authenticated RPC");
   rpc->add_option("command", ro->command,
@@ -593,7 +597,9 @@ void AddSwarmCommands(CLI::App& app) {
       ->capture_default_str();
   AddSwarmKey(rpc, &ro->swarm_key);
   rpc->callback([ro] { RunRpc(*ro); });
+}
 
+void AddKeygenCommand(CLI::App& app) {
   auto key_out = std::make_shared<std::string>();
   CLI::App* kg = app.add_subcommand("keygen", "Make a private swarm's key file (for --swarm-key)");
   kg->add_option("--out", *key_out, "Where to write it (mode 0600; an existing file is never replaced)")
@@ -605,6 +611,17 @@ void AddSwarmCommands(CLI::App& app) {
     std::printf("wrote swarm key %s to %s: give every process of the swarm --swarm-key %s\n",
                 key->Name().c_str(), key_out->c_str(), key_out->c_str());
   });
+}
+
+}  // namespace
+
+void AddSwarmCommands(CLI::App& app) {
+  auto log_format = std::make_shared<std::string>("text");
+  AddBootstrapCommand(app, log_format);
+  AddNodeCommand(app, log_format);
+  AddStatusCommand(app);
+  AddRpcCommand(app);
+  AddKeygenCommand(app);
 }
 
 }  // namespace ss::cli
