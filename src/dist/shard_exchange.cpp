@@ -152,8 +152,8 @@ void ShardExchange::SeedLocalFiles() {
 void ShardExchange::AnnounceFiles() {
   std::lock_guard<std::mutex> lock(mu_);
   auto announce = [&](const std::string& id, const std::string& file, int shard_id, bool complete) {
-    dht::FileRecord r{self_,    options_.cluster,     id,       file,
-                      shard_id, session_->endpoint(), complete, UnixMillis()};
+    const int64_t now = UnixMillis();
+    dht::FileRecord r{self_, options_.cluster, id, file, shard_id, session_->endpoint(), complete, now};
     discovery_->Announce(dht::FileKey(options_.cluster, id), r.ToJson());
   };
   for (const auto& [k, meta] : seeded_) announce(meta.id(), meta.name, k, true);
