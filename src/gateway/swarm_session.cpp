@@ -97,37 +97,45 @@ Result<int32_t> SwarmSession::NextOnRoute(int pos, std::span<const int32_t> toke
 // Moves the session to another route: avoids the nodes whose links went down
 // (or, when every link is up, the whole route: one of them did not answer),
 // replays positions [0, pos) and `tokens` there, and keeps trying until the
-// deadline while no route is found or the new one fails too.
+// deadline while no route is found or the new one fails too. A route's nodes
+// avoided only because the route as a whole did not answer are tried again
+// when no route is left without them: one of them may just have started.
 Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens, const Status& failure) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now(), deadline = start + options_.failover_deadline;
   const Route from = route_;
   std::vector<int32_t> replay(fed_.begin(), fed_.begin() + pos);
   replay.insert(replay.end(), tokens.begin(), tokens.end());
-  std::set<std::string> avoid;
-  Status last = failure;
+  std::set<std::string> down, suspect;
+  Status last_route = failure, last = failure;
   auto all_up = [&] {
     if (links_.size() < route_.hops.size()) return false;
     for (const auto& link : links_)
       if (!link->connected()) return false;
     return true;
   };
+  // Which of this route's nodes to avoid: those whose links went down, or all
+  // of them (as suspects) when every link is up.
+  auto blame = [&] {
+    if (all_up()) {
+      for (const dht::NodeRecord& hop : route_.hops) suspect.insert(AvoidKey(hop));
+      return;
+    }
+    if (links_.size() < route_.hops.size()) down.insert(AvoidKey(route_.hops[links_.size()]));
+    for (size_t i = 0; i < links_.size(); ++i)
+      if (!links_[i]->connected()) down.insert(AvoidKey(route_.hops[i]));
+  };
   // A dead node's link closes a moment after its neighbour reports it gone.
   if (all_up()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  blame();
   while (Clock::now() < deadline) {
-    bool any_down = links_.size() < route_.hops.size();
-    if (any_down) avoid.insert(AvoidKey(route_.hops[links_.size()]));  // the hop Connect could not reach
-    for (size_t i = 0; i < links_.size(); ++i)
-      if (!links_[i]->connected()) {
-        avoid.insert(AvoidKey(route_.hops[i]));
-        any_down = true;
-      }
-    if (!any_down)
-      for (const dht::NodeRecord& hop : route_.hops) avoid.insert(AvoidKey(hop));
     Close();
+    std::set<std::string> avoid = down;
+    avoid.insert(suspect.begin(), suspect.end());
     Result<Route> next = options_.reroute(avoid);
     if (!next.ok()) {
       last = next.status();
+      suspect.clear();
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
@@ -136,7 +144,8 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
                         std::chrono::milliseconds(1), cap);
     };
     if (Status c = Connect(std::move(next.value()), left(options_.connect_timeout)); !c.ok()) {
-      last = c;
+      last = last_route = c;
+      blame();
       continue;
     }
     sampling_["skip_draws"] = drawn_;
@@ -150,11 +159,14 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
       }
       return token;
     }
-    last = token.status();
+    last = last_route = token.status();
+    blame();
   }
+  std::string why = last.message();
+  if (last_route.message() != failure.message() && last_route.message() != why)
+    why = "the last route tried: " + last_route.message() + "; then: " + why;
   return Status::Unavailable(failure.message() + "; no other route took over within " +
-                             std::to_string(options_.failover_deadline.count() / 1000) + " s (" +
-                             last.message() + ")");
+                             std::to_string(options_.failover_deadline.count() / 1000) + " s (" + why + ")");
 }
 
 Result<nlohmann::json> SwarmSession::Step(int pos, std::span<const int32_t> rows, bool sample,

@@ -105,8 +105,9 @@ class LocalSwarm {
     j["route_header"] = res.Header("x-shardswarm-route");
     return j;
   }
-  // Until the gateway says the swarm is ready and knows the model.
-  bool WaitReady(double timeout_s) {
+  // Until the gateway says the swarm is ready, knows the model and sees at
+  // least `replicas` nodes serving each shard.
+  bool WaitReady(double timeout_s, int replicas = 1) {
     double deadline = NowSeconds() + timeout_s;
     while (NowSeconds() < deadline) {
       net::HttpClientRequest r;
@@ -116,7 +117,11 @@ class LocalSwarm {
       auto res = net::HttpFetch(r);
       if (res.ok() && res->status == 200) {
         auto j = json::parse(res->body, nullptr, false);
-        if (j.is_object() && j.value("swarm_ready", false) && !j["model"].is_null()) return true;
+        bool ready = j.is_object() && j.value("swarm_ready", false) && !j["model"].is_null();
+        if (ready)
+          for (const json& shard : j["shards"])
+            ready = ready && shard.value("replicas_serving", 0) >= replicas;
+        if (ready) return true;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -502,7 +507,7 @@ Streamed StreamCompletion(LocalSwarm& s, const json& body,
 // the new last stage continues the random sequence).
 TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
   LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
-  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
   for (double temperature : {0.0, 0.9}) {
     json body = {{"prompt", "Once upon a time"}, {"max_tokens", 64}, {"ignore_eos", true}, {"stream", true},
                  {"temperature", temperature},   {"seed", 42}};
@@ -540,8 +545,14 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
         "%d positions on another route, and gave the undisturbed tokens (%zu failovers)\n",
         temperature, victim.substr(0, 12).c_str(), away["pause_ms"].get<double>(),
         away["replayed_positions"].get<int>(), failovers.size());
+    // The victim seen gone first, so that the wait below counts the new node.
+    for (double until = NowSeconds() + 10; NowSeconds() < until;) {
+      const json victim_status = s.NodeStatus(victim);
+      if (!victim_status.is_object() || victim_status["online"] == false) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     s.StartNode(2, "node-2-again-" + std::to_string(temperature > 0));  // two replicas again
-    ASSERT_TRUE(s.WaitReady(30));
+    ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
   }
   auto metrics = s.Request("GET", "/metrics").body;
   // The two kills, and maybe a reference run that picked a killed node before
@@ -558,7 +569,7 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
 // (60 s) on the stopped node.
 TEST(Gateway, AFailoverOntoAStoppedNodeEndsTheStreamAtTheDeadline) {
   LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
-  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
   json body = {{"prompt", "Once upon a time"},
                {"max_tokens", 64},
                {"ignore_eos", true},
@@ -606,7 +617,7 @@ TEST(Gateway, AFailoverOntoAStoppedNodeEndsTheStreamAtTheDeadline) {
 // what the dead route would have.
 TEST(Gateway, ARouteThroughJustKilledNodesIsReplacedBeforeTheFirstToken) {
   LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
-  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
   json body = {{"prompt", "Once upon a time"}, {"max_tokens", 16}, {"temperature", 0}};
   json reference = s.Post("/v1/completions", body);
   ASSERT_EQ(reference["http_status"], 200) << reference.dump();
@@ -646,7 +657,7 @@ std::string PeerIdOf(const ChildProcess& node) {
 // again under its own peer id.
 TEST(Gateway, HundredGenerationsSurviveNodesKilledAndRestarted) {
   LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
-  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
   const char* const prompts[] = {"Once upon a time", "The capital of France", "In the beginning",
                                  "My favourite food is", "The little dog"};
   std::vector<json> bodies;
