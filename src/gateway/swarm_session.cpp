@@ -97,16 +97,17 @@ Result<int32_t> SwarmSession::NextOnRoute(int pos, std::span<const int32_t> toke
 // Moves the session to another route: avoids the nodes whose links went down
 // (or, when every link is up, the whole route: one of them did not answer),
 // replays positions [0, pos) and `tokens` there, and keeps trying until the
-// deadline while no route is found or the new one fails too. A route's nodes
-// avoided only because the route as a whole did not answer are tried again
-// when no route is left without them: one of them may just have started.
+// deadline while no route is found or the new one fails too. When no route is
+// left without the nodes avoided so far, they are tried again: the swarm view
+// drops the dead ones, and one that failed may just have started (a node
+// refuses a peer whose record has not reached it yet).
 Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens, const Status& failure) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now(), deadline = start + options_.failover_deadline;
   const Route from = route_;
   std::vector<int32_t> replay(fed_.begin(), fed_.begin() + pos);
   replay.insert(replay.end(), tokens.begin(), tokens.end());
-  std::set<std::string> down, suspect;
+  std::set<std::string> avoid;
   Status last_route = failure, last = failure;
   auto all_up = [&] {
     if (links_.size() < route_.hops.size()) return false;
@@ -115,27 +116,22 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
     return true;
   };
   // Which of this route's nodes to avoid: those whose links went down, or all
-  // of them (as suspects) when every link is up.
+  // of them when every link is up.
   auto blame = [&] {
-    if (all_up()) {
-      for (const dht::NodeRecord& hop : route_.hops) suspect.insert(AvoidKey(hop));
-      return;
-    }
-    if (links_.size() < route_.hops.size()) down.insert(AvoidKey(route_.hops[links_.size()]));
-    for (size_t i = 0; i < links_.size(); ++i)
-      if (!links_[i]->connected()) down.insert(AvoidKey(route_.hops[i]));
+    const bool whole_route = all_up();
+    for (size_t i = 0; i < route_.hops.size(); ++i)
+      if (whole_route || i >= links_.size() || !links_[i]->connected())
+        avoid.insert(AvoidKey(route_.hops[i]));
   };
   // A dead node's link closes a moment after its neighbour reports it gone.
   if (all_up()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   blame();
   while (Clock::now() < deadline) {
     Close();
-    std::set<std::string> avoid = down;
-    avoid.insert(suspect.begin(), suspect.end());
     Result<Route> next = options_.reroute(avoid);
     if (!next.ok()) {
       last = next.status();
-      suspect.clear();
+      avoid.clear();
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }

@@ -39,7 +39,7 @@ const char* const kPrompts[] = {"p1-hello", "p2-capital", "p3-once", "p4-long", 
 class LocalSwarm {
  public:
   explicit LocalSwarm(const std::string& model = "tiny-spm-q8_0.gguf", std::set<int> nodes = {0, 1, 2, 3},
-                      int replicas = 1) {
+                      int replicas = 1, int failover_timeout_s = 3) {
     model_ = ss::testing::ModelPath(model);
     shards_ = dir_ / "shards";
     auto r = RunShardswarm("shard split " + model_ + " -n 4 -o " + shards_);
@@ -50,9 +50,10 @@ class LocalSwarm {
     for (int k : nodes) StartNode(k);
     for (int r = 1; r < replicas; ++r)
       for (int k : nodes) StartNode(k, "node-" + std::to_string(k) + "-" + std::to_string(r));
-    gateway_ = Start({"gateway", "--bootstrap", bootstrap(), "--cluster", "gw", "--http-port",
-                      std::to_string(http_port_), "--refresh-interval", "1", "--failover-timeout", "3"},
-                     "gateway");
+    gateway_ = Start(
+        {"gateway", "--bootstrap", bootstrap(), "--cluster", "gw", "--http-port", std::to_string(http_port_),
+         "--refresh-interval", "1", "--failover-timeout", std::to_string(failover_timeout_s)},
+        "gateway");
   }
   void StartNode(int k, const std::string& name = "") {
     const std::string n = name.empty() ? "node-" + std::to_string(k) : name;
@@ -560,6 +561,40 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
   const size_t at = metrics.find("\nshardswarm_failovers_total ");
   ASSERT_NE(at, std::string::npos) << metrics;
   EXPECT_GE(std::stoi(metrics.substr(at + 28)), 2) << metrics;
+}
+
+// The only node of a shard is SIGKILLed mid-stream and a new one is started
+// on the same shard at that moment: the stream waits for it (within the
+// failover deadline, 15 s here so a loaded machine's slow start fits), then
+// completes with exactly the undisturbed tokens through the new node.
+TEST(Gateway, ANodeStartedWhenTheOnlyOneOfItsShardDiedTakesOverTheStream) {
+  LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/1, /*failover_timeout_s=*/15);
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  json body = {{"prompt", "Once upon a time"}, {"max_tokens", 48}, {"ignore_eos", true}, {"stream", true},
+               {"temperature", 0.9},           {"seed", 7}};
+  Streamed reference = StreamCompletion(s, body, {});
+  ASSERT_TRUE(reference.error.is_null()) << reference.error.dump();
+  std::string victim;
+  Streamed disturbed = StreamCompletion(s, body, [&](int n, const json&) {
+    if (n != 16) return;
+    json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+    ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
+    victim = st["sessions"][0]["route"][2]["peer_id"];
+    s.node(2).Kill(SIGKILL);
+    s.StartNode(2, "node-2-replacement");
+  });
+  ASSERT_FALSE(victim.empty());
+  ASSERT_TRUE(disturbed.error.is_null()) << disturbed.error.dump() << "\n" << s.gateway().Log();
+  ASSERT_FALSE(disturbed.last.is_null()) << disturbed.text;
+  EXPECT_EQ(disturbed.text, reference.text);
+  const json& info = disturbed.last["shardswarm"];
+  ASSERT_GE(info["failovers"].size(), 1u) << info.dump();
+  EXPECT_EQ(info["failovers"].back()["from"][2]["peer_id"], victim) << info.dump();
+  const std::string replacement = info["route"][2]["peer_id"];
+  EXPECT_EQ(s.NodeOf(replacement), s.Process("node-2-replacement")) << info.dump();
+  std::printf(
+      "[gateway] the only shard-2 node killed after token 16; its replacement took over after %.0f ms\n",
+      info["failovers"].back()["pause_ms"].get<double>());
 }
 
 // A failover onto a node that takes connections and never answers (the other
