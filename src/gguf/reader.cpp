@@ -152,6 +152,111 @@ Status ReadValue(Cursor& c, const std::string& field, Value* out) {
   return Status::Ok();
 }
 
+// Magic, version and the two counts, each count bounded by the bytes left.
+Status ReadHeader(Cursor& c, uint32_t* version, uint64_t* tensor_count, uint64_t* kv_count) {
+  uint32_t magic = 0;
+  SS_RETURN_IF_ERROR(c.Read(&magic, "magic"));
+  if (magic != kMagic) return c.Error(0, "bad magic: not a GGUF file");
+  SS_RETURN_IF_ERROR(c.Read(version, "version"));
+  if (*version != 2 && *version != 3)
+    return c.Error(4, "unsupported GGUF version " + std::to_string(*version) + " (supported: 2, 3)");
+  SS_RETURN_IF_ERROR(c.Read(tensor_count, "tensor count"));
+  SS_RETURN_IF_ERROR(c.Read(kv_count, "metadata count"));
+  if (*kv_count > c.left() / kMinKvBytes)
+    return c.Error(16, "metadata count " + std::to_string(*kv_count) + " cannot fit in the file");
+  if (*tensor_count > c.left() / kMinTensorInfoBytes)
+    return c.Error(8, "tensor count " + std::to_string(*tensor_count) + " cannot fit in the file");
+  return Status::Ok();
+}
+
+Status ReadKeyValue(Cursor& c, uint64_t i, KeyValue* kv) {
+  const uint64_t at = c.pos();
+  const std::string field = "metadata #" + std::to_string(i);
+  SS_RETURN_IF_ERROR(c.ReadString(&kv->key, field + " key"));
+  if (kv->key.empty()) return c.Error(at, field + ": empty key");
+  return ReadValue(c, "metadata '" + kv->key + "'", &kv->value);
+}
+
+// general.alignment, when present: a uint32 power of two.
+Status ReadAlignment(const Value* a, uint32_t* alignment) {
+  if (a == nullptr) return Status::Ok();
+  if (a->type() != ValueType::UINT32)
+    return Status::Error("metadata 'general.alignment' must be uint32, not " +
+                         std::string(ValueTypeName(a->type())));
+  const uint64_t v = a->AsUint();
+  if (v == 0 || (v & (v - 1)) != 0)
+    return Status::Error("metadata 'general.alignment' = " + std::to_string(v) + " is not a power of two");
+  *alignment = static_cast<uint32_t>(v);
+  return Status::Ok();
+}
+
+// Tensor #i's name, shape, type and offset; its size in bytes computed
+// without overflow.
+Status ReadTensorInfo(Cursor& c, uint64_t i, uint32_t alignment, TensorInfo* t) {
+  const uint64_t at = c.pos();
+  SS_RETURN_IF_ERROR(c.ReadString(&t->name, "tensor #" + std::to_string(i) + " name"));
+  const std::string field = "tensor '" + t->name + "'";
+  uint32_t n_dims = 0;
+  SS_RETURN_IF_ERROR(c.Read(&n_dims, field + " n_dims"));
+  if (n_dims == 0 || n_dims > kMaxDims)
+    return c.Error(c.pos() - 4, field + ": n_dims " + std::to_string(n_dims) + " is not in 1..4");
+  uint64_t product = 1;
+  for (uint32_t d = 0; d < n_dims; ++d) {
+    uint64_t dim = 0;
+    SS_RETURN_IF_ERROR(c.Read(&dim, field + " dim " + std::to_string(d)));
+    if (dim == 0 || dim > (uint64_t{1} << 62))
+      return c.Error(c.pos() - 8,
+                     field + ": dim " + std::to_string(d) + " = " + std::to_string(dim) + " is out of range");
+    if (product > (uint64_t{INT64_MAX} / dim))
+      return c.Error(c.pos() - 8, field + ": element count overflows 63 bits");
+    product *= dim;
+    t->dims.push_back(dim);
+  }
+  uint32_t raw_type = 0;
+  SS_RETURN_IF_ERROR(c.Read(&raw_type, field + " type"));
+  const TensorTypeInfo ti = TypeInfo(raw_type);
+  if (!ti.name) return c.Error(c.pos() - 4, field + ": unknown tensor type id " + std::to_string(raw_type));
+  t->type = static_cast<TensorType>(raw_type);
+  if (t->dims[0] % ti.block_size != 0)
+    return c.Error(at, field + ": row length " + std::to_string(t->dims[0]) + " is not a multiple of the " +
+                           ti.name + " block size " + std::to_string(ti.block_size));
+  // Checked before multiplying: the byte size must fit 64 bits.
+  if (product / ti.block_size > UINT64_MAX / ti.type_size)
+    return c.Error(at, field + ": its size in bytes overflows 64 bits");
+  t->size = product / ti.block_size * ti.type_size;
+  SS_RETURN_IF_ERROR(c.Read(&t->offset, field + " offset"));
+  if (t->offset % alignment != 0)
+    return c.Error(c.pos() - 8, field + ": data offset " + std::to_string(t->offset) +
+                                    " is not a multiple of the alignment " + std::to_string(alignment));
+  return Status::Ok();
+}
+
+// Points each tensor at its data, which must lie inside the file's data
+// section and overlap no other tensor's.
+Status PlaceTensorData(const uint8_t* bytes, uint64_t size, uint64_t data_offset,
+                       std::vector<TensorInfo>* tensors) {
+  const uint64_t data_size = size >= data_offset ? size - data_offset : 0;
+  std::vector<const TensorInfo*> by_offset;
+  for (TensorInfo& t : *tensors) {
+    if (t.offset > data_size || t.size > data_size - t.offset)
+      return Status::Error("tensor '" + t.name + "': data [" + std::to_string(data_offset + t.offset) + ", " +
+                           std::to_string(data_offset + t.offset + t.size) + ") lies outside the file (" +
+                           std::to_string(size) + " bytes): file truncated or corrupt");
+    t.data = bytes + data_offset + t.offset;
+    by_offset.push_back(&t);
+  }
+  std::sort(by_offset.begin(), by_offset.end(),
+            [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorInfo* p = by_offset[i - 1];
+    const TensorInfo* q = by_offset[i];
+    if (p->offset + p->size > q->offset)
+      return Status::Error("tensors '" + p->name + "' and '" + q->name + "' overlap at data offset " +
+                           std::to_string(data_offset + q->offset));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 uint64_t TensorInfo::elements() const {
@@ -193,113 +298,31 @@ Result<std::unique_ptr<File>> File::Parse(const uint8_t* data, size_t size, std:
 
 Status File::ParseAll() {
   Cursor c(bytes_, size_);
-  uint32_t magic = 0;
-  SS_RETURN_IF_ERROR(c.Read(&magic, "magic"));
-  if (magic != kMagic) return c.Error(0, "bad magic: not a GGUF file");
-  SS_RETURN_IF_ERROR(c.Read(&version_, "version"));
-  if (version_ != 2 && version_ != 3)
-    return c.Error(4, "unsupported GGUF version " + std::to_string(version_) + " (supported: 2, 3)");
-
   uint64_t tensor_count = 0, kv_count = 0;
-  SS_RETURN_IF_ERROR(c.Read(&tensor_count, "tensor count"));
-  SS_RETURN_IF_ERROR(c.Read(&kv_count, "metadata count"));
-  if (kv_count > c.left() / kMinKvBytes)
-    return c.Error(16, "metadata count " + std::to_string(kv_count) + " cannot fit in the file");
-  if (tensor_count > c.left() / kMinTensorInfoBytes)
-    return c.Error(8, "tensor count " + std::to_string(tensor_count) + " cannot fit in the file");
-
+  SS_RETURN_IF_ERROR(ReadHeader(c, &version_, &tensor_count, &kv_count));
   kvs_.reserve(static_cast<size_t>(kv_count));
   for (uint64_t i = 0; i < kv_count; ++i) {
-    uint64_t at = c.pos();
+    const uint64_t at = c.pos();
     KeyValue kv;
-    std::string field = "metadata #" + std::to_string(i);
-    SS_RETURN_IF_ERROR(c.ReadString(&kv.key, field + " key"));
-    if (kv.key.empty()) return c.Error(at, field + ": empty key");
-    SS_RETURN_IF_ERROR(ReadValue(c, "metadata '" + kv.key + "'", &kv.value));
+    SS_RETURN_IF_ERROR(ReadKeyValue(c, i, &kv));
     if (!kv_index_.emplace(kv.key, kvs_.size()).second)
       return c.Error(at, "metadata key '" + kv.key + "' appears twice");
     kvs_.push_back(std::move(kv));
   }
-
-  if (const Value* a = Find("general.alignment")) {
-    if (a->type() != ValueType::UINT32)
-      return Status::Error("metadata 'general.alignment' must be uint32, not " +
-                           std::string(ValueTypeName(a->type())));
-    uint64_t v = a->AsUint();
-    if (v == 0 || (v & (v - 1)) != 0)
-      return Status::Error("metadata 'general.alignment' = " + std::to_string(v) + " is not a power of two");
-    alignment_ = static_cast<uint32_t>(v);
-  }
-
+  SS_RETURN_IF_ERROR(ReadAlignment(Find("general.alignment"), &alignment_));
   tensors_.reserve(static_cast<size_t>(tensor_count));
   for (uint64_t i = 0; i < tensor_count; ++i) {
-    uint64_t at = c.pos();
+    const uint64_t at = c.pos();
     TensorInfo t;
-    std::string field = "tensor #" + std::to_string(i);
-    SS_RETURN_IF_ERROR(c.ReadString(&t.name, field + " name"));
-    field = "tensor '" + t.name + "'";
-    uint32_t n_dims = 0;
-    SS_RETURN_IF_ERROR(c.Read(&n_dims, field + " n_dims"));
-    if (n_dims == 0 || n_dims > kMaxDims)
-      return c.Error(c.pos() - 4, field + ": n_dims " + std::to_string(n_dims) + " is not in 1..4");
-    uint64_t product = 1;
-    for (uint32_t d = 0; d < n_dims; ++d) {
-      uint64_t dim = 0;
-      SS_RETURN_IF_ERROR(c.Read(&dim, field + " dim " + std::to_string(d)));
-      if (dim == 0 || dim > (uint64_t{1} << 62))
-        return c.Error(c.pos() - 8, field + ": dim " + std::to_string(d) + " = " + std::to_string(dim) +
-                                        " is out of range");
-      if (product > (uint64_t{INT64_MAX} / dim))
-        return c.Error(c.pos() - 8, field + ": element count overflows 63 bits");
-      product *= dim;
-      t.dims.push_back(dim);
-    }
-    uint32_t raw_type = 0;
-    SS_RETURN_IF_ERROR(c.Read(&raw_type, field + " type"));
-    TensorTypeInfo ti = TypeInfo(raw_type);
-    if (!ti.name) return c.Error(c.pos() - 4, field + ": unknown tensor type id " + std::to_string(raw_type));
-    t.type = static_cast<TensorType>(raw_type);
-    if (t.dims[0] % ti.block_size != 0)
-      return c.Error(at, field + ": row length " + std::to_string(t.dims[0]) + " is not a multiple of the " +
-                             ti.name + " block size " + std::to_string(ti.block_size));
-    // Checked before multiplying: the byte size must fit 64 bits.
-    if (product / ti.block_size > UINT64_MAX / ti.type_size)
-      return c.Error(at, field + ": its size in bytes overflows 64 bits");
-    t.size = product / ti.block_size * ti.type_size;
-    SS_RETURN_IF_ERROR(c.Read(&t.offset, field + " offset"));
-    if (t.offset % alignment_ != 0)
-      return c.Error(c.pos() - 8, field + ": data offset " + std::to_string(t.offset) +
-                                      " is not a multiple of the alignment " + std::to_string(alignment_));
+    SS_RETURN_IF_ERROR(ReadTensorInfo(c, i, alignment_, &t));
     if (!tensor_index_.emplace(t.name, tensors_.size()).second)
       return c.Error(at, "tensor name '" + t.name + "' appears twice");
     tensors_.push_back(std::move(t));
   }
-
   data_offset_ = (c.pos() + alignment_ - 1) / alignment_ * alignment_;
   if (data_offset_ > size_ && !tensors_.empty())
     return c.Error(c.pos(), "file truncated before the tensor data section");
-  uint64_t data_size = size_ >= data_offset_ ? size_ - data_offset_ : 0;
-
-  std::vector<const TensorInfo*> by_offset;
-  for (TensorInfo& t : tensors_) {
-    if (t.offset > data_size || t.size > data_size - t.offset)
-      return Status::Error("tensor '" + t.name + "': data [" + std::to_string(data_offset_ + t.offset) +
-                           ", " + std::to_string(data_offset_ + t.offset + t.size) +
-                           ") lies outside the file (" + std::to_string(size_) +
-                           " bytes): file truncated or corrupt");
-    t.data = bytes_ + data_offset_ + t.offset;
-    by_offset.push_back(&t);
-  }
-  std::sort(by_offset.begin(), by_offset.end(),
-            [](const TensorInfo* a, const TensorInfo* b) { return a->offset < b->offset; });
-  for (size_t i = 1; i < by_offset.size(); ++i) {
-    const TensorInfo* p = by_offset[i - 1];
-    const TensorInfo* q = by_offset[i];
-    if (p->offset + p->size > q->offset)
-      return Status::Error("tensors '" + p->name + "' and '" + q->name + "' overlap at data offset " +
-                           std::to_string(data_offset_ + q->offset));
-  }
-  return Status::Ok();
+  return PlaceTensorData(bytes_, size_, data_offset_, &tensors_);
 }
 
 const Value* File::Find(const std::string& key) const {

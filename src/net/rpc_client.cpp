@@ -179,6 +179,101 @@ struct RpcClient::Impl {
     });
   }
 
+  // The handshakes, chained on the caller's thread before the I/O thread
+  // starts: resolve, TCP connect, TLS (the server must hold the expected
+  // key), WebSocket upgrade (with a swarm key, both sides prove they hold it).
+  // `handshake` is set when the chain ends, well or not.
+  std::optional<Status> handshake;
+  std::string our_fingerprint;  // with a swarm key: our certificate's
+  websocket::response_type upgrade;
+
+  void HandshakeFailed(const std::string& what, beast::error_code ec) {
+    handshake = Status::Error("connecting to " + where + ": " + what + ": " + ec.message());
+  }
+
+  void StartHandshakes(tcp::resolver& resolver) {
+    beast::get_lowest_layer(*ws).expires_after(options.connect_timeout);
+    resolver.async_resolve(options.host, std::to_string(options.port),
+                           [this](beast::error_code ec, tcp::resolver::results_type r) {
+                             if (ec) return HandshakeFailed("resolve", ec);
+                             beast::get_lowest_layer(*ws).async_connect(
+                                 r, [this](beast::error_code ec, const tcp::endpoint&) { OnTcpConnect(ec); });
+                           });
+  }
+
+  void OnTcpConnect(beast::error_code ec) {
+    // Refused: nothing listens there (a dead node), the caller need not retry.
+    if (ec == asio::error::connection_refused) {
+      handshake = Status::Unavailable("connecting to " + where + ": TCP connect: " + ec.message());
+      return;
+    }
+    if (ec) return HandshakeFailed("TCP connect", ec);
+    // Activations are small messages one after another: Nagle would hold
+    // each behind the last one's delayed ACK.
+    beast::error_code ignored;
+    beast::get_lowest_layer(*ws).socket().set_option(tcp::no_delay(true), ignored);
+    ws->next_layer().async_handshake(asio::ssl::stream_base::client,
+                                     [this](beast::error_code ec) { OnTlsHandshake(ec); });
+  }
+
+  void OnTlsHandshake(beast::error_code ec) {
+    if (ec) return HandshakeFailed("TLS handshake", ec);
+    auto cert = PeerCertificateOf(ws->next_layer().native_handle());
+    if (!cert.ok()) {
+      handshake = cert.status().Context("connecting to " + where);
+      return;
+    }
+    if (cert->public_key_id != options.expected_public_key_id) {
+      handshake = Status::Error("connecting to " + where + ": server presented key " + cert->public_key_id +
+                                ", expected " + options.expected_public_key_id);
+      return;
+    }
+    beast::get_lowest_layer(*ws).expires_never();
+    websocket::stream_base::timeout t;
+    t.handshake_timeout = options.connect_timeout;
+    t.idle_timeout = websocket::stream_base::none();  // Call has its own timeouts
+    t.keep_alive_pings = false;
+    ws->set_option(t);
+    ws->read_message_max(options.max_message_bytes);
+    ws->auto_fragment(false);
+    if (!options.swarm_key.empty())
+      ws->set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
+        req.set(kSwarmProofHeader,
+                ClientSwarmProof(options.swarm_key, our_fingerprint, options.expected_public_key_id));
+      }));
+    ws->async_handshake(upgrade, options.host, "/", [this](beast::error_code ec) { OnUpgrade(ec); });
+  }
+
+  void OnUpgrade(beast::error_code ec) {
+    if (ec) return HandshakeFailed("WebSocket handshake", ec);
+    if (!options.swarm_key.empty() &&
+        !ConstantTimeEquals(
+            std::string(upgrade[kSwarmProofHeader]),
+            ServerSwarmProof(options.swarm_key, options.expected_public_key_id, our_fingerprint))) {
+      handshake = Status::Refused("connecting to " + where + ": the peer does not hold this swarm's key " +
+                                  "(--swarm-key; ours is " + options.swarm_key.Name() + ")");
+      return;
+    }
+    handshake = Status::Ok();
+  }
+
+  void StartIoThread() {
+    ioc.restart();
+    work.emplace(ioc.get_executor());
+    DoRead();
+    thread = std::thread([this] {
+      NameThisThread("rpc-client");
+      for (;;) {
+        try {
+          ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          MarkClosed(std::string("internal error: ") + e.what());
+        }
+      }
+    });
+  }
+
   Status Send(std::string payload, bool binary) {
     auto done = std::make_shared<WriteDone>();
     {
@@ -222,101 +317,23 @@ Result<std::unique_ptr<RpcClient>> RpcClient::Connect(RpcClientOptions options) 
   SS_RETURN_IF_ERROR(ConfigureTlsContext(c.ssl_ctx.native_handle(), o.identity, TlsRole::kClient)
                          .Context("RPC client TLS setup"));
   c.ws.emplace(c.ioc, c.ssl_ctx);
-  std::string our_fingerprint;
   if (!o.swarm_key.empty()) {
-    SS_ASSIGN_OR_RETURN(our_fingerprint, CertFingerprint(o.identity.cert_pem));
+    SS_ASSIGN_OR_RETURN(c.our_fingerprint, CertFingerprint(o.identity.cert_pem));
   }
-  websocket::response_type upgrade;
-
-  // The handshake chain runs on this thread; the I/O thread starts after it.
-  std::optional<Status> result;
-  auto fail = [&](const std::string& what, beast::error_code ec) {
-    result = Status::Error("connecting to " + c.where + ": " + what + ": " + ec.message());
-  };
   tcp::resolver resolver(c.ioc);
-  beast::get_lowest_layer(*c.ws).expires_after(o.connect_timeout);
-  resolver.async_resolve(
-      o.host, std::to_string(o.port), [&](beast::error_code ec, tcp::resolver::results_type r) {
-        if (ec) return fail("resolve", ec);
-        beast::get_lowest_layer(*c.ws).async_connect(r, [&](beast::error_code ec, const tcp::endpoint&) {
-          // Refused: nothing listens there (a dead node), the caller need not retry.
-          if (ec == asio::error::connection_refused) {
-            result = Status::Unavailable("connecting to " + c.where + ": TCP connect: " + ec.message());
-            return;
-          }
-          if (ec) return fail("TCP connect", ec);
-          // Activations are small messages one after another: Nagle would hold
-          // each behind the last one's delayed ACK.
-          beast::error_code ignored;
-          beast::get_lowest_layer(*c.ws).socket().set_option(tcp::no_delay(true), ignored);
-          c.ws->next_layer().async_handshake(asio::ssl::stream_base::client, [&](beast::error_code ec) {
-            if (ec) return fail("TLS handshake", ec);
-            auto cert = PeerCertificateOf(c.ws->next_layer().native_handle());
-            if (!cert.ok()) {
-              result = cert.status().Context("connecting to " + c.where);
-              return;
-            }
-            if (cert->public_key_id != o.expected_public_key_id) {
-              result = Status::Error("connecting to " + c.where + ": server presented key " +
-                                     cert->public_key_id + ", expected " + o.expected_public_key_id);
-              return;
-            }
-            beast::get_lowest_layer(*c.ws).expires_never();
-            websocket::stream_base::timeout t;
-            t.handshake_timeout = o.connect_timeout;
-            t.idle_timeout = websocket::stream_base::none();  // Call has its own timeouts
-            t.keep_alive_pings = false;
-            c.ws->set_option(t);
-            c.ws->read_message_max(o.max_message_bytes);
-            c.ws->auto_fragment(false);
-            if (!o.swarm_key.empty())
-              c.ws->set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
-                req.set(kSwarmProofHeader,
-                        ClientSwarmProof(o.swarm_key, our_fingerprint, o.expected_public_key_id));
-              }));
-            c.ws->async_handshake(upgrade, o.host, "/", [&](beast::error_code ec) {
-              if (ec) return fail("WebSocket handshake", ec);
-              if (!o.swarm_key.empty() &&
-                  !ConstantTimeEquals(
-                      std::string(upgrade[kSwarmProofHeader]),
-                      ServerSwarmProof(o.swarm_key, o.expected_public_key_id, our_fingerprint))) {
-                result = Status::Refused("connecting to " + c.where +
-                                         ": the peer does not hold this swarm's key " +
-                                         "(--swarm-key; ours is " + o.swarm_key.Name() + ")");
-                return;
-              }
-              result = Status::Ok();
-            });
-          });
-        });
-      });
+  c.StartHandshakes(resolver);
   try {
     c.ioc.run_for(o.connect_timeout + std::chrono::seconds(1));
   } catch (const std::exception& e) {
-    result = Status::Error("connecting to " + c.where + ": " + e.what());
+    c.handshake = Status::Error("connecting to " + c.where + ": " + e.what());
   }
-  if (!result || !result->ok()) {
+  if (!c.handshake || !c.handshake->ok()) {
     beast::error_code ignored;
     beast::get_lowest_layer(*c.ws).socket().close(ignored);
-    if (!result) return Status::Error("connecting to " + c.where + ": timed out");
-    return *result;
+    if (!c.handshake) return Status::Error("connecting to " + c.where + ": timed out");
+    return *c.handshake;
   }
-
-  c.ioc.restart();
-  c.work.emplace(c.ioc.get_executor());
-  c.DoRead();
-  Impl* raw = impl.get();
-  c.thread = std::thread([raw] {
-    NameThisThread("rpc-client");
-    for (;;) {
-      try {
-        raw->ioc.run();
-        return;
-      } catch (const std::exception& e) {
-        raw->MarkClosed(std::string("internal error: ") + e.what());
-      }
-    }
-  });
+  c.StartIoThread();
   return std::unique_ptr<RpcClient>(new RpcClient(std::move(impl)));
 }
 
