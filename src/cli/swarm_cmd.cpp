@@ -174,6 +174,25 @@ struct StatusGather {
   std::map<int, std::vector<dht::SignedValue>> found;
   int records_total = 0;  // the shard count the first record names
   int gets_pending = 0;
+  int watched = 0;  // shard keys 0 .. watched - 1 are fetched and listened to
+
+  // Fetches and listens to shard keys up to n - 1; the caller holds mu, and
+  // `this` outlives `disc` (its callbacks write here).
+  void WatchUpTo(dht::Discovery& disc, const std::string& cluster, int n) {
+    for (; watched < n; ++watched) {
+      const std::string key = dht::ShardKey(cluster, watched);
+      disc.Listen(key, [this, k = watched](const dht::SignedValue& v, bool expired) {
+        if (!expired) Take(k, v);
+      });
+      gets_pending++;
+      disc.Fetch(
+          key, [this, k = watched](const dht::SignedValue& v) { Take(k, v); },
+          [this] {
+            std::lock_guard<std::mutex> lock(mu);
+            gets_pending--;
+          });
+    }
+  }
 
   void Take(int shard, const dht::SignedValue& v) {
     auto r = dht::NodeRecord::FromJson(v.data);
@@ -216,40 +235,16 @@ swarm::SwarmView ProbedView(const StatusGather& g, const std::string& cluster, i
 }
 
 // Stored records (get) answer at once; a short listen catches what the
-// storing nodes have not got yet. Stops when the view is ready (plus a
+// storing nodes have not got yet. Returns when the view is ready (plus a
 // moment for the other nodes' records), or when every get has ended and the
 // listen has run a little, or at --timeout.
-void RunStatus(const StatusOptions& o) {
+void GatherStatus(const StatusOptions& o, dht::Discovery& disc, StatusGather& g) {
   using std::chrono::milliseconds;
-  // Declared before the DHT: its callbacks write here until it is destroyed.
-  StatusGather g;
-  int watched = 0;
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + std::chrono::seconds(o.timeout_s);
-  auto slot = swarm::TakeClientSlot("status");
-  if (!slot.ok()) Fail(slot.status().message());
-  auto joined = swarm::JoinDhtFromSlot(*slot, o.bootstrap, o.listen_addr, o.timeout_s, o.swarm_key);
-  if (!joined.ok()) Fail(joined.status().message());
-  auto disc = std::move(joined.value());
-
-  auto watch_up_to = [&](int n) {  // caller holds g.mu
-    for (; watched < n; ++watched) {
-      const std::string key = dht::ShardKey(o.cluster, watched);
-      disc->Listen(key, [&g, k = watched](const dht::SignedValue& v, bool expired) {
-        if (!expired) g.Take(k, v);
-      });
-      g.gets_pending++;
-      disc->Fetch(
-          key, [&g, k = watched](const dht::SignedValue& v) { g.Take(k, v); },
-          [&g] {
-            std::lock_guard<std::mutex> lock(g.mu);
-            g.gets_pending--;
-          });
-    }
-  };
   {
     std::lock_guard<std::mutex> lock(g.mu);
-    watch_up_to(o.total_shards > 0 ? o.total_shards : 8);
+    g.WatchUpTo(disc, o.cluster, o.total_shards > 0 ? o.total_shards : 8);
   }
   std::optional<std::chrono::steady_clock::time_point> covered_at;
   for (;;) {
@@ -257,63 +252,80 @@ void RunStatus(const StatusOptions& o) {
     const auto now = std::chrono::steady_clock::now();
     std::lock_guard<std::mutex> lock(g.mu);
     const int total = o.total_shards > 0 ? o.total_shards : g.records_total;
-    if (total > watched) watch_up_to(total);
+    if (total > g.watched) g.WatchUpTo(disc, o.cluster, total);
     // Every shard has a record (of any age: the probes decide): a moment
     // more for the other nodes' records, then answer.
     bool covered = total > 0;
     for (int k = 0; covered && k < total; ++k) covered = g.found.count(k) > 0;
     if (covered && !covered_at) covered_at = now;
-    if (covered_at && now - *covered_at >= milliseconds(150)) break;
-    if (g.gets_pending == 0 && now - start >= milliseconds(500)) break;
-    if (now >= deadline) break;
+    if (covered_at && now - *covered_at >= milliseconds(150)) return;
+    if (g.gets_pending == 0 && now - start >= milliseconds(500)) return;
+    if (now >= deadline) return;
   }
+}
+
+[[noreturn]] void ReportNoNodes(const StatusOptions& o) {
+  if (o.json) {
+    std::printf("%s\n", nlohmann::json(
+                            {{"cluster", o.cluster},
+                             {"swarm_ready", false},
+                             {"shards", nlohmann::json::array()},
+                             {"blockers", {"no node of cluster '" + o.cluster + "' has announced itself"}}})
+                            .dump(2)
+                            .c_str());
+  } else {
+    std::printf("cluster %s: no node has announced itself (looked at shards 0-7)\n", o.cluster.c_str());
+  }
+  throw CLI::RuntimeError(1);
+}
+
+void ShowView(const StatusOptions& o, const swarm::SwarmView& view) {
+  const auto now = swarm::Clock::now();
+  std::printf("%s\n",
+              o.json ? view.ToJson(now).dump(o.watch ? -1 : 2).c_str() : view.Report(now, "").c_str());
+  std::fflush(stdout);
+}
+
+// --watch: the records keep coming by listening; probe and redraw on change.
+void WatchStatus(const StatusOptions& o, dht::Discovery& disc, StatusGather& g, int total,
+                 const swarm::SwarmView& first) {
+  InstallStopSignals([] {});
+  std::string last = first.StateKey(swarm::Clock::now());
+  while (!StopRequested()) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::lock_guard<std::mutex> lock(g.mu);
+    if (o.total_shards == 0 && g.records_total > g.watched) g.WatchUpTo(disc, o.cluster, g.records_total);
+    const swarm::SwarmView view =
+        ProbedView(g, o.cluster, o.total_shards > 0 ? o.total_shards : std::max(g.records_total, total));
+    const std::string key = view.StateKey(swarm::Clock::now());
+    if (key == last) continue;
+    last = key;
+    if (!o.json && isatty(STDOUT_FILENO)) std::printf("\033[H\033[J");  // redraw in place
+    ShowView(o, view);
+  }
+}
+
+void RunStatus(const StatusOptions& o) {
+  // Declared before the DHT: its callbacks write here until it is destroyed.
+  StatusGather g;
+  auto slot = swarm::TakeClientSlot("status");
+  if (!slot.ok()) Fail(slot.status().message());
+  auto joined = swarm::JoinDhtFromSlot(*slot, o.bootstrap, o.listen_addr, o.timeout_s, o.swarm_key);
+  if (!joined.ok()) Fail(joined.status().message());
+  std::unique_ptr<dht::Discovery> disc = std::move(joined.value());
+  GatherStatus(o, *disc, g);
   std::unique_lock<std::mutex> lock(g.mu);
   if (o.total_shards > 0 && g.records_total > 0 && g.records_total != o.total_shards)
     Fail("--total-shards " + std::to_string(o.total_shards) + " disagrees with the nodes of cluster '" +
          o.cluster + "', which announce " + std::to_string(g.records_total) +
          " shards; leave it out to use theirs");
   const int total = o.total_shards > 0 ? o.total_shards : g.records_total;
-  if (total == 0) {
-    if (o.json) {
-      std::printf("%s\n", nlohmann::json(
-                              {{"cluster", o.cluster},
-                               {"swarm_ready", false},
-                               {"shards", nlohmann::json::array()},
-                               {"blockers", {"no node of cluster '" + o.cluster + "' has announced itself"}}})
-                              .dump(2)
-                              .c_str());
-    } else {
-      std::printf("cluster %s: no node has announced itself (looked at shards 0-7)\n", o.cluster.c_str());
-    }
-    throw CLI::RuntimeError(1);
-  }
-  auto show = [&](const swarm::SwarmView& view) {
-    auto now = swarm::Clock::now();
-    std::printf("%s\n",
-                o.json ? view.ToJson(now).dump(o.watch ? -1 : 2).c_str() : view.Report(now, "").c_str());
-    std::fflush(stdout);
-  };
-  swarm::SwarmView view = ProbedView(g, o.cluster, total);
-  show(view);
-  if (!o.watch) {
-    if (!view.Ready(swarm::Clock::now())) throw CLI::RuntimeError(1);
-    return;
-  }
-  // --watch: the records keep coming by listening; probe and redraw on change.
-  InstallStopSignals([] {});
-  std::string last = view.StateKey(swarm::Clock::now());
+  if (total == 0) ReportNoNodes(o);
+  const swarm::SwarmView view = ProbedView(g, o.cluster, total);
   lock.unlock();
-  while (!StopRequested()) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    std::lock_guard<std::mutex> relock(g.mu);
-    if (o.total_shards == 0 && g.records_total > watched) watch_up_to(g.records_total);
-    view = ProbedView(g, o.cluster, o.total_shards > 0 ? o.total_shards : std::max(g.records_total, total));
-    const std::string key = view.StateKey(swarm::Clock::now());
-    if (key == last) continue;
-    last = key;
-    if (!o.json && isatty(STDOUT_FILENO)) std::printf("\033[H\033[J");  // redraw in place
-    show(view);
-  }
+  ShowView(o, view);
+  if (o.watch) return WatchStatus(o, *disc, g, total, view);
+  if (!view.Ready(swarm::Clock::now())) throw CLI::RuntimeError(1);
 }
 
 struct RpcOptions {

@@ -262,6 +262,32 @@ TEST(Swarm, SeveralBootstrapsOneOfThemDown) {
   EXPECT_TRUE(Contains(r.output, "swarm_ready=true")) << r.output;
 }
 
+// `status` on a cluster no node has joined says so (text and JSON, exit 1);
+// with nodes, a --total-shards that disagrees with their records is refused
+// naming both counts.
+TEST(Swarm, StatusOfAnEmptyClusterAndOfAWrongShardCount) {
+  Swarm s;
+  s.StartBootstrap();
+  auto text = RunShardswarm("status --bootstrap " + s.bootstrap() + " --cluster nobody --timeout 2");
+  EXPECT_EQ(text.exit_code, 1) << text.output;
+  EXPECT_TRUE(Contains(text.output, "cluster nobody: no node has announced itself")) << text.output;
+  auto js = RunShardswarm("status --bootstrap " + s.bootstrap() +
+                          " --cluster nobody --timeout 2 --json 2>/dev/null");
+  EXPECT_EQ(js.exit_code, 1) << js.output;
+  nlohmann::json j = nlohmann::json::parse(js.output, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << js.output;
+  EXPECT_EQ(j["swarm_ready"], false);
+  EXPECT_EQ(j["blockers"][0], "no node of cluster 'nobody' has announced itself");
+
+  for (int k = 0; k < 4; ++k) s.StartNode(k);
+  ASSERT_TRUE(s.AllReady(15));
+  auto wrong = RunShardswarm("status --bootstrap " + s.bootstrap() + " --cluster it --total-shards 3");
+  EXPECT_NE(wrong.exit_code, 0) << wrong.output;
+  EXPECT_TRUE(
+      Contains(wrong.output, "--total-shards 3 disagrees with the nodes of cluster 'it', which announce 4"))
+      << wrong.output;
+}
+
 TEST(Swarm, SecondNodeOnALockedDataDirExitsAndTheFirstGoesOn) {
   Swarm s;
   s.StartBootstrap();
