@@ -51,7 +51,7 @@ std::string CloseReasonText(const std::string& reason) {
   return reason.substr(0, n);
 }
 
-class Session;
+class Connection;
 
 }  // namespace
 
@@ -62,8 +62,8 @@ struct RpcServer::Impl {
   RpcMetricsRecorder metrics;
   std::mutex log_mu;
   asio::ssl::context ssl_ctx{asio::ssl::context::tls_server};
-  // Declared after everything sessions use, so it is destroyed (with the
-  // handlers and sessions it still holds) before them.
+  // Declared after everything connections use, so it is destroyed (with the
+  // handlers and connections it still holds) before them.
   asio::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   std::optional<asio::thread_pool> pool;
@@ -73,13 +73,13 @@ struct RpcServer::Impl {
   std::atomic<bool> stopping{false};
 
   // I/O thread only.
-  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;
-  uint64_t next_session = 1;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> connections;
+  uint64_t next_connection = 1;
   size_t pending_bytes = 0;  // of messages admitted and not yet handled, every connection
   // Any thread.
   std::mutex live_mu;
   std::condition_variable live_cv;
-  int live_sessions = 0;
+  int live_connections = 0;
 
   void Log(const std::string& line) {
     if (!callbacks.log) return;
@@ -90,22 +90,22 @@ struct RpcServer::Impl {
     }
   }
   void DoAccept();
-  void SessionStarted() {
+  void ConnectionStarted() {
     std::lock_guard lock(live_mu);
-    ++live_sessions;
+    ++live_connections;
   }
-  void SessionEnded() {
+  void ConnectionEnded() {
     std::lock_guard lock(live_mu);
-    --live_sessions;
+    --live_connections;
     live_cv.notify_all();
   }
 };
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Session(RpcServer::Impl* server, tcp::socket socket, uint64_t id)
+  Connection(RpcServer::Impl* server, tcp::socket socket, uint64_t id)
       : server_(server), id_(id), ws_(std::move(socket), server->ssl_ctx), idle_timer_(ws_.get_executor()) {
     beast::error_code ec;
     auto ep = beast::get_lowest_layer(ws_).socket().remote_endpoint(ec);
@@ -113,7 +113,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Start() {
-    server_->SessionStarted();
+    server_->ConnectionStarted();
     beast::get_lowest_layer(ws_).expires_after(server_->options.handshake_timeout);
     ws_.next_layer().async_handshake(
         asio::ssl::stream_base::server,
@@ -477,8 +477,8 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!quiet)
       server_->Log("[CONNECT] connection closed peer=" + PeerLabel() + " from " + peer_.remote_endpoint +
                    " cause=" + cause);
-    server_->sessions.erase(id_);
-    server_->SessionEnded();
+    server_->connections.erase(id_);
+    server_->ConnectionEnded();
   }
 
   RpcServer::Impl* server_;
@@ -510,10 +510,10 @@ void RpcServer::Impl::DoAccept() {
     if (!ec && !stopping) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);  // see rpc_client.cpp
-      uint64_t id = next_session++;
-      auto session = std::make_shared<Session>(this, std::move(socket), id);
-      sessions[id] = session;
-      session->Start();
+      uint64_t id = next_connection++;
+      auto connection = std::make_shared<Connection>(this, std::move(socket), id);
+      connections[id] = connection;
+      connection->Start();
     }
     DoAccept();
   });
@@ -575,7 +575,7 @@ RpcMetrics RpcServer::Metrics() const { return impl_->metrics.Snapshot(); }
 void RpcServer::Broadcast(const nlohmann::json& event) {
   std::string text = SerializeMessage(event);
   asio::post(impl_->ioc, [impl = impl_.get(), text] {
-    for (auto& [id, weak] : impl->sessions)
+    for (auto& [id, weak] : impl->connections)
       if (auto s = weak.lock(); s && s->established()) s->Send(text, false);
   });
 }
@@ -583,7 +583,7 @@ void RpcServer::Broadcast(const nlohmann::json& event) {
 void RpcServer::SendToPeer(const std::string& public_key_id, const nlohmann::json& message) {
   std::string text = SerializeMessage(message);
   asio::post(impl_->ioc, [impl = impl_.get(), public_key_id, text] {
-    for (auto& [id, weak] : impl->sessions)
+    for (auto& [id, weak] : impl->connections)
       if (auto s = weak.lock(); s && s->established() && s->peer().public_key_id == public_key_id)
         s->Send(text, false);
   });
@@ -597,17 +597,17 @@ void RpcServer::Stop() {
   asio::post(impl.ioc, [&impl] {
     beast::error_code ignored;
     impl.acceptor.close(ignored);
-    std::vector<std::shared_ptr<Session>> open;
-    for (auto& [id, weak] : impl.sessions)
+    std::vector<std::shared_ptr<Connection>> open;
+    for (auto& [id, weak] : impl.connections)
       if (auto s = weak.lock()) open.push_back(std::move(s));
     for (auto& s : open) s->Close("shutdown", websocket::close_code::going_away, "server shutting down");
   });
-  impl.pool->join();  // running handlers finish; their replies are dropped by closing sessions
+  impl.pool->join();  // running handlers finish; their replies are dropped by closing connections
   {
     std::unique_lock lock(impl.live_mu);
     // Peers get a moment to answer the close; a dead one is not waited for.
     auto grace = std::min<std::chrono::milliseconds>(impl.options.handshake_timeout, std::chrono::seconds(2));
-    impl.live_cv.wait_for(lock, grace, [&] { return impl.live_sessions == 0; });
+    impl.live_cv.wait_for(lock, grace, [&] { return impl.live_connections == 0; });
   }
   impl.ioc.stop();
   if (impl.thread.joinable()) impl.thread.join();
