@@ -97,17 +97,18 @@ Result<int32_t> SwarmSession::NextOnRoute(int pos, std::span<const int32_t> toke
 // Moves the session to another route: avoids the nodes whose links went down
 // (or, when every link is up, the whole route: one of them did not answer),
 // replays positions [0, pos) and `tokens` there, and keeps trying until the
-// deadline while no route is found or the new one fails too. When no route is
-// left without the nodes avoided so far, they are tried again: the swarm view
-// drops the dead ones, and one that failed may just have started (a node
-// refuses a peer whose record has not reached it yet).
+// deadline while no route is found or the new one fails too. Nodes avoided
+// only as part of a route that did not answer are tried again when no route
+// is left without them: one of them may just have started (a node refuses a
+// peer whose record has not reached it yet). Unreachable nodes stay avoided:
+// connecting to a machine that is gone can take the whole deadline.
 Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens, const Status& failure) {
   using Clock = std::chrono::steady_clock;
   const Clock::time_point start = Clock::now(), deadline = start + options_.failover_deadline;
   const Route from = route_;
   std::vector<int32_t> replay(fed_.begin(), fed_.begin() + pos);
   replay.insert(replay.end(), tokens.begin(), tokens.end());
-  std::set<std::string> avoid;
+  std::set<std::string> down, suspects;
   Status last_route = failure, last = failure;
   auto all_up = [&] {
     if (links_.size() < route_.hops.size()) return false;
@@ -115,23 +116,29 @@ Result<int32_t> SwarmSession::Failover(int pos, std::span<const int32_t> tokens,
       if (!link->connected()) return false;
     return true;
   };
-  // Which of this route's nodes to avoid: those whose links went down, or all
-  // of them when every link is up.
+  // This route's nodes whose links went down (or the one Connect could not
+  // reach), or all of them as suspects when every link is up.
   auto blame = [&] {
     const bool whole_route = all_up();
-    for (size_t i = 0; i < route_.hops.size(); ++i)
-      if (whole_route || i >= links_.size() || !links_[i]->connected())
-        avoid.insert(AvoidKey(route_.hops[i]));
+    for (size_t i = 0; i < route_.hops.size(); ++i) {
+      if (whole_route) {
+        suspects.insert(AvoidKey(route_.hops[i]));
+      } else if (i == links_.size() || (i < links_.size() && !links_[i]->connected())) {
+        down.insert(AvoidKey(route_.hops[i]));
+      }
+    }
   };
   // A dead node's link closes a moment after its neighbour reports it gone.
   if (all_up()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
   blame();
   while (Clock::now() < deadline) {
     Close();
+    std::set<std::string> avoid = down;
+    avoid.insert(suspects.begin(), suspects.end());
     Result<Route> next = options_.reroute(avoid);
     if (!next.ok()) {
       last = next.status();
-      avoid.clear();
+      suspects.clear();
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
       continue;
     }
