@@ -458,26 +458,17 @@ void AddBootstrapCommand(CLI::App& app, const std::shared_ptr<std::string>& log_
 
 // The caps a node puts on what its peers may make it hold and queue.
 void AddForwardLimits(CLI::App* cmd, node::ForwardLimits* limits) {
-  cmd->add_option("--max-sessions", limits->max_sessions,
-                  "Forward sessions (KV caches) open at once, every peer together; more are refused")
-      ->envname("SHARDSWARM_MAX_SESSIONS")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  cmd->add_option("--max-sessions-per-peer", limits->max_sessions_per_origin,
-                  "Forward sessions one peer (a gateway) may hold open here; more are refused")
-      ->envname("SHARDSWARM_MAX_SESSIONS_PER_PEER")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  cmd->add_option("--max-queued", limits->max_queued,
-                  "FORWARDs waiting for the compute thread; more are refused (busy)")
-      ->envname("SHARDSWARM_MAX_QUEUED")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
-  cmd->add_option("--max-queued-per-peer", limits->max_queued_per_sender,
-                  "FORWARDs from one peer waiting for the compute thread; more are refused (busy)")
-      ->envname("SHARDSWARM_MAX_QUEUED_PER_PEER")
-      ->check(CLI::Range(1, 1000000))
-      ->capture_default_str();
+  auto cap = [cmd](const std::string& flag, size_t* value, const std::string& env, const std::string& help) {
+    cmd->add_option(flag, *value, help)->envname(env)->check(CLI::Range(1, 1000000))->capture_default_str();
+  };
+  cap("--max-sessions", &limits->max_sessions, "SHARDSWARM_MAX_SESSIONS",
+      "Forward sessions (KV caches) open at once, every peer together; more are refused");
+  cap("--max-sessions-per-peer", &limits->max_sessions_per_origin, "SHARDSWARM_MAX_SESSIONS_PER_PEER",
+      "Forward sessions one peer (a gateway) may hold open here; more are refused");
+  cap("--max-queued", &limits->max_queued, "SHARDSWARM_MAX_QUEUED",
+      "FORWARDs waiting for the compute thread; more are refused (busy)");
+  cap("--max-queued-per-peer", &limits->max_queued_per_sender, "SHARDSWARM_MAX_QUEUED_PER_PEER",
+      "FORWARDs from one peer waiting for the compute thread; more are refused (busy)");
 }
 
 void AddNodeCommand(CLI::App& app, const std::shared_ptr<std::string>& log_format) {
