@@ -1,9 +1,14 @@
 #include "dht/discovery.h"
 
+#include <opendht/dhtrunner.h>
+
+#include <atomic>
 #include <cstdlib>
 #include <future>
+#include <mutex>
 #include <optional>
 #include <random>
+#include <thread>
 
 #include "util/thread_name.h"
 
@@ -39,19 +44,48 @@ std::string FileKey(const std::string& cluster, const std::string& info_hash) {
   return "shardswarm/" + cluster + "/file/" + info_hash;
 }
 
+struct Discovery::Impl {
+  void BootstrapLoop();
+  bool Connected() const { return GoodNodes() > 0; }
+  size_t GoodNodes() const;
+  InfoHash Hash(const std::string& key) const;
+  // The value as its signer wrote it; false when it does not open with the swarm key.
+  bool Unseal(const ::dht::Value& v, SignedValue* out) const;
+  // Hands each of our records among `values` to `cb`, which must not throw into OpenDHT's thread.
+  void Deliver(const std::vector<std::shared_ptr<::dht::Value>>& values,
+               const std::function<void(const SignedValue&)>& cb) const;
+
+  DiscoveryOptions options;
+  mutable ::dht::DhtRunner runner;  // its stats calls are not const but only read
+  std::mt19937_64 rng{std::random_device{}()};
+  std::atomic<bool> stop{false};
+  std::thread bootstrap_thread;
+};
+
+Discovery::Discovery(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
 Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity, const DiscoveryOptions& o) {
   for (const std::string& b : o.bootstrap) {
     std::string host, port;
     if (!SplitHostPort(b, &host, &port))
       return Status::Error("bootstrap address '" + b + "' is not HOST:PORT");
   }
-  std::unique_ptr<Discovery> d(new Discovery());
-  d->options_ = o;
+  ::dht::crypto::Identity id;
+  try {
+    id.first = std::make_shared<::dht::crypto::PrivateKey>(std::string_view(identity.key_pem));
+    id.second = std::make_shared<::dht::crypto::Certificate>(
+        ::dht::Blob(identity.cert_pem.begin(), identity.cert_pem.end()));
+  } catch (const std::exception& e) {
+    return Status::Error(std::string("the identity's key or certificate does not load: ") + e.what());
+  }
+  auto impl = std::make_unique<Impl>();
+  Impl* d = impl.get();
+  d->options = o;
   ::dht::DhtRunner::Config config;
   config.dht_config.node_config.network = o.swarm_key.empty() ? o.network_id : o.swarm_key.NetworkId();
   config.dht_config.node_config.is_bootstrap = o.is_bootstrap;
   config.dht_config.node_config.maintain_storage = false;
-  config.dht_config.id = identity.id;
+  config.dht_config.id = id;
   config.threaded = true;
   config.peer_discovery = false;  // no multicast
   config.peer_publish = false;
@@ -67,25 +101,25 @@ Result<std::unique_ptr<Discovery>> Discovery::Start(const NodeIdentity& identity
     } else {
       config.bind4 = bind;
     }
-    d->runner_.run(config, ::dht::DhtRunner::Context{});
-    d->runner_.registerType(::dht::ValueType(kRecordType, "shardswarm-record", kRecordLifetime));
+    d->runner.run(config, ::dht::DhtRunner::Context{});
+    d->runner.registerType(::dht::ValueType(kRecordType, "shardswarm-record", kRecordLifetime));
   } catch (const std::exception& e) {
     // OpenDHT reports bind failures by exception; it stops here.
     return Status::Error("cannot start the DHT on " + o.bind_address + ":" + std::to_string(o.port) + ": " +
                          e.what());
   }
   if (!o.bootstrap.empty())
-    d->bootstrap_thread_ = std::thread([p = d.get()] {
+    d->bootstrap_thread = std::thread([d] {
       NameThisThread("dht-bootstrap");
-      p->BootstrapLoop();
+      d->BootstrapLoop();
     });
-  return d;
+  return std::unique_ptr<Discovery>(new Discovery(std::move(impl)));
 }
 
 Discovery::~Discovery() {
-  stop_ = true;
-  if (bootstrap_thread_.joinable()) bootstrap_thread_.join();
-  runner_.join();
+  impl_->stop = true;
+  if (impl_->bootstrap_thread.joinable()) impl_->bootstrap_thread.join();
+  impl_->runner.join();
 }
 
 // Pings the bootstrap nodes quickly until the DHT has a good node, then every
@@ -93,63 +127,64 @@ Discovery::~Discovery() {
 // this node again at once, so processes that join through it later find the
 // swarm (a node that only re-contacted it when it had no peers at all left a
 // restarted bootstrap empty for as long as the swarm lived).
-void Discovery::BootstrapLoop() {
+void Discovery::Impl::BootstrapLoop() {
   using Clock = std::chrono::steady_clock;
   auto next = Clock::now();
   auto alone_since = Clock::now();  // when the DHT last had no good node
   std::optional<Clock::time_point> said_alone;
   std::string where;
-  for (const std::string& b : options_.bootstrap) where += (where.empty() ? "" : ", ") + b;
-  while (!stop_) {
+  for (const std::string& b : options.bootstrap) where += (where.empty() ? "" : ", ") + b;
+  while (!stop) {
     // Say so when the bootstrap does not answer, and again every half minute.
-    if (connected()) {
-      if (said_alone && options_.log) options_.log("bootstrap " + where + " answers: the DHT is connected");
+    if (Connected()) {
+      if (said_alone && options.log) options.log("bootstrap " + where + " answers: the DHT is connected");
       said_alone.reset();
       alone_since = Clock::now();
     } else if (Clock::now() - alone_since >= kUnreachableAfter &&
                (!said_alone || Clock::now() - *said_alone >= std::chrono::seconds(30))) {
-      if (options_.log)
-        options_.log("bootstrap " + where + " unreachable (no DHT peer answers), retrying; a bootstrap " +
-                     "with another --swarm-key, or none, does not answer either (this process: swarm key " +
-                     options_.swarm_key.Name() + ")");
+      if (options.log)
+        options.log("bootstrap " + where + " unreachable (no DHT peer answers), retrying; a bootstrap " +
+                    "with another --swarm-key, or none, does not answer either (this process: swarm key " +
+                    options.swarm_key.Name() + ")");
       said_alone = Clock::now();
     }
     if (Clock::now() >= next) {
       // A direct ping of each address: OpenDHT's bootstrap(host, port) adds to
       // a list it tries one after another (a dead first address held up the
       // live second one for seconds) and that grows with every call.
-      for (const std::string& b : options_.bootstrap) {
+      for (const std::string& b : options.bootstrap) {
         std::string host, port;
         SplitHostPort(b, &host, &port);
         try {
-          for (const ::dht::SockAddr& a : ::dht::SockAddr::resolve(host, port)) runner_.bootstrap(a);
+          for (const ::dht::SockAddr& a : ::dht::SockAddr::resolve(host, port)) runner.bootstrap(a);
         } catch (const std::exception&) {  // unresolvable now: retried next round
         }
       }
       next = std::chrono::steady_clock::now() +
-             (connected() ? kBootstrapPingInterval : std::chrono::milliseconds(250));
+             (Connected() ? kBootstrapPingInterval : std::chrono::milliseconds(250));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-uint16_t Discovery::port() const { return const_cast<::dht::DhtRunner&>(runner_).getBoundPort(AF_INET); }
+uint16_t Discovery::port() const { return impl_->runner.getBoundPort(AF_INET); }
 
-bool Discovery::connected() const { return good_nodes() > 0; }
+bool Discovery::connected() const { return impl_->Connected(); }
 
-size_t Discovery::good_nodes() const {
-  auto& r = const_cast<::dht::DhtRunner&>(runner_);  // the stats calls are not const but only read
-  return r.getNodesStats(AF_INET).good_nodes + r.getNodesStats(AF_INET6).good_nodes;
+size_t Discovery::good_nodes() const { return impl_->GoodNodes(); }
+
+size_t Discovery::Impl::GoodNodes() const {
+  return runner.getNodesStats(AF_INET).good_nodes + runner.getNodesStats(AF_INET6).good_nodes;
 }
 
-::dht::InfoHash Discovery::Hash(const std::string& key) const {
-  return InfoHash::get(options_.swarm_key.empty() ? key : options_.swarm_key.Mac("dht-key", key));
+InfoHash Discovery::Impl::Hash(const std::string& key) const {
+  return InfoHash::get(options.swarm_key.empty() ? key : options.swarm_key.Mac("dht-key", key));
 }
 
-bool Discovery::Unseal(const ::dht::Value& v, SignedValue* out) const {
+bool Discovery::Impl::Unseal(const ::dht::Value& v, SignedValue* out) const {
   out->data.assign(v.data.begin(), v.data.end());
-  if (!options_.swarm_key.empty()) {
-    auto opened = options_.swarm_key.Open(out->data);
+  if (!options.swarm_key.empty()) {
+    auto opened = options.swarm_key.Open(out->data);
     if (!opened.ok()) return false;
     out->data = std::move(opened.value());
   }
@@ -158,33 +193,40 @@ bool Discovery::Unseal(const ::dht::Value& v, SignedValue* out) const {
   return true;
 }
 
+void Discovery::Impl::Deliver(const std::vector<std::shared_ptr<::dht::Value>>& values,
+                              const std::function<void(const SignedValue&)>& cb) const {
+  for (const auto& v : values) {
+    SignedValue sv;
+    if (!v || v->type != kRecordType || !Unseal(*v, &sv)) continue;
+    // Values come from anyone on the DHT: nothing a callback does with one
+    // may unwind into OpenDHT's thread.
+    try {
+      cb(sv);
+    } catch (const std::exception&) {
+    }
+  }
+}
+
 void Discovery::Announce(const std::string& key, const std::string& plain) {
-  const std::string data = options_.swarm_key.empty() ? plain : options_.swarm_key.Seal(plain);
+  const DiscoveryOptions& o = impl_->options;
+  const std::string data = o.swarm_key.empty() ? plain : o.swarm_key.Seal(plain);
   auto v = std::make_shared<::dht::Value>(::dht::Blob(data.begin(), data.end()));
   // A fresh value id per announcement: OpenDHT 2.4 stops delivering edits of
   // one value id to listeners after the first (measured), while new values
   // always arrive. Old announcements expire after kRecordLifetime; readers
   // keep the newest record per peer.
-  v->id = std::uniform_int_distribution<uint64_t>(1)(rng_);
+  v->id = std::uniform_int_distribution<uint64_t>(1)(impl_->rng);
   v->type = kRecordType;
-  runner_.putSigned(
-      Hash(key), v, [](bool) {}, /*permanent=*/false);
+  impl_->runner.putSigned(
+      impl_->Hash(key), v, [](bool) {}, /*permanent=*/false);
 }
 
 void Discovery::Listen(const std::string& key, std::function<void(const SignedValue&, bool)> cb) {
-  runner_.listen(
-      Hash(key),
-      [this, cb = std::move(cb)](const std::vector<std::shared_ptr<::dht::Value>>& values, bool expired) {
-        for (const auto& v : values) {
-          SignedValue sv;
-          if (!v || v->type != kRecordType || !Unseal(*v, &sv)) continue;
-          // Values come from anyone on the DHT: nothing a callback does with
-          // one may unwind into OpenDHT's thread.
-          try {
-            cb(sv, expired);
-          } catch (const std::exception&) {
-          }
-        }
+  impl_->runner.listen(
+      impl_->Hash(key),
+      [d = impl_.get(), cb = std::move(cb)](const std::vector<std::shared_ptr<::dht::Value>>& values,
+                                            bool expired) {
+        d->Deliver(values, [&](const SignedValue& sv) { cb(sv, expired); });
         return true;
       },
       ::dht::Value::TypeFilter(kRecordType));
@@ -192,20 +234,13 @@ void Discovery::Listen(const std::string& key, std::function<void(const SignedVa
 
 void Discovery::Fetch(const std::string& key, std::function<void(const SignedValue&)> on_value,
                       std::function<void()> on_done) {
-  runner_.get(
-      Hash(key),
-      ::dht::GetCallback(
-          [this, on_value = std::move(on_value)](const std::vector<std::shared_ptr<::dht::Value>>& values) {
-            for (const auto& v : values) {
-              SignedValue sv;
-              if (!v || v->type != kRecordType || !Unseal(*v, &sv)) continue;
-              try {
-                on_value(sv);
-              } catch (const std::exception&) {
-              }
-            }
-            return true;
-          }),
+  impl_->runner.get(
+      impl_->Hash(key),
+      ::dht::GetCallback([d = impl_.get(), on_value = std::move(on_value)](
+                             const std::vector<std::shared_ptr<::dht::Value>>& values) {
+        d->Deliver(values, on_value);
+        return true;
+      }),
       [on_done = std::move(on_done)](bool) {
         try {
           on_done();
@@ -217,7 +252,7 @@ void Discovery::Fetch(const std::string& key, std::function<void(const SignedVal
 
 std::vector<SignedValue> Discovery::Get(const std::string& key, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!connected() && !options_.bootstrap.empty() && std::chrono::steady_clock::now() < deadline)
+  while (!connected() && !impl_->options.bootstrap.empty() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   auto out = std::make_shared<std::vector<SignedValue>>();
   auto mu = std::make_shared<std::mutex>();

@@ -12,16 +12,10 @@
 // from it and every value is sealed with it: processes with another key or
 // none never reach this DHT, and a value that does not open is dropped.
 
-#include <opendht/dhtrunner.h>
-
-#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <random>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "dht/identity.h"
@@ -91,17 +85,9 @@ class Discovery {
              std::function<void()> on_done);
 
  private:
-  Discovery() = default;
-  void BootstrapLoop();
-  ::dht::InfoHash Hash(const std::string& key) const;
-  // The value as its signer wrote it; false when it does not open with the swarm key.
-  bool Unseal(const ::dht::Value& v, SignedValue* out) const;
-
-  DiscoveryOptions options_;
-  ::dht::DhtRunner runner_;
-  std::mt19937_64 rng_{std::random_device{}()};
-  std::atomic<bool> stop_{false};
-  std::thread bootstrap_thread_;
+  struct Impl;  // OpenDHT stays in discovery.cpp
+  explicit Discovery(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace ss::dht

@@ -1,5 +1,6 @@
 #include "dht/identity.h"
 
+#include <opendht/crypto.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -12,12 +13,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Result<NodeIdentity> Describe(::dht::crypto::Identity id) {
+Result<NodeIdentity> Describe(const ::dht::crypto::Identity& id) {
   NodeIdentity n;
-  n.id = std::move(id);
-  n.peer_id = n.id.second->getLongId().toString();
-  n.cert_pem = n.id.second->toString(/*chain=*/false);
-  ::dht::Blob key = n.id.first->serialize();
+  n.peer_id = id.second->getLongId().toString();
+  n.cert_pem = id.second->toString(/*chain=*/false);
+  ::dht::Blob key = id.first->serialize();
   n.key_pem.assign(key.begin(), key.end());
   // The fingerprint as the TLS layer computes it from the certificate it presents.
   auto fp = net::CertFingerprint(n.cert_pem);

@@ -3,9 +3,8 @@
 // certificate (OpenDHT crypto), kept in the data dir as identity.key and
 // identity.crt and reused across restarts. The peer id is the SHA-256 of the
 // public key (OpenDHT's getLongId); the same key signs DHT records and
-// authenticates TLS connections.
-
-#include <opendht/crypto.h>
+// authenticates TLS connections. Plain PEM text, so OpenDHT's types stay in
+// dht/*.cpp (discovery.cpp loads the key from key_pem).
 
 #include <string>
 
@@ -14,7 +13,6 @@
 namespace ss::dht {
 
 struct NodeIdentity {
-  ::dht::crypto::Identity id;
   std::string peer_id;  // hex SHA-256 of the public key
   std::string cert_pem;
   std::string key_pem;
