@@ -42,6 +42,7 @@
 #include "engine/pipeline.h"
 #include "engine/vec_dot.h"
 #include "gguf/reader.h"
+#include "gguf/tensor_names.h"
 #include "util/huge_pages.h"
 
 namespace fs = std::filesystem;
@@ -157,10 +158,10 @@ class BandwidthProbe {
 double WeightBytesPerToken(const std::string& path) {
   auto file = ss::gguf::File::Open(path);
   if (!file.ok()) return 0;
-  const bool tied = (*file)->FindTensor("output.weight") == nullptr;
+  const bool tied = (*file)->FindTensor(ss::gguf::WeightName(ss::gguf::kOutput)) == nullptr;
   double bytes = 0;
   for (const ss::gguf::TensorInfo& t : (*file)->tensors()) {
-    if (t.name == "token_embd.weight" && !tied) {
+    if (t.name == ss::gguf::WeightName(ss::gguf::kTokenEmbd) && !tied) {
       bytes += static_cast<double>(t.size) / static_cast<double>(t.rows());
     } else {
       bytes += static_cast<double>(t.size);

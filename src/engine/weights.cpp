@@ -1,6 +1,7 @@
 #include "engine/weights.h"
 
 #include "engine/quants.h"
+#include "gguf/tensor_names.h"
 
 namespace ss::engine {
 namespace {
@@ -47,20 +48,21 @@ Result<StageWeights> LoadStageWeights(const gguf::File& f, const Config& c, int 
                                       bool last) {
   StageWeights s;
   const int64_t E = c.n_embd, KV = static_cast<int64_t>(c.n_head_kv) * c.head_dim, F = c.n_ff, V = c.n_vocab;
-  if (first || (last && !f.FindTensor("output.weight"))) {
-    auto t = Matrix(f, "token_embd.weight", E, V);
+  const std::string embd = gguf::WeightName(gguf::kTokenEmbd), output = gguf::WeightName(gguf::kOutput);
+  if (first || (last && !f.FindTensor(output))) {
+    auto t = Matrix(f, embd, E, V);
     if (!t.ok()) return t.status();
     if (!CanDequantize(t->type))
-      return Status::Error(f.path() + ": tensor 'token_embd.weight' has type " + gguf::TypeName(t->type) +
+      return Status::Error(f.path() + ": tensor '" + embd + "' has type " + gguf::TypeName(t->type) +
                            ", which the engine cannot read");
     s.token_embd = *t;
   }
   if (last) {
-    auto norm = Norm(f, "output_norm.weight", E);
+    auto norm = Norm(f, gguf::WeightName(gguf::kOutputNorm), E);
     if (!norm.ok()) return norm.status();
     s.output_norm = *norm;
-    if (f.FindTensor("output.weight")) {
-      auto out = Matrix(f, "output.weight", E, V);
+    if (f.FindTensor(output)) {
+      auto out = Matrix(f, output, E, V);
       if (!out.ok()) return out.status();
       s.output = *out;
     } else {
@@ -68,17 +70,18 @@ Result<StageWeights> LoadStageWeights(const gguf::File& f, const Config& c, int 
     }
   }
   for (int l = start; l < end; ++l) {
-    std::string b = "blk." + std::to_string(l) + ".";
+    using enum gguf::LayerTensor;
+    auto name = [l](gguf::LayerTensor t) { return gguf::LayerWeightName(l, t); };
     LayerWeights w;
-    auto an = Norm(f, b + "attn_norm.weight", E);
-    auto fn = Norm(f, b + "ffn_norm.weight", E);
-    auto q = Matrix(f, b + "attn_q.weight", E, E);
-    auto k = Matrix(f, b + "attn_k.weight", E, KV);
-    auto v = Matrix(f, b + "attn_v.weight", E, KV);
-    auto o = Matrix(f, b + "attn_output.weight", E, E);
-    auto g = Matrix(f, b + "ffn_gate.weight", E, F);
-    auto u = Matrix(f, b + "ffn_up.weight", E, F);
-    auto d = Matrix(f, b + "ffn_down.weight", F, E);
+    auto an = Norm(f, name(kAttnNorm), E);
+    auto fn = Norm(f, name(kFfnNorm), E);
+    auto q = Matrix(f, name(kAttnQ), E, E);
+    auto k = Matrix(f, name(kAttnK), E, KV);
+    auto v = Matrix(f, name(kAttnV), E, KV);
+    auto o = Matrix(f, name(kAttnOutput), E, E);
+    auto g = Matrix(f, name(kFfnGate), E, F);
+    auto u = Matrix(f, name(kFfnUp), E, F);
+    auto d = Matrix(f, name(kFfnDown), F, E);
     for (const Status* st : {&an.status(), &fn.status(), &q.status(), &k.status(), &v.status(), &o.status(),
                              &g.status(), &u.status(), &d.status()})
       if (!st->ok()) return *st;

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "gguf/tensor_names.h"
 #include "gguf/writer.h"
 #include "util/file_io.h"
 #include "util/half.h"
@@ -41,21 +42,22 @@ std::vector<TensorSpec> Tensors(const TestModelSpec& s) {
   auto E = static_cast<uint64_t>(s.n_embd), V = static_cast<uint64_t>(s.n_vocab),
        F = static_cast<uint64_t>(s.n_ff), KV = static_cast<uint64_t>(s.n_embd / s.n_head * s.n_head_kv);
   std::vector<TensorSpec> t;
-  t.push_back({"token_embd.weight", {E, V}, s.type, false});
+  t.push_back({gguf::WeightName(gguf::kTokenEmbd), {E, V}, s.type, false});
   for (int i = 0; i < s.n_layer; ++i) {
-    std::string b = "blk." + std::to_string(i) + ".";
-    t.push_back({b + "attn_norm.weight", {E}, TensorType::F32, true});
-    t.push_back({b + "attn_q.weight", {E, E}, s.type, false});
-    t.push_back({b + "attn_k.weight", {E, KV}, s.type, false});
-    t.push_back({b + "attn_v.weight", {E, KV}, s.type, false});
-    t.push_back({b + "attn_output.weight", {E, E}, s.type, false});
-    t.push_back({b + "ffn_norm.weight", {E}, TensorType::F32, true});
-    t.push_back({b + "ffn_gate.weight", {E, F}, s.type, false});
-    t.push_back({b + "ffn_up.weight", {E, F}, s.type, false});
-    t.push_back({b + "ffn_down.weight", {F, E}, s.type, false});
+    using enum gguf::LayerTensor;
+    auto name = [i](gguf::LayerTensor lt) { return gguf::LayerWeightName(i, lt); };
+    t.push_back({name(kAttnNorm), {E}, TensorType::F32, true});
+    t.push_back({name(kAttnQ), {E, E}, s.type, false});
+    t.push_back({name(kAttnK), {E, KV}, s.type, false});
+    t.push_back({name(kAttnV), {E, KV}, s.type, false});
+    t.push_back({name(kAttnOutput), {E, E}, s.type, false});
+    t.push_back({name(kFfnNorm), {E}, TensorType::F32, true});
+    t.push_back({name(kFfnGate), {E, F}, s.type, false});
+    t.push_back({name(kFfnUp), {E, F}, s.type, false});
+    t.push_back({name(kFfnDown), {F, E}, s.type, false});
   }
-  t.push_back({"output_norm.weight", {E}, TensorType::F32, true});
-  if (!s.tied) t.push_back({"output.weight", {E, V}, s.type, false});
+  t.push_back({gguf::WeightName(gguf::kOutputNorm), {E}, TensorType::F32, true});
+  if (!s.tied) t.push_back({gguf::WeightName(gguf::kOutput), {E, V}, s.type, false});
   return t;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gguf/shard_keys.h"
+#include "gguf/tensor_names.h"
 #include "shard/plan.h"
 #include "util/human_bytes.h"
 
@@ -34,7 +35,7 @@ void AppendTensors(const gguf::File& f, std::string* out) {
   std::map<std::string, std::pair<int, uint64_t>> by_type;
   uint64_t total = 0;
   for (const gguf::TensorInfo& t : f.tensors()) {
-    by_layer[TensorLayer(t.name)].push_back(&t);
+    by_layer[gguf::TensorLayer(t.name)].push_back(&t);
     auto& bt = by_type[gguf::TypeName(t.type)];
     bt.first++;
     bt.second += t.size;

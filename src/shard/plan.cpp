@@ -3,6 +3,8 @@
 #include <charconv>
 #include <sstream>
 
+#include "gguf/tensor_names.h"
+
 namespace ss::shard {
 
 Result<std::vector<LayerRange>> EvenPlan(int layers, int shards) {
@@ -66,19 +68,12 @@ std::string FormatRange(const LayerRange& r) {
   return std::to_string(r.start) + "-" + std::to_string(r.end - 1);
 }
 
-int TensorLayer(const std::string& name) {
-  if (name.rfind("blk.", 0) != 0) return -1;
-  int n = -1;
-  auto [p, ec] = std::from_chars(name.data() + 4, name.data() + name.size(), n);
-  if (ec != std::errc() || p == name.data() + name.size() || *p != '.') return -1;
-  return n;
-}
-
 bool TensorInShard(const std::string& name, const LayerRange& range, bool first, bool last, bool tied) {
-  int layer = TensorLayer(name);
+  int layer = gguf::TensorLayer(name);
   if (layer >= 0) return layer >= range.start && layer < range.end;
-  if (name.rfind("token_embd.", 0) == 0) return first || (last && tied);
-  if (name.rfind("output_norm.", 0) == 0 || name.rfind("output.", 0) == 0) return last;
+  auto is = [&](std::string_view stem) { return name.rfind(std::string(stem) + ".", 0) == 0; };
+  if (is(gguf::kTokenEmbd)) return first || (last && tied);
+  if (is(gguf::kOutputNorm) || is(gguf::kOutput)) return last;
   // Other global tensors (e.g. rope_freqs) are small and needed everywhere.
   return true;
 }

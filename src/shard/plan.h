@@ -27,9 +27,6 @@ Result<std::vector<LayerRange>> ParsePlan(const std::string& spec, int layers);
 Status CheckPlan(const std::vector<LayerRange>& plan, int layers);
 std::string FormatRange(const LayerRange& r);  // "8-15" (inclusive, as users write)
 
-// The block index of "blk.N.*" tensors, or -1 for global tensors.
-int TensorLayer(const std::string& name);
-
 // Whether a tensor belongs in a shard: its layers' tensors; token_embd on the
 // first shard; output_norm and output on the last. When the model ties its
 // output to the embeddings (no 'output.weight') the last shard carries

@@ -7,6 +7,7 @@
 
 #include "gguf/reader.h"
 #include "gguf/shard_keys.h"
+#include "gguf/tensor_names.h"
 #include "gguf/writer.h"
 #include "util/file_io.h"
 #include "util/log.h"
@@ -67,7 +68,7 @@ Result<std::vector<LayerRange>> MakePlan(const SplitOptions& opt, int layers) {
 // The tensors of shard `id`, in source order.
 std::vector<const gguf::TensorInfo*> ShardTensors(const gguf::File& src, const std::vector<LayerRange>& plan,
                                                   size_t id) {
-  bool tied = src.FindTensor("output.weight") == nullptr;
+  bool tied = src.FindTensor(gguf::WeightName(gguf::kOutput)) == nullptr;
   std::vector<const gguf::TensorInfo*> out;
   for (const gguf::TensorInfo& t : src.tensors())
     if (TensorInShard(t.name, plan[id], id == 0, id + 1 == plan.size(), tied)) out.push_back(&t);

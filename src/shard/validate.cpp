@@ -11,6 +11,7 @@
 
 #include "gguf/reader.h"
 #include "gguf/shard_keys.h"
+#include "gguf/tensor_names.h"
 #include "shard/manifest.h"
 #include "util/file_io.h"
 #include "util/hex.h"
@@ -20,9 +21,6 @@ namespace ss::shard {
 namespace {
 
 namespace fs = std::filesystem;
-
-const char* const kLlamaLayerTensors[] = {"attn_norm", "attn_q",   "attn_k", "attn_v",  "attn_output",
-                                          "ffn_norm",  "ffn_gate", "ffn_up", "ffn_down"};
 
 struct Shard {
   int index;  // position in the expected set (file shard-{index}.gguf)
@@ -50,24 +48,27 @@ std::optional<std::string> TakeShardKeys(Shard& s) {
 }
 
 void CheckTensors(const Shard& s, bool first, bool last, std::vector<std::string>& problems) {
-  std::set<std::string> suffixes(std::begin(kLlamaLayerTensors), std::end(kLlamaLayerTensors));
+  std::set<std::string, std::less<>> suffixes(std::begin(gguf::kLayerTensorSuffixes),
+                                              std::end(gguf::kLayerTensorSuffixes));
   for (const gguf::TensorInfo& t : s.file->tensors()) {
-    int layer = TensorLayer(t.name);
+    int layer = gguf::TensorLayer(t.name);
     if (layer < 0) continue;
-    suffixes.insert(t.name.substr(t.name.find('.', 4) + 1, t.name.rfind('.') - t.name.find('.', 4) - 1));
+    if (const std::string_view suffix = gguf::LayerTensorSuffix(t.name); !suffix.empty())
+      suffixes.emplace(suffix);
     if (layer < s.layers.start || layer >= s.layers.end)
       problems.push_back(s.name + " holds " + t.name + ", outside its layers " + FormatRange(s.layers));
   }
   std::vector<std::string> missing;
   for (int l = s.layers.start; l < s.layers.end; ++l)
     for (const std::string& suf : suffixes) {
-      std::string name = "blk." + std::to_string(l) + "." + suf + ".weight";
+      std::string name = gguf::LayerWeightName(l, suf);
       if (!s.file->FindTensor(name)) missing.push_back(name);
     }
-  if (first && !s.file->FindTensor("token_embd.weight")) missing.push_back("token_embd.weight");
-  if (last && !s.file->FindTensor("output_norm.weight")) missing.push_back("output_norm.weight");
-  if (last && !s.file->FindTensor("output.weight") && !s.file->FindTensor("token_embd.weight"))
-    missing.push_back("output.weight");
+  const std::string embd = gguf::WeightName(gguf::kTokenEmbd), norm = gguf::WeightName(gguf::kOutputNorm),
+                    output = gguf::WeightName(gguf::kOutput);
+  if (first && !s.file->FindTensor(embd)) missing.push_back(embd);
+  if (last && !s.file->FindTensor(norm)) missing.push_back(norm);
+  if (last && !s.file->FindTensor(output) && !s.file->FindTensor(embd)) missing.push_back(output);
   for (const std::string& m : missing)
     problems.push_back(s.name + " lacks tensor " + m +
                        ", which its layers need; the file is incomplete — split "
