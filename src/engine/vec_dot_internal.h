@@ -1,5 +1,6 @@
 #pragma once
-// Shared between vec_dot.cpp and its SIMD twins: the per-ISA kernel tables.
+// Shared between the dispatch (vec_dot.cpp), the scalar kernels
+// (vec_dot_scalar.cpp) and their SIMD twins: the per-ISA kernel tables.
 
 #include "engine/quants.h"
 #include "engine/vec_dot.h"
