@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/vec_dot.h"
+
 namespace ss::engine {
 
 KvCache::KvCache(int n_layers, int n_heads, int head_dim, int n_ctx, KvType type, uint64_t max_bytes)
@@ -12,6 +14,22 @@ KvCache::KvCache(int n_layers, int n_heads, int head_dim, int n_ctx, KvType type
       n_ctx_(n_ctx),
       type_(type),
       max_bytes_(max_bytes) {}
+
+void KvCache::Store(Session& s, int layer, int pos, const float* k, const float* v) const {
+  for (int head = 0; head < n_heads_; ++head) {
+    const float* k_row = k + static_cast<size_t>(head) * head_dim_;
+    const float* v_row = v + static_cast<size_t>(head) * head_dim_;
+    uint8_t* k_at = s.k[static_cast<size_t>(layer)].data() + Offset(s, head, pos);
+    uint8_t* v_at = s.v[static_cast<size_t>(layer)].data() + Offset(s, head, pos);
+    if (type_ == KvType::kF16) {
+      FloatToHalfRow(k_row, reinterpret_cast<uint16_t*>(k_at), head_dim_);
+      FloatToHalfRow(v_row, reinterpret_cast<uint16_t*>(v_at), head_dim_);
+    } else {
+      std::memcpy(k_at, k_row, sizeof(float) * static_cast<size_t>(head_dim_));
+      std::memcpy(v_at, v_row, sizeof(float) * static_cast<size_t>(head_dim_));
+    }
+  }
+}
 
 uint64_t KvCache::SessionBytes(int capacity) const {
   return 2ull * static_cast<uint64_t>(n_layers_) * static_cast<uint64_t>(capacity) *

@@ -48,6 +48,11 @@ class KvCache {
     return (static_cast<size_t>(head) * static_cast<size_t>(s.capacity) + static_cast<size_t>(pos)) *
            static_cast<size_t>(head_dim_) * elem_size();
   }
+  // Writes one position's keys and values (kv_dim() floats each, heads side by
+  // side, as the k and v projections give them) into s's `layer`, each head's
+  // row into its head's block; rounded to F16 for an F16 cache. pos must be
+  // below s.capacity (Prepare made room for it).
+  void Store(Session& s, int layer, int pos, const float* k, const float* v) const;
   uint64_t bytes_used() const { return bytes_; }
   uint64_t max_bytes() const { return max_bytes_; }
   size_t sessions() const { return sessions_.size(); }

@@ -162,37 +162,29 @@ Status Stage::Layer(int l, const std::vector<BatchRow>& rows,
                     const std::vector<KvCache::Session*>& sessions) {
   const LayerWeights& w = w_.layers[static_cast<size_t>(l - start_)];
   const int64_t n = static_cast<int64_t>(rows.size()), E = config_.n_embd, F = config_.n_ff;
-  const int64_t kv_dim = kv_.kv_dim(), hd = config_.head_dim;
+  const int64_t kv_dim = kv_.kv_dim();
   const int layer = l - start_;
 
+  // Attention block: RMS norm, then the q, k and v projections of all rows at once.
   for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.attn_norm, E, config_.rms_eps, &xb_[i * E]);
   const MatMulOut qkv[] = {{w.wq, q_.data()}, {w.wk, k_.data()}, {w.wv, v_.data()}};
   SS_RETURN_IF_ERROR(MatMuls(qkv, xb_.data(), n, &pool_, &act_));
+  // RoPE on q and k at each row's position; k and v into its session's cache there.
   for (int64_t i = 0; i < n; ++i) {
     const int pos = rows[i].pos;
     const float* cos = &rope_[static_cast<size_t>(i * config_.rope_dim)];
     const float* sin = cos + config_.rope_dim / 2;
     RopeNormalWithAngles(&q_[i * E], config_.n_head, config_.head_dim, config_.rope_dim, cos, sin);
     RopeNormalWithAngles(&k_[i * kv_dim], config_.n_head_kv, config_.head_dim, config_.rope_dim, cos, sin);
-    KvCache::Session& s = *sessions[i];
-    for (int g = 0; g < config_.n_head_kv; ++g) {  // each head's row into its head's block
-      const float* k = &k_[i * kv_dim + g * hd];
-      const float* v = &v_[i * kv_dim + g * hd];
-      uint8_t* k_at = s.k[layer].data() + kv_.Offset(s, g, pos);
-      uint8_t* v_at = s.v[layer].data() + kv_.Offset(s, g, pos);
-      if (kv_.type() == KvType::kF16) {
-        FloatToHalfRow(k, reinterpret_cast<uint16_t*>(k_at), hd);
-        FloatToHalfRow(v, reinterpret_cast<uint16_t*>(v_at), hd);
-      } else {
-        std::memcpy(k_at, k, sizeof(float) * hd);
-        std::memcpy(v_at, v, sizeof(float) * hd);
-      }
-    }
+    kv_.Store(*sessions[i], layer, pos, &k_[i * kv_dim], &v_[i * kv_dim]);
   }
+  // Each query head over its session's cache, then the output projection and the residual.
   Attention(l, rows, sessions);
   SS_RETURN_IF_ERROR(MatMul(w.wo, att_.data(), n, xb_.data(), &pool_, &act_));
   for (int64_t i = 0; i < n * E; ++i) x_[i] += xb_[i];
 
+  // Feed-forward block: RMS norm, the gate and up projections, SiLU(gate) * up,
+  // the down projection and the residual.
   for (int64_t i = 0; i < n; ++i) RmsNorm(&x_[i * E], w.ffn_norm, E, config_.rms_eps, &xb_[i * E]);
   const MatMulOut gate_up[] = {{w.w_gate, gate_.data()}, {w.w_up, up_.data()}};
   SS_RETURN_IF_ERROR(MatMuls(gate_up, xb_.data(), n, &pool_, &act_));

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "util/half.h"
+
 namespace ss::engine {
 namespace {
 
@@ -158,6 +160,46 @@ TEST(KvCache, HeadsAreBlocksAndGrowingKeepsTheirRows) {
               << l << " " << h << " " << pos;
           ASSERT_EQ(session.v[l][kv.Offset(session, h, pos) + i], fill(pos, h, l) ^ 0xFF);
         }
+}
+
+// Store puts each head's row of a k or v projection into that head's block at
+// the position: exact for an F32 cache, rounded to F16 (as util/half.h rounds)
+// for an F16 cache.
+TEST(KvCache, StorePutsEachHeadsRowInItsBlock) {
+  float k[kKvDim], v[kKvDim];
+  for (int i = 0; i < kKvDim; ++i) {
+    k[i] = 0.1f * static_cast<float>(i) + 1.0f / 3;
+    v[i] = -2.5f * static_cast<float>(i) - 1.0f / 7;
+  }
+  for (KvType type : {KvType::kF32, KvType::kF16}) {
+    KvCache kv(kLayers, kHeads, kHeadDim, kCtx, type, 1 << 20);
+    auto s = kv.Prepare(1, 0, 5);
+    ASSERT_TRUE(s.ok());
+    KvCache::Session& session = **s;
+    kv.Store(session, 1, 3, k, v);
+    for (int h = 0; h < kHeads; ++h)
+      for (int i = 0; i < kHeadDim; ++i) {
+        const float want_k = k[h * kHeadDim + i], want_v = v[h * kHeadDim + i];
+        const uint8_t* k_at = session.k[1].data() + kv.Offset(session, h, 3) + i * kv.elem_size();
+        const uint8_t* v_at = session.v[1].data() + kv.Offset(session, h, 3) + i * kv.elem_size();
+        if (type == KvType::kF32) {
+          float got_k, got_v;
+          std::memcpy(&got_k, k_at, 4);
+          std::memcpy(&got_v, v_at, 4);
+          EXPECT_EQ(got_k, want_k);
+          EXPECT_EQ(got_v, want_v);
+        } else {
+          uint16_t got_k, got_v;
+          std::memcpy(&got_k, k_at, 2);
+          std::memcpy(&got_v, v_at, 2);
+          EXPECT_EQ(got_k, FloatToHalf(want_k)) << "head " << h << " element " << i;
+          EXPECT_EQ(got_v, FloatToHalf(want_v));
+        }
+      }
+    // Layer 0 and the other positions are untouched (zero as allocated).
+    for (uint8_t b : session.k[0]) ASSERT_EQ(b, 0);
+    EXPECT_EQ(session.k[1][kv.Offset(session, 0, 2)], 0);
+  }
 }
 
 }  // namespace
