@@ -159,9 +159,10 @@ double WeightBytesPerToken(const std::string& path) {
   auto file = ss::gguf::File::Open(path);
   if (!file.ok()) return 0;
   const bool tied = (*file)->FindTensor(ss::gguf::WeightName(ss::gguf::kOutput)) == nullptr;
+  const std::string embd = ss::gguf::WeightName(ss::gguf::kTokenEmbd);
   double bytes = 0;
   for (const ss::gguf::TensorInfo& t : (*file)->tensors()) {
-    if (t.name == ss::gguf::WeightName(ss::gguf::kTokenEmbd) && !tied) {
+    if (t.name == embd && !tied) {
       bytes += static_cast<double>(t.size) / static_cast<double>(t.rows());
     } else {
       bytes += static_cast<double>(t.size);

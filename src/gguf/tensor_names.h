@@ -38,6 +38,10 @@ inline std::string LayerWeightName(int layer, LayerTensor t) {
   return LayerWeightName(layer, kLayerTensorSuffixes[static_cast<int>(t)]);
 }
 
+// Whether name is one of stem's tensors ("<stem>.<anything>").
+inline bool HasStem(std::string_view name, std::string_view stem) {
+  return name.size() > stem.size() && name.starts_with(stem) && name[stem.size()] == '.';
+}
 // The layer of a "blk.<layer>.…" name, -1 for any other name.
 int TensorLayer(std::string_view name);
 // The suffix of a layer tensor's name ("attn_q" of "blk.3.attn_q.weight"), empty for others.

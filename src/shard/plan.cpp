@@ -71,9 +71,8 @@ std::string FormatRange(const LayerRange& r) {
 bool TensorInShard(const std::string& name, const LayerRange& range, bool first, bool last, bool tied) {
   int layer = gguf::TensorLayer(name);
   if (layer >= 0) return layer >= range.start && layer < range.end;
-  auto is = [&](std::string_view stem) { return name.rfind(std::string(stem) + ".", 0) == 0; };
-  if (is(gguf::kTokenEmbd)) return first || (last && tied);
-  if (is(gguf::kOutputNorm) || is(gguf::kOutput)) return last;
+  if (gguf::HasStem(name, gguf::kTokenEmbd)) return first || (last && tied);
+  if (gguf::HasStem(name, gguf::kOutputNorm) || gguf::HasStem(name, gguf::kOutput)) return last;
   // Other global tensors (e.g. rope_freqs) are small and needed everywhere.
   return true;
 }

@@ -26,6 +26,10 @@ TEST(TensorNames, ReadTheLayerAndSuffixOfAName) {
   EXPECT_EQ(LayerTensorSuffix("blk.12.ffn_gate.bias"), "ffn_gate");
   EXPECT_EQ(LayerTensorSuffix("output.weight"), "");
   EXPECT_EQ(LayerTensorSuffix("blk.1.weight"), "");
+  EXPECT_TRUE(HasStem("output.weight", kOutput));
+  EXPECT_FALSE(HasStem("output_norm.weight", kOutput));
+  EXPECT_TRUE(HasStem("output_norm.weight", kOutputNorm));
+  EXPECT_FALSE(HasStem("output", kOutput));
 }
 
 }  // namespace
