@@ -3,7 +3,9 @@
 // per shard (all on this machine, started by `shardswarm up`), driven over
 // the gateway's OpenAI API. Prints, next to the targets:
 //   - single-stream greedy decode tokens/s through the gateway vs `generate`
-//     on the unsplit file with the same thread count (target >= 0.85x);
+//     on the unsplit file with the same thread count (target >= 0.85x), and
+//     per decoded token where the time goes: the stages computing and queued
+//     (the gateway's /metrics) and the rest, hops and the gateway itself;
 //   - time to first token for a 128-token prompt;
 //   - aggregate decode tokens/s for 1, 4 and 8 concurrent streams sampled at
 //     temperature 0.7 (target: 8 streams >= 1.5x one stream; llama.cpp's
@@ -72,6 +74,29 @@ double GenerateTps(const std::string& bin, const std::string& model, const std::
   return std::atof(m[1].str().c_str());
 }
 
+// Seconds all stages spent computing and queued so far, from the gateway's
+// /metrics (each step's stage timings ride back with its result).
+struct StageSeconds {
+  double compute = 0, wait = 0;
+};
+
+StageSeconds StageTotals(uint16_t port) {
+  ss::net::HttpClientRequest r;
+  r.port = port;
+  r.target = "/metrics";
+  auto res = ss::net::HttpFetch(r);
+  StageSeconds t;
+  if (!res.ok() || res->status != 200) return t;
+  std::istringstream in(res->body);
+  for (std::string line; std::getline(in, line);) {
+    double* sum = line.rfind("shardswarm_stage_compute_seconds_sum{", 0) == 0 ? &t.compute
+                  : line.rfind("shardswarm_stage_wait_seconds_sum{", 0) == 0  ? &t.wait
+                                                                              : nullptr;
+    if (sum != nullptr) *sum += std::atof(line.substr(line.rfind(' ') + 1).c_str());
+  }
+  return t;
+}
+
 // n streams at once: {aggregate decode tok/s (first token of the earliest to
 // the last token of the latest), aggregate tok/s from the requests' start}.
 std::pair<double, double> Concurrent(uint16_t port, int n, int round) {
@@ -110,10 +135,16 @@ bool RunSwarm(const std::string& bin, const std::string& model, const std::strin
   if (GenerateTps(bin, model, prompt, threads) < 0) return false;  // and the unsplit file
 
   // Single stream vs generate, alternating so both see the same neighbours.
-  std::vector<double> swarm_tps, generate_tps, ratio, ttft;
+  // Per decoded token, from the first token on: the stages' compute and queue
+  // wait (the gateway's metrics), the rest is hops and the gateway itself.
+  std::vector<double> swarm_tps, generate_tps, ratio, ttft, step_ms, compute_ms, wait_ms, hop_ms, generate_ms;
   for (int r = 0; r < rounds; ++r) {
     const double g = GenerateTps(bin, model, prompt, threads);
-    StreamResult single = Stream(port, prompt, 64, 2 + r, 0);
+    StageSeconds at_first;
+    StreamResult single = Stream(port, prompt, 64, 2 + r, 0, [&](int n) {
+      if (n == 1) at_first = StageTotals(port);
+    });
+    const StageSeconds at_end = StageTotals(port);
     if (g < 0 || !single.ok) {
       std::fprintf(stderr, "stream failed: %s\n", single.error.c_str());
       return false;
@@ -122,11 +153,22 @@ bool RunSwarm(const std::string& bin, const std::string& model, const std::strin
     swarm_tps.push_back((single.tokens - 1) / std::max(1e-9, single.last - single.first));
     ratio.push_back(swarm_tps.back() / g);
     ttft.push_back(1000 * (single.first - single.start));
+    const int steps = std::max(1, single.tokens - 1);
+    step_ms.push_back(1000 / swarm_tps.back());
+    compute_ms.push_back(1000 * (at_end.compute - at_first.compute) / steps);
+    wait_ms.push_back(1000 * (at_end.wait - at_first.wait) / steps);
+    hop_ms.push_back(step_ms.back() - compute_ms.back() - wait_ms.back());
+    generate_ms.push_back(1000 / g);
   }
   std::printf("single stream decode through the gateway: %s\n", Show(Of(swarm_tps), " tok/s").c_str());
   std::printf("generate on the unsplit file:             %s\n", Show(Of(generate_tps), " tok/s").c_str());
   std::printf("ratio, run by run: %s (target >= 0.85x)\n", Show(Of(ratio), "x", 2).c_str());
   std::printf("time to first token, 128-token prompt: %s\n", Show(Of(ttft), " ms", 0).c_str());
+  std::printf(
+      "per decoded token, medians: %.2f ms through the gateway: stages computing %.2f, queued %.2f, hops and "
+      "gateway %.2f; generate %.2f\n",
+      Of(step_ms).median, Of(compute_ms).median, Of(wait_ms).median, Of(hop_ms).median,
+      Of(generate_ms).median);
 
   // Concurrency levels in turn, each `rounds` times.
   std::map<int, std::vector<double>> decode, whole;
