@@ -140,9 +140,10 @@ Status RemoveAll(const std::string& dir, const std::vector<std::string>& names) 
 }
 
 // Makes out_dir ready for a new split: refuses one that holds another split
-// (unless `force`, which removes it), and removes the .part files of an
-// interrupted split, which no reader trusts but which take space.
-Status PrepareOutDir(const SplitOptions& opt) {
+// (unless `force`), and removes the .part files of an interrupted split,
+// which no reader trusts but which take space. Returns the earlier split's
+// file names, which ReplaceEarlier removes once the new split is complete.
+Result<std::vector<std::string>> PrepareOutDir(const SplitOptions& opt) {
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);
   if (ec) return Status::Error("cannot create " + opt.out_dir + ": " + ec.message());
@@ -157,11 +158,19 @@ Status PrepareOutDir(const SplitOptions& opt) {
                      " .part file(s) an interrupted split left in " + opt.out_dir + ": " +
                      NameList(earlier->stale));
   }
-  if (!earlier->split.empty()) {
-    SS_RETURN_IF_ERROR(RemoveAll(opt.out_dir, earlier->split));
-    Log("SHARD", "--force: removed the earlier split in " + opt.out_dir + ": " + NameList(earlier->split));
+  return std::move(earlier->split);
+}
+
+// The earlier split's files the new one does not overwrite: shards beyond
+// the new count and every .torrent (they describe the old files).
+std::vector<std::string> NotOverwritten(const std::vector<std::string>& earlier, const Manifest& m) {
+  std::vector<std::string> out;
+  for (const std::string& name : earlier) {
+    const bool overwritten =
+        std::any_of(m.shards.begin(), m.shards.end(), [&](const ShardEntry& e) { return e.file == name; });
+    if (!overwritten && name != kManifestName) out.push_back(name);
   }
-  return Status::Ok();
+  return out;
 }
 
 struct ShardOutput {
@@ -217,7 +226,8 @@ Result<Manifest> Split(const SplitOptions& opt) {
   auto plan = MakePlan(opt, *layers);
   if (!plan.ok()) return plan.status();
 
-  SS_RETURN_IF_ERROR(PrepareOutDir(opt));
+  auto earlier = PrepareOutDir(opt);
+  if (!earlier.ok()) return earlier.status();
 
   Manifest m;
   m.model_id = HashSource(opt, model);
@@ -243,8 +253,14 @@ Result<Manifest> Split(const SplitOptions& opt) {
   std::string json = m.ToJson();
   SS_RETURN_IF_ERROR((*manifest)->Write(json.data(), json.size()));
   SS_RETURN_IF_ERROR((*manifest)->Close());
+  // The earlier manifest goes first and the new one last, so no manifest
+  // ever lists the other split's shard files.
+  if (!earlier->empty()) SS_RETURN_IF_ERROR(RemoveAll(opt.out_dir, {kManifestName}));
   for (ShardOutput& o : outputs) SS_RETURN_IF_ERROR(o.file->Commit());
+  SS_RETURN_IF_ERROR(RemoveAll(opt.out_dir, NotOverwritten(*earlier, m)));
   SS_RETURN_IF_ERROR((*manifest)->Commit());
+  if (!earlier->empty())
+    Log("SHARD", "--force: replaced the earlier split in " + opt.out_dir + ": " + NameList(*earlier));
   return m;
 }
 

@@ -33,9 +33,11 @@ struct SplitOptions {
   std::string out_dir;
   int shards = 0;      // 0: take the count from `layers`
   std::string layers;  // "0-7,8-15,…"; empty: the even default plan
-  // Replace a split already in out_dir: its shard files, their .torrent files
-  // and manifest.json are removed once the model and plan are checked, before
-  // any writing (freeing their space), so old and new shards never mix.
+  // Replace a split already in out_dir: the new one is written beside it
+  // (so the disk needs room for both), and only once every new shard is
+  // written and checked are the old shard files, their .torrent files and
+  // manifest.json replaced or removed. A split that fails (a full disk, say)
+  // leaves the earlier one as it was.
   bool force = false;
   // Called now and then with bytes done / total (hashing, then writing).
   std::function<void(const char* phase, uint64_t done, uint64_t total)> progress;

@@ -184,7 +184,7 @@ TEST(Cli, SplitIntoAnotherSplitNeedsForce) {
 
   r = RunShardswarm("shard split " + model + " -n 2 -o " + dir.path() + " --force");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_TRUE(Contains(r.output, "--force: removed the earlier split in " + dir.path())) << r.output;
+  EXPECT_TRUE(Contains(r.output, "--force: replaced the earlier split in " + dir.path())) << r.output;
   EXPECT_FALSE(fs::exists(dir / "shard-2.gguf"));
   EXPECT_FALSE(fs::exists(dir / "shard-3.gguf"));
   auto v = RunShardswarm("shard validate " + dir.path() + " -n 2");
@@ -202,6 +202,30 @@ TEST(Cli, SplitThatCannotWriteFailsCleanly) {
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_TRUE(Contains(r.output, "writing " + out + "/shard-0.gguf.part: File too large")) << r.output;
   EXPECT_TRUE(fs::is_empty(out));
+}
+
+// --force with no room for the new split: the error names the file, and the
+// earlier split is left whole (the new one is written beside it first).
+TEST(Cli, ForcedSplitThatCannotWriteKeepsTheEarlierSplit) {
+  TempDir dir;
+  std::string out = dir / "shards";
+  const std::string model = ModelPath("tiny-spm-q8_0.gguf");
+  auto first = RunShardswarm("shard split " + model + " -n 4 -o " + out);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  std::vector<std::string> before;
+  for (const auto& e : fs::directory_iterator(out)) before.push_back(e.path().filename().string());
+  std::sort(before.begin(), before.end());
+  auto r = ss::testing::RunCommand("bash -c 'trap \"\" XFSZ; ulimit -f 8000; exec " +
+                                   std::string(SHARDSWARM_BINARY) + " shard split " + model + " -n 1 -o " +
+                                   out + " --force'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_TRUE(Contains(r.output, "writing " + out + "/shard-0.gguf.part: File too large")) << r.output;
+  std::vector<std::string> after;
+  for (const auto& e : fs::directory_iterator(out)) after.push_back(e.path().filename().string());
+  std::sort(after.begin(), after.end());
+  EXPECT_EQ(after, before);
+  auto v = RunShardswarm("shard validate " + out + " -n 4");
+  EXPECT_EQ(v.exit_code, 0) << v.output;
 }
 
 }  // namespace

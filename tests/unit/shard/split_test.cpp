@@ -158,7 +158,7 @@ TEST(Split, ForceReplacesAFourWaySplitByATwoWaySplit) {
   ::testing::internal::CaptureStderr();
   Manifest m = SplitInto("tiny-spm-q8_0.gguf", dir.path(), 2, "", /*force=*/true);
   const std::string log = ::testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(Contains(log, "--force: removed the earlier split in " + dir.path() +
+  EXPECT_TRUE(Contains(log, "--force: replaced the earlier split in " + dir.path() +
                                 ": manifest.json, shard-0.gguf, shard-1.gguf, shard-2.gguf, shard-3.gguf, "
                                 "shard-3.gguf.torrent"))
       << log;
