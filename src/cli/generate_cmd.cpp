@@ -3,6 +3,7 @@
 // them across machines).
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -16,6 +17,7 @@
 #include "model/local_model.h"
 #include "model/sampler.h"
 #include "model/tokenizer.h"
+#include "shard/validate.h"
 #include "util/file_io.h"
 
 namespace ss::cli {
@@ -87,6 +89,9 @@ void RunGenerate(GenerateOptions o) {
   if (o.n_predict < 0) Fail("-n must be at least 0");
   o.sampling.seed = o.seed >= 0 ? static_cast<uint32_t>(o.seed) : std::random_device{}();
 
+  if (std::filesystem::is_directory(o.model)) {
+    if (Status s = shard::CheckShardDirectory(o.model); !s.ok()) Fail(s.message());
+  }
   std::unique_ptr<engine::Pipeline> pipeline = OrFail(engine::Pipeline::Open(o.model, so));
   const model::Tokenizer tokenizer = OrFail(model::Tokenizer::Load(pipeline->file()));
   const std::vector<int32_t> prompt = OrFail(PromptTokens(o, tokenizer, pipeline->file()));

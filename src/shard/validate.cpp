@@ -141,6 +141,13 @@ void CheckAgainstManifest(const Shard& s, const Manifest& m, const std::string& 
   EntryProblems(s.name, fs::file_size(path, ec), Sha256File(path), *e, problems);
 }
 
+Status Joined(const std::vector<std::string>& problems) {
+  if (problems.empty()) return Status::Ok();
+  std::string text;
+  for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
+  return Status::Error(text);
+}
+
 }  // namespace
 
 Status CheckShardFile(const std::string& dir, int shard_id, const std::string& hash_cache) {
@@ -162,10 +169,27 @@ Status CheckShardFile(const std::string& dir, int shard_id, const std::string& h
       name, size,
       size == e->size ? CachedSha256(path, size, mtime_ns, hash_cache) : Result<std::string>(e->sha256), *e,
       problems);
-  if (problems.empty()) return Status::Ok();
-  std::string text;
-  for (const std::string& p : problems) text += (text.empty() ? "" : "; ") + p;
-  return Status::Error(text);
+  return Joined(problems);
+}
+
+Status CheckShardDirectory(const std::string& dir) {
+  const std::string manifest_path = dir + "/" + kManifestName;
+  if (!fs::exists(manifest_path)) return Status::Ok();
+  auto m = Manifest::Load(manifest_path);
+  if (!m.ok()) return m.status().Context("checking the shards against " + manifest_path);
+  std::vector<std::string> problems;
+  for (const ShardEntry& e : m->shards) {
+    const std::string path = dir + "/" + e.file;
+    std::error_code ec;
+    const uint64_t size = fs::file_size(path, ec);
+    if (ec) {
+      problems.push_back(e.file + ", listed in manifest.json, cannot be read: " + ec.message());
+      continue;
+    }
+    EntryProblems(e.file, size, size == e.size ? Sha256File(path) : Result<std::string>(e.sha256), e,
+                  problems);
+  }
+  return Joined(problems);
 }
 
 ValidationReport ValidateShards(const std::string& dir, int expected) {
@@ -259,8 +283,9 @@ ValidationReport ValidateShards(const std::string& dir, int expected) {
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::string n = entry.path().filename().string();
     if (auto k = gguf::ParseShardFileName(n); k && *k >= expected)
-      r.notes.push_back(n + " is not part of the expected " + std::to_string(expected) +
-                        " shards and was ignored");
+      r.problems.push_back(n + " is not one of the expected " + std::to_string(expected) +
+                           " shards; remove it: `generate` reads every shard-K.gguf of a directory as one "
+                           "model");
   }
   if (r.ok())
     r.notes.push_back(std::to_string(expected) + " shards of model " + ShortId(model_id) +

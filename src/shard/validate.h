@@ -26,4 +26,10 @@ ValidationReport ValidateShards(const std::string& dir, int expected_shards);
 // size and mtime, so a restart does not re-hash an unchanged file.
 Status CheckShardFile(const std::string& dir, int shard_id, const std::string& hash_cache);
 
+// Every shard manifest.json lists, against its size and SHA-256, for a reader
+// about to load the whole directory (`generate -m DIR`). Ok when the
+// directory has no manifest (nothing to check against); a manifest that
+// cannot be read is an error.
+Status CheckShardDirectory(const std::string& dir);
+
 }  // namespace ss::shard

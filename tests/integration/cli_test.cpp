@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "testing.h"
@@ -102,6 +103,49 @@ TEST(Cli, InfoAndValidateDescribeAShardDirectory) {
   auto bad = RunShardswarm("shard validate " + dir.path() + " --expected-shards 2");
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_TRUE(Contains(bad.output, "problem: shard-0.gguf is missing")) << bad.output;
+}
+
+// `generate -m DIR` holds the shards to manifest.json as a node does: a
+// flipped byte (same size) or an unreadable manifest is an error, not a run
+// on corrupt weights; a shard of another split beside them is named too.
+TEST(Cli, GenerateChecksAShardDirectoryAgainstItsManifest) {
+  TempDir dir;
+  const std::string out = dir / "shards";
+  ASSERT_EQ(RunShardswarm("shard split " + ModelPath("tiny-spm-q8_0.gguf") + " -n 2 -o " + out).exit_code, 0);
+  const std::string generate = "generate -m " + out + " -p hi -n 2 --temp 0";
+  auto ok = RunShardswarm(generate);
+  ASSERT_EQ(ok.exit_code, 0) << ok.output;
+
+  const std::string shard1 = out + "/shard-1.gguf";
+  {
+    std::fstream f(shard1, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(-100, std::ios::end);
+    const char c = static_cast<char>(f.get() ^ 0x01);
+    f.seekp(-100, std::ios::end);
+    f.put(c);
+  }
+  auto flipped = RunShardswarm(generate);
+  EXPECT_EQ(flipped.exit_code, 1) << flipped.output;
+  EXPECT_TRUE(Contains(flipped.output, "shard-1.gguf does not match manifest.json")) << flipped.output;
+
+  std::ofstream(out + "/manifest.json") << "{\"garbage\":";
+  auto garbage = RunShardswarm(generate);
+  EXPECT_EQ(garbage.exit_code, 1) << garbage.output;
+  EXPECT_TRUE(Contains(garbage.output, "checking the shards against " + out + "/manifest.json"))
+      << garbage.output;
+
+  TempDir other;
+  ASSERT_EQ(
+      RunShardswarm("shard split " + ModelPath("tiny-spm-q8_0.gguf") + " -n 4 -o " + other.path()).exit_code,
+      0);
+  TempDir mixed;
+  ASSERT_EQ(
+      RunShardswarm("shard split " + ModelPath("tiny-spm-q8_0.gguf") + " -n 2 -o " + mixed.path()).exit_code,
+      0);
+  ss::testing::CopyFile(other / "shard-2.gguf", mixed / "shard-2.gguf");
+  auto v = RunShardswarm("shard validate " + mixed.path() + " --expected-shards 2");
+  EXPECT_EQ(v.exit_code, 1) << v.output;
+  EXPECT_TRUE(Contains(v.output, "shard-2.gguf is not one of the expected 2 shards")) << v.output;
 }
 
 // Regression (issue 12): a file with shardswarm.shard.id but not the other
