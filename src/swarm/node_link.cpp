@@ -71,9 +71,14 @@ void NodeLink::ReadLoop() {
       continue;
     }
     closed_ = true;
-    if (!stop_ && on_close_) on_close_(m.status().message());
+    if (!stop_ && on_close_ && !close_reported_.exchange(true)) on_close_(m.status().message());
     return;
   }
+}
+
+void NodeLink::Abandon(const std::string& why) {
+  closed_ = true;
+  if (on_close_ && !close_reported_.exchange(true)) on_close_(why);
 }
 
 }  // namespace ss::swarm

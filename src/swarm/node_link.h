@@ -4,7 +4,8 @@
 // id. Wraps net::RpcClient and keeps a reader thread that hands every message
 // not answering a Call (pushed results, events, error replies to frames) to
 // the link's message callback, and calls the close callback once when the
-// connection ends (the node died, closed it, or stopped answering pings).
+// connection ends (the node died, closed it, or stopped answering pings) or
+// the link is abandoned.
 // A link with nothing to send for kKeepAlive sends a status request, so the
 // node never closes it as idle just as a request is on its way.
 //
@@ -42,6 +43,11 @@ class NodeLink {
                                                    CloseFn on_close, const std::function<void()>& retry = {});
   ~NodeLink();  // closes the connection, joins the reader
 
+  // Gives the link up without waiting for the connection to end (a node that
+  // hangs keeps its sockets open): connected() is false from now on and the
+  // close callback runs here with `why`, unless it already ran.
+  void Abandon(const std::string& why);
+
   const std::string& peer_id() const { return peer_id_; }
   bool connected() const { return client_->connected() && !closed_; }
   Result<nlohmann::json> Call(nlohmann::json request, std::chrono::milliseconds timeout) {
@@ -68,6 +74,7 @@ class NodeLink {
   CloseFn on_close_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> closed_{false};
+  std::atomic<bool> close_reported_{false};  // on_close_ runs once
   std::atomic<int64_t> last_sent_{std::chrono::steady_clock::now().time_since_epoch().count()};
   std::thread reader_;
 };

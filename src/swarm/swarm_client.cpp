@@ -1,5 +1,8 @@
 #include "swarm/swarm_client.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "swarm/join.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -34,9 +37,23 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
   return c;
 }
 
+// A node that stops answering may be hung with its sockets open, so its link
+// would never close: it is given up here, and the requests routed through it
+// fail over now rather than at their step timeout.
 void SwarmClient::OnProbe(const dht::NodeRecord& node, const Status& probe) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (auto line = view_->ApplyProbe(node, probe, UnixMillis())) Log("STATUS", *line);
+  std::shared_ptr<NodeLink> gone;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto line = view_->ApplyProbe(node, probe, UnixMillis());
+    if (!line) return;
+    Log("STATUS", *line);
+    auto it = links_.find(node.peer_id);
+    if (probe.ok() || it == links_.end()) return;
+    gone = std::move(it->second);
+    links_.erase(it);
+    abandoned_.push_back(gone);  // closed by the refresher once no session holds it
+  }
+  gone->Abandon("the node went offline (" + probe.message() + ")");
 }
 
 SwarmClient::~SwarmClient() {
@@ -46,6 +63,7 @@ SwarmClient::~SwarmClient() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     links_.clear();
+    abandoned_.clear();
   }
   discovery_.reset();
 }
@@ -82,6 +100,20 @@ void SwarmClient::RefreshLoop() {
       next = Clock::now() + std::chrono::seconds(options_.refresh_s);
     }
     was_connected = connected;
+    CloseAbandonedLinks();
+  }
+}
+
+// Closing a link to a hung node waits for its close handshake (seconds), so
+// it happens here, not on a session's thread or the prober's.
+void SwarmClient::CloseAbandonedLinks() {
+  std::vector<std::shared_ptr<NodeLink>> unused;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto idle = std::partition(abandoned_.begin(), abandoned_.end(),
+                               [](const std::shared_ptr<NodeLink>& l) { return l.use_count() > 1; });
+    unused.assign(std::make_move_iterator(idle), std::make_move_iterator(abandoned_.end()));
+    abandoned_.erase(idle, abandoned_.end());
   }
 }
 

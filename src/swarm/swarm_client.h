@@ -75,6 +75,7 @@ class SwarmClient {
   void AnnounceSelf();
   void RefreshLoop();
   void OnProbe(const dht::NodeRecord& node, const Status& probe);
+  void CloseAbandonedLinks();
 
   SwarmClientOptions options_;
   dht::NodeIdentity identity_;
@@ -83,6 +84,7 @@ class SwarmClient {
   std::unique_ptr<SwarmView> view_;
   int listened_ = 0;
   std::map<std::string, std::shared_ptr<NodeLink>> links_;
+  std::vector<std::shared_ptr<NodeLink>> abandoned_;  // links to nodes that went offline
   PeerMessageFn on_message_;
   PeerCloseFn on_close_;
   std::mutex connect_mu_;  // one connection attempt at a time

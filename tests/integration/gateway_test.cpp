@@ -479,12 +479,14 @@ struct Streamed {
   std::string text;
   json last;  // the chunk with finish_reason
   json error;
+  double max_token_gap_s = 0;  // the longest wait between two token chunks
 };
 Streamed StreamCompletion(LocalSwarm& s, const json& body,
                           const std::function<void(int, const json&)>& on_token) {
   Streamed out;
   std::string pending;
   int n = 0;
+  double last_token_at = 0;
   s.Request("POST", "/v1/completions", body.dump(), [&](std::string_view piece) {
     pending.append(piece);
     for (size_t end; (end = pending.find("\n\n")) != std::string::npos; pending.erase(0, end + 2)) {
@@ -495,6 +497,9 @@ Streamed StreamCompletion(LocalSwarm& s, const json& body,
       if (!j.contains("choices") || j["choices"].empty()) continue;
       out.text += j["choices"][0].value("text", "");
       if (!j["choices"][0]["finish_reason"].is_null()) out.last = j;
+      const double now = NowSeconds();
+      if (n > 0) out.max_token_gap_s = std::max(out.max_token_gap_s, now - last_token_at);
+      last_token_at = now;
       if (on_token) on_token(++n, j);
     }
     return true;
@@ -561,6 +566,48 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
   const size_t at = metrics.find("\nshardswarm_failovers_total ");
   ASSERT_NE(at, std::string::npos) << metrics;
   EXPECT_GE(std::stoi(metrics.substr(at + 28)), 2) << metrics;
+}
+
+// A node that hangs (SIGSTOP: its sockets stay open, so no link closes) is
+// seen offline by the gateway's liveness probes within seconds, and the
+// stream through it fails over then, not at the 60 s step timeout, with the
+// undisturbed tokens.
+TEST(Gateway, AHungNodeIsLeftWhenItGoesOfflineNotAtTheStepTimeout) {
+  LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
+  ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
+  json body = {{"prompt", "Once upon a time"},
+               {"max_tokens", 64},
+               {"ignore_eos", true},
+               {"stream", true},
+               {"temperature", 0}};
+  Streamed reference = StreamCompletion(s, body, {});
+  ASSERT_FALSE(reference.last.is_null()) << reference.text << "\n" << s.gateway().Log();
+  ChildProcess* hung = nullptr;
+  std::string victim;
+  Streamed disturbed = StreamCompletion(s, body, [&](int n, const json&) {
+    if (n != 20) return;
+    json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
+    ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
+    victim = st["sessions"][0]["route"][2]["peer_id"];
+    hung = s.NodeOf(victim);
+    ASSERT_NE(hung, nullptr) << victim;
+    hung->Kill(SIGSTOP);
+  });
+  ASSERT_NE(hung, nullptr);
+  hung->Kill(SIGKILL);
+  ASSERT_TRUE(disturbed.error.is_null()) << disturbed.error.dump() << "\n" << s.gateway().Log();
+  ASSERT_FALSE(disturbed.last.is_null()) << disturbed.text << "\n" << s.gateway().Log();
+  EXPECT_EQ(disturbed.text, reference.text);
+  const json& failovers = disturbed.last["shardswarm"]["failovers"];
+  ASSERT_GE(failovers.size(), 1u) << disturbed.last.dump();
+  EXPECT_EQ(failovers.back()["from"][2]["peer_id"], victim) << disturbed.last.dump();
+  EXPECT_NE(failovers.back()["why"].get<std::string>().find("went offline"), std::string::npos)
+      << disturbed.last.dump();
+  // The stream waited for the probes (about 3 s), far less than a step's 60 s.
+  const double waited_s = disturbed.max_token_gap_s;
+  EXPECT_LT(waited_s, 30) << disturbed.last.dump();
+  std::printf("[gateway] node %s hung after token 20; the stream went on after %.1f s on another route\n",
+              victim.substr(0, 12).c_str(), waited_s);
 }
 
 // The only node of a shard is SIGKILLed mid-stream and a new one is started
