@@ -1,5 +1,6 @@
 #include "gateway/gateway.h"
 
+#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -20,7 +21,29 @@ net::HttpResponse Json(int status, const nlohmann::json& body) {
           nullptr};
 }
 
-net::HttpResponse Error(const Status& s) { return Json(HttpStatusOf(s), ErrorBody(s)); }
+// An error whose HTTP status says more than the Status code can (404, 405,
+// 415), with that status as the body's code too.
+net::HttpResponse HttpError(int http, const std::string& message) {
+  nlohmann::json body = ErrorBody(Status::InvalidArgument(message));
+  body["error"]["code"] = http;
+  return Json(http, body);
+}
+
+net::HttpResponse WrongMethod(const std::string& path, const std::string& method, const std::string& allow) {
+  net::HttpResponse r = HttpError(405, path + " takes " + allow + ", not " + method);
+  r.headers.emplace_back("allow", allow);
+  return r;
+}
+
+// A body the API reads must say it is JSON: a browser sends text/plain or a
+// form to any site without asking (no CORS preflight), JSON it does not.
+bool IsJson(const net::HttpRequest& r) {
+  std::string type = r.Header("content-type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json";
+}
 
 // The console's pages may load only from the gateway itself.
 constexpr const char* kConsolePolicy =
@@ -164,11 +187,13 @@ void Gateway::RefreshModel() {
 net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
   const std::string& path = r.path;
   if (path == "/v1/completions" || path == "/v1/chat/completions") {
-    if (r.method != "POST") return Error(Status::InvalidArgument(path + " takes POST, not " + r.method));
+    if (r.method != "POST") return WrongMethod(path, r.method, "POST");
+    if (!IsJson(r))
+      return HttpError(415, path + " takes a JSON body sent as Content-Type: application/json, not '" +
+                                r.Header("content-type") + "'");
     return api_->Handle(r, path == "/v1/completions" ? ApiKind::kCompletion : ApiKind::kChat);
   }
-  if (r.method != "GET" && r.method != "HEAD")
-    return Error(Status::InvalidArgument(path + " takes GET, not " + r.method));
+  if (r.method != "GET" && r.method != "HEAD") return WrongMethod(path, r.method, "GET, HEAD");
   if (path == "/healthz") {
     bool ready = swarm_->Ready() && model();
     return Json(200, {{"status", "ok"}, {"role", "gateway"}, {"swarm_ready", ready}});
@@ -201,16 +226,13 @@ net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
             nullptr};
   }
   if (path == "/" || path == "/index.html")
-    return Json(404, ErrorBody(Status::InvalidArgument(
-                         "this gateway was built without the web console (web/ was empty at build time); "
-                         "the API is at /v1")));
+    return HttpError(404,
+                     "this gateway was built without the web console (web/ was empty at build time); "
+                     "the API is at /v1");
   if (path == "/metrics") return {200, "text/plain; version=0.0.4", MetricsText(), {}, nullptr};
-  net::HttpResponse nf =
-      Json(404, ErrorBody(Status::InvalidArgument(
-                    "no such endpoint " + path +
-                    "; try / (the console), /v1/models, /v1/completions, /v1/chat/completions, "
-                    "/api/status, /api/events, /api/series, /metrics or /healthz")));
-  return nf;
+  return HttpError(404, "no such endpoint " + path +
+                            "; try / (the console), /v1/models, /v1/completions, /v1/chat/completions, "
+                            "/api/status, /api/events, /api/series, /metrics or /healthz");
 }
 
 // The server-sent event stream of the journal: what the client has not seen,

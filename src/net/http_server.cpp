@@ -76,6 +76,16 @@ HttpResponse ErrorResponse(int status, const std::string& message, const std::st
   return r;
 }
 
+// A request whose body has a transfer coding other than chunked: its length
+// cannot be known, and read as no body the rest would pass for the next
+// request. Answered 501 and closed (RFC 9112 §6.1).
+std::optional<std::string> UnsupportedTransferCoding(const Parser& parser) {
+  const beast::string_view te = parser.get()[http::field::transfer_encoding];
+  if (te.empty() || beast::iequals(te, "chunked")) return std::nullopt;
+  return "Transfer-Encoding '" + std::string(te) +
+         "' is not supported; send the body as it is (Content-Length) or chunked";
+}
+
 // The refusal for a failed read, or nullopt when the connection just ends
 // (client closed, reset, timed out) and nothing can be answered.
 std::optional<HttpResponse> ReadErrorResponse(beast::error_code ec, const HttpServerOptions& options) {
@@ -159,6 +169,8 @@ Result<HttpRequest> ParseHttpRequest(std::string_view bytes, const HttpServerOpt
       continue;
     }
     if (ec) return Status::InvalidArgument(ParseErrorMessage(ec, options));
+    if (parser.is_header_done())
+      if (auto refusal = UnsupportedTransferCoding(parser)) return Status::InvalidArgument(*refusal);
     if (used == 0 && !parser.is_done())
       return Status::InvalidArgument("incomplete request: the bytes end inside the body");
   }
@@ -236,6 +248,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
   std::optional<Parser> parser;
   std::chrono::steady_clock::time_point deadline;  // of the request being read
   bool keep_alive = false;
+  bool head = false;  // the request is a HEAD: its response has headers only
   bool closing = false;
   bool closed = false;
 
@@ -268,6 +281,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
     if (server->stopping) return HardClose();
     parser.emplace();
     ConfigureParser(*parser, server->options);
+    head = false;
     deadline = std::chrono::steady_clock::now() + server->options.read_timeout;
     Lowest().expires_at(deadline);
     http::async_read_header(
@@ -277,6 +291,10 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
 
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
+    if (auto refusal = UnsupportedTransferCoding(*parser)) {
+      keep_alive = false;
+      return WriteWhole(ErrorResponse(501, *refusal, "unsupported_transfer_encoding"), 11);
+    }
     if (!parser->is_done() && beast::iequals(parser->get()[http::field::expect], "100-continue")) {
       static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       Lowest().expires_after(server->options.write_timeout);
@@ -310,6 +328,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
     if (server->stopping) return HardClose();
     http::request<http::string_body> message = parser->release();
     keep_alive = message.keep_alive();
+    head = message.method() == http::verb::head;
     unsigned version = message.version();
     if (server->in_flight >= server->options.max_in_flight) {
       return WriteWhole(ErrorResponse(503,
@@ -333,6 +352,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
     } catch (const std::exception& e) {  // a handler bug must not take the server down
       response = ErrorResponse(500, std::string("internal error: ") + e.what(), "internal_error");
     }
+    if (head) response.stream = nullptr;  // headers only, not an endless event stream
     if (!response.stream) {
       asio::post(stream.get_executor(), [self = this->shared_from_this(), r = std::move(response),
                                          version]() mutable { self->WriteWhole(std::move(r), version); });
@@ -378,6 +398,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    if (head) res->body().clear();  // the length stays that of the GET's body
     Lowest().expires_after(server->options.write_timeout);
     http::async_write(stream, *res, [self = this->shared_from_this(), res](beast::error_code ec, size_t) {
       if (ec) return self->HardClose();

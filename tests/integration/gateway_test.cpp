@@ -356,7 +356,30 @@ TEST(Gateway, BadRequestsGetOpenAIErrors) {
   json r = s.Post("/v1/completions",
                   {{"prompt", "Hello"}, {"max_tokens", 3}, {"temperature", 0}, {"frobnicate", true}});
   EXPECT_EQ(r["http_status"], 200) << r.dump();
-  EXPECT_EQ(s.Request("GET", "/v1/nothing").status, 404);
+  auto missing = s.Request("GET", "/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json::parse(missing.body, nullptr, false)["error"]["code"], 404) << missing.body;
+  // The wrong method is 405 with the methods that work; a body not sent as
+  // JSON is 415 (a browser page can send text/plain or a form to any site
+  // without a CORS preflight, JSON it cannot).
+  auto get = s.Request("GET", "/v1/completions");
+  EXPECT_EQ(get.status, 405) << get.body;
+  EXPECT_EQ(get.Header("allow"), "POST");
+  auto post = s.Request("POST", "/v1/models", "{}");
+  EXPECT_EQ(post.status, 405) << post.body;
+  EXPECT_EQ(post.Header("allow"), "GET, HEAD");
+  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", ""}) {
+    net::HttpClientRequest plain;
+    plain.method = "POST";
+    plain.port = static_cast<uint16_t>(s.http_port());
+    plain.target = "/v1/completions";
+    plain.content_type = type;
+    plain.body = R"({"prompt": "hi", "max_tokens": 1})";
+    auto res = net::HttpFetch(plain);
+    ASSERT_TRUE(res.ok()) << res.status().message();
+    EXPECT_EQ(res->status, 415) << type << ": " << res->body;
+    EXPECT_NE(res->body.find("Content-Type: application/json"), std::string::npos) << res->body;
+  }
   auto models = json::parse(s.Request("GET", "/v1/models").body);
   ASSERT_EQ(models["data"].size(), 1u) << models.dump();
   EXPECT_EQ(models["data"][0]["object"], "model");

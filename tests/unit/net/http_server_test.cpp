@@ -85,8 +85,9 @@ class Client {
     std::vector<std::string> chunks;             // for chunked responses
   };
 
-  // One response (Content-Length or chunked), or nullopt if it did not arrive.
-  std::optional<Response> Read() {
+  // One response (Content-Length or chunked), or nullopt if it did not arrive;
+  // `head`: the answer to a HEAD, headers only whatever its Content-Length.
+  std::optional<Response> Read(bool head_only = false) {
     size_t end;
     while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
       if (!Fill()) return std::nullopt;
@@ -120,7 +121,8 @@ class Client {
         r.body += data;
       }
     }
-    size_t length = r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
+    size_t length =
+        !head_only && r.headers.count("content-length") ? std::stoul(r.headers["content-length"]) : 0;
     while (buffer_.size() < length)
       if (!Fill()) return std::nullopt;
     r.body = buffer_.substr(0, length);
@@ -384,6 +386,16 @@ TEST(HttpServerTest, LimitsAndMalformedRequests) {
   ExpectJsonError(*r, 400, "malformed_request");
   EXPECT_TRUE(garbage.ClosedByServer());
 
+  // A body in a transfer coding the server cannot read (RFC 9112 §6.1): one
+  // 501 and a close, not the body read as a request of its own.
+  Client gzip(server->port());
+  gzip.Send("POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nGET /smuggled HTTP/1.1\r\n\r\n");
+  r = gzip.Read();
+  ASSERT_TRUE(r);
+  ExpectJsonError(*r, 501, "unsupported_transfer_encoding");
+  EXPECT_NE(r->body.find("Transfer-Encoding 'gzip' is not supported"), std::string::npos) << r->body;
+  EXPECT_TRUE(gzip.ClosedByServer());
+
   EXPECT_EQ(rec.count(), 0u);
   // A body exactly at the limit is fine.
   Client ok(server->port());
@@ -391,6 +403,23 @@ TEST(HttpServerTest, LimitsAndMalformedRequests) {
   r = ok.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
+}
+
+// HEAD is answered as GET without the body (its Content-Length kept), and
+// the connection goes on with the next request in step.
+TEST(HttpServerTest, HeadGetsTheHeadersOnly) {
+  Recorder rec;
+  auto server = StartServer(rec.Fn());
+  Client c(server->port());
+  c.Send("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\n" + Get("/h"));
+  auto head = c.Read(/*head=*/true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->headers["content-length"], "8");  // "HEAD /h "
+  EXPECT_EQ(head->body, "");
+  auto get = c.Read();
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, "GET /h ");
 }
 
 TEST(HttpServerTest, SilentAndSlowClientsAreDisconnected) {
@@ -527,6 +556,11 @@ TEST(ParseHttpRequestTest, ParsesAndRefuses) {
     EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(bad.status().message().find("incomplete request"), std::string::npos) << bad.status().message();
   }
+
+  auto gzip = ParseHttpRequest("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nabc", options);
+  ASSERT_FALSE(gzip.ok());
+  EXPECT_NE(gzip.status().message().find("Transfer-Encoding 'gzip' is not supported"), std::string::npos)
+      << gzip.status().message();
 
   auto garbage = ParseHttpRequest("\x01\x02\r\n\r\n", options);
   ASSERT_FALSE(garbage.ok());
