@@ -179,7 +179,9 @@ void AddGenerateCommand(CLI::App& app) {
   g->add_option("--presence-penalty", o->sampling.presence_penalty,
                 "Subtract this from every token seen so far")
       ->capture_default_str();
-  g->add_option("--seed", o->seed, "Random seed (-1: pick one)")->capture_default_str();
+  g->add_option("--seed", o->seed, "Random seed (-1: pick one)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{UINT32_MAX}))
+      ->capture_default_str();
   g->add_flag("--ignore-eos", o->ignore_eos, "Keep generating past end-of-generation tokens");
   g->add_option("--stop", o->stop, "Stop before this text, which is not printed (repeatable)")
       ->allow_extra_args(false);

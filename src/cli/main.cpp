@@ -1,6 +1,9 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 
@@ -33,6 +36,29 @@ void DefaultEnvironmentNames(CLI::App* app) {
   for (CLI::App* sub : app->get_subcommands({})) DefaultEnvironmentNames(sub);
 }
 
+// A word naming no command where one is expected ("shardswarm frob",
+// "shardswarm shard frob") or an option the top level does not have, said
+// plainly; CLI11 would say only "A subcommand is required".
+std::optional<std::string> UnknownCommand(CLI::App& app, int argc, char** argv) {
+  if (argc > 1 && argv[1][0] == '-' && app.get_option_no_throw(argv[1]) == nullptr &&
+      std::string(argv[1]) != "-h" && std::string(argv[1]) != "--help")
+    return "unknown option '" + std::string(argv[1]) + "'; `shardswarm --help` lists the commands";
+  CLI::App* group = &app;
+  std::string path = "shardswarm";
+  for (int i = 1; i < argc && argv[i][0] != '-'; ++i) {
+    std::vector<CLI::App*> commands = group->get_subcommands({});
+    if (commands.empty()) break;
+    CLI::App* next = nullptr;
+    for (CLI::App* c : commands)
+      if (c->check_name(argv[i])) next = c;
+    if (next == nullptr)
+      return "unknown command '" + std::string(argv[i]) + "'; `" + path + " --help` lists the commands";
+    path += " " + std::string(argv[i]);
+    group = next;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,13 +73,8 @@ int main(int argc, char** argv) {
   ss::cli::AddUpCommand(app);
   ss::cli::AddDevCommands(app);
   DefaultEnvironmentNames(&app);
-  auto known = [&](const std::string& name) {
-    for (const CLI::App* sub : app.get_subcommands({}))
-      if (sub->check_name(name)) return true;
-    return false;
-  };
-  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::fprintf(stderr, "error: unknown command '%s'; `shardswarm --help` lists the commands\n", argv[1]);
+  if (auto unknown = UnknownCommand(app, argc, argv)) {
+    std::fprintf(stderr, "error: %s\n", unknown->c_str());
     return 2;
   }
   try {

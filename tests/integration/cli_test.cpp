@@ -63,6 +63,18 @@ TEST(Cli, UnknownCommandsAndMissingArgumentsFail) {
   r = RunShardswarm("shard split");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(Contains(r.output, "model is required")) << r.output;
+  // A command group names the word it does not know, as the top level does.
+  r = RunShardswarm("shard frob");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.output, "unknown command 'frob'; `shardswarm shard --help` lists the commands"))
+      << r.output;
+  r = RunShardswarm("--frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(Contains(r.output, "unknown option '--frobnicate'")) << r.output;
+  // Only -1 picks a seed; another negative one is a mistake, not "random".
+  r = RunShardswarm("generate -m " + ModelPath("tiny-spm-q8_0.gguf") + " -p hi -n 1 --seed -7");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_TRUE(Contains(r.output, "--seed: Value -7 not in range -1 to 4294967295")) << r.output;
 }
 
 TEST(Cli, SplitRefusesBadPlansAndBadFiles) {
