@@ -77,7 +77,6 @@ void NodeLink::ReadLoop() {
 }
 
 void NodeLink::Abandon(const std::string& why) {
-  closed_ = true;
   if (on_close_ && !close_reported_.exchange(true)) on_close_(why);
 }
 

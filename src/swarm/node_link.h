@@ -43,9 +43,10 @@ class NodeLink {
                                                    CloseFn on_close, const std::function<void()>& retry = {});
   ~NodeLink();  // closes the connection, joins the reader
 
-  // Gives the link up without waiting for the connection to end (a node that
-  // hangs keeps its sockets open): connected() is false from now on and the
-  // close callback runs here with `why`, unless it already ran.
+  // Reports the link's end now (the close callback with `why`, unless it
+  // ran already) without waiting for the connection to end: a node that
+  // hangs keeps its sockets open. The caller stops using the link; its
+  // connection lasts until the link is destroyed.
   void Abandon(const std::string& why);
 
   const std::string& peer_id() const { return peer_id_; }

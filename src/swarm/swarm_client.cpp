@@ -29,12 +29,24 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
   });
   SwarmClient* self = c.get();
   c->prober_ = std::make_unique<LivenessProber>(
-      [self] {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        return self->view_->RecentNodes(Clock::now());
-      },
+      [self] { return self->ProbeTargets(); },
       [self](const dht::NodeRecord& node, const Status& probe) { self->OnProbe(node, probe); });
   return c;
+}
+
+// The nodes announced lately, and every node a link is open to: a node that
+// hangs stops announcing too, and must not drop out of the probes before they
+// have seen it go, or the requests routed through it would wait for their
+// step timeout.
+std::vector<dht::NodeRecord> SwarmClient::ProbeTargets() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<dht::NodeRecord> nodes = view_->RecentNodes(Clock::now());
+  for (const auto& [peer, link] : links_) {
+    const bool listed =
+        std::any_of(nodes.begin(), nodes.end(), [&](const dht::NodeRecord& n) { return n.peer_id == peer; });
+    if (const dht::NodeRecord* r = view_->FindPeer(peer); r != nullptr && !listed) nodes.push_back(*r);
+  }
+  return nodes;
 }
 
 // A node that stops answering may be hung with its sockets open, so its link

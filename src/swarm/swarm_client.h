@@ -74,6 +74,7 @@ class SwarmClient {
   void ListenShards(int up_to);  // caller holds mu_
   void AnnounceSelf();
   void RefreshLoop();
+  std::vector<dht::NodeRecord> ProbeTargets() const;
   void OnProbe(const dht::NodeRecord& node, const Status& probe);
   void CloseAbandonedLinks();
 
