@@ -41,7 +41,8 @@ Result<std::unique_ptr<SwarmClient>> SwarmClient::Start(const dht::NodeIdentity&
 std::vector<dht::NodeRecord> SwarmClient::ProbeTargets() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<dht::NodeRecord> nodes = view_->RecentNodes(Clock::now());
-  for (const auto& [peer, link] : links_) {
+  for (const auto& link : links_) {
+    const std::string& peer = link.first;  // named: clang's C++20 cannot capture a structured binding
     const bool listed =
         std::any_of(nodes.begin(), nodes.end(), [&](const dht::NodeRecord& n) { return n.peer_id == peer; });
     if (const dht::NodeRecord* r = view_->FindPeer(peer); r != nullptr && !listed) nodes.push_back(*r);
