@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/json_fields.h"
+#include "util/json_parse.h"
 
 namespace ss::dht {
 
@@ -37,7 +38,7 @@ std::string NodeRecord::ToJson() const {
 }
 
 Result<NodeRecord> NodeRecord::FromJson(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = ParseUntrustedJsonOrDiscarded(text);
   if (!j.is_object()) return Status::Error("node record is not a JSON object");
   try {
     NodeRecord r;
@@ -89,7 +90,7 @@ std::string ClientRecord::ToJson() const {
 }
 
 Result<ClientRecord> ClientRecord::FromJson(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = ParseUntrustedJsonOrDiscarded(text);
   if (!j.is_object() || !j.contains("peer_id") || !j["peer_id"].is_string() ||
       !j.contains("tls_fingerprint") || !j["tls_fingerprint"].is_string())
     return Status::Error("client record needs string fields peer_id and tls_fingerprint");
@@ -117,7 +118,7 @@ std::string FileRecord::ToJson() const {
 }
 
 Result<FileRecord> FileRecord::FromJson(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = ParseUntrustedJsonOrDiscarded(text);
   if (!j.is_object()) return Status::Error("file record is not a JSON object");
   try {
     FileRecord r;
@@ -141,7 +142,7 @@ std::string ClaimRecord::ToJson() const {
 }
 
 Result<ClaimRecord> ClaimRecord::FromJson(const std::string& text) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json j = ParseUntrustedJsonOrDiscarded(text);
   if (!j.is_object() || !j.contains("peer_id") || !j["peer_id"].is_string() || !j.contains("cluster") ||
       !j["cluster"].is_string())
     return Status::Error("claim record needs string fields peer_id and cluster");

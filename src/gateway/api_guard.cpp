@@ -5,6 +5,7 @@
 
 #include "gateway/console_assets.h"
 #include "gateway/openai_response.h"
+#include "util/json_parse.h"
 
 namespace ss::gateway {
 namespace {
@@ -64,7 +65,7 @@ net::HttpResponse ApiGuard::Login(const net::HttpRequest& r) const {
   if (r.method != "POST")
     return JsonError(400, ApiErrorBody("/api/login takes POST with {\"key\": \"...\"}, not " + r.method,
                                        "invalid_request_error", "", "method_not_allowed"));
-  nlohmann::json body = nlohmann::json::parse(r.body, nullptr, false);
+  nlohmann::json body = ParseUntrustedJsonOrDiscarded(r.body);
   if (!body.is_object() || !body.contains("key") || !body["key"].is_string())
     return JsonError(400, ApiErrorBody("/api/login takes a JSON body {\"key\": \"...\"}",
                                        "invalid_request_error", "key", "invalid_body"));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/utf8.h"
+#include "util/json_parse.h"
 
 namespace ss::gateway {
 namespace {
@@ -33,10 +34,9 @@ Result<std::optional<int64_t>> Integer(const json& body, const char* name, int64
   if (!it->is_number_integer())
     return Bad(std::string("'") + name + "' must be an integer, not " +
                (it->is_number() ? it->dump() : std::string(it->type_name())));
-  int64_t v = it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(hi)
-                  ? hi + 1
-                  : it->get<int64_t>();
-  if (v < lo || v > hi)
+  const bool above = it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(hi);
+  const int64_t v = above ? hi : it->get<int64_t>();
+  if (above || v < lo || v > hi)
     return Bad(std::string("'") + name + "' must be between " + std::to_string(lo) + " and " +
                std::to_string(hi) + ", not " + it->dump());
   return std::optional<int64_t>(v);
@@ -188,8 +188,9 @@ Status ParseMessages(const json& body, CompletionRequest* r) {
 }  // namespace
 
 Result<CompletionRequest> ParseCompletionRequest(std::string_view text, ApiKind kind) {
-  json body = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return Bad("the request body is not valid JSON");
+  auto parsed = ParseUntrustedJson(text);
+  if (!parsed.ok()) return Bad("the request body is " + parsed.status().message());
+  const json body = std::move(parsed.value());
   if (!body.is_object()) return Bad("the request body must be a JSON object");
   CompletionRequest r;
   r.kind = kind;

@@ -5,6 +5,7 @@
 #include "net/message.h"
 #include "swarm/swarm_view.h"
 #include "util/hex.h"
+#include "util/json_parse.h"
 #include "util/log.h"
 
 namespace ss::gateway {
@@ -51,7 +52,7 @@ Result<nlohmann::json> ResultBoard::Wait(uint64_t session, uint64_t step, std::c
 
 void ResultBoard::OnMessage(const std::string& peer_id, const net::IncomingMessage& message) {
   if (message.binary) return;
-  auto j = nlohmann::json::parse(message.data, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseUntrustedJsonOrDiscarded(message.data);
   if (!j.is_object()) return;
   if (net::StringOr(j, "type", "") != "FORWARD_RESULT" || !j.contains("session") ||
       !j["session"].is_number_unsigned() || !j.contains("step") || !j["step"].is_number_unsigned()) {

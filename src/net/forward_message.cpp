@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "net/message.h"
+#include "util/json_parse.h"
 
 namespace ss::net {
 namespace {
@@ -118,10 +119,10 @@ Result<ForwardMessage> DecodeForward(const uint8_t* data, size_t size, size_t ma
     return Status::InvalidArgument("FORWARD: header length " + std::to_string(n) +
                                    " does not fit a message of " + std::to_string(size) + " bytes (at most " +
                                    std::to_string(kMaxForwardHeaderBytes) + ")");
-  auto json = nlohmann::json::parse(data + 4, data + 4 + n, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) return Status::InvalidArgument("FORWARD: the header is not valid JSON");
+  auto json = ParseUntrustedJson(std::string_view(reinterpret_cast<const char*>(data) + 4, n));
+  if (!json.ok()) return Status::InvalidArgument("FORWARD: the header is " + json.status().message());
   ForwardMessage m;
-  SS_ASSIGN_OR_RETURN(m.header, ParseHeader(json));
+  SS_ASSIGN_OR_RETURN(m.header, ParseHeader(*json));
   auto frame = DecodeActivationFrame(data + 4 + n, size - 4 - n, max_rows, max_width);
   if (!frame.ok()) return Status::InvalidArgument("FORWARD: " + frame.status().message());
   m.frame = std::move(frame.value());

@@ -2,6 +2,8 @@
 
 #include <exception>
 
+#include "util/json_parse.h"
+
 namespace ss::net {
 namespace {
 
@@ -55,11 +57,12 @@ Result<nlohmann::json> ParseControlMessage(std::string_view text, size_t max_byt
                          std::to_string(max_bytes));
   nlohmann::json message;
   try {
-    message = nlohmann::json::parse(text.begin(), text.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
-  } catch (const std::exception& e) {  // allocation failure and the like; parse errors do not throw
+    auto parsed = ParseUntrustedJson(text);
+    if (!parsed.ok()) return Status::Error("message is " + parsed.status().message());
+    message = std::move(parsed.value());
+  } catch (const std::exception& e) {  // allocation failure and the like
     return Status::Error(std::string("message could not be parsed: ") + e.what());
   }
-  if (message.is_discarded()) return Status::Error("message is not valid JSON");
   SS_RETURN_IF_ERROR(ValidateControlMessage(message));
   return message;
 }
@@ -80,7 +83,7 @@ nlohmann::json ErrorReply(const nlohmann::json& request_or_null, std::string err
 nlohmann::json ReplyEnvelopeOf(std::string_view text) {
   nlohmann::json parsed;
   try {
-    parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+    parsed = ParseUntrustedJsonOrDiscarded(text);
   } catch (const std::exception&) {
     return nullptr;
   }

@@ -21,6 +21,7 @@
 #include "net/tls_context.h"
 #include "net/tls_identity.h"
 #include "util/hex.h"
+#include "util/json_parse.h"
 #include "util/thread_name.h"
 
 namespace ss::net {
@@ -105,7 +106,7 @@ struct RpcClient::Impl {
       std::lock_guard lock(mu);
       bool claimed = false;
       if (!msg.binary) {
-        nlohmann::json reply = nlohmann::json::parse(msg.data, nullptr, false);
+        nlohmann::json reply = ParseUntrustedJsonOrDiscarded(msg.data);
         if (reply.is_object() && reply.contains("id")) {
           auto it = waiters.find(reply["id"].dump());
           if (it != waiters.end() && !it->second) {

@@ -6,6 +6,7 @@
 #include "net/message.h"
 #include "swarm/swarm_view.h"
 #include "util/hex.h"
+#include "util/json_parse.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -26,7 +27,7 @@ std::optional<Envelope> PeekHeader(std::span<const uint8_t> m) {
   uint32_t n = 0;
   for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(m[i]) << (8 * i);
   if (n == 0 || n > net::kMaxForwardHeaderBytes || n > m.size() - 4) return std::nullopt;
-  auto j = nlohmann::json::parse(m.data() + 4, m.data() + 4 + n, nullptr, /*allow_exceptions=*/false);
+  auto j = ParseUntrustedJsonOrDiscarded(std::string_view(reinterpret_cast<const char*>(m.data()) + 4, n));
   if (!j.is_object()) return std::nullopt;
   auto origin = j.find("origin"), session = j.find("session"), step = j.find("step"), stage = j.find("stage");
   if (origin == j.end() || !origin->is_string() || origin->get_ref<const std::string&>().empty() ||

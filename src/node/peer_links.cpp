@@ -4,6 +4,7 @@
 #include "net/message.h"
 #include "swarm/swarm_view.h"
 #include "util/hex.h"
+#include "util/json_parse.h"
 #include "util/log.h"
 #include "util/thread_name.h"
 
@@ -33,7 +34,7 @@ void PeerLinks::Drain(net::RpcClient* client, std::string peer) {
       continue;  // the wait timed out
     }
     if (m->binary) continue;
-    auto reply = nlohmann::json::parse(m->data, nullptr, false);
+    auto reply = ParseUntrustedJsonOrDiscarded(m->data);
     if (reply.is_object() && net::IsErrorReply(reply))
       Log("CONNECT", "next hop " + ShortId(peer) + " answered: " + net::StringOr(reply, "error", m->data));
   }

@@ -5,6 +5,7 @@
 
 #include "util/file_io.h"
 #include "util/json_fields.h"
+#include "util/json_parse.h"
 
 namespace ss::shard {
 
@@ -53,7 +54,7 @@ Status Check(const Manifest& m) {
 }  // namespace
 
 Result<Manifest> Manifest::FromJson(const std::string& text) {
-  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  json j = ParseUntrustedJsonOrDiscarded(text);
   if (j.is_discarded() || !j.is_object()) return Status::Error("not valid JSON");
   try {
     if (j.value("format", "") != kManifestFormat)

@@ -75,6 +75,21 @@ TEST(OpenAiRequest, ChatMessages) {
             std::string::npos);
 }
 
+// Fuzz-campaign findings: an integer beyond int64 overflowed the range
+// check (undefined behaviour), and a deeply nested value overflowed the stack
+// when copied ("stop") or printed in the error ("stream").
+TEST(OpenAiRequest, HugeIntegersAndDeepNestingAreRefused) {
+  EXPECT_NE(Refusal(R"({"prompt": "x", "seed": 9223372036854775808})").find("'seed' must be between"),
+            std::string::npos);
+  EXPECT_NE(
+      Refusal(R"({"prompt": "x", "max_tokens": 18446744073709551615})").find("'max_tokens' must be between"),
+      std::string::npos);
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  for (const char* field : {"stop", "stream", "messages"})
+    EXPECT_EQ(Refusal(std::string(R"({"prompt": "x", ")") + field + "\": " + deep + "}"),
+              "the request body is nested deeper than 64 levels");
+}
+
 TEST(OpenAiRequest, WrongTypesAndRangesNameTheParameter) {
   EXPECT_NE(Refusal("not json").find("not valid JSON"), std::string::npos);
   EXPECT_NE(Refusal("[]").find("JSON object"), std::string::npos);

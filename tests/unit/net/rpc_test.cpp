@@ -376,7 +376,7 @@ TEST(Rpc, MalformedTextGetsErrorReplies) {
     ASSERT_TRUE(c->SendText(k.text).ok());
     nlohmann::json reply = ReadJson(*c);
     EXPECT_EQ(reply["status"], "error") << k.text;
-    EXPECT_EQ(reply["error"], k.error) << k.text;
+    EXPECT_EQ(reply["error"].get<std::string>().rfind(k.error, 0), 0u) << k.text << ": " << reply.dump();
     if (k.id.is_null()) {
       EXPECT_FALSE(reply.contains("id")) << k.text;
     } else {
