@@ -165,6 +165,9 @@ Result<std::string> MessageContent(const json& m, size_t i) {
 
 Status ParseMessages(const json& body, CompletionRequest* r) {
   auto it = body.find("messages");
+  if (it != body.end() && !it->is_null() && !it->is_array())
+    return Bad("'messages' must be a list of {\"role\", \"content\"} objects, not " +
+               std::string(it->type_name()));
   if (it == body.end() || !it->is_array() || it->empty())
     return Bad("'messages' is required: a non-empty list of {\"role\", \"content\"} objects");
   if (it->size() > kMaxMessages)

@@ -68,6 +68,8 @@ TEST(OpenAiRequest, ChatMessages) {
   EXPECT_EQ(r.messages[2].content, "");
   EXPECT_EQ(*r.max_tokens, 9);
   EXPECT_NE(Refusal(R"({"messages": []})", ApiKind::kChat).find("'messages' is required"), std::string::npos);
+  EXPECT_NE(Refusal(R"({"messages": "hi"})", ApiKind::kChat).find("'messages' must be a list of"),
+            std::string::npos);
   EXPECT_NE(Refusal(R"({"messages": [{"role": "tool", "content": "x"}]})", ApiKind::kChat).find("role"),
             std::string::npos);
   EXPECT_NE(Refusal(R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})", ApiKind::kChat)
