@@ -24,17 +24,19 @@ Status CheckAgainstManifest(const std::string& path, const shard::ShardEntry& e)
 Result<std::vector<PublishedShard>> PublishShards(const std::string& dir, TorrentFormat format) {
   SS_ASSIGN_OR_RETURN(shard::Manifest m, shard::Manifest::Load(dir + "/" + shard::kManifestName));
   if (m.shards.empty()) return Status::InvalidArgument(dir + "/" + shard::kManifestName + " lists no shards");
+  // Every shard is checked before any .torrent is written: a bad one leaves
+  // the directory as it was, not half published.
+  for (const shard::ShardEntry& e : m.shards) SS_RETURN_IF_ERROR(CheckAgainstManifest(dir + "/" + e.file, e));
   std::vector<PublishedShard> out;
   for (const shard::ShardEntry& e : m.shards) {
     PublishedShard p;
     p.id = e.id;
     p.file = dir + "/" + e.file;
     p.torrent_path = p.file + ".torrent";
-    SS_RETURN_IF_ERROR(CheckAgainstManifest(p.file, e));
     SS_ASSIGN_OR_RETURN(p.meta, CreateTorrent(p.file, format));
-    SS_RETURN_IF_ERROR(WriteWholeFile(p.torrent_path, p.meta.bytes));
     out.push_back(std::move(p));
   }
+  for (const PublishedShard& p : out) SS_RETURN_IF_ERROR(WriteWholeFile(p.torrent_path, p.meta.bytes));
   return out;
 }
 

@@ -139,6 +139,12 @@ TEST(Cli, GenerateChecksAShardDirectoryAgainstItsManifest) {
   auto flipped = RunShardswarm(generate);
   EXPECT_EQ(flipped.exit_code, 1) << flipped.output;
   EXPECT_TRUE(Contains(flipped.output, "shard-1.gguf does not match manifest.json")) << flipped.output;
+  // `shard publish` checks every shard before it writes a .torrent: none is left.
+  auto publish = RunShardswarm("shard publish " + out);
+  EXPECT_EQ(publish.exit_code, 1) << publish.output;
+  EXPECT_TRUE(Contains(publish.output, "shard-1.gguf: its SHA-256 differs from manifest.json"))
+      << publish.output;
+  EXPECT_FALSE(fs::exists(out + "/shard-0.gguf.torrent"));
 
   std::ofstream(out + "/manifest.json") << "{\"garbage\":";
   auto garbage = RunShardswarm(generate);
