@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <thread>
 
 #include "gateway/openai_response.h"
 #include "model/completion.h"
@@ -88,6 +89,7 @@ Result<std::unique_ptr<CompletionApi::Prepared>> CompletionApi::Prepare(const ne
   p->api = this;
   p->id = next_request_id_++;
   p->started = MonotonicSeconds();
+  if (stopping_) return Status::NotReady("the gateway is shutting down");
   if (running_.fetch_add(1) >= options_.max_sessions) {
     running_--;
     return Status::Busy("the gateway is serving " + std::to_string(options_.max_sessions) +
@@ -192,6 +194,9 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
     std::vector<int32_t> generated;
     double last = MonotonicSeconds();
     auto next = [&](int pos, std::span<const int32_t> tokens) -> Result<int32_t> {
+      if (stopping_)
+        return Status::Unavailable("the gateway is shutting down; the generation was stopped after " +
+                                   std::to_string(generated.size()) + " tokens");
       Result<int32_t> t = p->first ? std::move(*p->first) : p->session->Next(pos, tokens);
       p->first.reset();
       if (t.ok()) {
@@ -276,6 +281,13 @@ net::HttpResponse CompletionApi::Respond(std::shared_ptr<Prepared> p) {
     w.Write(kSseDone);
   };
   return response;
+}
+
+void CompletionApi::Shutdown(std::chrono::milliseconds grace) {
+  stopping_ = true;
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  while (running_ > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 }
 
 void CompletionApi::Track(const Prepared& p, bool running) {

@@ -9,6 +9,7 @@
 // on every stage. Thread-safe: each request runs on its own HTTP thread.
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,6 +45,10 @@ class CompletionApi {
   net::HttpResponse Handle(const net::HttpRequest& request, ApiKind kind);
   // The generations running now: id, route, tokens so far.
   nlohmann::json Sessions() const;
+  // The gateway is stopping: each running generation ends after its current
+  // step with an error saying so (a stream's last event), new ones are
+  // refused. Waits up to `grace` for them to end.
+  void Shutdown(std::chrono::milliseconds grace);
 
  private:
   struct Prepared;
@@ -63,6 +68,7 @@ class CompletionApi {
   ModelFn model_;
   CompletionApiOptions options_;
   std::atomic<int> running_{0};
+  std::atomic<bool> stopping_{false};
   std::atomic<uint64_t> next_request_id_{1};
   mutable std::mutex mu_;
   std::map<uint64_t, nlohmann::json> sessions_;

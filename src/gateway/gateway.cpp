@@ -125,6 +125,9 @@ Gateway::~Gateway() { Stop(); }
 
 void Gateway::Stop() {
   if (stop_.exchange(true)) return;
+  // Running generations end with an error event rather than a cut stream
+  // (a step in flight is waited for, within the grace).
+  if (api_) api_->Shutdown(std::chrono::seconds(2));
   journal_.Close();  // ends the event streams
   if (watcher_.joinable()) watcher_.join();
   if (http_) http_->Stop();

@@ -633,6 +633,21 @@ TEST(Gateway, AHungNodeIsLeftWhenItGoesOfflineNotAtTheStepTimeout) {
               victim.substr(0, 12).c_str(), waited_s);
 }
 
+// A gateway told to stop (SIGTERM) ends a running stream with an error
+// event saying so, not by cutting the connection mid-stream.
+TEST(Gateway, AStoppingGatewayEndsItsStreamsWithAnErrorEvent) {
+  LocalSwarm s;
+  ASSERT_TRUE(s.WaitReady(30)) << s.gateway().Log();
+  json body = {{"prompt", "Once upon a time"}, {"max_tokens", 400}, {"ignore_eos", true}, {"stream", true}};
+  Streamed cut = StreamCompletion(s, body, [&](int n, const json&) {
+    if (n == 10) s.gateway().Kill(SIGTERM);
+  });
+  ASSERT_TRUE(cut.error.is_object()) << cut.text;
+  EXPECT_NE(cut.error["message"].get<std::string>().find("the gateway is shutting down"), std::string::npos)
+      << cut.error.dump();
+  EXPECT_TRUE(cut.last.is_null());  // no finish_reason: it did not finish
+}
+
 // The only node of a shard is SIGKILLed mid-stream and a new one is started
 // on the same shard at that moment: the stream waits for it (within the
 // failover deadline, 15 s here so a loaded machine's slow start fits), then
