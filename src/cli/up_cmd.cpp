@@ -131,6 +131,7 @@ void RunUp(const UpFlags& f) {
       s.bootstrap().c_str(), o.cluster.c_str(), shards, o.swarm_key_file.c_str());
   std::fflush(stdout);
   while (!StopRequested()) {
+    for (const std::string& line : s.RestartEndedNodes()) std::fprintf(stderr, "[up] %s\n", line.c_str());
     if (auto dead = s.Dead()) {
       std::fprintf(stderr, "[up] %s[up] stopping the swarm\n", dead->c_str());
       s.Stop();

@@ -32,8 +32,29 @@ Status LocalSwarm::Spawn(const std::string& name, std::vector<std::string> args)
   args.insert(args.begin(), options_.binary);
   if (!options_.swarm_key_file.empty()) args.insert(args.end(), {"--swarm-key", options_.swarm_key_file});
   SS_ASSIGN_OR_RETURN(auto p, ChildProcess::Start(args, options_.work_dir + "/" + name + ".log"));
-  children_.push_back({name, std::move(p)});
+  children_.push_back({name, args, std::move(p)});
   return Status::Ok();
+}
+
+std::vector<std::string> LocalSwarm::RestartEndedNodes() {
+  std::vector<std::string> lines;
+  for (Child& c : children_) {
+    if (!c.name.starts_with("node-") || c.restarts >= kNodeRestarts) continue;
+    auto why = c.process->Ended();
+    if (!why) continue;
+    // A log of its own per run: the one that ended tells why.
+    const std::string log =
+        options_.work_dir + "/" + c.name + ".restart-" + std::to_string(c.restarts + 1) + ".log";
+    auto p = ChildProcess::Start(c.args, log);
+    if (!p.ok()) continue;  // Dead() reports it
+    ++c.restarts;
+    lines.push_back(c.name + " (pid " + std::to_string(c.process->pid()) + ") " + *why + " (log " +
+                    c.process->log_path() + "); started it again, pid " + std::to_string((*p)->pid()) +
+                    ", restart " + std::to_string(c.restarts) + " of " + std::to_string(kNodeRestarts) +
+                    ", log " + log);
+    c.process = std::move(p.value());
+  }
+  return lines;
 }
 
 Result<std::unique_ptr<LocalSwarm>> LocalSwarm::Start(const LocalSwarmOptions& o) {

@@ -5,8 +5,9 @@
 // their shards and become replicas), and a gateway, each a child process of this
 // one (the same shardswarm binary) on loopback with free ports, logging into
 // files under the work dir. Start() returns once they run; WaitReady() until
-// the gateway serves; Dead() tells when one of them ended and why; Stop()
-// stops the gateway, then the nodes, then the bootstrap.
+// the gateway serves; RestartEndedNodes() starts a node that died again;
+// Dead() tells when one of them ended and why; Stop() stops the gateway,
+// then the nodes, then the bootstrap.
 
 #include <chrono>
 #include <memory>
@@ -40,6 +41,11 @@ class LocalSwarm {
   // Until the gateway's /healthz says the swarm is ready; fails when a child
   // dies meanwhile (naming it) or at the timeout (with what still blocks).
   Status WaitReady(std::chrono::seconds timeout);
+  // Starts again, with the same flags and data dir (so the same peer id and
+  // shard), each node that ended, at most kNodeRestarts times each: the swarm
+  // fails its requests over meanwhile. A line per restart, naming why it ended.
+  std::vector<std::string> RestartEndedNodes();
+  static constexpr int kNodeRestarts = 3;
   // "node 2 (pid 123) exited with code 1", and the end of its log; nullopt
   // while every child runs.
   std::optional<std::string> Dead();
@@ -54,7 +60,9 @@ class LocalSwarm {
  private:
   struct Child {
     std::string name;
+    std::vector<std::string> args;
     std::unique_ptr<ChildProcess> process;
+    int restarts = 0;
   };
   LocalSwarm() = default;
   Status Spawn(const std::string& name, std::vector<std::string> args);

@@ -64,21 +64,48 @@ TEST(Up, ServesTheDemoModelAndStopsEverythingOnCtrlC) {
   for (int c : children) EXPECT_NE(kill(c, 0), 0) << "child " << c << " outlived up";
 }
 
-TEST(Up, SaysWhichChildDiedAndStopsTheRest) {
+// A node that dies is started again (same data dir, so the same peer id and
+// shard) and the swarm serves again; the gateway dying stops the swarm,
+// saying which child it was.
+TEST(Up, RestartsADeadNodeAndStopsWhenTheGatewayDies) {
   ss::testing::TempDir dir;
   ChildProcess up({SHARDSWARM_BINARY, "up", "--http-port", "0", "--nodes", "2", "--work-dir", dir / "up"},
                   dir / "up.log");
-  ASSERT_NE(ApiPort(up, 90), 0) << up.Log();
+  const int port = ApiPort(up, 90);
+  ASSERT_NE(port, 0) << up.Log();
   std::vector<int> children = Children(up.pid());
   ASSERT_EQ(children.size(), 4u);
   // Children start in order: bootstrap, node-0, node-1, gateway.
   std::sort(children.begin(), children.end());
   kill(children[2], SIGKILL);
+  const std::string restarted = "node-1 (pid " + std::to_string(children[2]) + ") was killed by signal 9";
+  for (double until = NowSeconds() + 20;
+       NowSeconds() < until && up.Log().find(restarted) == std::string::npos;)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_NE(up.Log().find(restarted), std::string::npos) << up.Log();
+  EXPECT_NE(up.Log().find("started it again"), std::string::npos) << up.Log();
+  EXPECT_TRUE(up.Running()) << up.Log();
+  // Served again, through the restarted node.
+  bool served = false;
+  for (double until = NowSeconds() + 60; NowSeconds() < until && !served;) {
+    net::HttpClientRequest r;
+    r.method = "POST";
+    r.port = static_cast<uint16_t>(port);
+    r.target = "/v1/completions";
+    r.body = R"({"prompt": "Once upon a time", "max_tokens": 4})";
+    auto res = net::HttpFetch(r);
+    served = res.ok() && res->status == 200;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(served) << up.Log();
+
+  std::vector<int> now = Children(up.pid());
+  kill(children[3], SIGKILL);
   ASSERT_TRUE(up.WaitForExit(20)) << up.Log();
-  EXPECT_NE(up.Log().find("node-1 (pid " + std::to_string(children[2]) + ") was killed by signal 9"),
+  EXPECT_NE(up.Log().find("gateway (pid " + std::to_string(children[3]) + ") was killed by signal 9"),
             std::string::npos)
       << up.Log();
-  for (int c : children) EXPECT_NE(kill(c, 0), 0) << "child " << c << " outlived up";
+  for (int c : now) EXPECT_NE(kill(c, 0), 0) << "child " << c << " outlived up";
 }
 
 // More nodes than shards: the nodes choose their shards, two per shard.
