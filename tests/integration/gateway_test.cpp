@@ -79,6 +79,14 @@ class LocalSwarm {
       if (p->Log().find("peer id " + peer_id) != std::string::npos) return p.get();
     return nullptr;
   }
+  // The peer at `stage` of the one generation running now, as /api/status
+  // lists it ("" when not exactly one runs).
+  std::string RunningRoutePeer(int stage) {
+    json st = json::parse(Request("GET", "/api/status").body, nullptr, false);
+    EXPECT_TRUE(st.is_object() && st["sessions"].size() == 1u) << st.dump();
+    if (!st.is_object() || st["sessions"].size() != 1u) return "";
+    return st["sessions"][0]["route"][stage]["peer_id"];
+  }
   std::string bootstrap() const { return "127.0.0.1:" + std::to_string(boot_port_); }
   int http_port() const { return http_port_; }
   const std::string& model() const { return model_; }
@@ -547,9 +555,7 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
     Streamed disturbed = StreamCompletion(s, body, [&](int n, const json&) {
       if (n != 20) return;
       // The running request's route, as /api/status lists it.
-      json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
-      ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
-      victim = st["sessions"][0]["route"][2]["peer_id"];
+      victim = s.RunningRoutePeer(2);
       ChildProcess* node = s.NodeOf(victim);
       ASSERT_NE(node, nullptr) << victim;
       node->Kill(SIGKILL);
@@ -609,9 +615,7 @@ TEST(Gateway, AHungNodeIsLeftWhenItGoesOfflineNotAtTheStepTimeout) {
   std::string victim;
   Streamed disturbed = StreamCompletion(s, body, [&](int n, const json&) {
     if (n != 20) return;
-    json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
-    ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
-    victim = st["sessions"][0]["route"][2]["peer_id"];
+    victim = s.RunningRoutePeer(2);
     hung = s.NodeOf(victim);
     ASSERT_NE(hung, nullptr) << victim;
     hung->Kill(SIGSTOP);
@@ -662,9 +666,7 @@ TEST(Gateway, ANodeStartedWhenTheOnlyOneOfItsShardDiedTakesOverTheStream) {
   std::string victim;
   Streamed disturbed = StreamCompletion(s, body, [&](int n, const json&) {
     if (n != 16) return;
-    json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
-    ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
-    victim = st["sessions"][0]["route"][2]["peer_id"];
+    victim = s.RunningRoutePeer(2);
     s.node(2).Kill(SIGKILL);
     s.StartNode(2, "node-2-replacement");
   });
@@ -704,9 +706,8 @@ TEST(Gateway, AFailoverOntoAStoppedNodeEndsTheStreamAtTheDeadline) {
   std::chrono::steady_clock::time_point killed;
   Streamed out = StreamCompletion(s, body, [&](int n, const json&) {
     if (n != 20) return;
+    const std::string victim = s.RunningRoutePeer(2);
     json st = json::parse(s.Request("GET", "/api/status").body, nullptr, false);
-    ASSERT_EQ(st["sessions"].size(), 1u) << st.dump();
-    const std::string victim = st["sessions"][0]["route"][2]["peer_id"];
     std::string other;
     for (const json& shard : st["shards"]) {
       bool has_victim = false;
