@@ -142,7 +142,7 @@ Status RemoveAll(const std::string& dir, const std::vector<std::string>& names) 
 // Makes out_dir ready for a new split: refuses one that holds another split
 // (unless `force`), and removes the .part files of an interrupted split,
 // which no reader trusts but which take space. Returns the earlier split's
-// file names, which ReplaceEarlier removes once the new split is complete.
+// file names, which Split replaces once the new split is complete.
 Result<std::vector<std::string>> PrepareOutDir(const SplitOptions& opt) {
   std::error_code ec;
   fs::create_directories(opt.out_dir, ec);
