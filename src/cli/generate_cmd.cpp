@@ -89,10 +89,12 @@ void RunGenerate(GenerateOptions o) {
   if (o.n_predict < 0) Fail("-n must be at least 0");
   o.sampling.seed = o.seed >= 0 ? static_cast<uint32_t>(o.seed) : std::random_device{}();
 
+  std::unique_ptr<engine::Pipeline> pipeline = OrFail(engine::Pipeline::Open(o.model, so));
+  // After the shards' own checks (which name a mix of splits or models
+  // better), their bytes against manifest.json, as a node checks its shard.
   if (std::filesystem::is_directory(o.model)) {
     if (Status s = shard::CheckShardDirectory(o.model); !s.ok()) Fail(s.message());
   }
-  std::unique_ptr<engine::Pipeline> pipeline = OrFail(engine::Pipeline::Open(o.model, so));
   const model::Tokenizer tokenizer = OrFail(model::Tokenizer::Load(pipeline->file()));
   const std::vector<int32_t> prompt = OrFail(PromptTokens(o, tokenizer, pipeline->file()));
   const int n_prompt = static_cast<int>(prompt.size()), n_ctx = pipeline->n_ctx();
