@@ -185,6 +185,10 @@ struct ConnectionBase {
   std::mutex mu;
   std::condition_variable cv;
   std::atomic<bool> gone{false};
+  // Since when it waits for a request's bytes (steady-clock ticks), 0 while a
+  // request is handled or answered: at the connection cap the longest waiting
+  // gives way to a new client (I/O thread only).
+  int64_t waiting_since = 0;
 
   void MarkGone() {
     std::lock_guard lock(mu);
@@ -265,6 +269,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
   // The first thing on a new connection: TLS's handshake (within the read
   // timeout, so a silent client cannot hold it), then the first request.
   void Start() {
+    waiting_since = std::chrono::steady_clock::now().time_since_epoch().count();
     if constexpr (kTls) {
       Lowest().expires_after(server->options.read_timeout);
       stream.async_handshake(asio::ssl::stream_base::server,
@@ -282,6 +287,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
     parser.emplace();
     ConfigureParser(*parser, server->options);
     head = false;
+    waiting_since = std::chrono::steady_clock::now().time_since_epoch().count();
     deadline = std::chrono::steady_clock::now() + server->options.read_timeout;
     Lowest().expires_at(deadline);
     http::async_read_header(
@@ -327,6 +333,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
   void Dispatch() {
     if (server->stopping) return HardClose();
     http::request<http::string_body> message = parser->release();
+    waiting_since = 0;
     keep_alive = message.keep_alive();
     head = message.method() == http::verb::head;
     unsigned version = message.version();
@@ -600,7 +607,20 @@ void HttpServer::Impl::Open(tcp::socket socket, std::string remote) {
   {
     std::lock_guard lock(conns_mu);
     std::erase_if(conns, [](const std::weak_ptr<ConnectionBase>& c) { return c.expired(); });
-    if (conns.size() >= options.max_connections) return;  // `socket` closes here
+    // At the cap, the connection waiting longest for a request's bytes (an idle
+    // keep-alive, or a client sending its headers a byte at a time) gives way,
+    // so holding many connections open cannot lock other clients out; with
+    // every connection busy answering, the new one is refused.
+    if (conns.size() >= options.max_connections) {
+      std::shared_ptr<ConnectionBase> oldest;
+      for (auto& weak : conns)
+        if (auto c = weak.lock();
+            c && c->waiting_since != 0 && (!oldest || c->waiting_since < oldest->waiting_since))
+          oldest = std::move(c);
+      if (!oldest) return;  // `socket` closes here
+      oldest->waiting_since = 0;
+      oldest->HardClose();
+    }
     conn = std::make_shared<Connection<Stream>>(this, std::move(socket), std::move(remote));
     conns.push_back(conn);
   }

@@ -482,18 +482,36 @@ TEST(HttpServerTest, OverMaxInFlightIs503) {
   EXPECT_EQ(entered, 3);
 }
 
-TEST(HttpServerTest, OverMaxConnectionsIsClosed) {
-  Recorder rec;
+// At the connection cap the connection waiting longest for a request (idle,
+// or trickling its headers) gives way to a new client, so holding connections
+// open cannot lock others out; one whose request is being answered does not.
+TEST(HttpServerTest, AtTheConnectionCapTheLongestWaitingGivesWay) {
   HttpServerOptions options;
   options.max_connections = 1;
-  auto server = StartServer(rec.Fn(), options);
-  Client first(server->port());
-  first.Send(Get("/"));
-  ASSERT_TRUE(first.Read());  // it is registered now
-  Client second(server->port());
-  EXPECT_TRUE(second.ClosedByServer());
-  first.Send(Get("/"));
-  EXPECT_TRUE(first.Read());
+  auto server = StartServer(
+      [](const HttpRequest& r) {
+        if (r.path == "/slow") std::this_thread::sleep_for(1s);
+        HttpResponse res;
+        res.body = r.path;
+        return res;
+      },
+      options);
+  Client idle(server->port());
+  idle.Send(Get("/"));
+  ASSERT_TRUE(idle.Read());  // registered, and now waiting for its next request
+  Client slowloris(server->port());
+  slowloris.Send("GET / HTTP/1.1\r\nHo");
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(idle.ClosedByServer());  // it waited longer than the trickler
+  Client next(server->port());
+  EXPECT_TRUE(slowloris.ClosedByServer());
+  next.Send(Get("/slow"));
+  std::this_thread::sleep_for(200ms);  // its request is being answered
+  Client refused(server->port());
+  EXPECT_TRUE(refused.ClosedByServer());
+  auto r = next.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->body, "/slow");
 }
 
 TEST(HttpServerTest, StopWhileStreamingReturnsPromptly) {
