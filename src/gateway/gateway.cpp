@@ -1,6 +1,5 @@
 #include "gateway/gateway.h"
 
-#include <cctype>
 #include <charconv>
 #include <sstream>
 
@@ -33,16 +32,6 @@ net::HttpResponse WrongMethod(const std::string& path, const std::string& method
   net::HttpResponse r = HttpError(405, path + " takes " + allow + ", not " + method);
   r.headers.emplace_back("allow", allow);
   return r;
-}
-
-// A body the API reads must say it is JSON: a browser sends text/plain or a
-// form to any site without asking (no CORS preflight), JSON it does not.
-bool IsJson(const net::HttpRequest& r) {
-  std::string type = r.Header("content-type");
-  type = type.substr(0, type.find(';'));
-  while (!type.empty() && type.back() == ' ') type.pop_back();
-  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return type == "application/json";
 }
 
 // The console's pages may load only from the gateway itself.
@@ -191,7 +180,9 @@ net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
   const std::string& path = r.path;
   if (path == "/v1/completions" || path == "/v1/chat/completions") {
     if (r.method != "POST") return WrongMethod(path, r.method, "POST");
-    if (!IsJson(r))
+    // A body the API reads must say it is JSON: a browser sends text/plain or
+    // a form to any site without asking (no CORS preflight), JSON it does not.
+    if (r.MediaType() != "application/json")
       return HttpError(415, path + " takes a JSON body sent as Content-Type: application/json, not '" +
                                 r.Header("content-type") + "'");
     return api_->Handle(r, path == "/v1/completions" ? ApiKind::kCompletion : ApiKind::kChat);

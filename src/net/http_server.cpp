@@ -153,6 +153,13 @@ std::string HttpRequest::Header(std::string_view name) const {
   return "";
 }
 
+std::string HttpRequest::MediaType() const {
+  std::string type = LowerCase(Header("content-type"));
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type;
+}
+
 Result<HttpRequest> ParseHttpRequest(std::string_view bytes, const HttpServerOptions& options) {
   Parser parser;
   ConfigureParser(parser, options);

@@ -41,6 +41,8 @@ struct HttpRequest {
 
   // The first header of that (lower-case) name, or "" when absent.
   std::string Header(std::string_view name) const;
+  // Content-Type without its parameters, lower-case: "application/json".
+  std::string MediaType() const;
 };
 
 // Writes the body of a streamed response, piece by piece.
@@ -71,8 +73,8 @@ struct HttpServerOptions {
   uint16_t port = 0;  // 0: any free port, see HttpServer::port()
   size_t max_header_bytes = 16 * 1024;
   size_t max_body_bytes = 8 * 1024 * 1024;
-  size_t max_in_flight = 256;  // requests being handled at once
-  size_t max_connections = 1024;
+  size_t max_in_flight = 256;                       // requests being handled at once
+  size_t max_connections = 1024;                    // beyond: the one waiting longest for a request gives way
   std::chrono::milliseconds read_timeout{30'000};   // idle keep-alive, or one request's arrival
   std::chrono::milliseconds write_timeout{30'000};  // one piece of a response
   // Both set: HTTPS only (TLS 1.2 or newer), with this certificate chain and

@@ -512,6 +512,15 @@ struct Streamed {
   json error;
   double max_token_gap_s = 0;  // the longest wait between two token chunks
 };
+// A streamed greedy completion of `max_tokens` that ignores end-of-text.
+json GreedyStream(int max_tokens) {
+  return {{"prompt", "Once upon a time"},
+          {"max_tokens", max_tokens},
+          {"ignore_eos", true},
+          {"stream", true},
+          {"temperature", 0}};
+}
+
 Streamed StreamCompletion(LocalSwarm& s, const json& body,
                           const std::function<void(int, const json&)>& on_token) {
   Streamed out;
@@ -604,11 +613,7 @@ TEST(Gateway, ANodeKilledMidStreamIsReplacedAndTheTokensAreUnchanged) {
 TEST(Gateway, AHungNodeIsLeftWhenItGoesOfflineNotAtTheStepTimeout) {
   LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
   ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
-  json body = {{"prompt", "Once upon a time"},
-               {"max_tokens", 64},
-               {"ignore_eos", true},
-               {"stream", true},
-               {"temperature", 0}};
+  const json body = GreedyStream(64);
   Streamed reference = StreamCompletion(s, body, {});
   ASSERT_FALSE(reference.last.is_null()) << reference.text << "\n" << s.gateway().Log();
   ChildProcess* hung = nullptr;
@@ -692,11 +697,7 @@ TEST(Gateway, ANodeStartedWhenTheOnlyOneOfItsShardDiedTakesOverTheStream) {
 TEST(Gateway, AFailoverOntoAStoppedNodeEndsTheStreamAtTheDeadline) {
   LocalSwarm s("tiny-spm-q8_0.gguf", {0, 1, 2, 3}, /*replicas=*/2);
   ASSERT_TRUE(s.WaitReady(30, /*replicas=*/2)) << s.gateway().Log();
-  json body = {{"prompt", "Once upon a time"},
-               {"max_tokens", 64},
-               {"ignore_eos", true},
-               {"stream", true},
-               {"temperature", 0}};
+  const json body = GreedyStream(64);
   struct Resume {  // a stopped node is let go again whatever happens, so the swarm can stop
     ChildProcess* node = nullptr;
     ~Resume() {
