@@ -114,11 +114,7 @@ ss::HugePageBuffer MakeMatrix(TensorType type, int64_t n_in, int64_t n_out) {
     std::exit(1);
   }
   std::memcpy(buf->data(), w.data(), w.size());
-  if (ss::engine::CanInterleave(type)) {
-    const size_t group = ss::engine::RowBytes(type, n_in) * ss::engine::kInterleave;
-    for (size_t g = 0; g < w.size() / group; ++g)
-      ss::engine::InterleaveRows(type, buf->data() + g * group, n_in);
-  }
+  if (ss::engine::CanInterleave(type)) ss::engine::InterleaveMatrix(type, buf->data(), n_in, n_out);
   return std::move(*buf);
 }
 

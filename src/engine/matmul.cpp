@@ -24,7 +24,7 @@ struct ActFormat {
   const TypeTraits* tt = nullptr;
   bool sums = false;
   size_t offset = 0, stride = 0;         // rows in the scratch buffer
-  size_t sums_offset = 0, sums_row = 0;  // their sum_x8 terms, row after row
+  size_t sums_offset = 0, sums_row = 0;  // their sum_x8 terms (SumX8InPanels), a row's bytes
 };
 
 void ConvertActivations(const ActFormat& f, const float* x, int64_t n_in, int64_t n_tokens, uint8_t* buf,
@@ -33,7 +33,8 @@ void ConvertActivations(const ActFormat& f, const float* x, int64_t n_in, int64_
     for (int64_t t = begin; t < end; ++t) {
       uint8_t* row = buf + f.offset + t * f.stride;
       f.tt->from_float(x + t * n_in, row, n_in);
-      if (f.sums) f.tt->sum_x8(n_in, row, buf + f.sums_offset + t * f.sums_row);
+      if (f.sums)
+        SumX8InPanels(*f.tt, n_in, row, static_cast<int>(t), static_cast<int>(n_tokens), buf + f.sums_offset);
     }
   };
   if (pool != nullptr && n_tokens >= kParallelConvertTokens) {
@@ -133,14 +134,14 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
       const int64_t t1 = std::min(end - job.first_task, job.n_tasks);
       if (t0 >= t1) continue;
       const int64_t r0 = t0 * job.tile, r1 = std::min(t1 * job.tile, w.n_out);
-      const void* wr = static_cast<const char*>(w.data) + r0 * job.w_stride;
       const uint8_t* a = buf.data() + job.act->offset;
       const int nr = static_cast<int>(r1 - r0), nc = static_cast<int>(n_tokens);
       float* y = outs[j].y + r0;
       if (w.interleaved) {
-        job.tt->gemm_x8(n_in, wr, job.w_stride, nr, a, job.act->stride, buf.data() + job.act->sums_offset, nc,
-                        y, static_cast<size_t>(w.n_out));
+        job.tt->gemm_x8(n_in, w.data, w.n_out, r0, nr, a, job.act->stride, buf.data() + job.act->sums_offset,
+                        nc, y, static_cast<size_t>(w.n_out));
       } else {
+        const void* wr = static_cast<const char*>(w.data) + r0 * job.w_stride;
         job.tt->gemm(n_in, wr, job.w_stride, nr, a, job.act->stride, nc, y, static_cast<size_t>(w.n_out));
       }
     }

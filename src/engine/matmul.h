@@ -14,8 +14,9 @@ namespace ss::engine {
 
 // A weight matrix in ggml layout: n_out rows of n_in contiguous elements
 // (ne0 = n_in, ne1 = n_out), rows packed back to back; or, when interleaved,
-// groups of kInterleave rows rewritten block by block for the kernels
-// (quants.h BlockQ4_0x8; rows can no longer be read one by one).
+// groups of kInterleave rows rewritten block by block for the kernels, in
+// panels of columns (quants.h InterleaveMatrix; rows can no longer be read one
+// by one).
 struct WeightView {
   gguf::TensorType type = gguf::TensorType::F32;
   const void* data = nullptr;

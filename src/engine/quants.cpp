@@ -1,5 +1,6 @@
 #include "engine/quants.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -298,6 +299,22 @@ void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n) {
       return InterleaveQ6_K(rows, n);
     default:
       return;
+  }
+}
+
+void InterleaveMatrix(gguf::TensorType type, uint8_t* data, int64_t n, int64_t n_out) {
+  const size_t group_bytes = RowBytes(type, n) * kInterleave;
+  const int64_t groups = n_out / kInterleave;
+  for (int64_t g = 0; g < groups; ++g) InterleaveRows(type, data + g * group_bytes, n);
+  if (n <= kPanelElements) return;
+  // Blocks keep their order within a group, so a panel of a group is one run.
+  const std::vector<uint8_t> rows(data, data + groups * group_bytes);
+  uint8_t* out = data;
+  for (int64_t p0 = 0; p0 < n; p0 += kPanelElements) {
+    const size_t offset = RowBytes(type, p0) * kInterleave;
+    const size_t run = RowBytes(type, std::min(kPanelElements, n - p0)) * kInterleave;
+    for (int64_t g = 0; g < groups; ++g, out += run)
+      std::memcpy(out, rows.data() + g * group_bytes + offset, run);
   }
 }
 

@@ -145,6 +145,15 @@ const TypeTraits* GetTypeTraits(TensorType type, Isa isa) {
   return &GetTables().by_isa[static_cast<int>(isa)].traits[i];
 }
 
+void SumX8InPanels(const TypeTraits& tt, int64_t n, const void* a_row, int c, int nc, void* sums) {
+  const auto* a = static_cast<const uint8_t*>(a_row);
+  auto* out = static_cast<uint8_t*>(sums);
+  for (int64_t p0 = 0; p0 < n; p0 += kPanelElements) {
+    const int64_t width = std::min(kPanelElements, n - p0);
+    tt.sum_x8(width, a + RowBytes(tt.act_type, p0), out + tt.SumX8Bytes(p0) * nc + tt.SumX8Bytes(width) * c);
+  }
+}
+
 void FloatToHalfRow(const float* x, uint16_t* y, int64_t n) { ActiveTable().fp32_to_fp16(x, y, n); }
 void HalfToFloatRow(const uint16_t* x, float* y, int64_t n) { ActiveTable().fp16_to_fp32(x, y, n); }
 void FloatToBf16Row(const float* x, uint16_t* y, int64_t n) { ActiveTable().fp32_to_bf16(x, y, n); }

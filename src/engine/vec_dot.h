@@ -46,10 +46,12 @@ using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, const
 // scales, sums of its quants), for the interleaved gemms: computed once per
 // input rather than once per tile of weight rows. Writes SumX8Bytes(n) bytes.
 using SumX8Fn = void (*)(int64_t n, const void* a, void* sums);
-// GemmFn for interleaved weights, given also the nc activation rows' SumX8Fn
-// results back to back (row c's at sums + c * SumX8Bytes(n)).
-using GemmX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, const void* a, size_t a_stride,
-                          const void* sums, int nc, float* out, size_t out_stride);
+// GemmFn for a matrix of n_rows rows interleaved in panels (quants.h
+// InterleaveMatrix) at w: rows [r0, r0 + nr) (r0 and nr multiples of
+// kInterleave) by nc activation rows, given also their SumX8Fn results as
+// SumX8InPanels lays them out; out points at row r0's results.
+using GemmX8Fn = void (*)(int64_t n, const void* w, int64_t n_rows, int64_t r0, int nr, const void* a,
+                          size_t a_stride, const void* sums, int nc, float* out, size_t out_stride);
 
 struct TypeTraits {
   gguf::TensorType type = gguf::TensorType::F32;      // weight type
@@ -60,8 +62,7 @@ struct TypeTraits {
   GemmFn gemm = nullptr;
   int tile_rows = 1;  // weight rows the gemm kernel handles at once (for splitting work)
   // The gemm for weights interleaved by kInterleave rows (quants.h; Q8_0,
-  // Q4_0, Q4_K and Q6_K, else nullptr): nr is a multiple of kInterleave, w_stride
-  // is still one row's bytes. Per block each result is exact integer dot
+  // Q4_0, Q4_K and Q6_K, else nullptr). Per block each result is exact integer dot
   // products and fused multiply-adds in a fixed order, so every ISA gives the
   // same bits.
   GemmX8Fn gemm_x8 = nullptr;
@@ -69,6 +70,11 @@ struct TypeTraits {
   size_t sum_x8_block = 0;   // bytes sum_x8 writes per block of block_size
   size_t SumX8Bytes(int64_t n) const { return static_cast<size_t>(n / block_size) * sum_x8_block; }
 };
+
+// Activation row c (of nc, n elements) of an interleaved gemm: its SumX8Fn
+// terms into sums where gemm_x8 reads them, panel by panel and within a panel
+// row after row (SumX8Bytes(n) * nc bytes for all nc rows).
+void SumX8InPanels(const TypeTraits& tt, int64_t n, const void* a_row, int c, int nc, void* sums);
 
 // Kernels for a weight type with the active ISA; nullptr if unsupported.
 const TypeTraits* GetTypeTraits(gguf::TensorType type);

@@ -555,7 +555,7 @@ struct TilesQ8_0x8 : TilesQ8_0x8Base {
   static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_loadu_ps(out + c * os);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
       __m256i w[8], abs[8];
@@ -582,7 +582,7 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_loadu_ps(out + c * os);
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
@@ -626,7 +626,7 @@ struct TilesQ4_0x16 : TilesQ4_0x8Base {
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     const auto* x1 = reinterpret_cast<const BlockQ4_0x8*>(reinterpret_cast<const uint8_t*>(x) + group_bytes);
     __m512 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm512_loadu_ps(out + c * os);
     const __m512i low = _mm512_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256i d16 = _mm256_inserti128_si256(

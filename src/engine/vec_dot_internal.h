@@ -2,6 +2,8 @@
 // Shared between the dispatch (vec_dot.cpp), the scalar kernels
 // (vec_dot_scalar.cpp) and their SIMD twins: the per-ISA kernel tables.
 
+#include <algorithm>
+
 #include "engine/quants.h"
 #include "engine/vec_dot.h"
 
@@ -74,12 +76,16 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_
 
 // An interleaved gemm (TypeTraits::gemm_x8) over an ISA's register tiles:
 // Tiles::Run<NC> multiplies Tiles::kGroups (1, or 2 when it says so) groups
-// of kInterleave weight rows (Tiles::Block blocks of Tiles::kBlock elements;
-// the next group group_bytes further) by NC <= Tiles::kCols activation rows
-// and stores the NC x (kGroups * kInterleave) results, given the
-// activations' shared terms (a Tiles::Sum per block). A two-group Tiles names
-// its one-group twin Single, for an odd last group and for fewer than
-// Tiles::kPairCols activation rows; both must give every row the same bits.
+// of kInterleave weight rows (nb Tiles::Block blocks of Tiles::kBlock
+// elements; the next group group_bytes further) by NC <= Tiles::kCols
+// activation rows (Tiles::Act blocks) and adds the NC x (kGroups *
+// kInterleave) results to out, given the activations' shared terms (a
+// Tiles::Sum per block, row after row). It is run panel by panel (quants.h
+// kPanelElements) on out zeroed first, carrying each row's sum from one panel
+// to the next, so a row's result is the same sequence of operations as in one
+// pass. A two-group Tiles names its one-group twin Single, for an odd last
+// group and for fewer than Tiles::kPairCols activation rows; both must give
+// every row the same bits.
 template <typename Tiles>
 constexpr int GroupsOf() {
   if constexpr (requires { Tiles::kGroups; }) {
@@ -106,42 +112,52 @@ void GroupsX8(int64_t nb, const typename Tiles::Block* x, size_t group_bytes, co
   TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os,
                                       os);
 }
+// One panel: nb blocks of groups [g0, g0 + groups), group_bytes apart.
 template <typename Tiles>
-void GemmX8(int64_t n, const void* w, size_t ws, int nr, const void* a, size_t as, const void* act_sums,
-            int nc, float* out, size_t os) {
+void PanelX8(int64_t nb, const uint8_t* panel, size_t group_bytes, int64_t g0, int groups, const uint8_t* a,
+             size_t as, const typename Tiles::Sum* sums, int nc, float* out, size_t os) {
   using Block = typename Tiles::Block;
-  const int64_t nb = n / Tiles::kBlock;
-  const auto* sums = static_cast<const typename Tiles::Sum*>(act_sums);
-  const uint8_t* ab = static_cast<const uint8_t*>(a);
-  const size_t group_bytes = kInterleave * ws;
-  const int groups = nr / kInterleave;
-  auto group = [&](int g) {
-    return reinterpret_cast<const Block*>(static_cast<const uint8_t*>(w) + g * group_bytes);
-  };
+  auto group = [&](int g) { return reinterpret_cast<const Block*>(panel + (g0 + g) * group_bytes); };
   int g = 0;
   if constexpr (GroupsOf<Tiles>() == 2) {
     for (; nc >= Tiles::kPairCols && g + 2 <= groups; g += 2)
-      GroupsX8<Tiles>(nb, group(g), group_bytes, ab, as, nc, sums, out + g * kInterleave, os);
+      GroupsX8<Tiles>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
     for (; g < groups; ++g)
-      GroupsX8<typename Tiles::Single>(nb, group(g), group_bytes, ab, as, nc, sums, out + g * kInterleave,
-                                       os);
+      GroupsX8<typename Tiles::Single>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
   } else {
     for (; g < groups; ++g)
-      GroupsX8<Tiles>(nb, group(g), group_bytes, ab, as, nc, sums, out + g * kInterleave, os);
+      GroupsX8<Tiles>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
+  }
+}
+template <typename Tiles>
+void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t r0, int nr, const void* a, size_t as,
+            const void* act_sums, int nc, float* out, size_t os) {
+  using Block = typename Tiles::Block;
+  const int64_t nb = n / Tiles::kBlock, panel_nb = kPanelElements / Tiles::kBlock;
+  const int64_t n_groups = n_rows / kInterleave;
+  for (int c = 0; c < nc; ++c) std::fill(out + c * os, out + c * os + nr, 0.0f);
+  for (int64_t p0 = 0; p0 < nb; p0 += panel_nb) {
+    const int64_t pb = std::min(panel_nb, nb - p0);
+    const uint8_t* panel = static_cast<const uint8_t*>(w) + p0 * n_groups * sizeof(Block);
+    const uint8_t* ap = static_cast<const uint8_t*>(a) + p0 * sizeof(typename Tiles::Act);
+    const auto* sums = static_cast<const typename Tiles::Sum*>(act_sums) + p0 * nc;
+    PanelX8<Tiles>(pb, panel, pb * sizeof(Block), r0 / kInterleave, nr / kInterleave, ap, as, sums, nc, out,
+                   os);
   }
 }
 
 // The Tiles members every kernel of an interleaved type shares.
-template <typename B, typename S, int kBlockSize>
+template <typename B, typename A, typename S, int kBlockSize>
 struct TilesBase {
   using Block = B;
+  using Act = A;
   using Sum = S;
   static constexpr int kBlock = kBlockSize;
 };
-using TilesQ8_0x8Base = TilesBase<BlockQ8_0x8, ActQ8_0Sum, kQK8_0>;
-using TilesQ4_0x8Base = TilesBase<BlockQ4_0x8, ActQ8_0Sum, kQK4_0>;
-using TilesQ4_Kx8Base = TilesBase<BlockQ4_Kx8, ActQ8_KSum, kQK_K>;
-using TilesQ6_Kx8Base = TilesBase<BlockQ6_Kx8, ActQ8_KSum, kQK_K>;
+using TilesQ8_0x8Base = TilesBase<BlockQ8_0x8, BlockQ8_0, ActQ8_0Sum, kQK8_0>;
+using TilesQ4_0x8Base = TilesBase<BlockQ4_0x8, BlockQ8_0, ActQ8_0Sum, kQK4_0>;
+using TilesQ4_Kx8Base = TilesBase<BlockQ4_Kx8, BlockQ8_K, ActQ8_KSum, kQK_K>;
+using TilesQ6_Kx8Base = TilesBase<BlockQ6_Kx8, BlockQ8_K, ActQ8_KSum, kQK_K>;
 
 // Gemm that loops a vec_dot over all (r, c): the fallback for any type.
 template <VecDotFn kDot>

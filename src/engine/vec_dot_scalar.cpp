@@ -2,6 +2,7 @@
 // vec_dot_avx2.cpp and vec_dot_avx512.cpp is held to these by the kernel tests,
 // and SHARDSWARM_ISA=scalar runs them.
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <type_traits>
@@ -117,7 +118,8 @@ struct TilesQ8_0x8 : internal::TilesQ8_0x8Base {
   static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
-    float acc[kInterleave] = {};
+    float acc[kInterleave];
+    std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         int32_t dot = 0;
@@ -140,7 +142,8 @@ struct TilesQ4_0x8 : internal::TilesQ4_0x8Base {
   static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
-    float acc[kInterleave] = {};
+    float acc[kInterleave];
+    std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         int32_t dot = -sums[b].sum8;
@@ -167,7 +170,8 @@ struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
   static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
-    float acc[kInterleave] = {};
+    float acc[kInterleave];
+    std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       uint8_t sc[64], mn[64];
       UnpackQ4_Kx8Scales(x[b], sc, mn);
@@ -204,7 +208,8 @@ struct TilesQ6_Kx8 : internal::TilesQ6_Kx8Base {
   static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
-    float acc[kInterleave] = {};
+    float acc[kInterleave];
+    std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         uint8_t q[kQK_K];

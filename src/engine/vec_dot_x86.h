@@ -125,7 +125,7 @@ template <typename Dot, int NC>
 void RunQ4_Kx8(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
                float* out, size_t os) {
   __m256 acc[NC];
-  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+  for (int c = 0; c < NC; ++c) acc[c] = _mm256_loadu_ps(out + c * os);
   alignas(32) uint8_t sc[64], mn[64];
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ4_Kx8& blk = x[b];
@@ -185,7 +185,7 @@ struct TilesQ6_Kx8 : TilesQ6_Kx8Base {
     const __m256i six = _mm256_set1_epi8(0x3F), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C),
                   m30 = _mm256_set1_epi8(0x30);
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_loadu_ps(out + c * os);
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx8& blk = x[b];
       const int8_t* q[NC];

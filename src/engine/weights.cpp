@@ -107,8 +107,7 @@ void InterleaveStageWeights(const gguf::File& file, StageWeights* s) {
         w->data == s->token_embd.data)
       return;
     uint8_t* rows = base + (static_cast<const uint8_t*>(w->data) - file.bytes());
-    const size_t group = RowBytes(w->type, w->n_in) * kInterleave;
-    for (int64_t g = 0; g < w->n_out / kInterleave; ++g) InterleaveRows(w->type, rows + g * group, w->n_in);
+    InterleaveMatrix(w->type, rows, w->n_in, w->n_out);
     w->interleaved = true;
   };
   for (LayerWeights& l : s->layers) {

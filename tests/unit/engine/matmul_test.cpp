@@ -106,17 +106,16 @@ TEST(MatMulTest, OneAndTwoThreadsAndBatchingGiveIdenticalBits) {
   }
 }
 
-// A matrix interleaved for its kernel gives the same products as its plain
-// rows, split over threads and batched alike.
+// A matrix interleaved for its kernel (two panels, the second narrower) gives
+// the same products as its plain rows, split over threads and batched alike.
 TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
   std::mt19937 rng(22);
   ThreadPool one(1), two(2);
   for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
-    const int64_t n_in = 5 * GetTypeTraits(t)->block_size, n_out = 40, n_tokens = 9;
+    const int64_t n_in = kPanelElements + 2 * GetTypeTraits(t)->block_size, n_out = 40, n_tokens = 9;
     const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n_in, n_out);
     std::vector<uint8_t> inter = rows;
-    const size_t group = RowBytes(t, n_in) * kInterleave;
-    for (int64_t g = 0; g < n_out / kInterleave; ++g) InterleaveRows(t, inter.data() + g * group, n_in);
+    InterleaveMatrix(t, inter.data(), n_in, n_out);
     const WeightView plain{t, rows.data(), n_in, n_out};
     const WeightView w{t, inter.data(), n_in, n_out, /*interleaved=*/true};
     const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
@@ -153,11 +152,7 @@ TEST(MatMulTest, MatMulsGiveEachProductTheBitsOfItsOwnMatMul) {
   for (size_t j = 0; j < 4; ++j) {
     data.push_back(testutil::RandomWeights(rng, types[j], n_in, n_outs[j]));
     const bool inter = CanInterleave(types[j]) && n_outs[j] % kInterleave == 0;
-    if (inter) {
-      const size_t group = RowBytes(types[j], n_in) * kInterleave;
-      for (int64_t g = 0; g < n_outs[j] / kInterleave; ++g)
-        InterleaveRows(types[j], data[j].data() + g * group, n_in);
-    }
+    if (inter) InterleaveMatrix(types[j], data[j].data(), n_in, n_outs[j]);
     outs.push_back({{types[j], data[j].data(), n_in, n_outs[j], inter}, nullptr});
   }
   const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);

@@ -234,33 +234,35 @@ TEST(VecDotTest, GemmIsBitIdenticalToItsVecDot) {
 // The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
 // BlockQ6_Kx8): on every ISA the scalar reference's bits (exact integers and
 // the same fused multiply-adds), for activation row counts around the
-// register tiles, several groups and rows as long as ffn_down's; each
-// column the bits it gets alone; and within the stated tolerance of the plain
-// rows' vec_dot.
+// register tiles, several groups and rows as long as ffn_down's (three panels,
+// the last narrower) or two whole panels; each column the bits it gets alone,
+// and the rows after the first group the bits they get as their own range;
+// and within the stated tolerance of the plain rows' vec_dot.
 TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
   std::mt19937 rng(16);
   std::vector<Isa> isas = SimdIsas();
   isas.insert(isas.begin(), Isa::kScalar);
   for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
     const TypeTraits& ref = *GetTypeTraits(t, Isa::kScalar);
-    for (int64_t blocks : {int64_t{1}, int64_t{3}, int64_t{9}, 5632 / ref.block_size}) {
+    for (int64_t blocks :
+         {int64_t{1}, int64_t{3}, int64_t{9}, 4096 / ref.block_size, 5632 / ref.block_size}) {
       const int64_t n = blocks * ref.block_size;
       const size_t ws = RowBytes(t, n), as = RowBytes(ref.act_type, n);
       for (int nr : {8, 16, 24}) {
         const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n, nr);
         std::vector<uint8_t> w = rows;
-        for (int g = 0; g < nr / kInterleave; ++g) InterleaveRows(t, w.data() + g * kInterleave * ws, n);
+        InterleaveMatrix(t, w.data(), n, nr);
         for (int nc : {1, 2, 3, 4, 5, 7, 8, 9, 13, 17}) {
           const std::vector<float> x = testutil::RandomFloats(rng, n * nc);
           std::vector<uint8_t> a(as * nc);
           std::vector<uint8_t> sums(ref.SumX8Bytes(n) * nc);
           for (int c = 0; c < nc; ++c) {
             ref.from_float(x.data() + c * n, a.data() + c * as, n);
-            ref.sum_x8(n, a.data() + c * as, sums.data() + c * ref.SumX8Bytes(n));
+            SumX8InPanels(ref, n, a.data() + c * as, c, nc, sums.data());
           }
           const size_t os = nr + 3;
           std::vector<float> want(os * nc, -1.0f);
-          ref.gemm_x8(n, w.data(), ws, nr, a.data(), as, sums.data(), nc, want.data(), os);
+          ref.gemm_x8(n, w.data(), nr, 0, nr, a.data(), as, sums.data(), nc, want.data(), os);
           for (int r = 0; r < nr; ++r) {
             for (int c = 0; c < nc; ++c) {
               const void* wr = rows.data() + r * ws;
@@ -273,15 +275,25 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
           for (Isa isa : isas) {
             const TypeTraits& tt = *GetTypeTraits(t, isa);
             std::vector<float> got(os * nc, -1.0f);
-            tt.gemm_x8(n, w.data(), ws, nr, a.data(), as, sums.data(), nc, got.data(), os);
+            tt.gemm_x8(n, w.data(), nr, 0, nr, a.data(), as, sums.data(), nc, got.data(), os);
             for (size_t i = 0; i < got.size(); ++i)
               ASSERT_EQ(Fp32ToBits(got[i]), Fp32ToBits(want[i]))
                   << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
                   << " at " << i;  // pads too
+            std::vector<float> later(os * nc, -1.0f);
+            tt.gemm_x8(n, w.data(), nr, kInterleave, nr - kInterleave, a.data(), as, sums.data(), nc,
+                       later.data(), os);
             for (int c = 0; c < nc; ++c) {
+              for (int r = kInterleave; r < nr; ++r)
+                ASSERT_EQ(Fp32ToBits(later[c * os + r - kInterleave]), Fp32ToBits(want[c * os + r]))
+                    << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
+                    << " rows from " << kInterleave << ", row " << r << " column " << c;
+            }
+            for (int c = 0; c < nc; ++c) {
+              std::vector<uint8_t> sums_c(ref.SumX8Bytes(n));
+              SumX8InPanels(ref, n, a.data() + c * as, 0, 1, sums_c.data());
               std::vector<float> alone(nr);
-              tt.gemm_x8(n, w.data(), ws, nr, a.data() + c * as, as, sums.data() + c * ref.SumX8Bytes(n), 1,
-                         alone.data(), nr);
+              tt.gemm_x8(n, w.data(), nr, 0, nr, a.data() + c * as, as, sums_c.data(), 1, alone.data(), nr);
               for (int r = 0; r < nr; ++r)
                 ASSERT_EQ(Fp32ToBits(alone[r]), Fp32ToBits(want[c * os + r]))
                     << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
