@@ -8,8 +8,9 @@
 namespace ss::engine {
 
 // y = (x * scale) * weight with scale = 1 / sqrt(mean(x^2) + eps); the sum of
-// squares of float products is accumulated in double and the mean rounded to
-// float, as ggml_compute_forward_rms_norm does. y may alias x.
+// squares of float products is accumulated in double (in 16 interleaved
+// partial sums, where ggml_compute_forward_rms_norm keeps one) and the mean
+// rounded to float. y may alias x.
 void RmsNorm(const float* x, const float* weight, int64_t n, float eps, float* y);
 
 // cos/sin of the rope_dim / 2 rotation angles at position pos: theta starts at

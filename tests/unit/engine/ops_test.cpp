@@ -15,7 +15,7 @@ namespace {
 
 TEST(OpsTest, RmsNormMatchesFormula) {
   std::mt19937 rng(30);
-  for (int n : {1, 7, 64, 2048}) {
+  for (int n : {1, 7, 17, 64, 2047, 2048, 5632}) {  // tails past the 16 partial sums too
     const std::vector<float> x = testutil::RandomFloats(rng, n, 2.0f);
     const std::vector<float> w = testutil::RandomFloats(rng, n);
     std::vector<float> y(n);
