@@ -78,12 +78,12 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_
 // Tiles::Run<NC> multiplies Tiles::kGroups (1, or 2 when it says so) groups
 // of kInterleave weight rows (nb Tiles::Block blocks of Tiles::kBlock
 // elements; the next group group_bytes further) by NC <= Tiles::kCols
-// activation rows (Tiles::Act blocks) and adds the NC x (kGroups *
-// kInterleave) results to out, given the activations' shared terms (a
-// Tiles::Sum per block, row after row). It is run panel by panel (quants.h
-// kPanelElements) on out zeroed first, carrying each row's sum from one panel
-// to the next, so a row's result is the same sequence of operations as in one
-// pass. A two-group Tiles names its one-group twin Single, for an odd last
+// activation rows (Tiles::Act blocks) and stores the NC x (kGroups *
+// kInterleave) results, or with kAdd adds them to out, given the activations'
+// shared terms (a Tiles::Sum per block, row after row). It is run panel by
+// panel (quants.h kPanelElements), each row's sum carried in out from one
+// panel to the next, so a row's result is the same sequence of operations as
+// in one pass. A two-group Tiles names its one-group twin Single, for an odd last
 // group and for fewer than Tiles::kPairCols activation rows; both must give
 // every row the same bits.
 template <typename Tiles>
@@ -94,26 +94,28 @@ constexpr int GroupsOf() {
     return 1;
   }
 }
-template <typename Tiles, int NC>
+template <typename Tiles, bool kAdd, int NC>
 void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a,
                 size_t as, const typename Tiles::Sum* sums, float* out, size_t os) {
   if constexpr (NC > 0) {
-    if (nc == NC) return Tiles::template Run<NC>(nb, x, group_bytes, a, as, sums, out, os);
-    TailColsX8<Tiles, NC - 1>(nc, nb, x, group_bytes, a, as, sums, out, os);
+    if (nc == NC) return Tiles::template Run<NC, kAdd>(nb, x, group_bytes, a, as, sums, out, os);
+    TailColsX8<Tiles, kAdd, NC - 1>(nc, nb, x, group_bytes, a, as, sums, out, os);
   }
 }
 // Tiles::kGroups groups by all nc activation rows.
-template <typename Tiles>
+template <typename Tiles, bool kAdd>
 void GroupsX8(int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a, size_t as,
               int nc, const typename Tiles::Sum* sums, float* out, size_t os) {
   int c = 0;
   for (; c + Tiles::kCols <= nc; c += Tiles::kCols)
-    Tiles::template Run<Tiles::kCols>(nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os, os);
-  TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os,
-                                      os);
+    Tiles::template Run<Tiles::kCols, kAdd>(nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os,
+                                            os);
+  TailColsX8<Tiles, kAdd, Tiles::kCols - 1>(nc - c, nb, x, group_bytes, a + c * as, as, sums + c * nb,
+                                            out + c * os, os);
 }
-// One panel: nb blocks of groups [g0, g0 + groups), group_bytes apart.
-template <typename Tiles>
+// One panel: nb blocks of groups [g0, g0 + groups), group_bytes apart,
+// adding to out after the first panel.
+template <typename Tiles, bool kAdd>
 void PanelX8(int64_t nb, const uint8_t* panel, size_t group_bytes, int64_t g0, int groups, const uint8_t* a,
              size_t as, const typename Tiles::Sum* sums, int nc, float* out, size_t os) {
   using Block = typename Tiles::Block;
@@ -121,12 +123,13 @@ void PanelX8(int64_t nb, const uint8_t* panel, size_t group_bytes, int64_t g0, i
   int g = 0;
   if constexpr (GroupsOf<Tiles>() == 2) {
     for (; nc >= Tiles::kPairCols && g + 2 <= groups; g += 2)
-      GroupsX8<Tiles>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
+      GroupsX8<Tiles, kAdd>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
     for (; g < groups; ++g)
-      GroupsX8<typename Tiles::Single>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
+      GroupsX8<typename Tiles::Single, kAdd>(nb, group(g), group_bytes, a, as, nc, sums,
+                                             out + g * kInterleave, os);
   } else {
     for (; g < groups; ++g)
-      GroupsX8<Tiles>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
+      GroupsX8<Tiles, kAdd>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
   }
 }
 template <typename Tiles>
@@ -135,14 +138,13 @@ void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t r0, int nr, const 
   using Block = typename Tiles::Block;
   const int64_t nb = n / Tiles::kBlock, panel_nb = kPanelElements / Tiles::kBlock;
   const int64_t n_groups = n_rows / kInterleave;
-  for (int c = 0; c < nc; ++c) std::fill(out + c * os, out + c * os + nr, 0.0f);
   for (int64_t p0 = 0; p0 < nb; p0 += panel_nb) {
     const int64_t pb = std::min(panel_nb, nb - p0);
     const uint8_t* panel = static_cast<const uint8_t*>(w) + p0 * n_groups * sizeof(Block);
     const uint8_t* ap = static_cast<const uint8_t*>(a) + p0 * sizeof(typename Tiles::Act);
     const auto* sums = static_cast<const typename Tiles::Sum*>(act_sums) + p0 * nc;
-    PanelX8<Tiles>(pb, panel, pb * sizeof(Block), r0 / kInterleave, nr / kInterleave, ap, as, sums, nc, out,
-                   os);
+    auto* run = p0 == 0 ? &PanelX8<Tiles, false> : &PanelX8<Tiles, true>;
+    run(pb, panel, pb * sizeof(Block), r0 / kInterleave, nr / kInterleave, ap, as, sums, nc, out, os);
   }
 }
 
