@@ -3,6 +3,7 @@
 
 #include "engine/vec_dot.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>

@@ -147,10 +147,16 @@ Status ParsePrompt(const json& body, CompletionRequest* r) {
   return Bad("'prompt' must be a string, a list of one string, or a list of token ids");
 }
 
-Result<std::string> MessageContent(const json& m, size_t i) {
+// A message's text. Only an assistant's may be absent or null (an empty turn,
+// as the API allows there); a system or user message without content is
+// refused rather than read as empty.
+Result<std::string> MessageContent(const json& m, size_t i, const std::string& role) {
   auto c = m.find("content");
   std::string where = "messages[" + std::to_string(i) + "].content";
-  if (c == m.end() || c->is_null()) return std::string();
+  if (c == m.end() || c->is_null()) {
+    if (role == "assistant") return std::string();
+    return Bad("'" + where + "' is required for a " + role + " message: a string or a list of text parts");
+  }
   if (c->is_string()) return c->get<std::string>();
   if (!c->is_array()) return Bad("'" + where + "' must be a string or a list of text parts");
   std::string text;
@@ -181,7 +187,7 @@ Status ParseMessages(const json& body, CompletionRequest* r) {
     if (role != "system" && role != "user" && role != "assistant")
       return Bad("'messages[" + std::to_string(i) +
                  "].role' must be system, developer, user or assistant, not '" + role + "'");
-    SS_ASSIGN_OR_RETURN(std::string content, MessageContent(m, i));
+    SS_ASSIGN_OR_RETURN(std::string content, MessageContent(m, i, role));
     SS_RETURN_IF_ERROR(ValidText(content, "'messages[" + std::to_string(i) + "].content'"));
     r->messages.push_back({role, std::move(content)});
   }

@@ -86,9 +86,23 @@ std::optional<std::string> UnsupportedTransferCoding(const Parser& parser) {
          "' is not supported; send the body as it is (Content-Length) or chunked";
 }
 
+// Beast's words for a malformed request, and the usual cause of its "bad
+// version" and "bad line ending" when the bytes show it: lines ended by a bare
+// LF (audit: "GET / HTTP/1.1\n" was answered only "bad version").
+std::string MalformedMessage(beast::error_code ec, std::string_view seen) {
+  std::string message = "malformed HTTP request: " + ec.message();
+  for (size_t lf = seen.find('\n'); lf != std::string_view::npos; lf = seen.find('\n', lf + 1)) {
+    if (lf == 0 || seen[lf - 1] != '\r')
+      return message + " (lines must end with CRLF, \\r\\n; this request has a line ending in a bare LF)";
+  }
+  return message;
+}
+
 // The refusal for a failed read, or nullopt when the connection just ends
-// (client closed, reset, timed out) and nothing can be answered.
-std::optional<HttpResponse> ReadErrorResponse(beast::error_code ec, const HttpServerOptions& options) {
+// (client closed, reset, timed out) and nothing can be answered. `seen`: the
+// request's bytes not yet parsed.
+std::optional<HttpResponse> ReadErrorResponse(beast::error_code ec, std::string_view seen,
+                                              const HttpServerOptions& options) {
   if (ec == http::error::header_limit)
     return ErrorResponse(431,
                          "request header block over " + std::to_string(options.max_header_bytes) +
@@ -100,18 +114,18 @@ std::optional<HttpResponse> ReadErrorResponse(beast::error_code ec, const HttpSe
         "body_too_large");
   if (ec == http::error::end_of_stream || ec == http::error::partial_message) return std::nullopt;
   if (ec.category() == beast::http::make_error_code(http::error::bad_target).category())
-    return ErrorResponse(400, "malformed HTTP request: " + ec.message(), "malformed_request");
+    return ErrorResponse(400, MalformedMessage(ec, seen), "malformed_request");
   return std::nullopt;
 }
 
 // Why `ec` made ParseHttpRequest fail, as a user reads it.
-std::string ParseErrorMessage(beast::error_code ec, const HttpServerOptions& options) {
+std::string ParseErrorMessage(beast::error_code ec, std::string_view seen, const HttpServerOptions& options) {
   if (ec == http::error::header_limit)
     return "request header block over " + std::to_string(options.max_header_bytes) +
            " bytes (max_header_bytes)";
   if (ec == http::error::body_limit)
     return "request body over " + std::to_string(options.max_body_bytes) + " bytes (max_body_bytes)";
-  return "malformed HTTP request: " + ec.message();
+  return MalformedMessage(ec, seen);
 }
 
 // The server's TLS context from the options' PEM files (TLS 1.2 or newer).
@@ -175,7 +189,7 @@ Result<HttpRequest> ParseHttpRequest(std::string_view bytes, const HttpServerOpt
                                        std::string(parser.is_header_done() ? "body" : "header block"));
       continue;
     }
-    if (ec) return Status::InvalidArgument(ParseErrorMessage(ec, options));
+    if (ec) return Status::InvalidArgument(ParseErrorMessage(ec, bytes, options));
     if (parser.is_header_done())
       if (auto refusal = UnsupportedTransferCoding(parser)) return Status::InvalidArgument(*refusal);
     if (used == 0 && !parser.is_done())
@@ -331,7 +345,9 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
   }
 
   void OnReadError(beast::error_code ec) {
-    std::optional<HttpResponse> refusal = ReadErrorResponse(ec, server->options);
+    const auto unparsed = buffer.data();
+    std::optional<HttpResponse> refusal = ReadErrorResponse(
+        ec, std::string_view(static_cast<const char*>(unparsed.data()), unparsed.size()), server->options);
     if (!refusal) return HardClose();
     keep_alive = false;
     WriteWhole(std::move(*refusal), 11);

@@ -75,6 +75,20 @@ TEST(OpenAiRequest, ChatMessages) {
   EXPECT_NE(Refusal(R"({"messages": [{"role": "user", "content": [{"type": "image_url"}]}]})", ApiKind::kChat)
                 .find("may hold only"),
             std::string::npos);
+  // Only an assistant turn may come without content (audit: a user message
+  // without it was read as an empty prompt).
+  EXPECT_NE(Refusal(R"({"messages": [{"role": "user"}]})", ApiKind::kChat)
+                .find("'messages[0].content' is required for a user message"),
+            std::string::npos);
+  EXPECT_NE(
+      Refusal(R"({"messages": [{"role": "system", "content": "x"}, {"role": "user", "content": null}]})",
+              ApiKind::kChat)
+          .find("'messages[1].content' is required"),
+      std::string::npos);
+  EXPECT_EQ(Ok(R"({"messages": [{"role": "user", "content": "hi"}, {"role": "assistant"}]})", ApiKind::kChat)
+                .messages[1]
+                .content,
+            "");
 }
 
 // Fuzz-campaign findings: an integer beyond int64 overflowed the range

@@ -386,6 +386,14 @@ TEST(HttpServerTest, LimitsAndMalformedRequests) {
   ExpectJsonError(*r, 400, "malformed_request");
   EXPECT_TRUE(garbage.ClosedByServer());
 
+  // Lines ended by a bare LF: the refusal says so (audit: only "bad version").
+  Client bare_lf(server->port());
+  bare_lf.Send("GET /h HTTP/1.1\nHost: x\n\n");
+  r = bare_lf.Read();
+  ASSERT_TRUE(r);
+  ExpectJsonError(*r, 400, "malformed_request");
+  EXPECT_NE(r->body.find("bare LF"), std::string::npos) << r->body;
+
   // A body in a transfer coding the server cannot read (RFC 9112 §6.1): one
   // 501 and a close, not the body read as a request of its own.
   Client gzip(server->port());
@@ -583,6 +591,10 @@ TEST(ParseHttpRequestTest, ParsesAndRefuses) {
   auto garbage = ParseHttpRequest("\x01\x02\r\n\r\n", options);
   ASSERT_FALSE(garbage.ok());
   EXPECT_NE(garbage.status().message().find("malformed"), std::string::npos) << garbage.status().message();
+  EXPECT_EQ(garbage.status().message().find("bare LF"), std::string::npos) << garbage.status().message();
+  auto bare_lf = ParseHttpRequest("GET / HTTP/1.1\nHost: x\n\n", options);
+  ASSERT_FALSE(bare_lf.ok());
+  EXPECT_NE(bare_lf.status().message().find("bare LF"), std::string::npos) << bare_lf.status().message();
 
   options.max_header_bytes = 100;
   options.max_body_bytes = 3;
