@@ -35,6 +35,9 @@ constexpr size_t kWatchBufferBytes = 64 * 1024;
 // How long a connection refused for an error is drained before it is closed, so
 // the client reads our answer instead of a reset.
 constexpr std::chrono::milliseconds kLingerTime{1000};
+// How long after a plain request's deadline the stream's own timeout closes
+// it, should the 408 not go out (the timer's answer comes first).
+constexpr std::chrono::milliseconds kTimeoutAnswerGrace{1000};
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -256,7 +259,8 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
       : server(server),
         stream(MakeStream(server, std::move(socket))),
         remote(std::move(remote)),
-        linger(stream.get_executor()) {}
+        linger(stream.get_executor()),
+        request_timer(stream.get_executor()) {}
 
   static Stream MakeStream(HttpServer::Impl* server, tcp::socket socket) {
     if constexpr (kTls)
@@ -284,6 +288,9 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
   bool watching = false;       // a raw read is pending to notice a disconnect
   bool response_done = false;  // the stream ended; the watch hands over to the next read
   asio::steady_timer linger;
+  asio::steady_timer request_timer;  // plain HTTP: the deadline's 408 (ArmRequestTimer)
+  bool reading = false;              // a request is being read
+  bool timed_out = false;            // ... and its deadline passed with some of it here
 
   // --- reading requests ---
 
@@ -310,7 +317,9 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
     head = false;
     waiting_since = std::chrono::steady_clock::now().time_since_epoch().count();
     deadline = std::chrono::steady_clock::now() + server->options.read_timeout;
-    Lowest().expires_at(deadline);
+    Lowest().expires_at(StreamDeadline());
+    reading = true;
+    ArmRequestTimer();
     http::async_read_header(
         stream, buffer, *parser,
         [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -336,7 +345,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
   }
 
   void ReadBody() {
-    Lowest().expires_at(deadline);
+    Lowest().expires_at(StreamDeadline());
     http::async_read(stream, buffer, *parser,
                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->OnReadError(ec);
@@ -344,7 +353,39 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
                      });
   }
 
+  // Plain HTTP: at the deadline a request begun but not finished is answered
+  // 408 before the close (RFC 9110 15.5.9; audit: it was closed without a
+  // word), an idle keep-alive connection just closed. The stream's own timeout
+  // stays as the backstop, a little later. With TLS that timeout alone acts: a
+  // read cancelled inside TLS leaves no stream to answer on.
+  void ArmRequestTimer() {
+    if constexpr (!kTls) {
+      request_timer.expires_at(deadline);
+      request_timer.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+        if (ec || !self->reading || self->closed) return;
+        if (self->buffer.size() == 0 && !self->parser->got_some()) return self->HardClose();
+        self->timed_out = true;
+        beast::error_code ignored;
+        self->Lowest().socket().cancel(ignored);  // the read ends, OnReadError answers
+      });
+    }
+  }
+  std::chrono::steady_clock::time_point StreamDeadline() const {
+    return kTls ? deadline : deadline + kTimeoutAnswerGrace;
+  }
+
   void OnReadError(beast::error_code ec) {
+    reading = false;
+    request_timer.cancel();
+    if (timed_out) {
+      keep_alive = false;
+      return WriteWhole(ErrorResponse(408,
+                                      "the request did not arrive whole within " +
+                                          std::to_string(server->options.read_timeout.count()) +
+                                          " ms (read_timeout); the connection is closed",
+                                      "request_timeout"),
+                        11);
+    }
     const auto unparsed = buffer.data();
     std::optional<HttpResponse> refusal = ReadErrorResponse(
         ec, std::string_view(static_cast<const char*>(unparsed.data()), unparsed.size()), server->options);
@@ -354,6 +395,8 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
   }
 
   void Dispatch() {
+    reading = false;
+    request_timer.cancel();
     if (server->stopping) return HardClose();
     http::request<http::string_body> message = parser->release();
     waiting_since = 0;
@@ -555,6 +598,7 @@ struct Connection : ConnectionBase, std::enable_shared_from_this<Connection<Stre
       closed = true;
       beast::error_code ignored;
       linger.cancel();
+      request_timer.cancel();
       Lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
       Lowest().close();
     }

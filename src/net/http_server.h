@@ -13,9 +13,10 @@
 // Refused before the handler sees them, with a JSON error body naming the
 // limit: a header block over max_header_bytes (431), a body over
 // max_body_bytes (413), malformed HTTP (400, then close). A client that sends
-// nothing for read_timeout, or takes longer than that to send one request's
-// headers and body (with HTTPS: or to finish the TLS handshake), is
-// disconnected (slowloris); so is one that does not read what we write for
+// nothing for read_timeout is disconnected; one that takes longer than that
+// to send one request's headers and body (slowloris) is answered 408 and
+// disconnected (with HTTPS, or when the TLS handshake is what takes too long,
+// just disconnected); so is one that does not read what we write for
 // write_timeout.
 
 #include <chrono>

@@ -438,11 +438,24 @@ TEST(HttpServerTest, SilentAndSlowClientsAreDisconnected) {
   Client silent(server->port());
   Client slow(server->port());
   slow.Send("GET / HTTP/1.1\r\nHost: x\r\n");  // never finishes its headers
-  Client idle(server->port());                 // one request, then idle on keep-alive
+  Client slow_body(server->port());
+  slow_body.Send("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc");
+  Client idle(server->port());  // one request, then idle on keep-alive
   idle.Send(Get("/"));
   ASSERT_TRUE(idle.Read());
+  // A request begun and not finished is told why it is dropped (408); a
+  // connection with nothing begun is just closed.
+  for (Client* c : {&slow, &slow_body}) {
+    auto r = c->Read();
+    ASSERT_TRUE(r);
+    ExpectJsonError(*r, 408, "request_timeout");
+    EXPECT_NE(r->body.find("300 ms (read_timeout)"), std::string::npos) << r->body;
+    EXPECT_EQ(r->headers["connection"], "close");
+    EXPECT_TRUE(c->ClosedByServer());
+  }
+  EXPECT_FALSE(silent.Read());
+  EXPECT_FALSE(idle.Read());
   EXPECT_TRUE(silent.ClosedByServer());
-  EXPECT_TRUE(slow.ClosedByServer());
   EXPECT_TRUE(idle.ClosedByServer());
   EXPECT_EQ(rec.count(), 1u);
 }
