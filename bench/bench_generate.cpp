@@ -272,13 +272,17 @@ std::unique_ptr<ss::engine::Pipeline> OpenInProcess(const std::string& model, co
 // between ~33 and ~60 GB/s from one second to the next; a round whose probes
 // differ by more than kAgree straddled a switch and its ceiling is unknown, so
 // it is left out. Shares: medians over the kept rounds, each against the
-// higher of its two probes.
+// higher of its two probes; and the same over the rounds with the fastest
+// memory (a probe within kFastBand of the run's best), where the share is
+// lowest: the target (85 %) is about those.
 struct CloseUp {
-  Bandwidth share, bandwidth;  // medians of the kept rounds
-  int kept = 0, rounds = 0;
+  Bandwidth share, bandwidth;            // medians of the kept rounds
+  Bandwidth fast_share, fast_bandwidth;  // medians of the kept rounds with the fastest memory
+  int kept = 0, rounds = 0, fast = 0;
 };
+constexpr double kFastBand = 0.15;
 CloseUp DecodeShareCloseUp(const std::string& model, const BandwidthProbe& probe, double bytes_per_token) {
-  constexpr int kRounds = 12, kCloseUpTokens = 16, kProbePasses = 3;
+  constexpr int kRounds = 30, kCloseUpTokens = 16, kProbePasses = 3;
   constexpr double kAgree = 0.10;
   CloseUp out;
   auto p = OpenInProcess(model, "close-up");
@@ -311,6 +315,18 @@ CloseUp DecodeShareCloseUp(const std::string& model, const BandwidthProbe& probe
   out.kept = static_cast<int>(burst.size());
   out.share = {Median(burst_share), Median(sustained_share)};
   out.bandwidth = {Median(burst), Median(sustained)};
+  const double best = burst.empty() ? 0 : *std::max_element(burst.begin(), burst.end());
+  std::vector<double> fb, fs, fbs, fss;
+  for (size_t i = 0; i < burst.size(); ++i) {
+    if (burst[i] < (1 - kFastBand) * best) continue;
+    fb.push_back(burst[i]);
+    fs.push_back(sustained[i]);
+    fbs.push_back(burst_share[i]);
+    fss.push_back(sustained_share[i]);
+  }
+  out.fast = static_cast<int>(fb.size());
+  out.fast_share = {Median(fbs), Median(fss)};
+  out.fast_bandwidth = {Median(fb), Median(fs)};
   return out;
 }
 
@@ -476,6 +492,12 @@ int main(int argc, char** argv) {
         "%.0f %%, %.0f %% of %.1f, %.1f GB/s)\n",
         fs::path(model).filename().c_str(), close.kept, close.rounds, close.bandwidth.burst,
         close.bandwidth.sustained, 100 * share.burst, 100 * share.sustained, bw.burst, bw.sustained);
+    std::printf(
+        "%-15s |   with the fastest memory (%d rounds at %.1f GB/s burst, %.1f sustained): decode %.0f %% / "
+        "%.0f "
+        "%% (target >= 85 %%)\n",
+        "", close.fast, close.fast_bandwidth.burst, close.fast_bandwidth.sustained,
+        100 * close.fast_share.burst, 100 * close.fast_share.sustained);
     if (batched) {
       const std::vector<int> batches = {1, 4, 8, 16};
       const std::map<int, double> b = RunBatched(model, batches);
