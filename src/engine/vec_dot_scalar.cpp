@@ -119,7 +119,7 @@ struct TilesQ8_0x8 : internal::TilesQ8_0x8Base {
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
     float acc[kInterleave] = {};
-    if (kAdd) std::copy(out, out + kInterleave, acc);
+    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         int32_t dot = 0;
@@ -143,7 +143,7 @@ struct TilesQ4_0x8 : internal::TilesQ4_0x8Base {
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
     float acc[kInterleave] = {};
-    if (kAdd) std::copy(out, out + kInterleave, acc);
+    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         int32_t dot = -sums[b].sum8;
@@ -171,7 +171,7 @@ struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
     float acc[kInterleave] = {};
-    if (kAdd) std::copy(out, out + kInterleave, acc);
+    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       uint8_t sc[64], mn[64];
       UnpackQ4_Kx8Scales(x[b], sc, mn);
@@ -209,7 +209,7 @@ struct TilesQ6_Kx8 : internal::TilesQ6_Kx8Base {
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
     float acc[kInterleave] = {};
-    if (kAdd) std::copy(out, out + kInterleave, acc);
+    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         uint8_t q[kQK_K];
