@@ -24,6 +24,16 @@ Status FileRange(const gguf::File& f, const Config& c, int* start, int* end) {
   return Status::Ok();
 }
 
+// Bytes of cache rows attention prefetches per piece of its tasks: a quarter
+// of Zen 4's 1 MiB L2 (more on recent Intel cores), so they are still there
+// when read.
+constexpr int64_t kAttentionPrefetchBytes = 256 << 10;
+
+// Asks for [p, p + bytes) to come into the cache, without waiting for it.
+void PrefetchBytes(const uint8_t* p, size_t bytes) {
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Stage>> Stage::Open(const std::string& path, const StageOptions& o) {
@@ -129,29 +139,51 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
   const size_t elem = f16 ? sizeof(uint16_t) : sizeof(float);
   const TypeTraits& kv_traits = *GetTypeTraits(f16 ? gguf::TensorType::F16 : gguf::TensorType::F32);
   const int layer = l - start_;
+  struct Task {
+    size_t r;  // row
+    int g;     // KV head
+    const uint8_t *k, *v;
+    size_t kv_bytes;  // of K (and of V): the row's positions
+  };
+  auto task_of = [&](int64_t task) {
+    const size_t r = static_cast<size_t>(task / n_head_kv);
+    const int g = static_cast<int>(task % n_head_kv);
+    const KvCache::Session& s = *sessions[r];
+    const size_t offset = kv_.Offset(s, g, 0);
+    return Task{r, g, s.k[layer].data() + offset, s.v[layer].data() + offset,
+                static_cast<size_t>(rows[r].pos + 1) * static_cast<size_t>(hd) * elem};
+  };
   pool_.ParallelFor(static_cast<int64_t>(rows.size()) * n_head_kv, [&](int64_t begin, int64_t end, int tid) {
+    // The cache rows were written a whole layer of weights ago and have left
+    // the caches; asked for up front, their misses overlap instead of each
+    // head's K and then V waiting as one stream (measured at 144 positions:
+    // attention -13 %, decode +1-1.7 %). A prefill's rows share their
+    // session's K and V, so the first tasks' worth is enough.
+    for (int64_t task = begin, left = kAttentionPrefetchBytes; task < end && left > 0; ++task) {
+      const Task t = task_of(task);
+      const size_t bytes = std::min(t.kv_bytes, static_cast<size_t>(left / 2));
+      PrefetchBytes(t.k, bytes);
+      PrefetchBytes(t.v, bytes);
+      left -= static_cast<int64_t>(2 * bytes);
+    }
     float* scores = scores_[static_cast<size_t>(tid)].data();  // [group][n_ctx]
     uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();     // [group][head_dim]
     for (int64_t task = begin; task < end; ++task) {
-      const size_t r = static_cast<size_t>(task / n_head_kv);
-      const int g = static_cast<int>(task % n_head_kv);
-      const float* q = &q_[r * E + static_cast<size_t>(g) * group * hd];
-      const KvCache::Session& s = *sessions[r];
-      const int n = rows[r].pos + 1;
-      float* out = &att_[r * E + static_cast<size_t>(g) * group * hd];
-      const uint8_t* K = s.k[layer].data() + kv_.Offset(s, g, 0);
-      const uint8_t* V = s.v[layer].data() + kv_.Offset(s, g, 0);
+      const Task t = task_of(task);
+      const int n = rows[t.r].pos + 1;
+      const float* q = &q_[t.r * E + static_cast<size_t>(t.g) * group * hd];
+      float* out = &att_[t.r * E + static_cast<size_t>(t.g) * group * hd];
       if (f16) FloatToHalfRow(q, q16, static_cast<int64_t>(group) * hd);
-      kv_traits.gemm(hd, K, hd * elem, n, f16 ? static_cast<const void*>(q16) : q, hd * elem, group, scores,
+      kv_traits.gemm(hd, t.k, hd * elem, n, f16 ? static_cast<const void*>(q16) : q, hd * elem, group, scores,
                      static_cast<size_t>(n_ctx_));
       // With an F16 cache the weights are rounded to F16, as llama.cpp multiplies V.
       for (int h = 0; h < group; ++h) Softmax(scores + static_cast<size_t>(h) * n_ctx_, n, scale, f16);
       // The group's heads share each V row as it is read.
       if (f16) {
-        WeightedSumF16(group, scores, n_ctx_, n, reinterpret_cast<const uint16_t*>(V),
+        WeightedSumF16(group, scores, n_ctx_, n, reinterpret_cast<const uint16_t*>(t.v),
                        static_cast<size_t>(hd), hd, out, hd);
       } else {
-        WeightedSumF32(group, scores, n_ctx_, n, reinterpret_cast<const float*>(V), static_cast<size_t>(hd),
+        WeightedSumF32(group, scores, n_ctx_, n, reinterpret_cast<const float*>(t.v), static_cast<size_t>(hd),
                        hd, out, hd);
       }
     }
