@@ -10,8 +10,8 @@
 namespace ss::engine {
 namespace {
 
-// Converting a row is cheap next to multiplying it, so only batches this big
-// are worth spreading over the pool.
+// Converting a row, or adding a panel's products to it, is cheap next to
+// multiplying it, so only batches this big are worth spreading over the pool.
 constexpr int64_t kParallelConvertTokens = 8;
 
 // The products one MatMuls call takes; q, k and v are the most any layer has.
@@ -85,12 +85,16 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
                          std::to_string(kMaxMatMuls));
 
   // Activations once per format (and their terms for the interleaved
-  // kernels once per input), one after the other in the scratch buffer.
+  // kernels once per input), one after the other in the scratch buffer, then
+  // the panels' partial products.
   struct Job {
     const TypeTraits* tt;
     const ActFormat* act;
     size_t w_stride;
-    int64_t tile, first_task, n_tasks;
+    int64_t tile, tiles;    // rows per task, tasks per panel
+    int64_t n_panels;       // an interleaved matrix's panels (quants.h), else 1
+    int64_t first_task;     // of n_panels * tiles, panel after panel
+    size_t partial_offset;  // panels after the first: [n_panels - 1][n_tokens][n_out] floats
   };
   std::array<ActFormat, kMaxMatMuls> formats;
   std::array<Job, kMaxMatMuls> jobs;
@@ -106,10 +110,14 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
       formats[f].tt = tt;  // a type with sum_x8
       formats[f].sums = true;
     }
-    // Work is handed out in whole kernel tiles of rows, contiguous per thread.
+    // Work is handed out in whole kernel tiles of rows of one panel, panel
+    // after panel, so each thread's tasks are one run of the matrix's memory
+    // (a thread moving between panels at every claim restarted its streams).
     const int64_t tile = w.interleaved ? kInterleave : tt->tile_rows;
-    jobs[j] = {tt, &formats[f], RowBytes(w.type, n_in), tile, n_tasks, (w.n_out + tile - 1) / tile};
-    n_tasks += jobs[j].n_tasks;
+    const int64_t n_panels = w.interleaved ? (n_in + kPanelElements - 1) / kPanelElements : 1;
+    jobs[j] = {tt, &formats[f], RowBytes(w.type, n_in), tile, (w.n_out + tile - 1) / tile, n_panels, n_tasks,
+               0};
+    n_tasks += n_panels * jobs[j].tiles;
   }
   size_t bytes = 0;
   for (size_t f = 0; f < n_formats; ++f) {
@@ -120,29 +128,41 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
     formats[f].sums_offset = bytes;
     bytes = AlignUp(bytes + formats[f].sums_row * static_cast<size_t>(n_tokens));
   }
+  for (size_t j = 0; j < outs.size(); ++j) {
+    jobs[j].partial_offset = bytes;
+    const size_t panel_floats = static_cast<size_t>(n_tokens * outs[j].w.n_out);
+    bytes = AlignUp(bytes + (jobs[j].n_panels - 1) * panel_floats * sizeof(float));
+  }
   std::vector<uint8_t> local;
   std::vector<uint8_t>& buf = scratch != nullptr ? *scratch : local;
   if (buf.size() < bytes) buf.resize(bytes);
   for (size_t f = 0; f < n_formats; ++f) ConvertActivations(formats[f], x, n_in, n_tokens, buf.data(), pool);
+  auto partial = [&](size_t j, int64_t panel) {
+    return reinterpret_cast<float*>(buf.data() + jobs[j].partial_offset) +
+           (panel - 1) * n_tokens * outs[j].w.n_out;
+  };
 
   // Tasks [begin, end) of the concatenated tiles of all weights.
   auto body = [&](int64_t begin, int64_t end, int) {
     for (size_t j = 0; j < outs.size(); ++j) {
       const Job& job = jobs[j];
       const WeightView& w = outs[j].w;
-      const int64_t t0 = std::max(begin - job.first_task, int64_t{0});
-      const int64_t t1 = std::min(end - job.first_task, job.n_tasks);
-      if (t0 >= t1) continue;
-      const int64_t r0 = t0 * job.tile, r1 = std::min(t1 * job.tile, w.n_out);
       const uint8_t* a = buf.data() + job.act->offset;
-      const int nr = static_cast<int>(r1 - r0), nc = static_cast<int>(n_tokens);
-      float* y = outs[j].y + r0;
-      if (w.interleaved) {
-        job.tt->gemm_x8(n_in, w.data, w.n_out, r0, nr, a, job.act->stride, buf.data() + job.act->sums_offset,
-                        nc, y, static_cast<size_t>(w.n_out));
-      } else {
-        const void* wr = static_cast<const char*>(w.data) + r0 * job.w_stride;
-        job.tt->gemm(n_in, wr, job.w_stride, nr, a, job.act->stride, nc, y, static_cast<size_t>(w.n_out));
+      const int nc = static_cast<int>(n_tokens);
+      for (int64_t p = 0; p < job.n_panels; ++p) {
+        const int64_t first = job.first_task + p * job.tiles;
+        const int64_t t0 = std::max(begin - first, int64_t{0}), t1 = std::min(end - first, job.tiles);
+        if (t0 >= t1) continue;
+        const int64_t r0 = t0 * job.tile, r1 = std::min(t1 * job.tile, w.n_out);
+        const int nr = static_cast<int>(r1 - r0);
+        float* y = (p == 0 ? outs[j].y : partial(j, p)) + r0;
+        if (w.interleaved) {
+          job.tt->gemm_x8(n_in, w.data, w.n_out, p, r0, nr, a, job.act->stride,
+                          buf.data() + job.act->sums_offset, nc, y, static_cast<size_t>(w.n_out));
+        } else {
+          const void* wr = static_cast<const char*>(w.data) + r0 * job.w_stride;
+          job.tt->gemm(n_in, wr, job.w_stride, nr, a, job.act->stride, nc, y, static_cast<size_t>(w.n_out));
+        }
       }
     }
   };
@@ -150,6 +170,22 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
     pool->ParallelFor(n_tasks, body);
   } else {
     body(0, n_tasks, 0);
+  }
+
+  // Each product is its first panel's plus the others', in panel order.
+  auto add_panels = [&](int64_t begin, int64_t end, int) {
+    for (size_t j = 0; j < outs.size(); ++j) {
+      const int64_t n_out = outs[j].w.n_out;
+      for (int64_t p = 1; p < jobs[j].n_panels; ++p) {
+        const float* part = partial(j, p);
+        for (int64_t i = begin * n_out; i < end * n_out; ++i) outs[j].y[i] += part[i];
+      }
+    }
+  };
+  if (pool != nullptr && n_tokens >= kParallelConvertTokens) {
+    pool->ParallelFor(n_tokens, add_panels);
+  } else {
+    add_panels(0, n_tokens, 0);
   }
   return Status::Ok();
 }

@@ -46,12 +46,15 @@ using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, const
 // scales, sums of its quants), for the interleaved gemms: computed once per
 // input rather than once per tile of weight rows. Writes SumX8Bytes(n) bytes.
 using SumX8Fn = void (*)(int64_t n, const void* a, void* sums);
-// GemmFn for a matrix of n_rows rows interleaved in panels (quants.h
-// InterleaveMatrix) at w: rows [r0, r0 + nr) (r0 and nr multiples of
-// kInterleave) by nc activation rows, given also their SumX8Fn results as
-// SumX8InPanels lays them out; out points at row r0's results.
-using GemmX8Fn = void (*)(int64_t n, const void* w, int64_t n_rows, int64_t r0, int nr, const void* a,
-                          size_t a_stride, const void* sums, int nc, float* out, size_t out_stride);
+// GemmFn for panel `panel` of a matrix of n_rows rows interleaved in panels
+// (quants.h InterleaveMatrix) at w: the panel's columns of rows [r0, r0 + nr)
+// (r0 and nr multiples of kInterleave) by nc activation rows, given also
+// their SumX8Fn results as SumX8InPanels lays them out; out points at row
+// r0's results. A row's product is its panels' results added in panel order
+// (MatMul does that).
+using GemmX8Fn = void (*)(int64_t n, const void* w, int64_t n_rows, int64_t panel, int64_t r0, int nr,
+                          const void* a, size_t a_stride, const void* sums, int nc, float* out,
+                          size_t out_stride);
 
 struct TypeTraits {
   gguf::TensorType type = gguf::TensorType::F32;      // weight type

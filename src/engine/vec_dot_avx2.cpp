@@ -698,11 +698,11 @@ inline __m256i DotX8(const __m256i (&w)[8], const int8_t* q, int32_t sum8) {
 // tile, as 8 unpacked chunks and 4 accumulators fill the 16 vector registers.
 struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 4;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = kAdd ? _mm256_loadu_ps(out + c * os) : _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
@@ -731,11 +731,11 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 // itself is read again from L1 as the sign source.
 struct TilesQ8_0x8 : TilesQ8_0x8Base {
   static constexpr int kCols = 3;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = kAdd ? _mm256_loadu_ps(out + c * os) : _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i ones = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
@@ -798,10 +798,10 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
           sumi[c], _mm256_add_epi32(_mm256_madd_epi16(s_lo[c], sc_lo), _mm256_madd_epi16(s_hi[c], sc_hi)));
     }
   }
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_KSum* sums, float* out, size_t os) {
-    RunQ4_Kx8<TilesQ4_Kx8, NC, kAdd>(nb, x, a, as, sums, out, os);
+    RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, a, as, sums, out, os);
   }
 };
 

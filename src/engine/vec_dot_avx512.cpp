@@ -551,11 +551,11 @@ float DotQ6_K(int64_t n, const void* w, const void* a) {
 // (measured: prefill 159 -> 170 tok/s, batched decode at B=8 78 -> 107).
 struct TilesQ8_0x8 : TilesQ8_0x8Base {
   static constexpr int kCols = 4;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = kAdd ? _mm256_loadu_ps(out + c * os) : _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
       __m256i w[8], abs[8];
@@ -578,11 +578,11 @@ struct TilesQ8_0x8 : TilesQ8_0x8Base {
 
 struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 8;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = kAdd ? _mm256_loadu_ps(out + c * os) : _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
@@ -621,12 +621,12 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 struct TilesQ4_0x16 : TilesQ4_0x8Base {
   static constexpr int kCols = 8, kGroups = 2, kPairCols = 4;
   using Single = TilesQ4_0x8;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x8* x, size_t group_bytes, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     const auto* x1 = reinterpret_cast<const BlockQ4_0x8*>(reinterpret_cast<const uint8_t*>(x) + group_bytes);
     __m512 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = kAdd ? _mm512_loadu_ps(out + c * os) : _mm512_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
     const __m512i low = _mm512_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256i d16 = _mm256_inserti128_si256(
@@ -696,10 +696,10 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
           sumi[c], _mm256_add_epi32(_mm256_mullo_epi32(lo, sc_lo), _mm256_mullo_epi32(hi, sc_hi)));
     }
   }
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_KSum* sums, float* out, size_t os) {
-    RunQ4_Kx8<TilesQ4_Kx8, NC, kAdd>(nb, x, a, as, sums, out, os);
+    RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, a, as, sums, out, os);
   }
 };
 

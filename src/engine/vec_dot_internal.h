@@ -79,13 +79,11 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_
 // of kInterleave weight rows (nb Tiles::Block blocks of Tiles::kBlock
 // elements; the next group group_bytes further) by NC <= Tiles::kCols
 // activation rows (Tiles::Act blocks) and stores the NC x (kGroups *
-// kInterleave) results, or with kAdd adds them to out, given the activations'
-// shared terms (a Tiles::Sum per block, row after row). It is run panel by
-// panel (quants.h kPanelElements), each row's sum carried in out from one
-// panel to the next, so a row's result is the same sequence of operations as
-// in one pass. A two-group Tiles names its one-group twin Single, for an odd last
-// group and for fewer than Tiles::kPairCols activation rows; both must give
-// every row the same bits.
+// kInterleave) results, given the activations' shared terms (a Tiles::Sum
+// per block, row after row). It is run on one panel (quants.h
+// kPanelElements) at a time. A two-group Tiles names its one-group twin
+// Single, for an odd last group and for fewer than Tiles::kPairCols
+// activation rows; both must give every row the same bits.
 template <typename Tiles>
 constexpr int GroupsOf() {
   if constexpr (requires { Tiles::kGroups; }) {
@@ -94,57 +92,46 @@ constexpr int GroupsOf() {
     return 1;
   }
 }
-template <typename Tiles, bool kAdd, int NC>
+template <typename Tiles, int NC>
 void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a,
                 size_t as, const typename Tiles::Sum* sums, float* out, size_t os) {
   if constexpr (NC > 0) {
-    if (nc == NC) return Tiles::template Run<NC, kAdd>(nb, x, group_bytes, a, as, sums, out, os);
-    TailColsX8<Tiles, kAdd, NC - 1>(nc, nb, x, group_bytes, a, as, sums, out, os);
+    if (nc == NC) return Tiles::template Run<NC>(nb, x, group_bytes, a, as, sums, out, os);
+    TailColsX8<Tiles, NC - 1>(nc, nb, x, group_bytes, a, as, sums, out, os);
   }
 }
 // Tiles::kGroups groups by all nc activation rows.
-template <typename Tiles, bool kAdd>
+template <typename Tiles>
 void GroupsX8(int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a, size_t as,
               int nc, const typename Tiles::Sum* sums, float* out, size_t os) {
   int c = 0;
   for (; c + Tiles::kCols <= nc; c += Tiles::kCols)
-    Tiles::template Run<Tiles::kCols, kAdd>(nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os,
-                                            os);
-  TailColsX8<Tiles, kAdd, Tiles::kCols - 1>(nc - c, nb, x, group_bytes, a + c * as, as, sums + c * nb,
-                                            out + c * os, os);
-}
-// One panel: nb blocks of groups [g0, g0 + groups), group_bytes apart,
-// adding to out after the first panel.
-template <typename Tiles, bool kAdd>
-void PanelX8(int64_t nb, const uint8_t* panel, size_t group_bytes, int64_t g0, int groups, const uint8_t* a,
-             size_t as, const typename Tiles::Sum* sums, int nc, float* out, size_t os) {
-  using Block = typename Tiles::Block;
-  auto group = [&](int g) { return reinterpret_cast<const Block*>(panel + (g0 + g) * group_bytes); };
-  int g = 0;
-  if constexpr (GroupsOf<Tiles>() == 2) {
-    for (; nc >= Tiles::kPairCols && g + 2 <= groups; g += 2)
-      GroupsX8<Tiles, kAdd>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
-    for (; g < groups; ++g)
-      GroupsX8<typename Tiles::Single, kAdd>(nb, group(g), group_bytes, a, as, nc, sums,
-                                             out + g * kInterleave, os);
-  } else {
-    for (; g < groups; ++g)
-      GroupsX8<Tiles, kAdd>(nb, group(g), group_bytes, a, as, nc, sums, out + g * kInterleave, os);
-  }
+    Tiles::template Run<Tiles::kCols>(nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os, os);
+  TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os,
+                                      os);
 }
 template <typename Tiles>
-void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t r0, int nr, const void* a, size_t as,
-            const void* act_sums, int nc, float* out, size_t os) {
+void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t panel, int64_t r0, int nr, const void* a,
+            size_t as, const void* act_sums, int nc, float* out, size_t os) {
   using Block = typename Tiles::Block;
-  const int64_t nb = n / Tiles::kBlock, panel_nb = kPanelElements / Tiles::kBlock;
-  const int64_t n_groups = n_rows / kInterleave;
-  for (int64_t p0 = 0; p0 < nb; p0 += panel_nb) {
-    const int64_t pb = std::min(panel_nb, nb - p0);
-    const uint8_t* panel = static_cast<const uint8_t*>(w) + p0 * n_groups * sizeof(Block);
-    const uint8_t* ap = static_cast<const uint8_t*>(a) + p0 * sizeof(typename Tiles::Act);
-    const auto* sums = static_cast<const typename Tiles::Sum*>(act_sums) + p0 * nc;
-    auto* run = p0 == 0 ? &PanelX8<Tiles, false> : &PanelX8<Tiles, true>;
-    run(pb, panel, pb * sizeof(Block), r0 / kInterleave, nr / kInterleave, ap, as, sums, nc, out, os);
+  const int64_t panel_nb = kPanelElements / Tiles::kBlock, p0 = panel * panel_nb;
+  const int64_t nb = std::min(panel_nb, n / Tiles::kBlock - p0);  // this panel's blocks
+  const size_t group_bytes = nb * sizeof(Block);
+  const uint8_t* base = static_cast<const uint8_t*>(w) + p0 * (n_rows / kInterleave) * sizeof(Block);
+  auto group = [&](int64_t g) { return reinterpret_cast<const Block*>(base + g * group_bytes); };
+  const uint8_t* ap = static_cast<const uint8_t*>(a) + p0 * sizeof(typename Tiles::Act);
+  const auto* sums = static_cast<const typename Tiles::Sum*>(act_sums) + p0 * nc;
+  const int64_t g1 = (r0 + nr) / kInterleave;
+  int64_t g = r0 / kInterleave;
+  if constexpr (GroupsOf<Tiles>() == 2) {
+    for (; nc >= Tiles::kPairCols && g + 2 <= g1; g += 2)
+      GroupsX8<Tiles>(nb, group(g), group_bytes, ap, as, nc, sums, out + (g * kInterleave - r0), os);
+    for (; g < g1; ++g)
+      GroupsX8<typename Tiles::Single>(nb, group(g), group_bytes, ap, as, nc, sums,
+                                       out + (g * kInterleave - r0), os);
+  } else {
+    for (; g < g1; ++g)
+      GroupsX8<Tiles>(nb, group(g), group_bytes, ap, as, nc, sums, out + (g * kInterleave - r0), os);
   }
 }
 

@@ -114,12 +114,11 @@ float DotQ4_0(int64_t n, const void* w, const void* a) {
 // time: exact integer dots and one fused multiply-add per block, as its twins.
 struct TilesQ8_0x8 : internal::TilesQ8_0x8Base {
   static constexpr int kCols = 1;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
     float acc[kInterleave] = {};
-    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         int32_t dot = 0;
@@ -138,12 +137,11 @@ struct TilesQ8_0x8 : internal::TilesQ8_0x8Base {
 // integers and the same fused multiply-add per block, so all agree bit for bit.
 struct TilesQ4_0x8 : internal::TilesQ4_0x8Base {
   static constexpr int kCols = 1;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
     float acc[kInterleave] = {};
-    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         int32_t dot = -sums[b].sum8;
@@ -166,12 +164,11 @@ struct TilesQ4_0x8 : internal::TilesQ4_0x8Base {
 // reference for the AVX2 twin.
 struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
   static constexpr int kCols = 1;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
     float acc[kInterleave] = {};
-    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       uint8_t sc[64], mn[64];
       UnpackQ4_Kx8Scales(x[b], sc, mn);
@@ -204,12 +201,11 @@ struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
 // SIMD twins.
 struct TilesQ6_Kx8 : internal::TilesQ6_Kx8Base {
   static constexpr int kCols = 1;
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t,
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
     float acc[kInterleave] = {};
-    if constexpr (kAdd) std::copy(out, out + kInterleave, acc);
     for (int64_t b = 0; b < nb; ++b) {
       for (int r = 0; r < kInterleave; ++r) {
         uint8_t q[kQK_K];

@@ -121,11 +121,11 @@ inline __m256i MinsX8(const uint8_t* mn, const int32_t* pairs) {
 // adds each column's sum over sub-blocks 2 jj and 2 jj + 1 of
 // scale * (nibbles . a) into sumi[c], exactly, and the block adds
 // d_a * d * sumi - d_a * dmin * (mins term) per row.
-template <typename Dot, int NC, bool kAdd>
+template <typename Dot, int NC>
 void RunQ4_Kx8(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
                float* out, size_t os) {
   __m256 acc[NC];
-  for (int c = 0; c < NC; ++c) acc[c] = kAdd ? _mm256_loadu_ps(out + c * os) : _mm256_setzero_ps();
+  for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
   alignas(32) uint8_t sc[64], mn[64];
   for (int64_t b = 0; b < nb; ++b) {
     const BlockQ4_Kx8& blk = x[b];
@@ -179,13 +179,13 @@ struct TilesQ6_Kx8 : TilesQ6_Kx8Base {
 #else
   static constexpr int kCols = 2;
 #endif
-  template <int NC, bool kAdd>
+  template <int NC>
   static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_KSum* sums, float* out, size_t os) {
     const __m256i six = _mm256_set1_epi8(0x3F), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C),
                   m30 = _mm256_set1_epi8(0x30);
     __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = kAdd ? _mm256_loadu_ps(out + c * os) : _mm256_setzero_ps();
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; ++b) {
       const BlockQ6_Kx8& blk = x[b];
       const int8_t* q[NC];

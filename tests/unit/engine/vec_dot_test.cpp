@@ -231,6 +231,19 @@ TEST(VecDotTest, GemmIsBitIdenticalToItsVecDot) {
   }
 }
 
+// An interleaved gemm over all of a matrix's panels, added in panel order as
+// MatMul does.
+void GemmX8AllPanels(const TypeTraits& tt, int64_t n, const void* w, int64_t n_rows, int64_t r0, int nr,
+                     const void* a, size_t as, const void* sums, int nc, float* out, size_t os) {
+  std::vector<float> part(os * nc);
+  for (int64_t p = 0; p * kPanelElements < n; ++p) {
+    tt.gemm_x8(n, w, n_rows, p, r0, nr, a, as, sums, nc, p == 0 ? out : part.data(), os);
+    for (int c = 0; p > 0 && c < nc; ++c) {
+      for (int r = 0; r < nr; ++r) out[c * os + r] += part[c * os + r];
+    }
+  }
+}
+
 // The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
 // BlockQ6_Kx8): on every ISA the scalar reference's bits (exact integers and
 // the same fused multiply-adds), for activation row counts around the
@@ -262,7 +275,7 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
           }
           const size_t os = nr + 3;
           std::vector<float> want(os * nc, -1.0f);
-          ref.gemm_x8(n, w.data(), nr, 0, nr, a.data(), as, sums.data(), nc, want.data(), os);
+          GemmX8AllPanels(ref, n, w.data(), nr, 0, nr, a.data(), as, sums.data(), nc, want.data(), os);
           for (int r = 0; r < nr; ++r) {
             for (int c = 0; c < nc; ++c) {
               const void* wr = rows.data() + r * ws;
@@ -275,14 +288,14 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
           for (Isa isa : isas) {
             const TypeTraits& tt = *GetTypeTraits(t, isa);
             std::vector<float> got(os * nc, -1.0f);
-            tt.gemm_x8(n, w.data(), nr, 0, nr, a.data(), as, sums.data(), nc, got.data(), os);
+            GemmX8AllPanels(tt, n, w.data(), nr, 0, nr, a.data(), as, sums.data(), nc, got.data(), os);
             for (size_t i = 0; i < got.size(); ++i)
               ASSERT_EQ(Fp32ToBits(got[i]), Fp32ToBits(want[i]))
                   << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
                   << " at " << i;  // pads too
             std::vector<float> later(os * nc, -1.0f);
-            tt.gemm_x8(n, w.data(), nr, kInterleave, nr - kInterleave, a.data(), as, sums.data(), nc,
-                       later.data(), os);
+            GemmX8AllPanels(tt, n, w.data(), nr, kInterleave, nr - kInterleave, a.data(), as, sums.data(), nc,
+                            later.data(), os);
             for (int c = 0; c < nc; ++c) {
               for (int r = kInterleave; r < nr; ++r)
                 ASSERT_EQ(Fp32ToBits(later[c * os + r - kInterleave]), Fp32ToBits(want[c * os + r]))
@@ -293,7 +306,8 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
               std::vector<uint8_t> sums_c(ref.SumX8Bytes(n));
               SumX8InPanels(ref, n, a.data() + c * as, 0, 1, sums_c.data());
               std::vector<float> alone(nr);
-              tt.gemm_x8(n, w.data(), nr, 0, nr, a.data() + c * as, as, sums_c.data(), 1, alone.data(), nr);
+              GemmX8AllPanels(tt, n, w.data(), nr, 0, nr, a.data() + c * as, as, sums_c.data(), 1,
+                              alone.data(), nr);
               for (int r = 0; r < nr; ++r)
                 ASSERT_EQ(Fp32ToBits(alone[r]), Fp32ToBits(want[c * os + r]))
                     << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
