@@ -182,6 +182,9 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
       }
     }
   };
+  bool panels = false;
+  for (size_t j = 0; j < outs.size(); ++j) panels = panels || jobs[j].n_panels > 1;
+  if (!panels) return Status::Ok();
   if (pool != nullptr && n_tokens >= kParallelConvertTokens) {
     pool->ParallelFor(n_tokens, add_panels);
   } else {
