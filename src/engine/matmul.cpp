@@ -12,7 +12,7 @@ namespace {
 
 // Converting a row, or adding a panel's products to it, is cheap next to
 // multiplying it, so only batches this big are worth spreading over the pool.
-constexpr int64_t kParallelConvertTokens = 8;
+constexpr int64_t kParallelRowTokens = 8;
 
 // The products one MatMuls call takes; q, k and v are the most any layer has.
 constexpr size_t kMaxMatMuls = 4;
@@ -37,7 +37,7 @@ void ConvertActivations(const ActFormat& f, const float* x, int64_t n_in, int64_
         SumX8InPanels(*f.tt, n_in, row, static_cast<int>(t), static_cast<int>(n_tokens), buf + f.sums_offset);
     }
   };
-  if (pool != nullptr && n_tokens >= kParallelConvertTokens) {
+  if (pool != nullptr && n_tokens >= kParallelRowTokens) {
     pool->ParallelFor(n_tokens, convert);
   } else {
     convert(0, n_tokens, 0);
@@ -100,6 +100,7 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
   std::array<Job, kMaxMatMuls> jobs;
   size_t n_formats = 0;
   int64_t n_tasks = 0;
+  bool panels = false;  // some product has more than one
   for (size_t j = 0; j < outs.size(); ++j) {
     const WeightView& w = outs[j].w;
     const TypeTraits* tt = GetTypeTraits(w.type);
@@ -118,6 +119,7 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
     jobs[j] = {tt, &formats[f], RowBytes(w.type, n_in), tile, (w.n_out + tile - 1) / tile, n_panels, n_tasks,
                0};
     n_tasks += n_panels * jobs[j].tiles;
+    panels = panels || n_panels > 1;
   }
   size_t bytes = 0;
   for (size_t f = 0; f < n_formats; ++f) {
@@ -182,10 +184,8 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
       }
     }
   };
-  bool panels = false;
-  for (size_t j = 0; j < outs.size(); ++j) panels = panels || jobs[j].n_panels > 1;
   if (!panels) return Status::Ok();
-  if (pool != nullptr && n_tokens >= kParallelConvertTokens) {
+  if (pool != nullptr && n_tokens >= kParallelRowTokens) {
     pool->ParallelFor(n_tokens, add_panels);
   } else {
     add_panels(0, n_tokens, 0);

@@ -143,15 +143,14 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
     size_t r;  // row
     int g;     // KV head
     const uint8_t *k, *v;
-    size_t kv_bytes;  // of K (and of V): the row's positions
+    int n;  // positions: the row's and those before it
   };
   auto task_of = [&](int64_t task) {
     const size_t r = static_cast<size_t>(task / n_head_kv);
     const int g = static_cast<int>(task % n_head_kv);
     const KvCache::Session& s = *sessions[r];
     const size_t offset = kv_.Offset(s, g, 0);
-    return Task{r, g, s.k[layer].data() + offset, s.v[layer].data() + offset,
-                static_cast<size_t>(rows[r].pos + 1) * static_cast<size_t>(hd) * elem};
+    return Task{r, g, s.k[layer].data() + offset, s.v[layer].data() + offset, rows[r].pos + 1};
   };
   pool_.ParallelFor(static_cast<int64_t>(rows.size()) * n_head_kv, [&](int64_t begin, int64_t end, int tid) {
     // The cache rows were written a whole layer of weights ago and have left
@@ -161,7 +160,7 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
     // session's K and V, so the first tasks' worth is enough.
     for (int64_t task = begin, left = kAttentionPrefetchBytes; task < end && left > 0; ++task) {
       const Task t = task_of(task);
-      const size_t bytes = std::min(t.kv_bytes, static_cast<size_t>(left / 2));
+      const size_t bytes = std::min(static_cast<size_t>(t.n) * hd * elem, static_cast<size_t>(left / 2));
       PrefetchBytes(t.k, bytes);
       PrefetchBytes(t.v, bytes);
       left -= static_cast<int64_t>(2 * bytes);
@@ -170,7 +169,7 @@ void Stage::Attention(int l, const std::vector<BatchRow>& rows,
     uint16_t* q16 = q16_[static_cast<size_t>(tid)].data();     // [group][head_dim]
     for (int64_t task = begin; task < end; ++task) {
       const Task t = task_of(task);
-      const int n = rows[t.r].pos + 1;
+      const int n = t.n;
       const float* q = &q_[t.r * E + static_cast<size_t>(t.g) * group * hd];
       float* out = &att_[t.r * E + static_cast<size_t>(t.g) * group * hd];
       if (f16) FloatToHalfRow(q, q16, static_cast<int64_t>(group) * hd);
