@@ -2,7 +2,13 @@
 // Connections from this node to the next hops of its routes: one
 // authenticated RpcClient per peer id, opened on first use with the node's
 // identity and pinned to the hop's peer id, opened again when it closed. The
-// next node lets us in because our node record is in its swarm view.
+// next node lets us in once our node record is in its swarm view; until then
+// it closes the connection right after the WebSocket upgrade and drops what
+// was sent on it, with no error to anyone. So a link is used only after a
+// round trip has shown it accepted, and refusals are retried within
+// connect_timeout (a node that just started learns its peers' records a
+// moment after it starts serving, and they learn its record a moment after
+// it announces).
 //
 // Each link has a reader thread that drains what the peer sends unasked
 // (RpcClient queues every message no Call claims): error replies to our
@@ -35,7 +41,8 @@ class PeerLinks {
   PeerLinks& operator=(const PeerLinks&) = delete;
 
   // Sends one binary message to the hop (kUnavailable when it cannot be
-  // reached or the connection closed while sending; one reconnect is tried).
+  // reached, refuses us until connect_timeout, or the connection closed while
+  // sending; one reconnect is tried).
   Status Send(const net::RouteHop& hop, std::vector<uint8_t> message);
 
  private:
@@ -46,6 +53,8 @@ class PeerLinks {
   };
   Result<std::shared_ptr<Link>> Get(const net::RouteHop& hop);
   Result<std::shared_ptr<Link>> Open(const net::RouteHop& hop);
+  // A connection the hop has answered on, within connect_timeout in all.
+  Result<std::unique_ptr<net::RpcClient>> ConnectAccepted(net::RpcClientOptions o);
   static void Drain(net::RpcClient* client, std::string peer);
   static void Retire(std::shared_ptr<Link> link);
 
