@@ -1,6 +1,7 @@
 // The only translation unit of the client that includes Boost.Beast (DESIGN.md §11).
 #include "net/rpc_client.h"
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -425,6 +426,34 @@ void RpcClient::Close() {
   }
   c.shut_down = true;
   c.cv.notify_all();
+}
+
+Result<std::unique_ptr<RpcClient>> ConnectAccepted(RpcClientOptions options,
+                                                   std::chrono::milliseconds timeout,
+                                                   const std::function<void(const Status&)>& on_retry) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point deadline = Clock::now() + timeout;
+  const std::chrono::milliseconds step = options.connect_timeout;
+  auto left = [&] {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    return std::clamp(ms, std::chrono::milliseconds(1), step);
+  };
+  Status refusal = Status::Ok();
+  for (;;) {
+    options.connect_timeout = left();
+    auto client = RpcClient::Connect(options);
+    if (!client.ok() && (client.status().code() == StatusCode::kUnavailable ||
+                         client.status().code() == StatusCode::kRefused))
+      return client.status();
+    Status s =
+        client.ok() ? (*client)->Call({{"type", "GET_CAPABILITIES"}}, left()).status() : client.status();
+    if (s.ok()) return std::move(client.value());
+    if (client.ok()) refusal = s;
+    if (Clock::now() >= deadline) return refusal.ok() ? s : refusal;
+    if (on_retry) on_retry(s);
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(std::chrono::milliseconds(200), deadline - Clock::now()));
+  }
 }
 
 }  // namespace ss::net

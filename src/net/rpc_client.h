@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -79,5 +80,16 @@ class RpcClient {
   explicit RpcClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// A connection the server has answered on. Connect succeeds on one the
+// server refuses (it closes it right after the upgrade, e.g. a node that has
+// not yet seen our signed record), and what is sent on it is lost; a round
+// trip (GET_CAPABILITIES) tells the two apart. A refusal, or any failure but
+// nothing listening (kUnavailable) or a wrong swarm key (kRefused), is tried
+// again every 200 ms until `timeout`, calling on_retry with it first; then the
+// last refusal (else the last failure) is the error.
+Result<std::unique_ptr<RpcClient>> ConnectAccepted(RpcClientOptions options,
+                                                   std::chrono::milliseconds timeout,
+                                                   const std::function<void(const Status&)>& on_retry = {});
 
 }  // namespace ss::net

@@ -1,6 +1,6 @@
 #include "node/peer_links.h"
 
-#include <algorithm>
+#include <utility>
 
 #include "dht/discovery.h"
 #include "net/message.h"
@@ -42,41 +42,6 @@ void PeerLinks::Drain(net::RpcClient* client, std::string peer) {
   }
 }
 
-// RpcClient::Connect succeeds on a connection the hop refuses (the refusal
-// is a close right after the upgrade): a FORWARD written on it at once would
-// be dropped, and its origin would wait out its step timeout for a result
-// that never comes. A round trip tells an accepted link from a refused one,
-// as NodeLink::Connect does; a refusal is tried again, since the hop is
-// about to learn our record.
-Result<std::unique_ptr<net::RpcClient>> PeerLinks::ConnectAccepted(net::RpcClientOptions o) {
-  using Clock = std::chrono::steady_clock;
-  const Clock::time_point deadline = Clock::now() + connect_timeout_;
-  auto left = [&] {
-    return std::max(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()),
-                    std::chrono::milliseconds(1));
-  };
-  auto refused = [&](const std::string& why) {
-    return Status::Unavailable("next hop " + ShortId(o.expected_public_key_id) +
-                               " did not accept us within " + std::to_string(connect_timeout_.count()) +
-                               " ms: " + why);
-  };
-  std::string refusal;  // the hop's last refusal, the error once time is up
-  for (;;) {
-    o.connect_timeout = left();
-    auto client = net::RpcClient::Connect(o);
-    if (!client.ok())
-      return refusal.empty() ? Status::Unavailable(client.status().message()) : refused(refusal);
-    Status accepted = (*client)->Call({{"type", "GET_CAPABILITIES"}}, left()).status();
-    if (accepted.ok()) return std::move(client.value());
-    if (refusal.empty())
-      Log("CONNECT", "next hop " + ShortId(o.expected_public_key_id) + " refused us (" + accepted.message() +
-                         "); trying again");
-    refusal = accepted.message();
-    if (Clock::now() >= deadline) return refused(refusal);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-}
-
 Result<std::shared_ptr<PeerLinks::Link>> PeerLinks::Open(const net::RouteHop& hop) {
   std::string host, port;
   if (!dht::SplitHostPort(hop.endpoint, &host, &port))
@@ -87,10 +52,20 @@ Result<std::shared_ptr<PeerLinks::Link>> PeerLinks::Open(const net::RouteHop& ho
   o.identity = identity_;
   o.expected_public_key_id = hop.peer_id;
   o.swarm_key = swarm_key_;
-  SS_ASSIGN_OR_RETURN(std::unique_ptr<net::RpcClient> client, ConnectAccepted(std::move(o)));
+  o.connect_timeout = connect_timeout_;
+  // Used only once the hop answered: a FORWARD written on a link it refuses
+  // is lost, and its origin would wait out its step timeout.
+  bool logged = false;
+  auto client = net::ConnectAccepted(o, connect_timeout_, [&](const Status& s) {
+    if (!std::exchange(logged, true))
+      Log("CONNECT", "next hop " + ShortId(hop.peer_id) + " refused us (" + s.message() + "); trying again");
+  });
+  if (!client.ok())
+    return Status::Unavailable("next hop " + ShortId(hop.peer_id) + " at " + hop.endpoint + ": " +
+                               client.status().message());
   auto link = std::make_shared<Link>();
   link->endpoint = hop.endpoint;
-  link->client = std::move(client);
+  link->client = std::move(client.value());
   link->reader = std::thread(Drain, link->client.get(), hop.peer_id);
   Log("CONNECT", "linked to next hop " + ShortId(hop.peer_id) + " at " + hop.endpoint);
   return link;

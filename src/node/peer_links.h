@@ -53,8 +53,6 @@ class PeerLinks {
   };
   Result<std::shared_ptr<Link>> Get(const net::RouteHop& hop);
   Result<std::shared_ptr<Link>> Open(const net::RouteHop& hop);
-  // A connection the hop has answered on, within connect_timeout in all.
-  Result<std::unique_ptr<net::RpcClient>> ConnectAccepted(net::RpcClientOptions o);
   static void Drain(net::RpcClient* client, std::string peer);
   static void Retire(std::shared_ptr<Link> link);
 

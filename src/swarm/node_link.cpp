@@ -21,34 +21,22 @@ Result<std::unique_ptr<NodeLink>> NodeLink::Connect(const dht::NodeIdentity& sel
   o.expected_public_key_id = peer_id;
   o.swarm_key = swarm_key;
   o.connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(5));
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    auto client = net::RpcClient::Connect(o);
-    // The server closes a refused connection right after the upgrade: a ping
-    // round trip tells an accepted link from one about to be closed.
-    Status s = client.ok() ? (*client)->Call({{"type", "GET_CAPABILITIES"}}, o.connect_timeout).status()
-                           : client.status();
-    if (s.ok()) {
-      std::unique_ptr<NodeLink> link(new NodeLink());
-      link->peer_id_ = peer_id;
-      link->client_ = std::move(client.value());
-      link->on_message_ = std::move(on_message);
-      link->on_close_ = std::move(on_close);
-      link->reader_ = std::thread([l = link.get()] {
-        NameThisThread("node-link");
-        l->ReadLoop();
-      });
-      return link;
-    }
-    // Nothing listens at the endpoint (kUnavailable), or the node lacks our
-    // swarm key (kRefused): waiting for it to learn our record would not help.
-    if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kRefused ||
-        std::chrono::steady_clock::now() >= deadline)
-      return Status::Unavailable("cannot reach node " + ShortId(peer_id) + " at " + endpoint + ": " +
-                                 s.message());
+  auto client = net::ConnectAccepted(o, timeout, [&](const Status&) {
     if (retry) retry();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
+  });
+  if (!client.ok())
+    return Status::Unavailable("cannot reach node " + ShortId(peer_id) + " at " + endpoint + ": " +
+                               client.status().message());
+  std::unique_ptr<NodeLink> link(new NodeLink());
+  link->peer_id_ = peer_id;
+  link->client_ = std::move(client.value());
+  link->on_message_ = std::move(on_message);
+  link->on_close_ = std::move(on_close);
+  link->reader_ = std::thread([l = link.get()] {
+    NameThisThread("node-link");
+    l->ReadLoop();
+  });
+  return link;
 }
 
 NodeLink::~NodeLink() {
