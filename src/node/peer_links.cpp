@@ -51,10 +51,8 @@ Result<std::shared_ptr<PeerLinks::Link>> PeerLinks::Open(const net::RouteHop& ho
   o.port = static_cast<uint16_t>(std::stoi(port));
   o.identity = identity_;
   o.expected_public_key_id = hop.peer_id;
-  o.swarm_key = swarm_key_;
   o.connect_timeout = connect_timeout_;
-  // Used only once the hop answered: a FORWARD written on a link it refuses
-  // is lost, and its origin would wait out its step timeout.
+  o.swarm_key = swarm_key_;
   bool logged = false;
   auto client = net::ConnectAccepted(o, connect_timeout_, [&](const Status& s) {
     if (!std::exchange(logged, true))

@@ -2,13 +2,12 @@
 // Connections from this node to the next hops of its routes: one
 // authenticated RpcClient per peer id, opened on first use with the node's
 // identity and pinned to the hop's peer id, opened again when it closed. The
-// next node lets us in once our node record is in its swarm view; until then
-// it closes the connection right after the WebSocket upgrade and drops what
-// was sent on it, with no error to anyone. So a link is used only after a
-// round trip has shown it accepted, and refusals are retried within
-// connect_timeout (a node that just started learns its peers' records a
-// moment after it starts serving, and they learn its record a moment after
-// it announces).
+// next node lets us in once our node record is in its swarm view, so a link
+// is used only once the hop has answered on it (net::ConnectAccepted): a
+// FORWARD written on a refused link is lost, and its origin would wait out its
+// step timeout. A node that just started learns its peers' records, and they
+// its, a moment after it starts serving: refusals are retried within
+// connect_timeout.
 //
 // Each link has a reader thread that drains what the peer sends unasked
 // (RpcClient queues every message no Call claims): error replies to our
