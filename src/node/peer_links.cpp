@@ -63,6 +63,7 @@ Result<std::shared_ptr<PeerLinks::Link>> PeerLinks::Open(const net::RouteHop& ho
                                client.status().message());
   auto link = std::make_shared<Link>();
   link->endpoint = hop.endpoint;
+  link->last_used = Clock::now();
   link->client = std::move(client.value());
   link->reader = std::thread(Drain, link->client.get(), hop.peer_id);
   Log("CONNECT", "linked to next hop " + ShortId(hop.peer_id) + " at " + hop.endpoint);
@@ -75,7 +76,12 @@ Result<std::shared_ptr<PeerLinks::Link>> PeerLinks::Get(const net::RouteHop& hop
     std::lock_guard lock(mu_);
     auto it = links_.find(hop.peer_id);
     if (it != links_.end()) {
-      if (it->second->client->connected() && it->second->endpoint == hop.endpoint) return it->second;
+      Link& l = *it->second;
+      const Clock::time_point now = Clock::now();
+      if (l.client->connected() && l.endpoint == hop.endpoint && now - l.last_used < renew_after_) {
+        l.last_used = now;
+        return it->second;
+      }
       stale = it->second;
       links_.erase(it);
     }

@@ -13,6 +13,10 @@
 // (RpcClient queues every message no Call claims): error replies to our
 // frames are logged with [CONNECT], nothing piles up. Thread-safe; Send blocks
 // while connecting (up to connect_timeout) and while writing.
+//
+// A link idle for renew_after is replaced before its next use: the hop's
+// RpcServer closes a connection idle for its idle_timeout (60 s by default),
+// and a FORWARD written while that close is under way is lost the same way.
 
 #include <chrono>
 #include <cstdint>
@@ -33,8 +37,12 @@ namespace ss::node {
 class PeerLinks {
  public:
   PeerLinks(net::TlsIdentity identity, SwarmKey swarm_key,
-            std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(5000))
-      : identity_(std::move(identity)), swarm_key_(std::move(swarm_key)), connect_timeout_(connect_timeout) {}
+            std::chrono::milliseconds connect_timeout = std::chrono::milliseconds(5000),
+            std::chrono::milliseconds renew_after = std::chrono::seconds(30))
+      : identity_(std::move(identity)),
+        swarm_key_(std::move(swarm_key)),
+        connect_timeout_(connect_timeout),
+        renew_after_(renew_after) {}
   ~PeerLinks();  // closes every link, joins the readers
   PeerLinks(const PeerLinks&) = delete;
   PeerLinks& operator=(const PeerLinks&) = delete;
@@ -45,10 +53,12 @@ class PeerLinks {
   Status Send(const net::RouteHop& hop, std::vector<uint8_t> message);
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Link {
     std::string endpoint;
     std::unique_ptr<net::RpcClient> client;
     std::thread reader;
+    Clock::time_point last_used;  // guarded by mu_
   };
   Result<std::shared_ptr<Link>> Get(const net::RouteHop& hop);
   Result<std::shared_ptr<Link>> Open(const net::RouteHop& hop);
@@ -57,8 +67,8 @@ class PeerLinks {
 
   net::TlsIdentity identity_;
   SwarmKey swarm_key_;
-  std::chrono::milliseconds connect_timeout_;
-  std::mutex mu_;  // guards links_
+  std::chrono::milliseconds connect_timeout_, renew_after_;
+  std::mutex mu_;  // guards links_ and their last_used
   std::map<std::string, std::shared_ptr<Link>> links_;
 };
 

@@ -37,19 +37,23 @@ const Identities& Ids() {
 }
 
 // A next hop that refuses every peer for `refuse_for` after it starts, then
-// accepts them, and counts the binary messages it is handed.
+// accepts them, and counts the connections it accepts and the binary messages
+// it is handed.
 struct Hop {
   std::unique_ptr<net::RpcServer> server;
-  std::atomic<int> received{0};
+  std::atomic<int> received{0}, accepted{0};
   Clock::time_point accept_from;
 
-  explicit Hop(std::chrono::milliseconds refuse_for) : accept_from(Clock::now() + refuse_for) {
+  explicit Hop(std::chrono::milliseconds refuse_for, std::chrono::milliseconds idle_timeout = 60s)
+      : accept_from(Clock::now() + refuse_for) {
     net::RpcServerOptions o;
     o.identity = Ids().hop;
+    o.idle_timeout = idle_timeout;
     net::RpcServer::Callbacks cb;
     cb.authorizer = [this](const net::PeerInfo& p) {
       if (Clock::now() < accept_from)
         return Status::Error("peer " + p.public_key_id.substr(0, 12) + " has no signed record in cluster t");
+      accepted++;
       return Status::Ok();
     };
     cb.handler = [](const net::PeerInfo&, const nlohmann::json& request) { return net::OkReply(request); };
@@ -92,6 +96,25 @@ TEST(PeerLinks, AHopThatKeepsRefusingUsIsAnErrorNotALostMessage) {
   EXPECT_NE(sent.message().find("has no signed record"), std::string::npos) << sent.message();
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(hop.received, 0);
+}
+
+// The hop closes a link idle for its idle_timeout; a message written while
+// that close is under way would be lost. So a link idle for renew_after (less
+// than the hop's timeout) is replaced before it is used again, and one in use
+// is kept.
+TEST(PeerLinks, ALinkIdleForRenewAfterIsReplacedBeforeTheHopClosesIt) {
+  Hop hop(0ms, /*idle_timeout=*/1500ms);
+  ASSERT_TRUE(hop.server);
+  PeerLinks links(Ids().sender, SwarmKey(), 5000ms, /*renew_after=*/500ms);
+  for (int i = 0; i < 3; ++i) {  // in use: one link
+    ASSERT_TRUE(links.Send(hop.Route(), {1}).ok());
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_EQ(hop.accepted, 1);
+  std::this_thread::sleep_for(800ms);  // idle beyond renew_after, within the hop's timeout
+  ASSERT_TRUE(links.Send(hop.Route(), {2}).ok());
+  EXPECT_TRUE(hop.WaitReceived(4));
+  EXPECT_EQ(hop.accepted, 2) << "the idle link was used again instead of being replaced";
 }
 
 }  // namespace
