@@ -23,7 +23,7 @@ namespace {
 // each on 2 cores decoded up to 15-20 % less in total (less when memory is
 // the tighter limit). A yield costs ~1.3 us on this VM; yielding from the
 // first step looked ~3 % slower for one process alone.
-inline void WaitStep(int step) {
+inline void WaitStep(uint32_t step) {  // unsigned: a long wait wraps, harmlessly
   if (step >= 128 && (step & 15) == 15) {
     std::this_thread::yield();
   } else {
@@ -38,7 +38,7 @@ inline void WaitStep(int step) {
 // Wait steps before a worker sleeps (~100 us): long enough to cover the gap
 // between two kernels of one forward pass (microseconds), short enough not to
 // burn a core while the process waits on the network.
-constexpr int kSpinSteps = 1 << 10;
+constexpr uint32_t kSpinSteps = 1 << 10;
 
 thread_local bool tls_inside_task = false;
 
@@ -143,14 +143,14 @@ void ThreadPool::Run(int64_t n_tasks, TaskFn fn, void* ctx) {
     tls_inside_task = false;
     // Only pieces another thread is running are left; that thread may need
     // this core to finish them.
-    for (int step = 0; tasks_done_.load(std::memory_order_acquire) != n; ++step) WaitStep(step);
+    for (uint32_t step = 0; tasks_done_.load(std::memory_order_acquire) != n; ++step) WaitStep(step);
   }
   busy_.store(false, std::memory_order_release);
 }
 
 bool ThreadPool::WaitForWork(uint32_t* seen_generation) {
   auto changed = [&] { return generation_.load(std::memory_order_seq_cst) != *seen_generation; };
-  for (int step = 0; step < kSpinSteps && !changed(); ++step) {
+  for (uint32_t step = 0; step < kSpinSteps && !changed(); ++step) {
     if (stop_.load(std::memory_order_relaxed)) return false;
     WaitStep(step);
   }
