@@ -359,30 +359,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
+  // On the I/O thread (see the header): no hand-off, no pending count.
   void HandleBinary(std::string data) {
     if (!server_->callbacks.binary_handler) {
       Reply(ErrorReply(nullptr, "binary frames are not accepted here"));
       return;
     }
-    const size_t bytes = data.size();
-    if (!Admit(nullptr, bytes)) return;
-    auto self = shared_from_this();
-    asio::post(*server_->pool, [self, bytes, data = std::move(data)] {
-      auto start = std::chrono::steady_clock::now();
-      nlohmann::json reply;
-      try {
-        reply = self->server_->callbacks.binary_handler(
-            self->peer_, std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
-      } catch (const std::exception& e) {
-        reply = ErrorReply(nullptr, std::string("internal error: ") + e.what());
-      }
-      self->server_->metrics.AddLatency(std::chrono::steady_clock::now() - start);
-      asio::post(self->ws_.get_executor(), [self, bytes, reply = std::move(reply)] {
-        self->pending_--;
-        self->server_->pending_bytes -= bytes;
-        if (!reply.is_null()) self->Reply(reply);
-      });
-    });
+    const auto start = std::chrono::steady_clock::now();
+    nlohmann::json reply;
+    try {
+      reply = server_->callbacks.binary_handler(
+          peer_, std::span(reinterpret_cast<const uint8_t*>(data.data()), data.size()));
+    } catch (const std::exception& e) {
+      reply = ErrorReply(nullptr, std::string("internal error: ") + e.what());
+    }
+    server_->metrics.AddLatency(std::chrono::steady_clock::now() - start);
+    if (!reply.is_null()) Reply(reply);
   }
 
   // Counts a request in flight, or answers it at once when there are too many

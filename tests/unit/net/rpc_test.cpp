@@ -611,6 +611,46 @@ TEST(Rpc, PendingRequestLimit) {
   EXPECT_EQ(second["status"], "ok");
 }
 
+// Binary frames are handled on the I/O thread (where the Authorizer runs),
+// not handed to the handler pool: on the forward path that hand-off cost a
+// thread wake-up at every hop of every token.
+TEST(Rpc, BinaryFramesAreHandledOnTheIoThread) {
+  std::mutex mu;
+  std::thread::id io_thread, frame_thread;
+  RpcServerOptions o;
+  o.identity = Ids().server;
+  RpcServer::Callbacks cb;
+  cb.authorizer = [&](const PeerInfo&) {
+    std::lock_guard lock(mu);
+    io_thread = std::this_thread::get_id();
+    return Status::Ok();
+  };
+  cb.handler = TestHandler;
+  cb.binary_handler = [&](const PeerInfo& p, std::span<const uint8_t> data) {
+    std::lock_guard lock(mu);
+    frame_thread = std::this_thread::get_id();
+    return FrameHandler(p, data);
+  };
+  auto server = RpcServer::Start(std::move(o), std::move(cb));
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  RpcClientOptions co;
+  co.port = (*server)->port();
+  co.identity = Ids().client;
+  co.expected_public_key_id = Ids().server_id;
+  auto c = RpcClient::Connect(co);
+  ASSERT_TRUE(c.ok()) << c.status().message();
+  ActivationFrame f;
+  f.kind = ActivationKind::kHiddenStates;
+  f.width = 4;
+  f.rows = {{0, 1}};
+  f.values.assign(4, 0.5f);
+  ASSERT_TRUE((*c)->SendBinary(EncodeActivationFrame(f).value()).ok());
+  EXPECT_EQ(ReadJson(**c)["rows"], 1);
+  std::lock_guard lock(mu);
+  EXPECT_NE(io_thread, std::thread::id());
+  EXPECT_EQ(frame_thread, io_thread);
+}
+
 TEST(Rpc, BroadcastAndShutdown) {
   Harness h;
   auto c = h.Client();
