@@ -106,7 +106,8 @@ struct Harness {
   std::unique_ptr<RpcServer> server;
   std::atomic<int> authorized{0};
   PeerInfo last_peer;
-  std::mutex peer_mu;
+  std::thread::id authorizer_thread, frame_thread;  // the last call of each
+  std::mutex peer_mu;                               // guards the three above
 
   explicit Harness(RpcServerOptions o = {}, bool binary = true, std::string refuse_id = "") {
     o.identity = Ids().server;
@@ -115,6 +116,7 @@ struct Harness {
       {
         std::lock_guard lock(peer_mu);
         last_peer = p;
+        authorizer_thread = std::this_thread::get_id();
       }
       if (p.public_key_id == refuse_id)
         return Status::Error("peer " + p.public_key_id.substr(0, 12) + " is not in the swarm");
@@ -122,7 +124,14 @@ struct Harness {
       return Status::Ok();
     };
     cb.handler = TestHandler;
-    if (binary) cb.binary_handler = FrameHandler;
+    if (binary)
+      cb.binary_handler = [this](const PeerInfo& p, std::span<const uint8_t> data) {
+        {
+          std::lock_guard lock(peer_mu);
+          frame_thread = std::this_thread::get_id();
+        }
+        return FrameHandler(p, data);
+      };
     cb.log = log.Fn();
     auto s = RpcServer::Start(std::move(o), std::move(cb));
     EXPECT_TRUE(s.ok()) << s.status().message();
@@ -615,40 +624,19 @@ TEST(Rpc, PendingRequestLimit) {
 // not handed to the handler pool: on the forward path that hand-off cost a
 // thread wake-up at every hop of every token.
 TEST(Rpc, BinaryFramesAreHandledOnTheIoThread) {
-  std::mutex mu;
-  std::thread::id io_thread, frame_thread;
-  RpcServerOptions o;
-  o.identity = Ids().server;
-  RpcServer::Callbacks cb;
-  cb.authorizer = [&](const PeerInfo&) {
-    std::lock_guard lock(mu);
-    io_thread = std::this_thread::get_id();
-    return Status::Ok();
-  };
-  cb.handler = TestHandler;
-  cb.binary_handler = [&](const PeerInfo& p, std::span<const uint8_t> data) {
-    std::lock_guard lock(mu);
-    frame_thread = std::this_thread::get_id();
-    return FrameHandler(p, data);
-  };
-  auto server = RpcServer::Start(std::move(o), std::move(cb));
-  ASSERT_TRUE(server.ok()) << server.status().message();
-  RpcClientOptions co;
-  co.port = (*server)->port();
-  co.identity = Ids().client;
-  co.expected_public_key_id = Ids().server_id;
-  auto c = RpcClient::Connect(co);
-  ASSERT_TRUE(c.ok()) << c.status().message();
+  Harness h;
+  auto c = h.Client();
+  ASSERT_TRUE(c);
   ActivationFrame f;
   f.kind = ActivationKind::kHiddenStates;
   f.width = 4;
   f.rows = {{0, 1}};
   f.values.assign(4, 0.5f);
-  ASSERT_TRUE((*c)->SendBinary(EncodeActivationFrame(f).value()).ok());
-  EXPECT_EQ(ReadJson(**c)["rows"], 1);
-  std::lock_guard lock(mu);
-  EXPECT_NE(io_thread, std::thread::id());
-  EXPECT_EQ(frame_thread, io_thread);
+  ASSERT_TRUE(c->SendBinary(EncodeActivationFrame(f).value()).ok());
+  EXPECT_EQ(ReadJson(*c)["rows"], 1);
+  std::lock_guard lock(h.peer_mu);
+  EXPECT_NE(h.authorizer_thread, std::thread::id());
+  EXPECT_EQ(h.frame_thread, h.authorizer_thread);
 }
 
 TEST(Rpc, BroadcastAndShutdown) {
