@@ -619,12 +619,59 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 
 // Two groups (16 rows) per 512-bit vector, lanes 0-7 the first group's rows
 // and 8-15 the next group's: one broadcast of 4 activation bytes and one
-// vpdpbusd serve 16 rows. Per row the same integers and fused multiply-adds
-// as TilesQ4_0x8, so an odd last group (Single) gives the same bits. Only for
-// prefill: a decode row is bound by how fast one core streams its weights, and
-// a core reading two places a group apart in turn streams far slower than one
-// reading straight on (bare read loop, groups of 2048 columns: 30 -> 19 GB/s;
-// decode with this tile 21 -> 34 ms per token).
+// vpdpbusd serve 16 rows, half the instructions per weight byte of the 8-row
+// tiles. Per row the same integers and fused multiply-adds as those (the
+// Single twins), so every row gets the same bits. Only for prefill: a decode
+// row is bound by how fast one core streams its weights, and a core reading
+// two places a group apart in turn streams far slower than one reading
+// straight on (bare read loop, groups of 2048 columns: 30 -> 19 GB/s; decode
+// with this tile 21 -> 34 ms per token). Nor does a layout with the two
+// groups' blocks alternating (one stream) help decode: Q8_0 decode 12 %
+// slower than the 8-row tile, Q4_0 even, the same weights rewritten in place
+// between rounds in one process (buffers loaded apart differ by ~5 %).
+
+// The 32-byte chunks at x0 and x1 (two groups' blocks), side by side.
+inline __m512i PairChunk(const void* x0, const void* x1) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0))),
+                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x1)), 1);
+}
+inline __m512 PairScales(const uint16_t* d0, const uint16_t* d1) {
+  return _mm512_cvtph_ps(
+      _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d0))),
+                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(d1)), 1));
+}
+
+struct TilesQ8_0x16 : TilesQ8_0x8Base {
+  static constexpr int kCols = 4, kGroups = 2, kPairCols = 4;
+  using Single = TilesQ8_0x8;
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ8_0x8* x, size_t group_bytes, const uint8_t* a, size_t as,
+                  const ActQ8_0Sum* sums, float* out, size_t os) {
+    const auto* x1 = reinterpret_cast<const BlockQ8_0x8*>(reinterpret_cast<const uint8_t*>(x) + group_bytes);
+    __m512 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+    const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m512 dw = PairScales(x[b].d, x1[b].d);
+      __m512i w[8];
+      for (int k = 0; k < 8; ++k)
+        w[k] = _mm512_xor_si512(PairChunk(x[b].qs + 32 * k, x1[b].qs + 32 * k), flip);
+      for (int c = 0; c < NC; ++c) {
+        const ActQ8_0Sum& s = sums[c * nb + b];
+        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+        __m512i dot = _mm512_set1_epi32(-16 * s.sum8), dot_odd = _mm512_setzero_si512();
+        for (int k = 0; k < 8; k += 2) {
+          dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
+          dot_odd = DpbusdBroadcast4(dot_odd, w[k + 1], q + 4 * k + 4);
+        }
+        const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
+        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(_mm512_add_epi32(dot, dot_odd)), acc[c]);
+      }
+    }
+    for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
+  }
+};
+
 struct TilesQ4_0x16 : TilesQ4_0x8Base {
   static constexpr int kCols = 8, kGroups = 2, kPairCols = 4;
   using Single = TilesQ4_0x8;
@@ -636,28 +683,24 @@ struct TilesQ4_0x16 : TilesQ4_0x8Base {
     for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
     const __m512i low = _mm512_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
-      const __m256i d16 = _mm256_inserti128_si256(
-          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d))),
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(x1[b].d)), 1);
-      const __m512 dw = _mm512_cvtph_ps(d16);
+      const __m512 dw = PairScales(x[b].d, x1[b].d);
       __m512i w[8];
       for (int k = 0; k < 4; ++k) {
-        const __m512i chunk = _mm512_inserti64x4(
-            _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].qs + 32 * k))),
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x1[b].qs + 32 * k)), 1);
+        const __m512i chunk = PairChunk(x[b].qs + 32 * k, x1[b].qs + 32 * k);
         w[k] = _mm512_and_si512(chunk, low);
         w[4 + k] = _mm512_and_si512(_mm512_srli_epi16(chunk, 4), low);
       }
       for (int c = 0; c < NC; ++c) {
         const ActQ8_0Sum& s = sums[c * nb + b];
         const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
-        __m512i dot = _mm512_set1_epi32(-s.sum8);
+        // Two chains of vpdpbusd halve the latency per block (integer sums: same bits).
+        __m512i dot = _mm512_set1_epi32(-s.sum8), dot_hi = _mm512_setzero_si512();
         for (int k = 0; k < 4; ++k) {
           dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
-          dot = DpbusdBroadcast4(dot, w[4 + k], q + 16 + 4 * k);
+          dot_hi = DpbusdBroadcast4(dot_hi, w[4 + k], q + 16 + 4 * k);
         }
         const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
-        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc[c]);
+        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(_mm512_add_epi32(dot, dot_hi)), acc[c]);
       }
     }
     for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
@@ -720,7 +763,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].gemm = GemmQ<WeightQ4_0>;
   t->traits[kQ4_0].tile_rows = kTileRows;
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x16>;
-  t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
+  t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x16>;
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
   t->traits[kQ6_K].gemm_x8 = GemmX8<TilesQ6_Kx8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
