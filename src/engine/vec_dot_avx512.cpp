@@ -544,7 +544,11 @@ float DotQ6_K(int64_t n, const void* w, const void* a) {
 //
 // As the AVX2 kernel (lane r of every vector is weight row r), with vpdpbusd
 // summing each chunk's products straight into int32: the same exact integers,
-// so the same bits. 32 vector registers leave room for 8 activation rows.
+// so the same bits. 32 vector registers leave room for 8 activation rows. The
+// high nibbles stay in place (16 times their value; vpdpbusd's sums cannot
+// overflow, maddubs's int16 pairs could) and their dot is shifted back once,
+// which saves a shift per chunk: decode +3-7 % (3 runs of 25-35 rounds in
+// turns with the old tile on the same weights in one process, Q4_0 1.1B).
 
 // Q8_0 x8: the weights as unsigned bytes w + 128 (one xor), so vpdpbusd takes
 // them with each activation dword broadcast from memory, and each dot starts
@@ -590,14 +594,14 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    const __m256i low = _mm256_set1_epi8(0x0F);
+    const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(static_cast<char>(0xF0));
     for (int64_t b = 0; b < nb; ++b) {
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
-      __m256i w[8];
+      __m256i w[8];  // the low nibbles, then the high ones in place (16 times their value)
       for (int k = 0; k < 4; ++k) {
         const __m256i chunk = InRegister(LoadU8x32(x[b].qs + 32 * k));
         w[k] = _mm256_and_si256(chunk, low);
-        w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
+        w[4 + k] = _mm256_and_si256(chunk, high);
       }
       for (int c = 0; c < NC; ++c) {
         const ActQ8_0Sum& s = sums[c * nb + b];
@@ -608,7 +612,7 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
           dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
           dot_hi = DpbusdBroadcast4(dot_hi, w[4 + k], q + 16 + 4 * k);
         }
-        dot = _mm256_add_epi32(dot, dot_hi);
+        dot = _mm256_add_epi32(dot, _mm256_srai_epi32(dot_hi, 4));  // exact: dot_hi is 16 times an integer
         const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
         acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
       }
