@@ -49,6 +49,20 @@ uint64_t LastSeenEvent(const net::HttpRequest& r) {
   return id;
 }
 
+net::HttpResponse NoSuchEndpoint(const std::string& path) {
+  return HttpError(404, "no such endpoint " + path +
+                            "; try / (the console), /v1/models, /v1/completions, /v1/chat/completions, "
+                            "/api/status, /api/events, /api/series, /metrics or /healthz");
+}
+
+// The paths answered to GET and HEAD (the API's POST paths aside).
+bool ServedByGet(const std::string& path) {
+  for (const char* p : {"/healthz", "/v1/models", "/api/status", "/api/series", "/api/events", "/metrics",
+                        "/", "/index.html"})
+    if (path == p) return true;
+  return FindConsoleAsset(path) != nullptr;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Gateway>> Gateway::Start(const GatewayOptions& o) {
@@ -187,6 +201,9 @@ net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
                                 r.Header("content-type") + "'");
     return api_->Handle(r, path == "/v1/completions" ? ApiKind::kCompletion : ApiKind::kChat);
   }
+  // A path that does not exist is 404 whatever the method: a POST to
+  // /v1/embeddings must not be told it would work as a GET.
+  if (!ServedByGet(path)) return NoSuchEndpoint(path);
   if (r.method != "GET" && r.method != "HEAD") return WrongMethod(path, r.method, "GET, HEAD");
   if (path == "/healthz") {
     bool ready = swarm_->Ready() && model();
@@ -224,9 +241,7 @@ net::HttpResponse Gateway::Handle(const net::HttpRequest& r) {
                      "this gateway was built without the web console (web/ was empty at build time); "
                      "the API is at /v1");
   if (path == "/metrics") return {200, "text/plain; version=0.0.4", MetricsText(), {}, nullptr};
-  return HttpError(404, "no such endpoint " + path +
-                            "; try / (the console), /v1/models, /v1/completions, /v1/chat/completions, "
-                            "/api/status, /api/events, /api/series, /metrics or /healthz");
+  return NoSuchEndpoint(path);
 }
 
 // The server-sent event stream of the journal: what the client has not seen,

@@ -374,9 +374,14 @@ TEST(Gateway, BadRequestsGetOpenAIErrors) {
   json r = s.Post("/v1/completions",
                   {{"prompt", "Hello"}, {"max_tokens", 3}, {"temperature", 0}, {"frobnicate", true}});
   EXPECT_EQ(r["http_status"], 200) << r.dump();
-  auto missing = s.Request("GET", "/v1/nothing");
-  EXPECT_EQ(missing.status, 404);
-  EXPECT_EQ(json::parse(missing.body, nullptr, false)["error"]["code"], 404) << missing.body;
+  // A path that does not exist is 404 whatever the method, never a 405 that
+  // says another method would work.
+  for (const char* method : {"GET", "POST", "DELETE"}) {
+    auto missing = s.Request(method, "/v1/embeddings", "{}");
+    EXPECT_EQ(missing.status, 404) << method << ": " << missing.body;
+    EXPECT_EQ(json::parse(missing.body, nullptr, false)["error"]["code"], 404) << missing.body;
+    EXPECT_NE(missing.body.find("no such endpoint /v1/embeddings"), std::string::npos) << missing.body;
+  }
   // The wrong method is 405 with the methods that work; a body not sent as
   // JSON is 415 (a browser page can send text/plain or a form to any site
   // without a CORS preflight, JSON it cannot).
