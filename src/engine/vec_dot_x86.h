@@ -33,6 +33,32 @@ inline V InRegister(V v) {
   return v;
 }
 
+// Software prefetch of every cache line kAheadBytes ahead of a stream that a
+// loop reads front to back: Upto(p) asks for the lines up to p + kAheadBytes
+// not yet asked for (one prefetch per line, whatever the block size). Only
+// for loops that do much work per byte, whose loads alone keep too few lines
+// in flight: the Q4_0 decode tile (8 rows x 32 weights in 144 bytes and ~30
+// instructions) read 0.61-0.72 of the probe in a stretch of slow memory (36-41
+// GB/s) while Q4_K_M read 96 %. Prefetching lifted Q4_0 decode +19-27 % there
+// on AVX2 and AVX-512, and +8 % (AVX2) / +2 % (AVX-512, median of 10 runs, -4
+// to +9 %) with the usual 55-66 GB/s; Q8_0 lost 6-16 % and Q4_K 0-7 %, so they
+// go without. 32 Q4_0 blocks ahead: 8 lost 10 %, 16 2 %, 64 and 128 gained no
+// more. (One process, the same weights, with and without in turns.) Addresses
+// are integers, as the lines past the end of a matrix may lie outside it; a
+// prefetch never faults.
+class StreamPrefetch {
+ public:
+  static constexpr uintptr_t kAheadBytes = 32 * 144;
+  explicit StreamPrefetch(const void* start) : next_(reinterpret_cast<uintptr_t>(start) + kAheadBytes) {}
+  void Upto(const void* p) {
+    for (const uintptr_t end = reinterpret_cast<uintptr_t>(p) + kAheadBytes; next_ < end; next_ += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(next_), _MM_HINT_T0);
+  }
+
+ private:
+  uintptr_t next_;
+};
+
 // The sum (largest) of a vector's lanes: halves, then pairs, then the last two.
 inline float Hsum(__m256 x) {
   __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
