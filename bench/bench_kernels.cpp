@@ -102,11 +102,11 @@ struct Model {
   std::vector<ss::HugePageBuffer> layer_weights;  // kLayers * 7 matrices
   ss::HugePageBuffer output;
   TensorType type;
-  bool interleaved = false;  // as a Stage lays them out (weights.h InterleaveStageWeights)
+  int group_rows = 0;  // interleaved as a Stage lays them out (weights.h InterleaveStageWeights)
   size_t bytes = 0;
 };
 
-ss::HugePageBuffer MakeMatrix(TensorType type, int64_t n_in, int64_t n_out) {
+ss::HugePageBuffer MakeMatrix(TensorType type, int64_t n_in, int64_t n_out, int group_rows) {
   const std::vector<uint8_t> w = MakeWeights(type, n_in, n_out);
   auto buf = ss::HugePageBuffer::Allocate(w.size());
   if (!buf.ok()) {
@@ -114,21 +114,21 @@ ss::HugePageBuffer MakeMatrix(TensorType type, int64_t n_in, int64_t n_out) {
     std::exit(1);
   }
   std::memcpy(buf->data(), w.data(), w.size());
-  if (ss::engine::CanInterleave(type)) ss::engine::InterleaveMatrix(type, buf->data(), n_in, n_out);
+  if (group_rows != 0) ss::engine::InterleaveMatrix(type, buf->data(), n_in, n_out, group_rows);
   return std::move(*buf);
 }
 
 Model MakeModel(TensorType type) {
   Model m;
   m.type = type;
-  m.interleaved = ss::engine::CanInterleave(type);
+  m.group_rows = ss::engine::CanInterleave(type) ? ss::engine::GetTypeTraits(type)->group_rows : 0;
   for (int l = 0; l < kLayers; ++l) {
     for (const Shape& s : kLayerShapes) {
-      m.layer_weights.push_back(MakeMatrix(type, s.n_in, s.n_out));
+      m.layer_weights.push_back(MakeMatrix(type, s.n_in, s.n_out, m.group_rows));
       m.bytes += m.layer_weights.back().size();
     }
   }
-  m.output = MakeMatrix(type, kOutput.n_in, kOutput.n_out);
+  m.output = MakeMatrix(type, kOutput.n_in, kOutput.n_out, m.group_rows);
   m.bytes += m.output.size();
   return m;
 }
@@ -138,6 +138,16 @@ struct Timing {
   double total = 0;          // seconds for a whole model pass
 };
 
+// A failed product would time nothing: it ends the benchmark.
+void MatMulOrExit(const WeightView& w, const std::vector<float>& x, int n_tokens, std::vector<float>& y,
+                  ss::ThreadPool* pool, std::vector<uint8_t>& scratch) {
+  const ss::Status s = ss::engine::MatMul(w, x.data(), n_tokens, y.data(), pool, &scratch);
+  if (!s.ok()) {
+    std::fprintf(stderr, "bench_kernels: %s\n", s.message().c_str());
+    std::exit(1);
+  }
+}
+
 // One forward's matmuls over `layers` layers plus the output matrix.
 Timing RunPass(const Model& m, int layers, int n_tokens, ss::ThreadPool* pool, std::vector<float>& x,
                std::vector<float>& y, std::vector<uint8_t>& scratch) {
@@ -146,15 +156,15 @@ Timing RunPass(const Model& m, int layers, int n_tokens, ss::ThreadPool* pool, s
   for (int l = 0; l < layers; ++l) {
     for (int s = 0; s < 7; ++s) {
       const Shape& sh = kLayerShapes[s];
-      const WeightView w{m.type, m.layer_weights[l * 7 + s].data(), sh.n_in, sh.n_out, m.interleaved};
+      const WeightView w{m.type, m.layer_weights[l * 7 + s].data(), sh.n_in, sh.n_out, m.group_rows};
       const double t0 = Now();
-      (void)ss::engine::MatMul(w, x.data(), n_tokens, y.data(), pool, &scratch);
+      MatMulOrExit(w, x, n_tokens, y, pool, scratch);
       t.per_shape[s] += Now() - t0;
     }
   }
-  const WeightView w{m.type, m.output.data(), kOutput.n_in, kOutput.n_out, m.interleaved};
+  const WeightView w{m.type, m.output.data(), kOutput.n_in, kOutput.n_out, m.group_rows};
   const double t0 = Now();
-  (void)ss::engine::MatMul(w, x.data(), n_tokens, y.data(), pool, &scratch);
+  MatMulOrExit(w, x, n_tokens, y, pool, scratch);
   t.per_shape[7] = Now() - t0;
   t.total = Now() - start;
   return t;

@@ -57,9 +57,13 @@ Status CheckMatMul(const WeightView& w) {
                          " does not fit blocks of " + std::to_string(tt->block_size));
   }
   if (w.data == nullptr) return Status::Error("matmul weight has no data");
-  if (w.interleaved && (tt->gemm_x8 == nullptr || tt->sum_x8 == nullptr || w.n_out % kInterleave != 0))
+  if (w.interleaved() && (tt->gemm_x8 == nullptr || tt->sum_x8 == nullptr || w.n_out % kInterleave != 0))
     return Status::Error(std::string("no interleaved kernel for ") + gguf::TypeName(w.type) + " with " +
                          std::to_string(w.n_out) + " rows");
+  if (w.interleaved() && w.group_rows != tt->group_rows)
+    return Status::Error(std::string("a ") + gguf::TypeName(w.type) + " matrix interleaved by " +
+                         std::to_string(w.group_rows) + " rows, but the kernels read groups of " +
+                         std::to_string(tt->group_rows));
   return Status::Ok();
 }
 
@@ -107,15 +111,15 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
     size_t f = 0;
     while (f < n_formats && formats[f].tt->act_type != tt->act_type) ++f;
     if (f == n_formats) formats[n_formats++] = {tt, false, 0, RowBytes(tt->act_type, n_in), 0, 0};
-    if (w.interleaved && !formats[f].sums) {
+    if (w.interleaved() && !formats[f].sums) {
       formats[f].tt = tt;  // a type with sum_x8
       formats[f].sums = true;
     }
     // Work is handed out in whole kernel tiles of rows of one panel, panel
     // after panel, so each thread's tasks are one run of the matrix's memory
     // (a thread moving between panels at every claim restarted its streams).
-    const int64_t tile = w.interleaved ? kInterleave : tt->tile_rows;
-    const int64_t n_panels = w.interleaved ? (n_in + kPanelElements - 1) / kPanelElements : 1;
+    const int64_t tile = w.interleaved() ? w.group_rows : tt->tile_rows;
+    const int64_t n_panels = w.interleaved() ? (n_in + kPanelElements - 1) / kPanelElements : 1;
     jobs[j] = {tt, &formats[f], RowBytes(w.type, n_in), tile, (w.n_out + tile - 1) / tile, n_panels, n_tasks,
                0};
     n_tasks += n_panels * jobs[j].tiles;
@@ -158,7 +162,7 @@ Status MatMuls(std::span<const MatMulOut> outs, const float* x, int64_t n_tokens
         const int64_t r0 = t0 * job.tile, r1 = std::min(t1 * job.tile, w.n_out);
         const int nr = static_cast<int>(r1 - r0);
         float* y = (p == 0 ? outs[j].y : partial(j, p)) + r0;
-        if (w.interleaved) {
+        if (w.interleaved()) {
           job.tt->gemm_x8(n_in, w.data, w.n_out, p, r0, nr, a, job.act->stride,
                           buf.data() + job.act->sums_offset, nc, y, static_cast<size_t>(w.n_out));
         } else {

@@ -14,15 +14,16 @@ namespace ss::engine {
 
 // A weight matrix in ggml layout: n_out rows of n_in contiguous elements
 // (ne0 = n_in, ne1 = n_out), rows packed back to back; or, when interleaved,
-// groups of kInterleave rows rewritten block by block for the kernels, in
-// panels of columns (quants.h InterleaveMatrix; rows can no longer be read one
-// by one).
+// groups of group_rows rows rewritten block by block for the kernels, in
+// panels of columns (quants.h InterleaveMatrix, as the kernels'
+// TypeTraits::group_rows asks; rows can no longer be read one by one).
 struct WeightView {
   gguf::TensorType type = gguf::TensorType::F32;
   const void* data = nullptr;
   int64_t n_in = 0;
   int64_t n_out = 0;
-  bool interleaved = false;
+  int group_rows = 0;  // 0: plain rows
+  bool interleaved() const { return group_rows != 0; }
 };
 
 // Checks that the engine has kernels for w.type and that n_in fits its blocks.

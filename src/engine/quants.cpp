@@ -222,27 +222,27 @@ size_t RowBytes(gguf::TensorType type, int64_t n) {
 
 namespace {
 
-// The frame every interleaver shares: kInterleave rows of nb blocks each,
-// rewritten in place into nb BlockX8 (each zeroed first) by fill(out block,
-// row r, row r's block).
-template <typename Block, typename BlockX8, typename Fill>
+// The frame every interleaver shares: R rows of nb blocks each, rewritten in
+// place into nb BlockXR (each zeroed first) by fill(out block, row r, row r's
+// block).
+template <typename Block, typename BlockXR, int R = kInterleave, typename Fill>
 void InterleaveBlocks(uint8_t* rows, int64_t nb, Fill fill) {
-  std::vector<Block> copy(static_cast<size_t>(nb * kInterleave));
+  std::vector<Block> copy(static_cast<size_t>(nb * R));
   std::memcpy(copy.data(), rows, copy.size() * sizeof(Block));
-  auto* out = reinterpret_cast<BlockX8*>(rows);
+  auto* out = reinterpret_cast<BlockXR*>(rows);
   for (int64_t b = 0; b < nb; ++b) {
-    std::memset(&out[b], 0, sizeof(BlockX8));
-    for (int r = 0; r < kInterleave; ++r) fill(out[b], r, copy[static_cast<size_t>(r * nb + b)]);
+    std::memset(&out[b], 0, sizeof(BlockXR));
+    for (int r = 0; r < R; ++r) fill(out[b], r, copy[static_cast<size_t>(r * nb + b)]);
   }
 }
 
-// Q8_0 and Q4_0: a block's scale, then its quants in 4-byte words.
-template <typename Block, typename BlockX8>
+// Q8_0 and Q4_0 by R rows: a block's scale, then its quants in 4-byte words.
+template <typename Block, typename BlockXR, int R = kInterleave>
 void InterleaveWords(uint8_t* rows, int64_t n, int64_t block_size) {
-  InterleaveBlocks<Block, BlockX8>(rows, n / block_size, [](BlockX8& o, int r, const Block& in) {
+  InterleaveBlocks<Block, BlockXR, R>(rows, n / block_size, [](BlockXR& o, int r, const Block& in) {
     o.d[r] = in.d;
     for (int k = 0; k < static_cast<int>(sizeof(Block::qs) / 4); ++k)
-      std::memcpy(o.qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
+      std::memcpy(o.qs + 4 * R * k + 4 * r, in.qs + 4 * k, 4);
   });
 }
 
@@ -287,7 +287,9 @@ bool CanInterleave(gguf::TensorType type) {
          type == gguf::TensorType::Q6_K;
 }
 
-void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n) {
+void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_rows) {
+  if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_0)
+    return InterleaveWords<BlockQ4_0, BlockQ4_0x16, 2 * kInterleave>(rows, n, kQK4_0);
   switch (type) {
     case gguf::TensorType::Q8_0:
       return InterleaveWords<BlockQ8_0, BlockQ8_0x8>(rows, n, kQK8_0);
@@ -302,19 +304,24 @@ void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n) {
   }
 }
 
-void InterleaveMatrix(gguf::TensorType type, uint8_t* data, int64_t n, int64_t n_out) {
+void InterleaveMatrix(gguf::TensorType type, uint8_t* data, int64_t n, int64_t n_out, int group_rows) {
   const size_t group_bytes = RowBytes(type, n) * kInterleave;
-  const int64_t groups = n_out / kInterleave;
-  for (int64_t g = 0; g < groups; ++g) InterleaveRows(type, data + g * group_bytes, n);
+  const int64_t groups = n_out / kInterleave, step = group_rows / kInterleave;
+  int64_t g = 0;
+  for (; g + step <= groups; g += step) InterleaveRows(type, data + g * group_bytes, n, group_rows);
+  for (; g < groups; ++g) InterleaveRows(type, data + g * group_bytes, n);
   if (n <= kPanelElements) return;
-  // Blocks keep their order within a group, so a panel of a group is one run.
+  // Blocks keep their order within a group, so a panel of a group (of k
+  // groups of 8 rows) is one run.
   const std::vector<uint8_t> rows(data, data + groups * group_bytes);
   uint8_t* out = data;
   for (int64_t p0 = 0; p0 < n; p0 += kPanelElements) {
     const size_t offset = RowBytes(type, p0) * kInterleave;
     const size_t run = RowBytes(type, std::min(kPanelElements, n - p0)) * kInterleave;
-    for (int64_t g = 0; g < groups; ++g, out += run)
-      std::memcpy(out, rows.data() + g * group_bytes + offset, run);
+    for (int64_t g = 0, k = step; g < groups; g += k, out += k * run) {
+      k = g + step <= groups ? step : 1;
+      std::memcpy(out, rows.data() + g * group_bytes + k * offset, k * run);
+    }
   }
 }
 

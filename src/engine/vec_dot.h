@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "engine/quants.h"
 #include "gguf/types.h"
 
 namespace ss::engine {
@@ -47,8 +48,9 @@ using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int nr, const
 // input rather than once per tile of weight rows. Writes SumX8Bytes(n) bytes.
 using SumX8Fn = void (*)(int64_t n, const void* a, void* sums);
 // GemmFn for panel `panel` of a matrix of n_rows rows interleaved in panels
-// (quants.h InterleaveMatrix) at w: the panel's columns of rows [r0, r0 + nr)
-// (r0 and nr multiples of kInterleave) by nc activation rows, given also
+// (quants.h InterleaveMatrix, by TypeTraits::group_rows) at w: the panel's
+// columns of rows [r0, r0 + nr) (r0 a multiple of group_rows, nr of
+// kInterleave) by nc activation rows, given also
 // their SumX8Fn results as SumX8InPanels lays them out; out points at row
 // r0's results. A row's product is its panels' results added in panel order
 // (MatMul does that).
@@ -64,13 +66,14 @@ struct TypeTraits {
   VecDotFn vec_dot = nullptr;
   GemmFn gemm = nullptr;
   int tile_rows = 1;  // weight rows the gemm kernel handles at once (for splitting work)
-  // The gemm for weights interleaved by kInterleave rows (quants.h; Q8_0,
+  // The gemm for weights interleaved in groups of group_rows rows (quants.h; Q8_0,
   // Q4_0, Q4_K and Q6_K, else nullptr). Per block each result is exact integer dot
   // products and fused multiply-adds in a fixed order, so every ISA gives the
   // same bits.
   GemmX8Fn gemm_x8 = nullptr;
-  SumX8Fn sum_x8 = nullptr;  // its activations' shared terms
-  size_t sum_x8_block = 0;   // bytes sum_x8 writes per block of block_size
+  int group_rows = kInterleave;  // the layout it reads (InterleaveMatrix)
+  SumX8Fn sum_x8 = nullptr;      // its activations' shared terms
+  size_t sum_x8_block = 0;       // bytes sum_x8 writes per block of block_size
   size_t SumX8Bytes(int64_t n) const { return static_cast<size_t>(n / block_size) * sum_x8_block; }
 };
 

@@ -83,7 +83,8 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_
 // per block, row after row). It is run on one panel (quants.h
 // kPanelElements) at a time. A two-group Tiles names its one-group twin
 // Single, for an odd last group and for fewer than Tiles::kPairCols
-// activation rows; both must give every row the same bits.
+// activation rows; both must give every row the same bits. Its Block may be
+// both groups' (BlockQ4_0x16: kPairCols 1, as the layout is all pairs).
 template <typename Tiles>
 constexpr int GroupsOf() {
   if constexpr (requires { Tiles::kGroups; }) {
@@ -92,6 +93,16 @@ constexpr int GroupsOf() {
     return 1;
   }
 }
+// The block of one group of kInterleave rows, by which groups are addressed.
+template <typename Tiles>
+struct GroupBlock {
+  using type = typename Tiles::Block;
+};
+template <typename Tiles>
+requires requires { typename Tiles::Single; }
+struct GroupBlock<Tiles> {
+  using type = typename Tiles::Single::Block;
+};
 template <typename Tiles, int NC>
 void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a,
                 size_t as, const typename Tiles::Sum* sums, float* out, size_t os) {
@@ -113,7 +124,7 @@ void GroupsX8(int64_t nb, const typename Tiles::Block* x, size_t group_bytes, co
 template <typename Tiles>
 void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t panel, int64_t r0, int nr, const void* a,
             size_t as, const void* act_sums, int nc, float* out, size_t os) {
-  using Block = typename Tiles::Block;
+  using Block = typename GroupBlock<Tiles>::type;
   const int64_t panel_nb = kPanelElements / Tiles::kBlock, p0 = panel * panel_nb;
   const int64_t nb = std::min(panel_nb, n / Tiles::kBlock - p0);  // this panel's blocks
   const size_t group_bytes = nb * sizeof(Block);
@@ -125,7 +136,8 @@ void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t panel, int64_t r0,
   int64_t g = r0 / kInterleave;
   if constexpr (GroupsOf<Tiles>() == 2) {
     for (; nc >= Tiles::kPairCols && g + 2 <= g1; g += 2)
-      GroupsX8<Tiles>(nb, group(g), group_bytes, ap, as, nc, sums, out + (g * kInterleave - r0), os);
+      GroupsX8<Tiles>(nb, reinterpret_cast<const typename Tiles::Block*>(group(g)), group_bytes, ap, as, nc,
+                      sums, out + (g * kInterleave - r0), os);
     for (; g < g1; ++g)
       GroupsX8<typename Tiles::Single>(nb, group(g), group_bytes, ap, as, nc, sums,
                                        out + (g * kInterleave - r0), os);

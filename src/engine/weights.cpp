@@ -1,6 +1,7 @@
 #include "engine/weights.h"
 
 #include "engine/quants.h"
+#include "engine/vec_dot.h"
 #include "gguf/tensor_names.h"
 
 namespace ss::engine {
@@ -103,12 +104,13 @@ void InterleaveStageWeights(const gguf::File& file, StageWeights* s) {
   uint8_t* base = file.mutable_bytes();
   if (base == nullptr) return;
   auto interleave = [&](WeightView* w) {
-    if (!CanInterleave(w->type) || w->interleaved || w->n_out % kInterleave != 0 ||
+    if (!CanInterleave(w->type) || w->interleaved() || w->n_out % kInterleave != 0 ||
         w->data == s->token_embd.data)
       return;
     uint8_t* rows = base + (static_cast<const uint8_t*>(w->data) - file.bytes());
-    InterleaveMatrix(w->type, rows, w->n_in, w->n_out);
-    w->interleaved = true;
+    const int group_rows = GetTypeTraits(w->type)->group_rows;
+    InterleaveMatrix(w->type, rows, w->n_in, w->n_out, group_rows);
+    w->group_rows = group_rows;
   };
   for (LayerWeights& l : s->layers) {
     for (WeightView* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) interleave(w);

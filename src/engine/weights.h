@@ -30,8 +30,9 @@ Result<StageWeights> LoadStageWeights(const gguf::File& file, const Config& c, i
                                       bool last);
 
 // Rewrites the stage's matrices that have an interleaved kernel (quants.h
-// CanInterleave, with a multiple of kInterleave rows) into that layout
-// (InterleaveMatrix), in the file's own memory
+// CanInterleave, with a multiple of kInterleave rows) into the layout the
+// active kernels read (InterleaveMatrix by TypeTraits::group_rows), in the
+// file's own memory
 // (FileLoad::kResident; a mapped file is left as it is), and marks them. The
 // embedding table is read by rows and is left alone, also when the output
 // shares it.

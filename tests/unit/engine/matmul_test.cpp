@@ -106,21 +106,25 @@ TEST(MatMulTest, OneAndTwoThreadsAndBatchingGiveIdenticalBits) {
   }
 }
 
-// A matrix interleaved for its kernel (two panels, the second narrower) gives
-// the same products as its plain rows, split over threads and batched alike.
+// A matrix interleaved for its kernel (two panels, the second narrower; 40
+// rows, so groups of 16 leave one of 8) gives the same products as its plain
+// rows, split over threads and batched alike; interleaved for another
+// kernel's layout it is refused, not misread.
 TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
   std::mt19937 rng(22);
   ThreadPool one(1), two(2);
   for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0, TensorType::Q4_K, TensorType::Q6_K}) {
     const int64_t n_in = kPanelElements + 2 * GetTypeTraits(t)->block_size, n_out = 40, n_tokens = 9;
     const std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n_in, n_out);
-    std::vector<uint8_t> inter = rows;
-    InterleaveMatrix(t, inter.data(), n_in, n_out);
     const WeightView plain{t, rows.data(), n_in, n_out};
-    const WeightView w{t, inter.data(), n_in, n_out, /*interleaved=*/true};
     const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
     for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
       SetActiveIsa(static_cast<Isa>(isa));
+      const int group_rows = GetTypeTraits(t)->group_rows;
+      std::vector<uint8_t> inter = rows;
+      InterleaveMatrix(t, inter.data(), n_in, n_out, group_rows);
+      const WeightView w{t, inter.data(), n_in, n_out, group_rows};
+      const WeightView other{t, inter.data(), n_in, n_out, 3 * kInterleave - group_rows};  // 8 <-> 16
       std::vector<float> want(n_tokens * n_out), y1(want.size()), y2(want.size()), y3(want.size());
       ASSERT_TRUE(MatMul(plain, x.data(), n_tokens, want.data(), &two).ok());
       ASSERT_TRUE(MatMul(w, x.data(), n_tokens, y1.data(), &one).ok());
@@ -132,6 +136,11 @@ TEST(MatMulTest, InterleavedMatricesMatchTheirRowsOnEveryIsa) {
       const char* name = IsaName(static_cast<Isa>(isa));
       EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * 4), 0) << name << " " << gguf::TypeName(t);
       EXPECT_EQ(std::memcmp(y1.data(), y3.data(), y1.size() * 4), 0) << name << " " << gguf::TypeName(t);
+      const Status refused = MatMul(other, x.data(), 1, y1.data(), &one);
+      EXPECT_FALSE(refused.ok()) << name << " " << gguf::TypeName(t);
+      EXPECT_NE(refused.message().find("interleaved by " + std::to_string(other.group_rows) + " rows"),
+                std::string::npos)
+          << refused.message();
     }
   }
   SetActiveIsa(DetectedIsa());
@@ -153,7 +162,7 @@ TEST(MatMulTest, MatMulsGiveEachProductTheBitsOfItsOwnMatMul) {
     data.push_back(testutil::RandomWeights(rng, types[j], n_in, n_outs[j]));
     const bool inter = CanInterleave(types[j]) && n_outs[j] % kInterleave == 0;
     if (inter) InterleaveMatrix(types[j], data[j].data(), n_in, n_outs[j]);
-    outs.push_back({{types[j], data[j].data(), n_in, n_outs[j], inter}, nullptr});
+    outs.push_back({{types[j], data[j].data(), n_in, n_outs[j], inter ? kInterleave : 0}, nullptr});
   }
   const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
   for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {

@@ -92,6 +92,28 @@ TEST(QuantsTest, InterleaveQ4_0PutsEveryElementWhereTheLayoutSays) {
   }
 }
 
+// BlockQ4_0x16 likewise, 16 rows.
+TEST(QuantsTest, InterleaveQ4_0By16PutsEveryElementWhereTheLayoutSays) {
+  std::mt19937 rng(25);
+  const int64_t n = 3 * kQK4_0;
+  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_0, n, 2 * kInterleave);
+  const std::vector<uint8_t> before = rows;
+  InterleaveRows(TensorType::Q4_0, rows.data(), n, 2 * kInterleave);
+  const auto* x = reinterpret_cast<const BlockQ4_0x16*>(rows.data());
+  const size_t row_bytes = RowBytes(TensorType::Q4_0, n);
+  for (int r = 0; r < 2 * kInterleave; ++r) {
+    const std::vector<float> want = testutil::Dequantize(TensorType::Q4_0, before.data() + r * row_bytes, n);
+    for (int64_t i = 0; i < n; ++i) {
+      const BlockQ4_0x16& blk = x[i / kQK4_0];
+      const int e = static_cast<int>(i % kQK4_0);
+      const uint8_t byte = blk.qs[64 * ((e % 16) / 4) + 4 * r + e % 4];
+      const int q = e < 16 ? (byte & 0x0F) : (byte >> 4);
+      ASSERT_EQ(HalfToFloat(blk.d[r]) * static_cast<float>(q - 8), want[static_cast<size_t>(i)])
+          << "row " << r << " element " << i;
+    }
+  }
+}
+
 TEST(QuantsTest, InterleaveQ8_0PutsEveryElementWhereTheLayoutSays) {
   std::mt19937 rng(26);
   const int64_t n = 3 * kQK8_0;

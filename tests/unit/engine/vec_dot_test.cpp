@@ -245,7 +245,8 @@ void GemmX8AllPanels(const TypeTraits& tt, int64_t n, const void* w, int64_t n_r
 }
 
 // The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
-// BlockQ6_Kx8): on every ISA the scalar reference's bits (exact integers and
+// BlockQ6_Kx8; BlockQ4_0x16 where the ISA's kernel reads that, 24 rows
+// then ending in a group of 8): on every ISA the scalar reference's bits (exact integers and
 // the same fused multiply-adds), for activation row counts around the
 // register tiles, several groups and rows as long as ffn_down's (three panels,
 // the last narrower) or two whole panels; each column the bits it gets alone,
@@ -287,26 +288,30 @@ TEST(VecDotTest, InterleavedGemmsGiveTheScalarBitsOnEveryIsa) {
           }
           for (Isa isa : isas) {
             const TypeTraits& tt = *GetTypeTraits(t, isa);
+            std::vector<uint8_t> wt = rows;  // in the layout this ISA's kernel reads
+            InterleaveMatrix(t, wt.data(), n, nr, tt.group_rows);
             std::vector<float> got(os * nc, -1.0f);
-            GemmX8AllPanels(tt, n, w.data(), nr, 0, nr, a.data(), as, sums.data(), nc, got.data(), os);
+            GemmX8AllPanels(tt, n, wt.data(), nr, 0, nr, a.data(), as, sums.data(), nc, got.data(), os);
             for (size_t i = 0; i < got.size(); ++i)
               ASSERT_EQ(Fp32ToBits(got[i]), Fp32ToBits(want[i]))
                   << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
-                  << " at " << i;  // pads too
+                  << " at " << i;            // pads too
+            const int from = tt.group_rows;  // the first row a range may start at after row 0
             std::vector<float> later(os * nc, -1.0f);
-            GemmX8AllPanels(tt, n, w.data(), nr, kInterleave, nr - kInterleave, a.data(), as, sums.data(), nc,
-                            later.data(), os);
+            if (from < nr)
+              GemmX8AllPanels(tt, n, wt.data(), nr, from, nr - from, a.data(), as, sums.data(), nc,
+                              later.data(), os);
             for (int c = 0; c < nc; ++c) {
-              for (int r = kInterleave; r < nr; ++r)
-                ASSERT_EQ(Fp32ToBits(later[c * os + r - kInterleave]), Fp32ToBits(want[c * os + r]))
+              for (int r = from; r < nr; ++r)
+                ASSERT_EQ(Fp32ToBits(later[c * os + r - from]), Fp32ToBits(want[c * os + r]))
                     << IsaName(isa) << " " << gguf::TypeName(t) << " n=" << n << " nr=" << nr << " nc=" << nc
-                    << " rows from " << kInterleave << ", row " << r << " column " << c;
+                    << " rows from " << from << ", row " << r << " column " << c;
             }
             for (int c = 0; c < nc; ++c) {
               std::vector<uint8_t> sums_c(ref.SumX8Bytes(n));
               SumX8InPanels(ref, n, a.data() + c * as, 0, 1, sums_c.data());
               std::vector<float> alone(nr);
-              GemmX8AllPanels(tt, n, w.data(), nr, 0, nr, a.data() + c * as, as, sums_c.data(), 1,
+              GemmX8AllPanels(tt, n, wt.data(), nr, 0, nr, a.data() + c * as, as, sums_c.data(), 1,
                               alone.data(), nr);
               for (int r = 0; r < nr; ++r)
                 ASSERT_EQ(Fp32ToBits(alone[r]), Fp32ToBits(want[c * os + r]))
