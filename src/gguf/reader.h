@@ -38,6 +38,8 @@ struct TensorInfo {
 
 class File {
  public:
+  // kResident puts the tensor data on a 64-byte boundary (a tensor whose
+  // offset in it is a multiple of 64 starts on a cache line).
   static Result<std::unique_ptr<File>> Open(const std::string& path, FileLoad load = FileLoad::kMapped);
   // Parses bytes owned by the caller (kept alive while the File is used).
   static Result<std::unique_ptr<File>> Parse(const uint8_t* data, size_t size, std::string name = "<memory>");

@@ -11,7 +11,8 @@
 
 namespace ss {
 
-Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, FileLoad load) {
+Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, FileLoad load,
+                                                     uint64_t aligned_offset) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::Error(path + ": " + std::strerror(errno));
   struct stat st {};
@@ -21,7 +22,7 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, Fi
   }
   size_t size = static_cast<size_t>(st.st_size);
   if (load == FileLoad::kResident && size > 0) {
-    auto resident = ReadResident(path, fd, size);
+    auto resident = ReadResident(path, fd, size, (64 - aligned_offset % 64) % 64);
     ::close(fd);
     return resident;
   }
@@ -39,10 +40,12 @@ Result<std::unique_ptr<MappedFile>> MappedFile::Open(const std::string& path, Fi
   return std::unique_ptr<MappedFile>(new MappedFile(path, data, size, const_cast<uint8_t*>(data), {}));
 }
 
-Result<std::unique_ptr<MappedFile>> MappedFile::ReadResident(const std::string& path, int fd, size_t size) {
-  auto buf = HugePageBuffer::Allocate(size);
+// The file's bytes start `lead` bytes into the (page-aligned) buffer.
+Result<std::unique_ptr<MappedFile>> MappedFile::ReadResident(const std::string& path, int fd, size_t size,
+                                                             size_t lead) {
+  auto buf = HugePageBuffer::Allocate(lead + size);
   if (!buf.ok()) return Status::Error(path + ": " + buf.status().message());
-  uint8_t* data = buf->data();
+  uint8_t* data = buf->data() + lead;
   for (size_t done = 0; done < size;) {
     const ssize_t n =
         ::pread(fd, data + done, std::min<size_t>(size - done, size_t{64} << 20), static_cast<off_t>(done));

@@ -7,7 +7,8 @@
 //   in 4 KiB pages, one just written by `shard split` or a download, measured
 //   30 % slower). This memory is private, and writable through
 //   mutable_data(): the engine rewrites some weights into its kernels'
-//   layout in place.
+//   layout in place. Byte `aligned_offset` of the file lands on a 64-byte
+//   boundary (a cache line), so 64-byte loads from there do not straddle two.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,14 +24,17 @@ enum class FileLoad { kMapped, kResident };
 
 class MappedFile {
  public:
-  static Result<std::unique_ptr<MappedFile>> Open(const std::string& path, FileLoad load = FileLoad::kMapped);
+  static Result<std::unique_ptr<MappedFile>> Open(const std::string& path, FileLoad load = FileLoad::kMapped,
+                                                  uint64_t aligned_offset = 0);
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
 
   const uint8_t* data() const { return data_; }
   // The bytes of a kResident file, for rewriting in place; nullptr for a map.
-  uint8_t* mutable_data() const { return resident_.data(); }
+  uint8_t* mutable_data() const {
+    return resident_.data() != nullptr ? const_cast<uint8_t*>(data_) : nullptr;
+  }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
   // Drops the pages of [p, p + n) from this process's memory (they stay in the
@@ -41,7 +45,8 @@ class MappedFile {
  private:
   MappedFile(std::string path, const uint8_t* data, size_t size, void* map, HugePageBuffer resident)
       : path_(std::move(path)), data_(data), size_(size), map_(map), resident_(std::move(resident)) {}
-  static Result<std::unique_ptr<MappedFile>> ReadResident(const std::string& path, int fd, size_t size);
+  static Result<std::unique_ptr<MappedFile>> ReadResident(const std::string& path, int fd, size_t size,
+                                                          size_t lead);
 
   std::string path_;
   const uint8_t* data_;

@@ -90,6 +90,26 @@ TEST(GgufReader, ReferenceModelsHaveTheDocumentedShapes) {
   }
 }
 
+// Read resident (as a stage loads weights) the tensor data starts on a
+// 64-byte boundary, though GGUF aligns it to 32 in the file, with the same
+// tensors as the map.
+TEST(GgufReader, ResidentTensorDataStartsOnACacheLine) {
+  for (const Expected& e : kExpected) {
+    SCOPED_TRACE(e.file);
+    auto mapped = File::Open(ModelPath(e.file));
+    auto resident = File::Open(ModelPath(e.file), FileLoad::kResident);
+    ASSERT_TRUE(mapped.ok() && resident.ok());
+    const File& r = **resident;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(r.bytes() + r.data_offset()) % 64, 0u);
+    ASSERT_EQ(r.tensors().size(), (*mapped)->tensors().size());
+    for (size_t i = 0; i < r.tensors().size(); ++i) {
+      const TensorInfo& t = r.tensors()[i];
+      EXPECT_EQ(t.data, r.bytes() + r.data_offset() + t.offset) << t.name;
+      EXPECT_EQ(std::memcmp(t.data, (*mapped)->tensors()[i].data, t.size), 0) << t.name;
+    }
+  }
+}
+
 TEST(GgufReader, TokenizerVocabFilesParse) {
   for (const char* name : {"ggml-vocab-llama-bpe.gguf", "ggml-vocab-llama-spm.gguf"}) {
     auto f = File::Open(ss::testing::TestdataDir() + "/tokenizer/" + name);

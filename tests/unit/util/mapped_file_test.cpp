@@ -39,6 +39,23 @@ TEST(MappedFile, ResidentHoldsTheSameBytesAsTheMap) {
   }
 }
 
+// A resident file can put any byte of it on a cache line (a GGUF its tensor
+// data), still the same bytes, writable where they are.
+TEST(MappedFile, ResidentPutsTheAskedByteOnA64ByteBoundary) {
+  ss::testing::TempDir dir;
+  const std::string path = dir / "f";
+  const std::string bytes = WriteBytes(path, 10000);
+  for (uint64_t at : {0, 1, 32, 63, 64, 100, 9999}) {
+    auto resident = MappedFile::Open(path, FileLoad::kResident, at);
+    ASSERT_TRUE(resident.ok());
+    const MappedFile& f = **resident;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(f.data() + at) % 64, 0u) << "byte " << at;
+    EXPECT_EQ(f.mutable_data(), f.data());
+    ASSERT_EQ(f.size(), bytes.size());
+    EXPECT_EQ(std::memcmp(f.data(), bytes.data(), bytes.size()), 0) << "byte " << at;
+  }
+}
+
 TEST(MappedFile, EmptyMissingAndDirectoryFiles) {
   ss::testing::TempDir dir;
   const std::string empty = dir / "empty";
