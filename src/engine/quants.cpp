@@ -236,30 +236,43 @@ void InterleaveBlocks(uint8_t* rows, int64_t nb, Fill fill) {
   }
 }
 
-// Q8_0 and Q4_0 by R rows: a block's scale, then its quants in 4-byte words.
-template <typename Block, typename BlockXR, int R = kInterleave>
+// Q8_0 and Q4_0: a block's scale, then its quants in 4-byte words.
+template <typename Block, typename BlockX8>
 void InterleaveWords(uint8_t* rows, int64_t n, int64_t block_size) {
-  InterleaveBlocks<Block, BlockXR, R>(rows, n / block_size, [](BlockXR& o, int r, const Block& in) {
+  InterleaveBlocks<Block, BlockX8>(rows, n / block_size, [](BlockX8& o, int r, const Block& in) {
     o.d[r] = in.d;
     for (int k = 0; k < static_cast<int>(sizeof(Block::qs) / 4); ++k)
-      std::memcpy(o.qs + 4 * R * k + 4 * r, in.qs + 4 * k, 4);
+      std::memcpy(o.qs + 32 * k + 4 * r, in.qs + 4 * k, 4);
   });
 }
 
+// Value v (6 bits) at index i of a BlockQ4_Kx8's packed scales or mins.
+void PutSixBits(uint8_t* lo32, uint8_t* hi16, int i, uint8_t v) {
+  lo32[i % 32] |= static_cast<uint8_t>((v & 0xF) << (i < 32 ? 0 : 4));
+  hi16[i % 16] |= static_cast<uint8_t>((v >> 4) << (2 * (i / 16)));
+}
+
+// Q4_K by R rows (BlockQ4_Kx8, or BlockQ4_Kx16 with its two halves' scales).
+template <typename BlockXR, int R>
 void InterleaveQ4_K(uint8_t* rows, int64_t n) {
-  InterleaveBlocks<BlockQ4_K, BlockQ4_Kx8>(rows, n / kQK_K, [](BlockQ4_Kx8& o, int r, const BlockQ4_K& in) {
+  InterleaveBlocks<BlockQ4_K, BlockXR, R>(rows, n / kQK_K, [](BlockXR& o, int r, const BlockQ4_K& in) {
     o.d[r] = in.d;
     o.dmin[r] = in.dmin;
+    const int h = r / kInterleave, rr = r % kInterleave;  // half, row within it
+    auto at = [h](auto& field) -> uint8_t* {
+      if constexpr (R == kInterleave) {
+        return field;
+      } else {
+        return field[h];
+      }
+    };
     for (int j = 0; j < 8; ++j) {
       uint8_t sc, m;
       Q4KScaleMin(j, in.scales, &sc, &m);
-      const int si = 8 * j + r, mi = 16 * (j / 2) + 2 * r + j % 2;
-      o.scales_lo[si % 32] |= static_cast<uint8_t>((sc & 0xF) << (si < 32 ? 0 : 4));
-      o.scales_hi[si % 16] |= static_cast<uint8_t>((sc >> 4) << (2 * (si / 16)));
-      o.mins_lo[mi % 32] |= static_cast<uint8_t>((m & 0xF) << (mi < 32 ? 0 : 4));
-      o.mins_hi[mi % 16] |= static_cast<uint8_t>((m >> 4) << (2 * (mi / 16)));
+      PutSixBits(at(o.scales_lo), at(o.scales_hi), 8 * j + rr, sc);
+      PutSixBits(at(o.mins_lo), at(o.mins_hi), 16 * (j / 2) + 2 * rr + j % 2, m);
     }
-    for (int c = 0; c < 32; ++c) std::memcpy(o.qs + 32 * c + 4 * r, in.qs + 4 * c, 4);
+    for (int c = 0; c < 32; ++c) std::memcpy(o.qs + 4 * R * c + 4 * r, in.qs + 4 * c, 4);
   });
 }
 
@@ -288,15 +301,15 @@ bool CanInterleave(gguf::TensorType type) {
 }
 
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_rows) {
-  if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_0)
-    return InterleaveWords<BlockQ4_0, BlockQ4_0x16, 2 * kInterleave>(rows, n, kQK4_0);
+  if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_K)
+    return InterleaveQ4_K<BlockQ4_Kx16, 2 * kInterleave>(rows, n);
   switch (type) {
     case gguf::TensorType::Q8_0:
       return InterleaveWords<BlockQ8_0, BlockQ8_0x8>(rows, n, kQK8_0);
     case gguf::TensorType::Q4_0:
       return InterleaveWords<BlockQ4_0, BlockQ4_0x8>(rows, n, kQK4_0);
     case gguf::TensorType::Q4_K:
-      return InterleaveQ4_K(rows, n);
+      return InterleaveQ4_K<BlockQ4_Kx8, kInterleave>(rows, n);
     case gguf::TensorType::Q6_K:
       return InterleaveQ6_K(rows, n);
     default:

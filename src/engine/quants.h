@@ -67,14 +67,6 @@ struct BlockQ4_0x8 {
   uint16_t d[kInterleave];
   uint8_t qs[kInterleave * kQK4_0 / 2];
 };
-// Q4_0 weights of 16 consecutive rows the same way, for kernels whose vectors
-// hold 16 lanes: the 16 rows' scales, then 4 chunks of 64 bytes, chunk k
-// holding qs[4k .. 4k + 3] of rows 0..15. One 64-byte load then serves 16
-// rows, half the instructions per weight byte of BlockQ4_0x8.
-struct BlockQ4_0x16 {
-  uint16_t d[2 * kInterleave];
-  uint8_t qs[2 * kInterleave * kQK4_0 / 2];
-};
 
 // Q4_K weights of 8 consecutive rows, super-block by super-block, likewise:
 // qs as 32 chunks of 32 bytes, chunk 8j + k holding qs[32j + 4k .. + 3] of
@@ -96,6 +88,19 @@ struct BlockQ4_Kx8 {
 // The 64 scales and 64 mins of a BlockQ4_Kx8 by index (the reference the
 // SIMD unpacking is tested against).
 void UnpackQ4_Kx8Scales(const BlockQ4_Kx8& b, uint8_t* scales, uint8_t* mins);
+// Q4_K weights of 16 consecutive rows, for 16-lane kernels: qs as 32 chunks
+// of 64 bytes, chunk 8j + k holding qs[32j + 4k .. + 3] of rows 0..15; the
+// scales and mins of rows 0..7 ([0]) and of rows 8..15 ([1]) each packed as a
+// BlockQ4_Kx8's (indices by the row within its half).
+struct BlockQ4_Kx16 {
+  uint16_t d[2 * kInterleave];
+  uint16_t dmin[2 * kInterleave];
+  uint8_t scales_lo[2][32];
+  uint8_t mins_lo[2][32];
+  uint8_t scales_hi[2][16];
+  uint8_t mins_hi[2][16];
+  uint8_t qs[2 * kInterleave * kQK_K / 2];
+};
 
 // Q6_K weights of 8 consecutive rows, super-block by super-block: the 8 rows'
 // scales, their 16 group scales (scales[8 g + r]: group g of row r), then
@@ -118,7 +123,7 @@ static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == kInterleave * sizeof(BlockQ4_K));
 static_assert(sizeof(BlockQ4_0x8) == kInterleave * sizeof(BlockQ4_0));
-static_assert(sizeof(BlockQ4_0x16) == 2 * sizeof(BlockQ4_0x8));
+static_assert(sizeof(BlockQ4_Kx16) == 2 * sizeof(BlockQ4_Kx8));
 static_assert(sizeof(BlockQ6_Kx8) == kInterleave * sizeof(BlockQ6_K));
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
@@ -163,8 +168,8 @@ size_t RowBytes(gguf::TensorType type, int64_t n);
 bool CanInterleave(gguf::TensorType type);
 // Rewrites kInterleave consecutive rows of n elements of such a type, in
 // place, into its interleaved blocks (BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
-// BlockQ6_Kx8); with group_rows 16 (Q4_0 only), 2 * kInterleave rows into
-// BlockQ4_0x16.
+// BlockQ6_Kx8); with group_rows 16 (Q4_K only), 2 * kInterleave rows into
+// BlockQ4_Kx16.
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_rows = kInterleave);
 
 // Columns per panel of an interleaved matrix. A matrix wider than this is
@@ -178,8 +183,8 @@ void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_r
 inline constexpr int64_t kPanelElements = 2048;
 // Rewrites a matrix of n_out rows (a multiple of kInterleave) of n elements
 // of an interleavable type, in place, into interleaved groups in panels:
-// groups of group_rows rows, kInterleave or (Q4_0 only) 16; with 16, an odd
-// last 8 rows form a BlockQ4_0x8 group. Either way group g of 8 rows starts
+// groups of group_rows rows, kInterleave or (Q4_K only) 16; with 16, an odd
+// last 8 rows form a group of 8. Either way group g of 8 rows starts
 // g * (8 rows' bytes of the panel) into its panel.
 void InterleaveMatrix(gguf::TensorType type, uint8_t* data, int64_t n, int64_t n_out,
                       int group_rows = kInterleave);

@@ -704,7 +704,8 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F);
-    StreamPrefetch ahead(x);  // used by decode (one activation row) only, as measured
+    StreamPrefetch<64 * sizeof(BlockQ4_0x8)> ahead(
+        x);  // used by decode (one activation row) only, as measured
     for (int64_t b = 0; b < nb; ++b) {
       if constexpr (NC == 1) ahead.Upto(x + b + 1);
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));

@@ -595,7 +595,8 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(static_cast<char>(0xF0));
-    StreamPrefetch ahead(x);  // used by decode (one activation row) only, as measured
+    StreamPrefetch<64 * sizeof(BlockQ4_0x8)> ahead(
+        x);  // used by decode (one activation row) only, as measured
     for (int64_t b = 0; b < nb; ++b) {
       if constexpr (NC == 1) ahead.Upto(x + b + 1);
       const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x[b].d)));
@@ -623,8 +624,8 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
   }
 };
 
-// Q8_0 prefill: two groups (16 rows) per 512-bit vector, lanes 0-7 the first
-// group's rows and 8-15 the next group's: one broadcast of 4 activation bytes and one
+// Two groups (16 rows) per 512-bit vector, lanes 0-7 the first group's rows
+// and 8-15 the next group's: one broadcast of 4 activation bytes and one
 // vpdpbusd serve 16 rows, half the instructions per weight byte of the 8-row
 // tiles. Per row the same integers and fused multiply-adds as those (the
 // Single twins), so every row gets the same bits. Only for prefill: a decode
@@ -632,10 +633,12 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 // two places a group apart in turn streams far slower than one reading
 // straight on (bare read loop, groups of 2048 columns: 30 -> 19 GB/s; decode
 // with this tile 21 -> 34 ms per token). Nor does a layout with the two
-// groups' blocks alternating (one stream, still two loads and an insert per
-// chunk) help decode: Q8_0 decode 12 % slower than the 8-row tile, the same
-// weights rewritten in place between rounds in one process. (Q4_0, with
-// twice the work per byte, gains from its own 16-row layout: TilesQ4_0x16.)
+// groups' blocks alternating (one stream) help decode: Q8_0 decode 12 %
+// slower than the 8-row tile, Q4_0 even, the same weights rewritten in place
+// between rounds in one process (buffers loaded apart differ by ~5 %). Nor
+// Q4_0 by 16 rows in one load per chunk, as Q4_K's decode has it
+// (TilesQ4_Kx16): 0.95 of the 8-row tile (2 runs of 40 pairs in one
+// process), 0.91-0.95 with a software prefetch 4.6 or 9 KB ahead.
 
 // The 32-byte chunks at x0 and x1 (two groups' blocks), side by side.
 inline __m512i PairChunk(const void* x0, const void* x1) {
@@ -679,44 +682,35 @@ struct TilesQ8_0x16 : TilesQ8_0x8Base {
   }
 };
 
-// Q4_0 by 16 rows (quants.h BlockQ4_0x16, the layout this table asks for):
-// the 8-row tile's operations with 16 lanes, lane r row r, one 64-byte load
-// per chunk; the same integers and fused multiply-adds per row, so the same
-// bits. Half the instructions per weight byte, for when memory outruns the
-// 8-row tile's ~27 instructions per 144 bytes: Q4_0 matrix-vector products
-// alone over 520 MB, 2 threads, in turns with the 8-row tile: +11 % (median
-// of 12) at 43-54 GB/s, even at 36. Decode of the 1.1B shape, both layouts
-// in one process in turns: +2.8 % and +0.4 % (80 pairs each, either loaded
-// first); prefill +1 %. Without a software prefetch: 64 blocks ahead lost 4
-// % in the products alone, 16 blocks 6 %.
-struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
-  static constexpr int kCols = 8, kGroups = 2, kPairCols = 1;
+struct TilesQ4_0x16 : TilesQ4_0x8Base {
+  static constexpr int kCols = 8, kGroups = 2, kPairCols = 4;
   using Single = TilesQ4_0x8;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x16* x, size_t, const uint8_t* a, size_t as,
+  static void Run(int64_t nb, const BlockQ4_0x8* x, size_t group_bytes, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
+    const auto* x1 = reinterpret_cast<const BlockQ4_0x8*>(reinterpret_cast<const uint8_t*>(x) + group_bytes);
     __m512 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
-    const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
+    const __m512i low = _mm512_set1_epi8(0x0F);
     for (int64_t b = 0; b < nb; ++b) {
-      const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x[b].d)));
-      __m512i w[8];  // the low nibbles, then the high ones in place (16 times their value)
+      const __m512 dw = PairScales(x[b].d, x1[b].d);
+      __m512i w[8];
       for (int k = 0; k < 4; ++k) {
-        const __m512i chunk = InRegister(_mm512_loadu_si512(x[b].qs + 64 * k));
+        const __m512i chunk = PairChunk(x[b].qs + 32 * k, x1[b].qs + 32 * k);
         w[k] = _mm512_and_si512(chunk, low);
-        w[4 + k] = _mm512_and_si512(chunk, high);
+        w[4 + k] = _mm512_and_si512(_mm512_srli_epi16(chunk, 4), low);
       }
       for (int c = 0; c < NC; ++c) {
         const ActQ8_0Sum& s = sums[c * nb + b];
         const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+        // Two chains of vpdpbusd halve the latency per block (integer sums: same bits).
         __m512i dot = _mm512_set1_epi32(-s.sum8), dot_hi = _mm512_setzero_si512();
         for (int k = 0; k < 4; ++k) {
           dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
           dot_hi = DpbusdBroadcast4(dot_hi, w[4 + k], q + 16 + 4 * k);
         }
-        dot = _mm512_add_epi32(dot, _mm512_srai_epi32(dot_hi, 4));  // exact: dot_hi is 16 times an integer
         const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
-        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc[c]);
+        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(_mm512_add_epi32(dot, dot_hi)), acc[c]);
       }
     }
     for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
@@ -769,6 +763,83 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   }
 };
 
+// Q4_K by 16 rows (quants.h BlockQ4_Kx16, the layout this table asks for):
+// the 8-row tile's sums with 16 lanes, one 64-byte load per chunk and the
+// high nibbles kept in place (16 times their value, shifted back once per
+// sub-block pair, exactly); the same integers and fused multiply-adds per
+// row, so the same bits, for half the instructions per weight byte: in L2,
+// one core, 80 GB/s against 52. Decode of the 1.1B Q4_K_M, both layouts in
+// one process in turns: +16 % and +22 % (40 pairs each; the second with the
+// tensors on 64-byte boundaries, as loads now put them); prefill (4
+// activation rows a tile) +49 %, 261 -> 386 tok/s (16 pairs).
+struct TilesQ4_Kx16 : TilesBase<BlockQ4_Kx16, BlockQ8_K, ActQ8_KSum, kQK_K> {
+  static constexpr int kCols = 4, kGroups = 2, kPairCols = 1;
+  using Single = TilesQ4_Kx8;
+  // The 16 rows' scales (or mins' row pairs) of one index from both halves.
+  static __m512i Scales16(const uint8_t (&sc)[2][64], int j) {
+    const __m128i lo = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc[0] + 8 * j));
+    const __m128i hi = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc[1] + 8 * j));
+    return _mm512_cvtepu8_epi32(_mm_unpacklo_epi64(lo, hi));
+  }
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_Kx16* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
+    __m512 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+    const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
+    alignas(64) uint8_t sc[2][64], mn[2][64];
+    StreamPrefetch<2 * sizeof(BlockQ4_Kx16)> ahead(x);  // used by decode only, as measured
+    for (int64_t b = 0; b < nb; ++b) {
+      if constexpr (NC == 1) ahead.Upto(x + b + 1);
+      const BlockQ4_Kx16& blk = x[b];
+      for (int h = 0; h < 2; ++h) {
+        UnpackSixBits(blk.scales_lo[h], blk.scales_hi[h], sc[h]);
+        UnpackSixBits(blk.mins_lo[h], blk.mins_hi[h], mn[h]);
+      }
+      const int8_t* q[NC];
+      __m512i sumi[NC];
+      for (int c = 0; c < NC; ++c) {
+        q[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs;
+        sumi[c] = _mm512_setzero_si512();
+      }
+      for (int jj = 0; jj < 4; ++jj) {
+        // [c][0]: sub-block 2 jj (low nibbles), [c][1]: 2 jj + 1; [2], [3]: odd chunks of each
+        __m512i dot[NC][4];
+        for (int c = 0; c < NC; ++c)
+          for (int i = 0; i < 4; ++i) dot[c][i] = _mm512_setzero_si512();
+        for (int k = 0; k < 8; ++k) {
+          const __m512i chunk = InRegister(_mm512_loadu_si512(blk.qs + 64 * (8 * jj + k)));
+          const __m512i ql = _mm512_and_si512(chunk, low), qh = _mm512_and_si512(chunk, high);
+          const int odd = NC == 1 ? 2 * (k % 2) : 0;  // more columns are chains enough
+          for (int c = 0; c < NC; ++c) {
+            const int8_t* qc = q[c] + 64 * jj + 4 * k;
+            dot[c][odd] = DpbusdBroadcast4(dot[c][odd], ql, qc);
+            dot[c][odd + 1] = DpbusdBroadcast4(dot[c][odd + 1], qh, qc + 32);
+          }
+        }
+        const __m512i sc_lo = Scales16(sc, 2 * jj), sc_hi = Scales16(sc, 2 * jj + 1);
+        for (int c = 0; c < NC; ++c) {
+          const __m512i lo = _mm512_add_epi32(dot[c][0], dot[c][2]);
+          const __m512i hi = _mm512_srai_epi32(_mm512_add_epi32(dot[c][1], dot[c][3]), 4);  // exact
+          sumi[c] = _mm512_add_epi32(
+              sumi[c], _mm512_add_epi32(_mm512_mullo_epi32(lo, sc_lo), _mm512_mullo_epi32(hi, sc_hi)));
+        }
+      }
+      const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.d)));
+      const __m512 dmw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk.dmin)));
+      for (int c = 0; c < NC; ++c) {
+        const ActQ8_KSum& s = sums[c * nb + b];
+        const __m512 da = _mm512_set1_ps(s.d);
+        const __m512i mins =
+            _mm512_inserti64x4(_mm512_castsi256_si512(MinsX8(mn[0], s.pairs)), MinsX8(mn[1], s.pairs), 1);
+        acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dw, da), _mm512_cvtepi32_ps(sumi[c]), acc[c]);
+        acc[c] = _mm512_fnmadd_ps(_mm512_mul_ps(dmw, da), _mm512_cvtepi32_ps(mins), acc[c]);
+      }
+    }
+    for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
+  }
+};
+
 }  // namespace
 
 void FillAvx512Table(KernelTable* t) {
@@ -779,9 +850,9 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].gemm = GemmQ<WeightQ4_0>;
   t->traits[kQ4_0].tile_rows = kTileRows;
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x16>;
-  t->traits[kQ4_0].group_rows = 2 * kInterleave;
   t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x16>;
-  t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
+  t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx16>;
+  t->traits[kQ4_K].group_rows = 2 * kInterleave;
   t->traits[kQ6_K].gemm_x8 = GemmX8<TilesQ6_Kx8>;
   t->traits[kQ6_K].vec_dot = DotQ6_K;
   t->traits[kQ6_K].gemm = GemmQ6_K;

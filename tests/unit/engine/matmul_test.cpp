@@ -156,17 +156,20 @@ TEST(MatMulTest, MatMulsGiveEachProductTheBitsOfItsOwnMatMul) {
   const int64_t n_in = 2 * kQK_K, n_tokens = 9;
   const TensorType types[] = {TensorType::Q6_K, TensorType::Q4_K, TensorType::Q8_0, TensorType::F16};
   const int64_t n_outs[] = {19, 48, 16, 7};
-  std::vector<std::vector<uint8_t>> data;
-  std::vector<MatMulOut> outs;
-  for (size_t j = 0; j < 4; ++j) {
-    data.push_back(testutil::RandomWeights(rng, types[j], n_in, n_outs[j]));
-    const bool inter = CanInterleave(types[j]) && n_outs[j] % kInterleave == 0;
-    if (inter) InterleaveMatrix(types[j], data[j].data(), n_in, n_outs[j]);
-    outs.push_back({{types[j], data[j].data(), n_in, n_outs[j], inter ? kInterleave : 0}, nullptr});
-  }
+  std::vector<std::vector<uint8_t>> rows, data(4);
+  for (size_t j = 0; j < 4; ++j) rows.push_back(testutil::RandomWeights(rng, types[j], n_in, n_outs[j]));
   const std::vector<float> x = testutil::RandomFloats(rng, n_in * n_tokens);
+  std::vector<MatMulOut> outs;  // interleaved as the ISA's kernels read them (the last: the detected one)
   for (int isa = 0; isa <= static_cast<int>(DetectedIsa()); ++isa) {
     SetActiveIsa(static_cast<Isa>(isa));
+    outs.clear();
+    for (size_t j = 0; j < 4; ++j) {
+      data[j] = rows[j];
+      const int group_rows =
+          CanInterleave(types[j]) && n_outs[j] % kInterleave == 0 ? GetTypeTraits(types[j])->group_rows : 0;
+      if (group_rows != 0) InterleaveMatrix(types[j], data[j].data(), n_in, n_outs[j], group_rows);
+      outs.push_back({{types[j], data[j].data(), n_in, n_outs[j], group_rows}, nullptr});
+    }
     for (ThreadPool* pool : {&one, &two}) {
       for (int64_t tokens : {int64_t{1}, n_tokens}) {
         std::vector<std::vector<float>> want, got;

@@ -92,28 +92,6 @@ TEST(QuantsTest, InterleaveQ4_0PutsEveryElementWhereTheLayoutSays) {
   }
 }
 
-// BlockQ4_0x16 likewise, 16 rows.
-TEST(QuantsTest, InterleaveQ4_0By16PutsEveryElementWhereTheLayoutSays) {
-  std::mt19937 rng(25);
-  const int64_t n = 3 * kQK4_0;
-  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_0, n, 2 * kInterleave);
-  const std::vector<uint8_t> before = rows;
-  InterleaveRows(TensorType::Q4_0, rows.data(), n, 2 * kInterleave);
-  const auto* x = reinterpret_cast<const BlockQ4_0x16*>(rows.data());
-  const size_t row_bytes = RowBytes(TensorType::Q4_0, n);
-  for (int r = 0; r < 2 * kInterleave; ++r) {
-    const std::vector<float> want = testutil::Dequantize(TensorType::Q4_0, before.data() + r * row_bytes, n);
-    for (int64_t i = 0; i < n; ++i) {
-      const BlockQ4_0x16& blk = x[i / kQK4_0];
-      const int e = static_cast<int>(i % kQK4_0);
-      const uint8_t byte = blk.qs[64 * ((e % 16) / 4) + 4 * r + e % 4];
-      const int q = e < 16 ? (byte & 0x0F) : (byte >> 4);
-      ASSERT_EQ(HalfToFloat(blk.d[r]) * static_cast<float>(q - 8), want[static_cast<size_t>(i)])
-          << "row " << r << " element " << i;
-    }
-  }
-}
-
 TEST(QuantsTest, InterleaveQ8_0PutsEveryElementWhereTheLayoutSays) {
   std::mt19937 rng(26);
   const int64_t n = 3 * kQK8_0;
@@ -175,6 +153,40 @@ TEST(QuantsTest, InterleaveQ4_KPutsEveryElementScaleAndMinWhereTheLayoutSays) {
         const uint8_t byte = x[b].qs[32 * (8 * (j / 2) + k) + 4 * r + i];
         const int q = j % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
         const float got = d * sc[8 * j + r] * q - dmin * mn[16 * (j / 2) + 2 * r + j % 2];
+        ASSERT_EQ(got, want[static_cast<size_t>(b * kQK_K + e)])
+            << "row " << r << " element " << b * kQK_K + e;
+      }
+    }
+  }
+}
+
+// BlockQ4_Kx16 likewise: each half's scales and mins packed as a
+// BlockQ4_Kx8's, the quants in 64-byte chunks.
+TEST(QuantsTest, InterleaveQ4_KBy16PutsEveryElementScaleAndMinWhereTheLayoutSays) {
+  std::mt19937 rng(27);
+  const int64_t n = 2 * kQK_K;
+  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_K, n, 2 * kInterleave);
+  const std::vector<uint8_t> before = rows;
+  InterleaveRows(TensorType::Q4_K, rows.data(), n, 2 * kInterleave);
+  const auto* x = reinterpret_cast<const BlockQ4_Kx16*>(rows.data());
+  const size_t row_bytes = RowBytes(TensorType::Q4_K, n);
+  for (int r = 0; r < 2 * kInterleave; ++r) {
+    const std::vector<float> want = testutil::Dequantize(TensorType::Q4_K, before.data() + r * row_bytes, n);
+    const int h = r / kInterleave, rr = r % kInterleave;
+    for (int64_t b = 0; b < n / kQK_K; ++b) {
+      BlockQ4_Kx8 half{};  // this half's packed scales and mins, unpacked by the x8 reference
+      std::memcpy(half.scales_lo, x[b].scales_lo[h], 32);
+      std::memcpy(half.scales_hi, x[b].scales_hi[h], 16);
+      std::memcpy(half.mins_lo, x[b].mins_lo[h], 32);
+      std::memcpy(half.mins_hi, x[b].mins_hi[h], 16);
+      uint8_t sc[64], mn[64];
+      UnpackQ4_Kx8Scales(half, sc, mn);
+      const float d = HalfToFloat(x[b].d[r]), dmin = HalfToFloat(x[b].dmin[r]);
+      for (int e = 0; e < kQK_K; ++e) {
+        const int j = e / 32, k = (e % 32) / 4, i = e % 4;  // sub-block, chunk, byte
+        const uint8_t byte = x[b].qs[64 * (8 * (j / 2) + k) + 4 * r + i];
+        const int q = j % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
+        const float got = d * sc[8 * j + rr] * q - dmin * mn[16 * (j / 2) + 2 * rr + j % 2];
         ASSERT_EQ(got, want[static_cast<size_t>(b * kQK_K + e)])
             << "row " << r << " element " << b * kQK_K + e;
       }

@@ -245,7 +245,7 @@ void GemmX8AllPanels(const TypeTraits& tt, int64_t n, const void* w, int64_t n_r
 }
 
 // The interleaved gemms (quants.h BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
-// BlockQ6_Kx8; BlockQ4_0x16 where the ISA's kernel reads that, 24 rows
+// BlockQ6_Kx8; BlockQ4_Kx16 where the ISA's kernel reads that, 24 rows
 // then ending in a group of 8): on every ISA the scalar reference's bits (exact integers and
 // the same fused multiply-adds), for activation row counts around the
 // register tiles, several groups and rows as long as ffn_down's (three panels,
