@@ -10,6 +10,7 @@
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/bencode.hpp>
+#include <libtorrent/error_code.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
@@ -117,6 +118,9 @@ class TorrentSession::Impl {
   void Handle(lt::alert* a);
   void HandleFinished(Transfer& t);
   void HandleMetadata(Transfer& t);
+  void HandleError(Transfer& t, const lt::torrent_error_alert& e);
+  static bool Recheckable(const Transfer& t, const lt::error_code& ec);
+  void Recheck(Transfer& t, const lt::torrent_status& st, double now);
   void HandleResume(lt::save_resume_data_alert& a);
   void Tick();
   void SaveAllResumeData();
@@ -274,18 +278,15 @@ void TorrentSession::Impl::Handle(lt::alert* a) {
     }
     case lt::file_error_alert::alert_type: {
       auto* f = lt::alert_cast<lt::file_error_alert>(a);
+      if (t.failed() || (t.fetching() && Recheckable(t, f->error))) return;
       t.Fail(std::string(f->filename()) + ": " + lt::operation_name(f->op) + ": " + f->error.message());
       t.handle().pause();
       Say(name + "error: " + f->filename() + ": " + lt::operation_name(f->op) + ": " + f->error.message() +
           "; stopped");
       return;
     }
-    case lt::torrent_error_alert::alert_type: {
-      auto* e = lt::alert_cast<lt::torrent_error_alert>(a);
-      t.Fail(e->filename() + std::string(": ") + e->error.message());
-      Say(name + "error: " + e->message());
-      return;
-    }
+    case lt::torrent_error_alert::alert_type:
+      return HandleError(t, *lt::alert_cast<lt::torrent_error_alert>(a));
     case lt::torrent_checked_alert::alert_type: {
       const lt::torrent_status st = t.handle().status(lt::torrent_handle::query_pieces);
       Say(name + "ready: " + std::to_string(st.num_pieces) + " of " + std::to_string(st.pieces.size()) +
@@ -337,6 +338,46 @@ void TorrentSession::Impl::HandleMetadata(Transfer& t) {
   }
 }
 
+// A fetch stopped for inconsistent hashes, or by the re-check meant to clear
+// that, waits for Recheck (on the next tick); any other torrent error stops it.
+void TorrentSession::Impl::HandleError(Transfer& t, const lt::torrent_error_alert& e) {
+  if (t.failed() || (t.fetching() && Recheckable(t, e.error))) return;
+  const std::string why = (e.filename()[0] ? e.filename() + std::string(": ") : "") + e.error.message();
+  t.Fail(why);
+  Say("[" + ShortId(t.id()) + "] error: " + why);
+}
+
+bool TorrentSession::Impl::Recheckable(const Transfer& t, const lt::error_code& ec) {
+  if (t.complete()) return false;
+  return ec == lt::errors::torrent_inconsistent_hashes ||
+         (ec == boost::asio::error::operation_aborted && t.rechecks() > 0);
+}
+
+// libtorrent 2.0.8 stops a hybrid fetch as "v1 and v2 hashes do not describe
+// the same data" when a piece's v2 hashes arrive from a peer between its v1
+// check and the end of its write (torrent::add_hashes). A re-check of the
+// .part file clears that; a torrent whose hashes really disagree stops again,
+// and fails after Transfer::kMaxRechecks. Hash jobs a re-check cancels stop
+// the torrent too ("Operation canceled"): that is part of the re-check.
+void TorrentSession::Impl::Recheck(Transfer& t, const lt::torrent_status& st, double now) {
+  if (!t.fetching() || t.failed() || !st.errc || !Recheckable(t, st.errc)) return;
+  if (now - t.last_recheck < 1.0) return;  // the stop's other hash jobs finish first
+  const std::string name = "[" + ShortId(t.id()) + "] ";
+  const std::string cause = lt::errors::make_error_code(lt::errors::torrent_inconsistent_hashes).message();
+  if (!t.TakeRecheck()) {
+    const std::string why = cause + " (still after " + std::to_string(t.rechecks()) + " re-checks of " +
+                            t.part_name() + ": the torrent's v1 and v2 hashes disagree)";
+    t.Fail(why);
+    Say(name + "error: " + why);
+    return;
+  }
+  Say(name + "libtorrent stopped: " + cause + "; re-checking " + t.PartPath() + " and resuming (re-check " +
+      std::to_string(t.rechecks()) + " of " + std::to_string(Transfer::kMaxRechecks) + ")");
+  t.last_recheck = now;
+  t.handle().force_recheck();
+  t.handle().resume();
+}
+
 void TorrentSession::Impl::HandleResume(lt::save_resume_data_alert& a) {
   --pending_saves_;
   const std::string id = detail::IdOf(a.params.info_hashes);
@@ -363,6 +404,7 @@ void TorrentSession::Impl::Tick() {
     const lt::torrent_status st = h.status();
     const bool was_stalled = t->Progress(st).state == TransferState::kStalled;
     t->Tick(st, now, options_.stall_seconds);
+    Recheck(*t, st, now);
     const TransferProgress p = t->Progress(st);
     if (p.state == TransferState::kStalled && !was_stalled)
       Say("[" + ShortId(t->id()) + "] stalled: " + p.error);

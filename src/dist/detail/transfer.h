@@ -41,6 +41,12 @@ class Transfer {
   bool failed() const { return failed_; }
   void HashFailed(int piece);
   void Banned(const std::string& endpoint);
+  // Re-checks of the .part file after libtorrent stopped the fetch for
+  // inconsistent v1 and v2 hashes (TorrentSession::Impl::Recheck): true while
+  // one more is allowed, and counts it.
+  static constexpr int kMaxRechecks = 3;
+  bool TakeRecheck() { return rechecks_ < kMaxRechecks ? (++rechecks_, true) : false; }
+  int rechecks() const { return rechecks_; }
 
   // Called about twice a second: progress and stall detection, peer counters.
   void Tick(const lt::torrent_status& st, double now, double stall_seconds);
@@ -56,6 +62,7 @@ class Transfer {
   std::vector<PeerStats> Peers() const;
 
   double last_resume_save = 0;  // when resume data was last requested
+  double last_recheck = 0;      // when the last re-check was started
 
  private:
   std::string StallReason(const lt::torrent_status& st, double idle) const;
@@ -68,6 +75,7 @@ class Transfer {
   std::string error_;  // failure, or why stalled
   bool stalled_ = false;
   int hash_failures_ = 0, last_failed_piece_ = -1;
+  int rechecks_ = 0;
   std::vector<std::string> banned_;
   int64_t last_received_ = -1;
   double last_progress_ = 0;
