@@ -9,9 +9,11 @@
 // pieces: resume data is saved every few seconds and on destruction, and when
 // the last run died without its final save (SIGKILL, power loss) the .part
 // file is re-hashed instead of trusting the stale resume data, so every piece
-// verified before the crash is kept. The session does not re-add torrents by
-// itself after a restart: callers call Seed/Fetch again and the cache makes
-// that cheap.
+// verified before the crash is kept. A fetch libtorrent stops because a
+// piece's v1 and v2 hashes disagree is re-checked and resumed, up to 3 times
+// (libtorrent 2.0.8 raises that on good data in a race), then fails. The
+// session does not re-add torrents by itself after a restart: callers call
+// Seed/Fetch again and the cache makes that cheap.
 //
 // Thread-safe. A background thread handles libtorrent's alerts and logs events
 // with the [TORRENT] tag. Torrents are named by their id (TorrentMeta::id());
