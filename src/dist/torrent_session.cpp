@@ -278,7 +278,7 @@ void TorrentSession::Impl::Handle(lt::alert* a) {
     }
     case lt::file_error_alert::alert_type: {
       auto* f = lt::alert_cast<lt::file_error_alert>(a);
-      if (t.failed() || (t.fetching() && Recheckable(t, f->error))) return;
+      if (t.failed() || Recheckable(t, f->error)) return;
       t.Fail(std::string(f->filename()) + ": " + lt::operation_name(f->op) + ": " + f->error.message());
       t.handle().pause();
       Say(name + "error: " + f->filename() + ": " + lt::operation_name(f->op) + ": " + f->error.message() +
@@ -341,14 +341,15 @@ void TorrentSession::Impl::HandleMetadata(Transfer& t) {
 // A fetch stopped for inconsistent hashes, or by the re-check meant to clear
 // that, waits for Recheck (on the next tick); any other torrent error stops it.
 void TorrentSession::Impl::HandleError(Transfer& t, const lt::torrent_error_alert& e) {
-  if (t.failed() || (t.fetching() && Recheckable(t, e.error))) return;
+  if (t.failed() || Recheckable(t, e.error)) return;
   const std::string why = (e.filename()[0] ? e.filename() + std::string(": ") : "") + e.error.message();
   t.Fail(why);
   Say("[" + ShortId(t.id()) + "] error: " + why);
 }
 
+// Whether `ec` stopped an unfinished fetch in a way Recheck deals with.
 bool TorrentSession::Impl::Recheckable(const Transfer& t, const lt::error_code& ec) {
-  if (t.complete()) return false;
+  if (!t.fetching() || t.complete()) return false;
   return ec == lt::errors::torrent_inconsistent_hashes ||
          (ec == boost::asio::error::operation_aborted && t.rechecks() > 0);
 }
@@ -360,7 +361,7 @@ bool TorrentSession::Impl::Recheckable(const Transfer& t, const lt::error_code& 
 // and fails after Transfer::kMaxRechecks. Hash jobs a re-check cancels stop
 // the torrent too ("Operation canceled"): that is part of the re-check.
 void TorrentSession::Impl::Recheck(Transfer& t, const lt::torrent_status& st, double now) {
-  if (!t.fetching() || t.failed() || !st.errc || !Recheckable(t, st.errc)) return;
+  if (t.failed() || !st.errc || !Recheckable(t, st.errc)) return;
   if (now - t.last_recheck < 1.0) return;  // the stop's other hash jobs finish first
   const std::string name = "[" + ShortId(t.id()) + "] ";
   const std::string cause = lt::errors::make_error_code(lt::errors::torrent_inconsistent_hashes).message();

@@ -134,6 +134,25 @@ TEST(QuantsTest, InterleaveQ6_KPutsEveryElementAndScaleWhereTheLayoutSays) {
   }
 }
 
+// One interleaved Q4_K block of row r against its dequantized values `want`:
+// d and dmin its scales, sc and mn the unpacked scales and mins of its half of
+// 8 rows (row rr of them), qs the chunks of chunk_bytes (8 or 16 rows' words).
+::testing::AssertionResult Q4_KBlockMatches(const float* want, uint16_t d16, uint16_t dmin16,
+                                            const uint8_t* sc, const uint8_t* mn, const uint8_t* qs,
+                                            int chunk_bytes, int r, int rr) {
+  const float d = HalfToFloat(d16), dmin = HalfToFloat(dmin16);
+  for (int e = 0; e < kQK_K; ++e) {
+    const int j = e / 32, k = (e % 32) / 4, i = e % 4;  // sub-block, chunk, byte
+    const uint8_t byte = qs[chunk_bytes * (8 * (j / 2) + k) + 4 * r + i];
+    const int q = j % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
+    const float got = d * sc[8 * j + rr] * q - dmin * mn[16 * (j / 2) + 2 * rr + j % 2];
+    if (got != want[e])
+      return ::testing::AssertionFailure()
+             << "row " << r << " element " << e << ": " << got << " != " << want[e];
+  }
+  return ::testing::AssertionSuccess();
+}
+
 TEST(QuantsTest, InterleaveQ4_KPutsEveryElementScaleAndMinWhereTheLayoutSays) {
   std::mt19937 rng(25);
   const int64_t n = 2 * kQK_K;
@@ -147,15 +166,9 @@ TEST(QuantsTest, InterleaveQ4_KPutsEveryElementScaleAndMinWhereTheLayoutSays) {
     for (int64_t b = 0; b < n / kQK_K; ++b) {
       uint8_t sc[64], mn[64];
       UnpackQ4_Kx8Scales(x[b], sc, mn);
-      const float d = HalfToFloat(x[b].d[r]), dmin = HalfToFloat(x[b].dmin[r]);
-      for (int e = 0; e < kQK_K; ++e) {
-        const int j = e / 32, k = (e % 32) / 4, i = e % 4;  // sub-block, chunk, byte
-        const uint8_t byte = x[b].qs[32 * (8 * (j / 2) + k) + 4 * r + i];
-        const int q = j % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
-        const float got = d * sc[8 * j + r] * q - dmin * mn[16 * (j / 2) + 2 * r + j % 2];
-        ASSERT_EQ(got, want[static_cast<size_t>(b * kQK_K + e)])
-            << "row " << r << " element " << b * kQK_K + e;
-      }
+      ASSERT_TRUE(
+          Q4_KBlockMatches(want.data() + b * kQK_K, x[b].d[r], x[b].dmin[r], sc, mn, x[b].qs, 32, r, r))
+          << "block " << b;
     }
   }
 }
@@ -181,15 +194,9 @@ TEST(QuantsTest, InterleaveQ4_KBy16PutsEveryElementScaleAndMinWhereTheLayoutSays
       std::memcpy(half.mins_hi, x[b].mins_hi[h], 16);
       uint8_t sc[64], mn[64];
       UnpackQ4_Kx8Scales(half, sc, mn);
-      const float d = HalfToFloat(x[b].d[r]), dmin = HalfToFloat(x[b].dmin[r]);
-      for (int e = 0; e < kQK_K; ++e) {
-        const int j = e / 32, k = (e % 32) / 4, i = e % 4;  // sub-block, chunk, byte
-        const uint8_t byte = x[b].qs[64 * (8 * (j / 2) + k) + 4 * r + i];
-        const int q = j % 2 == 0 ? (byte & 0x0F) : (byte >> 4);
-        const float got = d * sc[8 * j + rr] * q - dmin * mn[16 * (j / 2) + 2 * rr + j % 2];
-        ASSERT_EQ(got, want[static_cast<size_t>(b * kQK_K + e)])
-            << "row " << r << " element " << b * kQK_K + e;
-      }
+      ASSERT_TRUE(
+          Q4_KBlockMatches(want.data() + b * kQK_K, x[b].d[r], x[b].dmin[r], sc, mn, x[b].qs, 64, r, rr))
+          << "block " << b;
     }
   }
 }
