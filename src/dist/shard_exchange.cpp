@@ -176,7 +176,28 @@ void ShardExchange::AnnounceManifest() {
 
 void ShardExchange::Want(int shard_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (shard_id != wanted_) {
+    retry_at_ = 0;
+    retry_delay_ = kFirstRetrySeconds;
+  }
   wanted_ = shard_id;
+}
+
+void ShardExchange::RetryLater(const std::string& why, double now) {
+  retry_at_ = now + retry_delay_;
+  char delay[32];
+  std::snprintf(delay, sizeof delay, "%.0f s", retry_delay_);
+  Log("TORRENT", "cannot fetch " + shard::ShardFileName(wanted_) + ": " + why + "; trying again in " + delay);
+  retry_delay_ = std::min(2 * retry_delay_, kMaxRetrySeconds);
+}
+
+// A failed fetch keeps its .part file and its place in the session: Retry
+// re-checks what is there and goes on from it.
+void ShardExchange::RetryFailedFetch(const TransferProgress& p, double now) {
+  if (retry_at_ == 0) return RetryLater(p.error, now);
+  if (now < retry_at_) return;
+  if (Status s = session_->Retry(fetch_id_); !s.ok()) return RetryLater(s.message(), now);
+  retry_at_ = 0;
 }
 
 // With a trusted manifest: the manifest replaces manifest.json when they
@@ -187,6 +208,7 @@ void ShardExchange::StartFetch() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (wanted_ < 0 || !fetch_id_.empty() || !manifest_ || options_.manifest_authority) return;
+    if (MonotonicSeconds() < retry_at_) return;  // after a failed start
     m = manifest_;
     k = wanted_;
   }
@@ -216,22 +238,17 @@ void ShardExchange::StartFetch() {
   }
   std::lock_guard<std::mutex> lock(mu_);
   const std::string id = TorrentId(*e);
-  if (Status s = CheckSpace(dir, name, e->size); !s.ok()) {
-    fetch_error_ = s.message();
-    Log("TORRENT", "cannot fetch " + name + ": " + s.message());
-    wanted_ = -1;
-    return;
-  }
+  Status space = CheckSpace(dir, name, e->size);
   std::vector<std::string> peers(fetch_peers_.begin(), fetch_peers_.end());
-  auto started = session_->Fetch({"", id, dir, name, peers});
+  auto started = space.ok() ? session_->Fetch({"", id, dir, name, peers}) : Result<std::string>(space);
   if (!started.ok()) {
     fetch_error_ = started.status().message();
-    Log("TORRENT", "cannot fetch " + name + ": " + fetch_error_);
-    wanted_ = -1;
+    RetryLater(fetch_error_, MonotonicSeconds());
     return;
   }
   fetch_id_ = *started;
   fetch_error_.clear();
+  retry_at_ = 0;
   announce_now_ = true;  // other downloaders should find this one at once
   if (listening_.insert(id).second) {
     ShardExchange* self = this;
@@ -255,6 +272,7 @@ void ShardExchange::Tick(bool refresh) {
                       p->eta_seconds < 0 ? "unknown" : (std::to_string(p->eta_seconds) + " s").c_str());
         Log("TORRENT", line + (p->error.empty() ? "" : ": " + p->error));
       }
+      if (p.ok() && p->state == TransferState::kError) RetryFailedFetch(*p, MonotonicSeconds());
       if (p.ok() && p->state == TransferState::kSeeding && manifest_) {
         // Verified and renamed into place: now a seed like any other file.
         LogReceived(*p);
@@ -269,6 +287,7 @@ void ShardExchange::Tick(bool refresh) {
         }
         fetch_id_.clear();
         wanted_ = -1;
+        retry_delay_ = kFirstRetrySeconds;
         refresh = true;
       }
     }

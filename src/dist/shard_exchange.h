@@ -14,7 +14,9 @@
 //     manifest.json, a mismatching file is deleted, and the fetch runs in the
 //     background from every peer the file records name, into NAME.part,
 //     renamed once libtorrent verified every piece (the node then checks the
-//     SHA-256 again when it loads the file).
+//     SHA-256 again when it loads the file). A fetch that cannot start (no
+//     space) or fails (a disk error, a torrent whose hashes disagree) is tried
+//     again after 2 s, then 4, 8, ... up to every 60 s, keeping what it has.
 // Thread-safe: Tick runs on the owner's loop, the rest from any thread.
 
 #include <map>
@@ -82,6 +84,10 @@ class ShardExchange {
   void AnnounceManifest();
   void PinTrust(const std::string& peer_id);
   void StartFetch();
+  // Under mu_: the wanted shard's fetch could not start or failed; tried
+  // again after the back-off.
+  void RetryLater(const std::string& why, double now);
+  void RetryFailedFetch(const TransferProgress& p, double now);
   void LogReceived(const TransferProgress& p);
   std::string HashCache() const { return options_.data_dir + "/shard-hash.json"; }
 
@@ -96,8 +102,11 @@ class ShardExchange {
   std::string trusted_;                      // peer id
   std::set<std::string> ignored_;            // signers already logged as ignored
   int wanted_ = -1;
-  std::string fetch_id_;       // the running fetch's torrent id
-  std::string fetch_error_;    // why the last fetch could not start
+  std::string fetch_id_;     // the running fetch's torrent id
+  std::string fetch_error_;  // why the last fetch could not start
+  double retry_at_ = 0;      // MonotonicSeconds of the next attempt after a failure, 0: none due
+  double retry_delay_ = kFirstRetrySeconds;
+  static constexpr double kFirstRetrySeconds = 2, kMaxRetrySeconds = 60;
   bool announce_now_ = false;  // a fetch started: announce before the next refresh
   std::set<std::string> fetch_peers_;
   std::set<int> fetched_;

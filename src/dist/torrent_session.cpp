@@ -100,6 +100,7 @@ class TorrentSession::Impl {
   const SessionOptions& options() const { return options_; }
   Result<TorrentMeta> Seed(const std::string& path, TorrentFormat format);
   Result<std::string> Fetch(const FetchRequest& req);
+  Status Retry(const std::string& id);
   Status AddPeers(const std::string& id, const std::vector<std::string>& peers);
   Result<TransferProgress> Progress(const std::string& id) const;
   Result<std::vector<PeerStats>> Peers(const std::string& id) const;
@@ -351,7 +352,7 @@ void TorrentSession::Impl::HandleError(Transfer& t, const lt::torrent_error_aler
 bool TorrentSession::Impl::Recheckable(const Transfer& t, const lt::error_code& ec) {
   if (!t.fetching() || t.complete()) return false;
   return ec == lt::errors::torrent_inconsistent_hashes ||
-         (ec == boost::asio::error::operation_aborted && t.rechecks() > 0);
+         (ec == boost::asio::error::operation_aborted && t.last_recheck > 0);
 }
 
 // libtorrent 2.0.8 stops a hybrid fetch as "v1 and v2 hashes do not describe
@@ -559,6 +560,29 @@ Status TorrentSession::Impl::Connect(Transfer& t, const std::vector<std::string>
   return Status::Ok();
 }
 
+// libtorrent keeps a stopped torrent's error until cleared; the re-check
+// finds what reached the disk before the failure.
+Status TorrentSession::Impl::Retry(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<Transfer> t = Find(id);
+  if (!t) return Status::InvalidArgument("no torrent " + id + " in this session");
+  if (!t->fetching() || !t->failed()) return Status::Ok();
+  if (const auto ti = t->handle().torrent_file())
+    SS_RETURN_IF_ERROR(CheckSpace(fs::path(t->PartPath()).parent_path(), t->PartPath(),
+                                  static_cast<uint64_t>(ti->total_size())));
+  const double now = MonotonicSeconds();
+  t->Restart(now);
+  t->last_recheck = now;  // the hash jobs it cancels are part of it (Recheckable)
+  t->handle().clear_error();
+  // A failed write put it in upload mode (libtorrent leaves that by itself
+  // only after 16 minutes), where peers offering pieces are turned away.
+  t->handle().unset_flags(lt::torrent_flags::upload_mode);
+  t->handle().force_recheck();
+  t->handle().resume();
+  Say("[" + ShortId(id) + "] retrying: re-checking " + t->PartPath() + " and resuming");
+  return Status::Ok();
+}
+
 Status TorrentSession::Impl::AddPeers(const std::string& id, const std::vector<std::string>& peers) {
   std::lock_guard<std::mutex> lock(mu_);
   std::shared_ptr<Transfer> t = Find(id);
@@ -613,6 +637,8 @@ Result<TorrentMeta> TorrentSession::Seed(const std::string& path, TorrentFormat 
 }
 
 Result<std::string> TorrentSession::Fetch(const FetchRequest& request) { return impl_->Fetch(request); }
+
+Status TorrentSession::Retry(const std::string& id) { return impl_->Retry(id); }
 
 Status TorrentSession::AddPeers(const std::string& id, const std::vector<std::string>& peers) {
   return impl_->AddPeers(id, peers);

@@ -11,7 +11,8 @@
 // file is re-hashed instead of trusting the stale resume data, so every piece
 // verified before the crash is kept. A fetch libtorrent stops because a
 // piece's v1 and v2 hashes disagree is re-checked and resumed, up to 3 times
-// (libtorrent 2.0.8 raises that on good data in a race), then fails. The
+// (libtorrent 2.0.8 raises that on good data in a race), then fails; a failed
+// fetch runs again only when the caller asks (Retry). The
 // session does not re-add torrents by itself after a restart: callers call
 // Seed/Fetch again and the cache makes that cheap.
 //
@@ -72,6 +73,11 @@ class TorrentSession {
   // at once when the torrent is not one file, the final name already exists
   // (seed it instead), or dest_dir lacks the space for the rest of the file.
   Result<std::string> Fetch(const FetchRequest& request);
+  // Starts a failed fetch again once its cause may be gone (space freed, a
+  // peer with good data): checks the space, re-checks NAME.part and resumes,
+  // keeping every verified piece. Fails, and the fetch stays failed, while
+  // the space is still lacking; a fetch that has not failed is left alone.
+  Status Retry(const std::string& id);
   // More peers for a torrent being fetched or seeded (e.g. from a DHT update).
   Status AddPeers(const std::string& id, const std::vector<std::string>& peers);
 

@@ -25,6 +25,13 @@ void Transfer::Fail(std::string error) {
   error_ = std::move(error);
 }
 
+void Transfer::Restart(double now) {
+  failed_ = stalled_ = false;
+  error_.clear();
+  rechecks_ = 0;
+  last_progress_ = now;
+}
+
 void Transfer::HashFailed(int piece) {
   ++hash_failures_;
   last_failed_piece_ = piece;

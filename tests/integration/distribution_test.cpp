@@ -358,8 +358,9 @@ TEST(Distribution, ReadinessFollowsTheTrustedManifestNotTheMajority) {
 }
 
 // No room for the shard: a clear error in the log and in status, the node
-// keeps answering RPC, and no file appears under the final name.
-TEST(Distribution, AFullDiskIsAClearErrorAndTheNodeKeepsServing) {
+// keeps answering RPC, and no file appears under the final name. Once there
+// is room, the node's next attempt fetches and loads the shard, no restart.
+TEST(Distribution, AFullDiskIsAClearErrorAndTheFetchGoesOnOnceThereIsRoom) {
   Distribution d;
   const std::string small = d.shards("n3");
   fs::create_directories(small);
@@ -388,6 +389,12 @@ TEST(Distribution, AFullDiskIsAClearErrorAndTheNodeKeepsServing) {
       RunShardswarm("rpc GET_CAPABILITIES --bootstrap " + d.bootstrap() + " --cluster dist --shard 3");
   EXPECT_EQ(caps.exit_code, 0) << caps.output;
   EXPECT_FALSE(fs::exists(small + "/shard-3.gguf"));
+  EXPECT_TRUE(Contains(n.Log(), "trying again in")) << n.Log();
+
+  ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", MS_REMOUNT, "size=64m"), 0) << std::strerror(errno);
+  // Attempts come 2, 4, 8, ... s apart (at most 60): the next is due within 32 s of the first error.
+  ASSERT_TRUE(n.WaitForLog("SHARD_LOADED shard 3", 45)) << n.Log();
+  EXPECT_TRUE(Contains(n.Log(), "shard-3.gguf fetched")) << n.Log();
 }
 
 }  // namespace

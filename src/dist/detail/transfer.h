@@ -37,8 +37,10 @@ class Transfer {
   void MarkComplete() { complete_ = true; }
   void MarkRenaming() { renaming_ = true; }
   bool renaming() const { return renaming_; }
-  void Fail(std::string error);  // stops for good (disk, rename, bad torrent)
+  void Fail(std::string error);  // stops (disk, rename, bad torrent) until Restart
   bool failed() const { return failed_; }
+  // Forgets a failure and its re-checks, as a fetch starting again at `now`.
+  void Restart(double now);
   void HashFailed(int piece);
   void Banned(const std::string& endpoint);
   // Re-checks of the .part file after libtorrent stopped the fetch for
@@ -62,7 +64,7 @@ class Transfer {
   std::vector<PeerStats> Peers() const;
 
   double last_resume_save = 0;  // when resume data was last requested
-  double last_recheck = 0;      // when the last re-check was started
+  double last_recheck = 0;      // when the last re-check (Recheck or Retry) was started
 
  private:
   std::string StallReason(const lt::torrent_status& st, double idle) const;

@@ -456,6 +456,11 @@ class SmallDisk {
     if (mounted_) ::umount2(path_.c_str(), MNT_DETACH);
   }
   bool mounted() const { return mounted_; }
+  // Makes room (or takes it away), keeping the files.
+  bool Resize(const char* size) {
+    const std::string opts = std::string("size=") + size;
+    return ::mount("tmpfs", path_.c_str(), "tmpfs", MS_REMOUNT, opts.c_str()) == 0;
+  }
 
  private:
   std::string path_;
@@ -477,6 +482,42 @@ TEST(TorrentSession, FullDiskIsAClearErrorAndLeavesNoFinalFile) {
   EXPECT_NE(id.status().message().find("no space left on device"), std::string::npos)
       << id.status().message();
   EXPECT_FALSE(fs::exists(dir / "small/got.bin"));
+}
+
+// Fetched by info-hash, the file's size is known only with the metadata:
+// then the lack of space fails the fetch, and Retry goes on once there is room.
+TEST(TorrentSession, AFetchThatFailedForLackOfSpaceGoesOnWhenRetriedWithRoom) {
+  TempDir dir;
+  SmallDisk disk(dir / "small", "4m");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a 4 MiB tmpfs here (needs CAP_SYS_ADMIN)";
+  WriteRandom(dir / "f.bin", kFileSize, 5);
+  auto seeder = OpenSession(dir / "cache-a");
+  auto fetcher = OpenSession(dir / "cache-b");
+  ASSERT_TRUE(seeder && fetcher);
+  auto meta = seeder->Seed(dir / "f.bin", TorrentFormat::kHybrid);
+  ASSERT_TRUE(meta.ok()) << meta.status().message();
+  FetchRequest r;
+  r.magnet = meta->v1_hex;
+  r.dest_dir = dir / "small";
+  r.final_name = "got.bin";
+  r.peers = {seeder->endpoint()};
+  auto id = fetcher->Fetch(r);
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  auto p = fetcher->Wait(*id, 20);
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ(p->state, TransferState::kError) << StateName(p->state) << ": " << p->error;
+  EXPECT_NE(p->error.find("no space left on device"), std::string::npos) << p->error;
+
+  const Status still = fetcher->Retry(*id);
+  EXPECT_NE(still.message().find("no space left on device"), std::string::npos) << still.message();
+  EXPECT_EQ(fetcher->Progress(*id)->state, TransferState::kError);
+
+  ASSERT_TRUE(disk.Resize("32m")) << std::strerror(errno);
+  ASSERT_TRUE(fetcher->Retry(*id).ok());
+  p = fetcher->Wait(*id, 30);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->state, TransferState::kSeeding) << StateName(p->state) << ": " << p->error;
+  EXPECT_EQ(Sha(dir / "small/got.bin"), Sha(dir / "f.bin"));
 }
 
 // Two downloaders of a slow seeder that know each other trade pieces: each
