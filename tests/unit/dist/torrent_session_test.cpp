@@ -65,6 +65,17 @@ FetchRequest Request(const TorrentMeta& meta, const std::string& dest, std::vect
   return r;
 }
 
+// A fetch by info-hash: the metadata comes from the peers.
+FetchRequest ByInfoHash(const std::string& hash, const std::string& dest, const std::string& final_name,
+                        std::vector<std::string> peers) {
+  FetchRequest r;
+  r.magnet = hash;
+  r.dest_dir = dest;
+  r.final_name = final_name;
+  r.peers = std::move(peers);
+  return r;
+}
+
 // Polls until `pred(progress)` holds; false after `timeout_s`.
 template <typename Pred>
 bool WaitFor(const TorrentSession& s, const std::string& id, Pred pred, double timeout_s) {
@@ -126,12 +137,7 @@ TEST(TorrentSession, FetchesByInfoHashWithMetadataFromThePeer) {
   ASSERT_TRUE(seeder && fetcher);
   auto meta = seeder->Seed(dir / "src/f.bin", TorrentFormat::kHybrid);
   ASSERT_TRUE(meta.ok()) << meta.status().message();
-  FetchRequest r;
-  r.magnet = meta->v2_hex;
-  r.dest_dir = dir / "dst";
-  r.final_name = "f.bin";
-  r.peers = {seeder->endpoint()};
-  auto id = fetcher->Fetch(r);
+  auto id = fetcher->Fetch(ByInfoHash(meta->v2_hex, dir / "dst", "f.bin", {seeder->endpoint()}));
   ASSERT_TRUE(id.ok()) << id.status().message();
   auto p = fetcher->Wait(*id, 20);
   ASSERT_TRUE(p.ok());
@@ -496,12 +502,7 @@ TEST(TorrentSession, AFetchThatFailedForLackOfSpaceGoesOnWhenRetriedWithRoom) {
   ASSERT_TRUE(seeder && fetcher);
   auto meta = seeder->Seed(dir / "f.bin", TorrentFormat::kHybrid);
   ASSERT_TRUE(meta.ok()) << meta.status().message();
-  FetchRequest r;
-  r.magnet = meta->v1_hex;
-  r.dest_dir = dir / "small";
-  r.final_name = "got.bin";
-  r.peers = {seeder->endpoint()};
-  auto id = fetcher->Fetch(r);
+  auto id = fetcher->Fetch(ByInfoHash(meta->v1_hex, dir / "small", "got.bin", {seeder->endpoint()}));
   ASSERT_TRUE(id.ok()) << id.status().message();
   auto p = fetcher->Wait(*id, 20);
   ASSERT_TRUE(p.ok());
