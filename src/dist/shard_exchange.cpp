@@ -1,7 +1,5 @@
 #include "dist/shard_exchange.h"
 
-#include <sys/statvfs.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -32,17 +30,6 @@ const shard::ShardEntry* FindEntry(const shard::Manifest& m, int id) {
 std::string Comparable(shard::Manifest m) {
   for (shard::ShardEntry& e : m.shards) e.info_hash_v1 = e.info_hash_v2 = "";
   return m.ToJson();
-}
-
-Status CheckSpace(const std::string& dir, const std::string& name, uint64_t size) {
-  struct statvfs st;
-  if (::statvfs(dir.c_str(), &st) != 0) return Status::Ok();  // unknown: libtorrent will say
-  const uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-  std::error_code ec;
-  const uint64_t part = fs::file_size(dir + "/" + name + ".part", ec);
-  if (free_bytes + (ec ? 0 : part) >= size) return Status::Ok();
-  return Status::Error("no space left on device for " + name + " in " + dir + ": it needs " +
-                       std::to_string(size) + " bytes, " + std::to_string(free_bytes) + " are free");
 }
 
 }  // namespace
@@ -238,7 +225,7 @@ void ShardExchange::StartFetch() {
   }
   std::lock_guard<std::mutex> lock(mu_);
   const std::string id = TorrentId(*e);
-  Status space = CheckSpace(dir, name, e->size);
+  Status space = CheckRoomFor(path, e->size);
   std::vector<std::string> peers(fetch_peers_.begin(), fetch_peers_.end());
   auto started = space.ok() ? session_->Fetch({"", id, dir, name, peers}) : Result<std::string>(space);
   if (!started.ok()) {

@@ -1,7 +1,6 @@
 #include "dist/torrent_session.h"
 
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 
 #include <atomic>
 #include <chrono>
@@ -25,6 +24,7 @@
 #include "dist/detail/transfer.h"
 #include "dist/resume_cache.h"
 #include "util/clock.h"
+#include "util/file_io.h"
 #include "util/hex.h"
 #include "util/log.h"
 #include "util/thread_name.h"
@@ -59,20 +59,6 @@ void NoOutsidePeers(lt::add_torrent_params& atp) {
     atp.ti->clear_trackers();
     atp.ti->set_web_seeds({});
   }
-}
-
-// Bytes the rest of the file still needs on dest_dir's filesystem.
-Status CheckSpace(const std::string& dest_dir, const std::string& part_path, uint64_t size) {
-  struct stat st {};
-  uint64_t have = 0;
-  if (::stat(part_path.c_str(), &st) == 0) have = static_cast<uint64_t>(st.st_blocks) * 512;
-  struct statvfs vfs {};
-  if (::statvfs(dest_dir.c_str(), &vfs) != 0) return Status::Ok();  // unknown: let the writes tell
-  const uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-  const uint64_t need = size > have ? size - have : 0;
-  if (need <= avail) return Status::Ok();
-  return Status::Error("no space left on device: " + dest_dir + " has " + std::to_string(avail) +
-                       " bytes free, the download needs " + std::to_string(need) + " more");
 }
 
 Result<lt::add_torrent_params> ParseMagnet(const std::string& text) {
@@ -332,7 +318,7 @@ void TorrentSession::Impl::HandleMetadata(Transfer& t) {
   t.SetGeometry(*ti);
   Say("[" + ShortId(t.id()) + "] metadata received: " + meta->name + ", " + std::to_string(meta->size) +
       " bytes in " + std::to_string(meta->num_pieces) + " pieces");
-  const Status space = CheckSpace(fs::path(t.PartPath()).parent_path(), t.PartPath(), meta->size);
+  const Status space = CheckRoomFor(t.FinalPath(), meta->size);
   if (!space.ok()) {
     t.Fail(space.message());
     t.handle().pause();
@@ -521,7 +507,7 @@ Result<std::string> TorrentSession::Impl::Fetch(const FetchRequest& req) {
   if (!was_renamed && fs::exists(final_path))
     return Status::InvalidArgument(final_path + " already exists; seed it instead of fetching it");
   if (resumed && !clean && !was_renamed) RecheckAfterCrash(atp, dest + "/" + part);
-  if (meta) SS_RETURN_IF_ERROR(CheckSpace(dest, dest + "/" + part, meta->size));
+  if (meta) SS_RETURN_IF_ERROR(CheckRoomFor(final_path, meta->size));
   if (meta && !atp.ti)
     atp.ti = std::make_shared<lt::torrent_info>(
         lt::span<const char>(req.torrent.data(), static_cast<std::ptrdiff_t>(req.torrent.size())),
@@ -568,8 +554,7 @@ Status TorrentSession::Impl::Retry(const std::string& id) {
   if (!t) return Status::InvalidArgument("no torrent " + id + " in this session");
   if (!t->fetching() || !t->failed()) return Status::Ok();
   if (const auto ti = t->handle().torrent_file())
-    SS_RETURN_IF_ERROR(CheckSpace(fs::path(t->PartPath()).parent_path(), t->PartPath(),
-                                  static_cast<uint64_t>(ti->total_size())));
+    SS_RETURN_IF_ERROR(CheckRoomFor(t->FinalPath(), static_cast<uint64_t>(ti->total_size())));
   const double now = MonotonicSeconds();
   t->Restart(now);
   t->last_recheck = now;  // the hash jobs it cancels are part of it (Recheckable)

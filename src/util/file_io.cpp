@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -142,6 +143,22 @@ Status WriteWholeFile(const std::string& path, const std::string& contents, int 
   if (!out.ok()) return out.status();
   SS_RETURN_IF_ERROR((*out)->Write(contents.data(), contents.size()));
   return (*out)->Commit();
+}
+
+Status CheckRoomFor(const std::string& final_path, uint64_t size) {
+  const size_t slash = final_path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : final_path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? final_path : final_path.substr(slash + 1);
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) != 0) return Status::Ok();
+  struct stat st {};
+  uint64_t have = 0;
+  if (::stat((final_path + ".part").c_str(), &st) == 0) have = static_cast<uint64_t>(st.st_blocks) * 512;
+  const uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+  const uint64_t need = size > have ? size - have : 0;
+  if (need <= avail) return Status::Ok();
+  return Status::Error("no space left on device for " + name + " in " + dir + ": it needs " +
+                       std::to_string(need) + " more bytes, " + std::to_string(avail) + " are free");
 }
 
 }  // namespace ss

@@ -17,6 +17,13 @@ namespace ss {
 
 inline constexpr size_t kIoChunk = 4u << 20;
 
+// Whether the filesystem of `final_path` has room for that file's `size`
+// bytes, crediting what "<final_path>.part" already holds (its allocated
+// blocks, not its apparent size, which a sparse file overstates). The error
+// names the file, the bytes still needed and those free; Ok when the free
+// space cannot be told (the writes will say).
+Status CheckRoomFor(const std::string& final_path, uint64_t size);
+
 class InputFile {
  public:
   static Result<std::unique_ptr<InputFile>> Open(const std::string& path);
