@@ -246,6 +246,26 @@ void InterleaveWords(uint8_t* rows, int64_t n, int64_t block_size) {
   });
 }
 
+// Q4_0 by 16 rows: BlockQ4_0x16, the last of a row maybe shorter.
+void InterleaveQ4_0x16(uint8_t* rows, int64_t n) {
+  constexpr int R = 2 * kInterleave;
+  const int64_t nb = n / kQK4_0;
+  std::vector<BlockQ4_0> copy(static_cast<size_t>(nb * R));
+  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ4_0));
+  for (int64_t s = 0; s < nb; s += 8) {
+    const int m = static_cast<int>(std::min<int64_t>(8, nb - s));
+    uint8_t* d = rows + s * R * sizeof(BlockQ4_0);
+    uint8_t* qs = d + m * R * sizeof(uint16_t);
+    for (int i = 0; i < m; ++i) {
+      for (int r = 0; r < R; ++r) {
+        const BlockQ4_0& in = copy[static_cast<size_t>(r * nb + s + i)];
+        std::memcpy(d + sizeof(uint16_t) * (R * i + r), &in.d, sizeof(uint16_t));
+        for (int k = 0; k < 4; ++k) std::memcpy(qs + 4 * R * (4 * i + k) + 4 * r, in.qs + 4 * k, 4);
+      }
+    }
+  }
+}
+
 // Value v (6 bits) at index i of a BlockQ4_Kx8's packed scales or mins.
 void PutSixBits(uint8_t* lo32, uint8_t* hi16, int i, uint8_t v) {
   lo32[i % 32] |= static_cast<uint8_t>((v & 0xF) << (i < 32 ? 0 : 4));
@@ -301,6 +321,7 @@ bool CanInterleave(gguf::TensorType type) {
 }
 
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_rows) {
+  if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_0) return InterleaveQ4_0x16(rows, n);
   if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_K)
     return InterleaveQ4_K<BlockQ4_Kx16, 2 * kInterleave>(rows, n);
   switch (type) {

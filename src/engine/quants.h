@@ -68,6 +68,20 @@ struct BlockQ4_0x8 {
   uint8_t qs[kInterleave * kQK4_0 / 2];
 };
 
+// Q4_0 weights of 16 consecutive rows, 8 blocks at a time, for 16-lane
+// kernels: the 8 blocks' scales of rows 0..15 (d[i][r]: block i, row r), then
+// per block 4 chunks of 64 bytes, chunk k holding qs[4k .. 4k + 3] of rows
+// 0..15 (a BlockQ4_0x8's chunk with 16 lanes). A row of nb blocks is nb / 8
+// of these and, when 8 does not divide nb, a last one of its m < 8 blocks laid
+// out the same with m for 8 (m * 288 bytes: d[m][16], then qs[m][4][64]). In
+// panels (kPanelElements, a multiple of 8 blocks) only a row's last panel
+// holds a shorter one. Block b of a group pair starts b * 288 bytes in, as
+// with two BlockQ4_0x8 groups, and so does each of these.
+struct BlockQ4_0x16 {
+  uint16_t d[8][2 * kInterleave];
+  uint8_t qs[8][4][2 * kInterleave * 4];
+};
+
 // Q4_K weights of 8 consecutive rows, super-block by super-block, likewise:
 // qs as 32 chunks of 32 bytes, chunk 8j + k holding qs[32j + 4k .. + 3] of
 // rows 0..7 (low nibbles: sub-block 2j, high: 2j + 1, elements 4k .. 4k + 3);
@@ -123,6 +137,7 @@ static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == kInterleave * sizeof(BlockQ4_K));
 static_assert(sizeof(BlockQ4_0x8) == kInterleave * sizeof(BlockQ4_0));
+static_assert(sizeof(BlockQ4_0x16) == 8 * 2 * sizeof(BlockQ4_0x8));
 static_assert(sizeof(BlockQ4_Kx16) == 2 * sizeof(BlockQ4_Kx8));
 static_assert(sizeof(BlockQ6_Kx8) == kInterleave * sizeof(BlockQ6_K));
 static_assert(sizeof(BlockQ4_0) == 18);
@@ -168,8 +183,8 @@ size_t RowBytes(gguf::TensorType type, int64_t n);
 bool CanInterleave(gguf::TensorType type);
 // Rewrites kInterleave consecutive rows of n elements of such a type, in
 // place, into its interleaved blocks (BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
-// BlockQ6_Kx8); with group_rows 16 (Q4_K only), 2 * kInterleave rows into
-// BlockQ4_Kx16.
+// BlockQ6_Kx8); with group_rows 16 (Q4_0 and Q4_K), 2 * kInterleave rows into
+// BlockQ4_0x16 or BlockQ4_Kx16.
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_rows = kInterleave);
 
 // Columns per panel of an interleaved matrix. A matrix wider than this is
@@ -181,9 +196,10 @@ void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_r
 // evicted by its own 25 KB of weights (one core: 5632-wide rows 13 % slower
 // than panels, 11264-wide 33 %; with fast memory, two cores, 11264-wide 23 %).
 inline constexpr int64_t kPanelElements = 2048;
+static_assert(kPanelElements % (8 * kQK4_0) == 0, "a panel holds whole BlockQ4_0x16");
 // Rewrites a matrix of n_out rows (a multiple of kInterleave) of n elements
 // of an interleavable type, in place, into interleaved groups in panels:
-// groups of group_rows rows, kInterleave or (Q4_K only) 16; with 16, an odd
+// groups of group_rows rows, kInterleave or (Q4_0, Q4_K) 16; with 16, an odd
 // last 8 rows form a group of 8. Either way group g of 8 rows starts
 // g * (8 rows' bytes of the panel) into its panel.
 void InterleaveMatrix(gguf::TensorType type, uint8_t* data, int64_t n, int64_t n_out,

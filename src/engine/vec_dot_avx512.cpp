@@ -628,21 +628,10 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 // and 8-15 the next group's: one broadcast of 4 activation bytes and one
 // vpdpbusd serve 16 rows, half the instructions per weight byte of the 8-row
 // tiles. Per row the same integers and fused multiply-adds as those (the
-// Single twins), so every row gets the same bits. Only for prefill: a decode
-// row is bound by how fast one core streams its weights, and a core reading
-// two places a group apart in turn streams far slower than one reading
-// straight on (bare read loop, groups of 2048 columns: 30 -> 19 GB/s; decode
-// with this tile 21 -> 34 ms per token). Nor does a layout with the two
-// groups' blocks alternating (one stream) help decode: Q8_0 decode 12 %
-// slower than the 8-row tile, Q4_0 even, the same weights rewritten in place
-// between rounds in one process (buffers loaded apart differ by ~5 %). Nor
-// Q4_0 by 16 rows in one load per chunk, as Q4_K's decode has it
-// (TilesQ4_Kx16): 0.95 of the 8-row tile (2 runs of 40 pairs in one
-// process), 0.91-0.95 with a software prefetch 4.6 or 9 KB ahead. Nor that
-// layout with its blocks paired on whole cache lines (576 bytes: both
-// scales, then both blocks' chunks, so no load straddles lines): decode 0.91,
-// 0.96, 0.90 of the 8-row tile with a prefetch 1.2, 4.6, 9.2 KB ahead (25
-// rounds of `generate` in turns, 12 of them at 80 tok/s), prefill +4 %.
+// Single twins), so every row gets the same bits. Q8_0's only for prefill: a
+// core reading two places a group apart in turn streams far slower than one
+// reading straight on (bare read loop, groups of 2048 columns: 30 -> 19 GB/s),
+// and its blocks alternating (one stream) made decode 12 % slower.
 
 // The 32-byte chunks at x0 and x1 (two groups' blocks), side by side.
 inline __m512i PairChunk(const void* x0, const void* x1) {
@@ -686,37 +675,65 @@ struct TilesQ8_0x16 : TilesQ8_0x8Base {
   }
 };
 
-struct TilesQ4_0x16 : TilesQ4_0x8Base {
-  static constexpr int kCols = 8, kGroups = 2, kPairCols = 4;
+// Q4_0 by 16 rows (quants.h BlockQ4_0x16, the layout this table asks for):
+// the 8-row tile's integers with 16 lanes, one 64-byte load per chunk, so the
+// same bits for half the instructions per weight byte. What made a decode
+// stream as fast as Q4_K's 16-row tile (which 16-row blocks of 288 bytes did
+// not, 0.91-0.95 of the 8-row tile, nor such blocks paired on whole cache
+// lines) is 8 blocks' scales first and then their chunks, 2304 bytes at a time
+// as BlockQ4_Kx16, with a software prefetch 9 KB ahead, and the 8 blocks
+// unrolled. Q4_0 matrix-vector products alone, 2 threads, GB/s as a fraction
+// of Q4_K's 16-row tile in the same run: 8-row tile 0.74-0.86; this 0.96-1.01
+// (0.74-0.79 without the prefetch, 0.74 with the blocks in a loop). 1.1B
+// decode, 4 runs of each in turns: 75-86 % of the bandwidth ceiling -> 93-101 %.
+struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
+  static constexpr int kCols = 8, kGroups = 2, kPairCols = 1;
   using Single = TilesQ4_0x8;
-  template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x8* x, size_t group_bytes, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
-    const auto* x1 = reinterpret_cast<const BlockQ4_0x8*>(reinterpret_cast<const uint8_t*>(x) + group_bytes);
-    __m512 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
-    const __m512i low = _mm512_set1_epi8(0x0F);
-    for (int64_t b = 0; b < nb; ++b) {
-      const __m512 dw = PairScales(x[b].d, x1[b].d);
-      __m512i w[8];
+  // Blocks b0 .. b0 + m - 1 (M of them, or m when M is 0) at d: their scales, then chunks.
+  template <int NC, int M>
+  static void Blocks(int m, const uint8_t* d, int64_t b0, int64_t nb, const uint8_t* a, size_t as,
+                     const ActQ8_0Sum* sums, __m512* acc) {
+    if constexpr (M > 0) m = M;
+    const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
+    const uint8_t* qs = d + m * sizeof(BlockQ4_0x16::d[0]);
+#pragma GCC unroll 8
+    for (int i = 0; i < m; ++i) {
+      __m512i w[8];  // the low nibbles, then the high ones in place (16 times their value)
       for (int k = 0; k < 4; ++k) {
-        const __m512i chunk = PairChunk(x[b].qs + 32 * k, x1[b].qs + 32 * k);
+        const __m512i chunk =
+            InRegister(_mm512_loadu_si512(qs + sizeof(BlockQ4_0x16::qs[0][0]) * (4 * i + k)));
         w[k] = _mm512_and_si512(chunk, low);
-        w[4 + k] = _mm512_and_si512(_mm512_srli_epi16(chunk, 4), low);
+        w[4 + k] = _mm512_and_si512(chunk, high);
       }
+      const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d) + i));
       for (int c = 0; c < NC; ++c) {
-        const ActQ8_0Sum& s = sums[c * nb + b];
-        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+        const ActQ8_0Sum& s = sums[c * nb + b0 + i];
+        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b0 + i].qs;
         // Two chains of vpdpbusd halve the latency per block (integer sums: same bits).
         __m512i dot = _mm512_set1_epi32(-s.sum8), dot_hi = _mm512_setzero_si512();
         for (int k = 0; k < 4; ++k) {
           dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
           dot_hi = DpbusdBroadcast4(dot_hi, w[4 + k], q + 16 + 4 * k);
         }
+        dot = _mm512_add_epi32(dot, _mm512_srai_epi32(dot_hi, 4));  // exact: dot_hi is 16 times an integer
         const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
-        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(_mm512_add_epi32(dot, dot_hi)), acc[c]);
+        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc[c]);
       }
     }
+  }
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_0x16* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_0Sum* sums, float* out, size_t os) {
+    __m512 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
+    StreamPrefetch<4 * sizeof(BlockQ4_0x16)> ahead(x);  // used by decode only, as measured
+    int64_t b0 = 0;
+    for (; b0 + 8 <= nb; b0 += 8, ++x) {
+      if constexpr (NC == 1) ahead.Upto(x + 1);
+      Blocks<NC, 8>(8, reinterpret_cast<const uint8_t*>(x), b0, nb, a, as, sums, acc);
+    }
+    if (b0 < nb)
+      Blocks<NC, 0>(static_cast<int>(nb - b0), reinterpret_cast<const uint8_t*>(x), b0, nb, a, as, sums, acc);
     for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
   }
 };
@@ -854,6 +871,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].gemm = GemmQ<WeightQ4_0>;
   t->traits[kQ4_0].tile_rows = kTileRows;
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x16>;
+  t->traits[kQ4_0].group_rows = 2 * kInterleave;
   t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x16>;
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx16>;
   t->traits[kQ4_K].group_rows = 2 * kInterleave;

@@ -84,7 +84,8 @@ void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_
 // kPanelElements) at a time. A two-group Tiles names its one-group twin
 // Single, for an odd last group and for fewer than Tiles::kPairCols
 // activation rows; both must give every row the same bits. Its Block may be
-// both groups' (BlockQ4_Kx16: kPairCols 1, as the layout is all pairs).
+// both groups' (BlockQ4_Kx16; BlockQ4_0x16, 8 blocks of both: kPairCols 1, as
+// those layouts are all pairs).
 template <typename Tiles>
 constexpr int GroupsOf() {
   if constexpr (requires { Tiles::kGroups; }) {
