@@ -867,13 +867,13 @@ inline __m256i RowScales(const uint8_t* sc8) {
 struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   static constexpr int kCols = 2;
   template <int NC>
-  static void AddSubBlocks(const BlockQ4_Kx8& blk, int jj, const int8_t* const* q, const uint8_t* sc,
-                           __m256i* sumi) {
+  static void AddSubBlocks(const uint8_t* qs, size_t stride, int jj, const int8_t* const* q,
+                           const uint8_t* sc, __m256i* sumi) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     __m256i s_lo[NC], s_hi[NC];
     for (int c = 0; c < NC; ++c) s_lo[c] = s_hi[c] = _mm256_setzero_si256();
     for (int k = 0; k < 8; ++k) {
-      const __m256i chunk = InRegister(LoadU8x32(blk.qs + 32 * (8 * jj + k)));
+      const __m256i chunk = InRegister(LoadU8x32(qs + stride * (8 * jj + k)));
       const __m256i ql = _mm256_and_si256(chunk, low);
       const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       for (int c = 0; c < NC; ++c) {
@@ -893,7 +893,69 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   template <int NC>
   static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_KSum* sums, float* out, size_t os) {
-    RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, a, as, sums, out, os);
+    RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, 0, a, as, sums, out, os);
+  }
+};
+
+// Q4_K by 16 rows (quants.h BlockQ4_Kx16, the layout this table asks for),
+// each 64-byte chunk as two halves of 8 rows: per row the 8-row tile's
+// integers and fused multiply-adds, so the same bits. A decode row reads the
+// pair in one stream, both halves sharing each activation broadcast, with a
+// software prefetch 2 blocks (4.6 KB) ahead, as the AVX-512 tile; more
+// activation rows take one half after the other, each as the 8-row tile.
+struct TilesQ4_Kx16 : TilesBase<BlockQ4_Kx16, BlockQ8_K, ActQ8_KSum, kQK_K> {
+  static constexpr int kCols = TilesQ4_Kx8::kCols, kGroups = 2, kPairCols = 1;
+  using Single = TilesQ4_Kx8;
+  static void Decode(int64_t nb, const BlockQ4_Kx16* x, const BlockQ8_K* a, const ActQ8_KSum* sums,
+                     float* out) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    alignas(32) uint8_t sc[2][64], mn[2][64];
+    StreamPrefetch<2 * sizeof(BlockQ4_Kx16)> ahead(x);
+    for (int64_t b = 0; b < nb; ++b) {
+      ahead.Upto(x + b + 1);
+      const BlockQ4_Kx16& blk = x[b];
+      for (int h = 0; h < 2; ++h) {
+        UnpackSixBits(blk.scales_lo[h], blk.scales_hi[h], sc[h]);
+        UnpackSixBits(blk.mins_lo[h], blk.mins_hi[h], mn[h]);
+      }
+      __m256i sumi[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+      for (int jj = 0; jj < 4; ++jj) {
+        __m256i s_lo[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, s_hi[2] = {s_lo[0], s_lo[0]};
+        for (int k = 0; k < 8; ++k) {
+          const int8_t* qc = a[b].qs + 64 * jj + 4 * k;
+          const __m256i lo = Broadcast4(qc), hi = Broadcast4(qc + 32);
+          for (int h = 0; h < 2; ++h) {
+            const __m256i chunk = InRegister(LoadU8x32(blk.qs + 64 * (8 * jj + k) + 32 * h));
+            s_lo[h] =
+                InRegister(_mm256_add_epi16(s_lo[h], _mm256_maddubs_epi16(_mm256_and_si256(chunk, low), lo)));
+            s_hi[h] = InRegister(_mm256_add_epi16(
+                s_hi[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(chunk, 4), low), hi)));
+          }
+        }
+        for (int h = 0; h < 2; ++h) {
+          const __m256i sc_lo = RowScales(sc[h] + 16 * jj), sc_hi = RowScales(sc[h] + 16 * jj + 8);
+          sumi[h] = _mm256_add_epi32(sumi[h], _mm256_add_epi32(_mm256_madd_epi16(s_lo[h], sc_lo),
+                                                               _mm256_madd_epi16(s_hi[h], sc_hi)));
+        }
+      }
+      const ActQ8_KSum& s = sums[b];
+      const __m256 da = _mm256_set1_ps(s.d);
+      for (int h = 0; h < 2; ++h) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d + 8 * h)));
+        const __m256 dmw =
+            _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin + 8 * h)));
+        acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, da), _mm256_cvtepi32_ps(sumi[h]), acc[h]);
+        acc[h] = _mm256_fnmadd_ps(_mm256_mul_ps(dmw, da), _mm256_cvtepi32_ps(MinsX8(mn[h], s.pairs)), acc[h]);
+      }
+    }
+    for (int h = 0; h < 2; ++h) _mm256_storeu_ps(out + 8 * h, acc[h]);
+  }
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_Kx16* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_KSum* sums, float* out, size_t os) {
+    if constexpr (NC == 1) return Decode(nb, x, reinterpret_cast<const BlockQ8_K*>(a), sums, out);
+    for (int h = 0; h < 2; ++h) RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, h, a, as, sums, out + 8 * h, os);
   }
 };
 
@@ -924,7 +986,8 @@ void FillAvx2Table(KernelTable* t) {
   t->traits[kQ4_K].vec_dot = DotQ<KernelQ4_K>;
   t->traits[kQ4_K].gemm = GemmQ<KernelQ4_K>;
   t->traits[kQ4_K].tile_rows = TileShape<KernelQ4_K>::kRows;
-  t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx8>;
+  t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx16>;
+  t->traits[kQ4_K].group_rows = 2 * kInterleave;
   t->traits[kQ6_K].gemm_x8 = GemmX8<TilesQ6_Kx8>;
   t->traits[kQ6_K].from_float = QuantizeQ8_K;
   t->traits[kQ6_K].vec_dot = DotQ<KernelQ6_K>;

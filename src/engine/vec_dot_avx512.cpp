@@ -749,15 +749,15 @@ struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
 struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   static constexpr int kCols = 4;
   template <int NC>
-  static void AddSubBlocks(const BlockQ4_Kx8& blk, int jj, const int8_t* const* q, const uint8_t* sc,
-                           __m256i* sumi) {
+  static void AddSubBlocks(const uint8_t* qs, size_t stride, int jj, const int8_t* const* q,
+                           const uint8_t* sc, __m256i* sumi) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     // [c][0]: sub-block 2 jj (low nibbles), [c][1]: 2 jj + 1; [2], [3]: odd chunks of each
     __m256i dot[NC][4];
     for (int c = 0; c < NC; ++c)
       for (int i = 0; i < 4; ++i) dot[c][i] = _mm256_setzero_si256();
     for (int k = 0; k < 8; ++k) {
-      const __m256i chunk = InRegister(LoadU8x32(blk.qs + 32 * (8 * jj + k)));
+      const __m256i chunk = InRegister(LoadU8x32(qs + stride * (8 * jj + k)));
       const __m256i ql = _mm256_and_si256(chunk, low);
       const __m256i qh = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
       const int odd = NC == 1 ? 2 * (k % 2) : 0;  // more columns are chains enough
@@ -780,7 +780,7 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
   template <int NC>
   static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_KSum* sums, float* out, size_t os) {
-    RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, a, as, sums, out, os);
+    RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, 0, a, as, sums, out, os);
   }
 };
 

@@ -146,28 +146,40 @@ inline __m256i MinsX8(const uint8_t* mn, const int32_t* pairs) {
   return summ;
 }
 
-// The frame both interleaved Q4_K tiles share (BlockQ4_Kx8 by NC activation
-// rows): per block, the rows' scales and mins are unpacked, Dot::AddSubBlocks
-// adds each column's sum over sub-blocks 2 jj and 2 jj + 1 of
-// scale * (nibbles . a) into sumi[c], exactly, and the block adds
+// A field of a BlockQ4_Kx8, or half h's of a BlockQ4_Kx16.
+template <size_t N>
+inline const uint8_t* HalfOf(const uint8_t (&field)[N], int) {
+  return field;
+}
+template <size_t N>
+inline const uint8_t* HalfOf(const uint8_t (&field)[2][N], int h) {
+  return field[h];
+}
+
+// The frame both interleaved Q4_K tiles share (BlockQ4_Kx8, or rows 8 h ..
+// 8 h + 7 of a BlockQ4_Kx16, by NC activation rows): per block, the rows'
+// scales and mins are unpacked, Dot::AddSubBlocks adds each column's sum over
+// sub-blocks 2 jj and 2 jj + 1 of scale * (nibbles . a) into sumi[c], exactly
+// (its chunks of 8 rows' words `stride` bytes apart), and the block adds
 // d_a * d * sumi - d_a * dmin * (mins term) per row.
-template <typename Dot, int NC>
-void RunQ4_Kx8(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+template <typename Dot, int NC, typename Block>
+void RunQ4_Kx8(int64_t nb, const Block* x, int h, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
                float* out, size_t os) {
+  constexpr size_t kStride = sizeof(Block::qs) / 32;
   __m256 acc[NC];
   for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
   alignas(32) uint8_t sc[64], mn[64];
   for (int64_t b = 0; b < nb; ++b) {
-    const BlockQ4_Kx8& blk = x[b];
-    UnpackSixBits(blk.scales_lo, blk.scales_hi, sc);
-    UnpackSixBits(blk.mins_lo, blk.mins_hi, mn);
+    const Block& blk = x[b];
+    UnpackSixBits(HalfOf(blk.scales_lo, h), HalfOf(blk.scales_hi, h), sc);
+    UnpackSixBits(HalfOf(blk.mins_lo, h), HalfOf(blk.mins_hi, h), mn);
     __m256i sumi[NC];
     for (int c = 0; c < NC; ++c) sumi[c] = _mm256_setzero_si256();
     const int8_t* q[NC];
     for (int c = 0; c < NC; ++c) q[c] = reinterpret_cast<const BlockQ8_K*>(a + c * as)[b].qs;
-    for (int jj = 0; jj < 4; ++jj) Dot::template AddSubBlocks<NC>(blk, jj, q, sc, sumi);
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d)));
-    const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin)));
+    for (int jj = 0; jj < 4; ++jj) Dot::template AddSubBlocks<NC>(blk.qs + 32 * h, kStride, jj, q, sc, sumi);
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.d + 8 * h)));
+    const __m256 dmw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk.dmin + 8 * h)));
     for (int c = 0; c < NC; ++c) {
       const ActQ8_KSum& s = sums[c * nb + b];
       const __m256 da = _mm256_set1_ps(s.d);
