@@ -246,21 +246,23 @@ void InterleaveWords(uint8_t* rows, int64_t n, int64_t block_size) {
   });
 }
 
-// Q4_0 by 16 rows: BlockQ4_0x16, the last of a row maybe shorter.
-void InterleaveQ4_0x16(uint8_t* rows, int64_t n) {
-  constexpr int R = 2 * kInterleave;
-  const int64_t nb = n / kQK4_0;
-  std::vector<BlockQ4_0> copy(static_cast<size_t>(nb * R));
-  std::memcpy(copy.data(), rows, copy.size() * sizeof(BlockQ4_0));
+// Q8_0 and Q4_0 by 16 rows: BlockQ8_0x16 or BlockQ4_0x16, 8 blocks at a
+// time, the last of a row maybe fewer.
+template <typename Block>
+void InterleaveWordsX16(uint8_t* rows, int64_t n, int64_t block_size) {
+  constexpr int R = 2 * kInterleave, kWords = sizeof(Block::qs) / 4;
+  const int64_t nb = n / block_size;
+  std::vector<Block> copy(static_cast<size_t>(nb * R));
+  std::memcpy(copy.data(), rows, copy.size() * sizeof(Block));
   for (int64_t s = 0; s < nb; s += 8) {
     const int m = static_cast<int>(std::min<int64_t>(8, nb - s));
-    uint8_t* d = rows + s * R * sizeof(BlockQ4_0);
+    uint8_t* d = rows + s * R * sizeof(Block);
     uint8_t* qs = d + m * R * sizeof(uint16_t);
     for (int i = 0; i < m; ++i) {
       for (int r = 0; r < R; ++r) {
-        const BlockQ4_0& in = copy[static_cast<size_t>(r * nb + s + i)];
+        const Block& in = copy[static_cast<size_t>(r * nb + s + i)];
         std::memcpy(d + sizeof(uint16_t) * (R * i + r), &in.d, sizeof(uint16_t));
-        for (int k = 0; k < 4; ++k) std::memcpy(qs + 4 * R * (4 * i + k) + 4 * r, in.qs + 4 * k, 4);
+        for (int k = 0; k < kWords; ++k) std::memcpy(qs + 4 * R * (kWords * i + k) + 4 * r, in.qs + 4 * k, 4);
       }
     }
   }
@@ -321,7 +323,10 @@ bool CanInterleave(gguf::TensorType type) {
 }
 
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_rows) {
-  if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_0) return InterleaveQ4_0x16(rows, n);
+  if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q8_0)
+    return InterleaveWordsX16<BlockQ8_0>(rows, n, kQK8_0);
+  if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_0)
+    return InterleaveWordsX16<BlockQ4_0>(rows, n, kQK4_0);
   if (group_rows == 2 * kInterleave && type == gguf::TensorType::Q4_K)
     return InterleaveQ4_K<BlockQ4_Kx16, 2 * kInterleave>(rows, n);
   switch (type) {

@@ -81,6 +81,11 @@ struct BlockQ4_0x16 {
   uint16_t d[8][2 * kInterleave];
   uint8_t qs[8][4][2 * kInterleave * 4];
 };
+// Q8_0 weights of 16 rows likewise, with a block's 8 chunks of 64 bytes.
+struct BlockQ8_0x16 {
+  uint16_t d[8][2 * kInterleave];
+  int8_t qs[8][8][2 * kInterleave * 4];
+};
 
 // Q4_K weights of 8 consecutive rows, super-block by super-block, likewise:
 // qs as 32 chunks of 32 bytes, chunk 8j + k holding qs[32j + 4k .. + 3] of
@@ -138,6 +143,7 @@ static_assert(sizeof(BlockQ8_0x8) == 8 * sizeof(BlockQ8_0));
 static_assert(sizeof(BlockQ4_Kx8) == kInterleave * sizeof(BlockQ4_K));
 static_assert(sizeof(BlockQ4_0x8) == kInterleave * sizeof(BlockQ4_0));
 static_assert(sizeof(BlockQ4_0x16) == 8 * 2 * sizeof(BlockQ4_0x8));
+static_assert(sizeof(BlockQ8_0x16) == 8 * 2 * sizeof(BlockQ8_0x8));
 static_assert(sizeof(BlockQ4_Kx16) == 2 * sizeof(BlockQ4_Kx8));
 static_assert(sizeof(BlockQ6_Kx8) == kInterleave * sizeof(BlockQ6_K));
 static_assert(sizeof(BlockQ4_0) == 18);
@@ -183,8 +189,8 @@ size_t RowBytes(gguf::TensorType type, int64_t n);
 bool CanInterleave(gguf::TensorType type);
 // Rewrites kInterleave consecutive rows of n elements of such a type, in
 // place, into its interleaved blocks (BlockQ8_0x8, BlockQ4_0x8, BlockQ4_Kx8,
-// BlockQ6_Kx8); with group_rows 16 (Q4_0 and Q4_K), 2 * kInterleave rows into
-// BlockQ4_0x16 or BlockQ4_Kx16.
+// BlockQ6_Kx8); with group_rows 16 (not Q6_K), 2 * kInterleave rows into
+// BlockQ8_0x16, BlockQ4_0x16 or BlockQ4_Kx16.
 void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_rows = kInterleave);
 
 // Columns per panel of an interleaved matrix. A matrix wider than this is
@@ -196,10 +202,10 @@ void InterleaveRows(gguf::TensorType type, uint8_t* rows, int64_t n, int group_r
 // evicted by its own 25 KB of weights (one core: 5632-wide rows 13 % slower
 // than panels, 11264-wide 33 %; with fast memory, two cores, 11264-wide 23 %).
 inline constexpr int64_t kPanelElements = 2048;
-static_assert(kPanelElements % (8 * kQK4_0) == 0, "a panel holds whole BlockQ4_0x16");
+static_assert(kPanelElements % (8 * kQK4_0) == 0, "a panel holds whole BlockQ4_0x16 and BlockQ8_0x16");
 // Rewrites a matrix of n_out rows (a multiple of kInterleave) of n elements
 // of an interleavable type, in place, into interleaved groups in panels:
-// groups of group_rows rows, kInterleave or (Q4_0, Q4_K) 16; with 16, an odd
+// groups of group_rows rows, kInterleave or (not Q6_K) 16; with 16, an odd
 // last 8 rows form a group of 8. Either way group g of 8 rows starts
 // g * (8 rows' bytes of the panel) into its panel.
 void InterleaveMatrix(gguf::TensorType type, uint8_t* data, int64_t n, int64_t n_out,

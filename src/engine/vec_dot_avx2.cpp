@@ -736,81 +736,55 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
   static constexpr int kCols = 4, kGroups = 2, kPairCols = 1;
   using Single = TilesQ4_0x8;
-  static constexpr size_t kChunk = sizeof(BlockQ4_0x16::qs[0][0]);
-  // Decode: blocks b0 .. b0 + m - 1 (M of them, or m when M is 0) at d, scales then chunks.
-  template <int M>
-  static void DecodeBlocks(int m, const uint8_t* d, int64_t b0, const BlockQ8_0* a, const ActQ8_0Sum* sums,
-                           __m256* acc) {
-    if constexpr (M > 0) m = M;
-    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-    const uint8_t* qs = d + m * sizeof(BlockQ4_0x16::d[0]);
-#pragma GCC unroll 8
-    for (int i = 0; i < m; ++i) {
-      const int8_t* q = a[b0 + i].qs;
-      __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-      for (int k = 0; k < 4; ++k) {
-        const __m256i lo = Broadcast4(q + 4 * k), hi = Broadcast4(q + 16 + 4 * k);
-        for (int h = 0; h < 2; ++h) {
-          const __m256i chunk = InRegister(LoadU8x32(qs + kChunk * (4 * i + k) + 32 * h));
-          s[h] = _mm256_add_epi16(s[h], _mm256_maddubs_epi16(_mm256_and_si256(chunk, low), lo));
-          s[h] = _mm256_add_epi16(
-              s[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(chunk, 4), low), hi));
-        }
-      }
-      const ActQ8_0Sum& as = sums[b0 + i];
-      for (int h = 0; h < 2; ++h) {
-        const __m256 dw =
-            _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 32 * i + 16 * h)));
-        const __m256i dot = _mm256_sub_epi32(_mm256_madd_epi16(s[h], ones), _mm256_set1_epi32(as.sum8));
-        acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(as.d)), _mm256_cvtepi32_ps(dot), acc[h]);
-      }
-    }
-  }
-  // Prefill: half h of all blocks by NC activation rows.
-  template <int NC>
-  static void Half(int h, int64_t nb, const uint8_t* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                   float* out, size_t os) {
-    __m256 acc[NC];
-    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-    const __m256i low = _mm256_set1_epi8(0x0F);
-    for (int64_t b = 0; b < nb; ++b) {
-      const int64_t b0 = b / 8 * 8, m = std::min<int64_t>(8, nb - b0), i = b - b0;
-      const uint8_t* d = x + b0 * sizeof(BlockQ4_0x16) / 8;
-      const uint8_t* qs = d + m * sizeof(BlockQ4_0x16::d[0]) + kChunk * 4 * i + 32 * h;
-      const __m256 dw =
-          _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 32 * i + 16 * h)));
-      __m256i w[8];
-      for (int k = 0; k < 4; ++k) {
-        const __m256i chunk = InRegister(LoadU8x32(qs + kChunk * k));
-        w[k] = _mm256_and_si256(chunk, low);
-        w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
-      }
-      for (int c = 0; c < NC; ++c) {
-        const ActQ8_0Sum& s = sums[c * nb + b];
-        const BlockQ8_0& y = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b];
-        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
-        acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(DotX8(w, y.qs, s.sum8)), acc[c]);
-      }
-    }
-    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os + 8 * h, acc[c]);
-  }
   template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x16* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
-    if constexpr (NC > 1) {
-      for (int h = 0; h < 2; ++h) Half<NC>(h, nb, reinterpret_cast<const uint8_t*>(x), a, as, sums, out, os);
-    } else {
+    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    if constexpr (NC == 1) {
       __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-      const auto* act = reinterpret_cast<const BlockQ8_0*>(a);
-      StreamPrefetch<4 * sizeof(BlockQ4_0x16)> ahead(x);
-      int64_t b0 = 0;
-      for (; b0 + 8 <= nb; b0 += 8, ++x) {
-        ahead.Upto(x + 1);
-        DecodeBlocks<8>(8, reinterpret_cast<const uint8_t*>(x), b0, act, sums, acc);
-      }
-      if (b0 < nb)
-        DecodeBlocks<0>(static_cast<int>(nb - b0), reinterpret_cast<const uint8_t*>(x), b0, act, sums, acc);
+      ForEachBlockX16<BlockQ4_0x16, true, 4 * sizeof(BlockQ4_0x16)>(
+          nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+            const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a)[b].qs;
+            __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int k = 0; k < 4; ++k) {
+              const __m256i lo = Broadcast4(q + 4 * k), hi = Broadcast4(q + 16 + 4 * k);
+              for (int h = 0; h < 2; ++h) {
+                const __m256i chunk = InRegister(LoadU8x32(qs + 64 * k + 32 * h));
+                s[h] = _mm256_add_epi16(s[h], _mm256_maddubs_epi16(_mm256_and_si256(chunk, low), lo));
+                s[h] = _mm256_add_epi16(
+                    s[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(chunk, 4), low), hi));
+              }
+            }
+            for (int h = 0; h < 2; ++h) {
+              const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
+              const __m256i dot =
+                  _mm256_sub_epi32(_mm256_madd_epi16(s[h], ones), _mm256_set1_epi32(sums[b].sum8));
+              acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(sums[b].d)), _mm256_cvtepi32_ps(dot),
+                                       acc[h]);
+            }
+          });
       for (int h = 0; h < 2; ++h) _mm256_storeu_ps(out + 8 * h, acc[h]);
+      return;
+    }
+    for (int h = 0; h < 2; ++h) {
+      __m256 acc[NC];
+      for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+      ForEachBlockX16<BlockQ4_0x16, false, 0>(nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
+        __m256i w[8];
+        for (int k = 0; k < 4; ++k) {
+          const __m256i chunk = InRegister(LoadU8x32(qs + 64 * k + 32 * h));
+          w[k] = _mm256_and_si256(chunk, low);
+          w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
+        }
+        for (int c = 0; c < NC; ++c) {
+          const ActQ8_0Sum& s = sums[c * nb + b];
+          const BlockQ8_0& y = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b];
+          const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
+          acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(DotX8(w, y.qs, s.sum8)), acc[c]);
+        }
+      });
+      for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os + 8 * h, acc[c]);
     }
   }
 };
@@ -848,6 +822,58 @@ struct TilesQ8_0x8 : TilesQ8_0x8Base {
       }
     }
     for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os, acc[c]);
+  }
+};
+
+// Q8_0 by 16 rows (quants.h BlockQ8_0x16, the layout this table asks for),
+// read as TilesQ4_0x16 reads Q4_0: per row the 8-row tile's integers and
+// fused multiply-adds, so the same bits.
+struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
+  static constexpr int kCols = TilesQ8_0x8::kCols, kGroups = 2, kPairCols = 1;
+  using Single = TilesQ8_0x8;
+  // Row half h's |w| . (a with w's sign) for one chunk, in int32 pairs of products.
+  static __m256i ChunkDot(const uint8_t* chunk, const int8_t* q4) {
+    const __m256i w = LoadI8x32(reinterpret_cast<const int8_t*>(chunk));
+    return _mm256_madd_epi16(
+        _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(Broadcast4(q4), w)),
+        _mm256_set1_epi16(1));
+  }
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ8_0x16* x, size_t, const uint8_t* a, size_t as,
+                  const ActQ8_0Sum* sums, float* out, size_t os) {
+    if constexpr (NC == 1) {
+      __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+      ForEachBlockX16<BlockQ8_0x16, true, 2 * sizeof(BlockQ8_0x16)>(
+          nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+            const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a)[b].qs;
+            __m256i dot[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+            for (int k = 0; k < 8; ++k)
+              for (int h = 0; h < 2; ++h)
+                dot[h] = _mm256_add_epi32(dot[h], ChunkDot(qs + 64 * k + 32 * h, q + 4 * k));
+            for (int h = 0; h < 2; ++h) {
+              const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
+              acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(sums[b].d)),
+                                       _mm256_cvtepi32_ps(dot[h]), acc[h]);
+            }
+          });
+      for (int h = 0; h < 2; ++h) _mm256_storeu_ps(out + 8 * h, acc[h]);
+      return;
+    }
+    for (int h = 0; h < 2; ++h) {
+      __m256 acc[NC];
+      for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+      ForEachBlockX16<BlockQ8_0x16, false, 0>(nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
+        for (int c = 0; c < NC; ++c) {
+          const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+          __m256i dot = _mm256_setzero_si256();
+          for (int k = 0; k < 8; ++k) dot = _mm256_add_epi32(dot, ChunkDot(qs + 64 * k + 32 * h, q + 4 * k));
+          const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(sums[c * nb + b].d));
+          acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
+        }
+      });
+      for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os + 8 * h, acc[c]);
+    }
   }
 };
 
@@ -981,7 +1007,8 @@ void FillAvx2Table(KernelTable* t) {
   t->traits[kQ4_0].tile_rows = TileShape<KernelQ4_0>::kRows;
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x16>;
   t->traits[kQ4_0].group_rows = 2 * kInterleave;
-  t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x8>;
+  t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x16>;
+  t->traits[kQ8_0].group_rows = 2 * kInterleave;
   t->traits[kQ4_K].from_float = QuantizeQ8_K;
   t->traits[kQ4_K].vec_dot = DotQ<KernelQ4_K>;
   t->traits[kQ4_K].gemm = GemmQ<KernelQ4_K>;

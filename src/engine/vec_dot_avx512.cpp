@@ -644,33 +644,35 @@ inline __m512 PairScales(const uint16_t* d0, const uint16_t* d1) {
                               _mm_loadu_si128(reinterpret_cast<const __m128i*>(d1)), 1));
 }
 
-struct TilesQ8_0x16 : TilesQ8_0x8Base {
-  static constexpr int kCols = 4, kGroups = 2, kPairCols = 4;
+// Q8_0 by 16 rows (quants.h BlockQ8_0x16, the layout this table asks for),
+// read as TilesQ4_0x16 reads Q4_0.
+struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
+  static constexpr int kCols = 4, kGroups = 2, kPairCols = 1;
   using Single = TilesQ8_0x8;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ8_0x8* x, size_t group_bytes, const uint8_t* a, size_t as,
+  static void Run(int64_t nb, const BlockQ8_0x16* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
-    const auto* x1 = reinterpret_cast<const BlockQ8_0x8*>(reinterpret_cast<const uint8_t*>(x) + group_bytes);
     __m512 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
-    for (int64_t b = 0; b < nb; ++b) {
-      const __m512 dw = PairScales(x[b].d, x1[b].d);
-      __m512i w[8];
-      for (int k = 0; k < 8; ++k)
-        w[k] = _mm512_xor_si512(PairChunk(x[b].qs + 32 * k, x1[b].qs + 32 * k), flip);
-      for (int c = 0; c < NC; ++c) {
-        const ActQ8_0Sum& s = sums[c * nb + b];
-        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
-        __m512i dot = _mm512_set1_epi32(-16 * s.sum8), dot_odd = _mm512_setzero_si512();
-        for (int k = 0; k < 8; k += 2) {
-          dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
-          dot_odd = DpbusdBroadcast4(dot_odd, w[k + 1], q + 4 * k + 4);
-        }
-        const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
-        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(_mm512_add_epi32(dot, dot_odd)), acc[c]);
-      }
-    }
+    ForEachBlockX16<BlockQ8_0x16, NC == 1, 2 * sizeof(BlockQ8_0x16)>(
+        nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+          __m512i w[8];
+          for (int k = 0; k < 8; ++k)
+            w[k] = _mm512_xor_si512(InRegister(_mm512_loadu_si512(qs + 64 * k)), flip);
+          const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d)));
+          for (int c = 0; c < NC; ++c) {
+            const ActQ8_0Sum& s = sums[c * nb + b];
+            const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+            __m512i dot = _mm512_set1_epi32(-16 * s.sum8), dot_odd = _mm512_setzero_si512();
+            for (int k = 0; k < 8; k += 2) {
+              dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
+              dot_odd = DpbusdBroadcast4(dot_odd, w[k + 1], q + 4 * k + 4);
+            }
+            const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
+            acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(_mm512_add_epi32(dot, dot_odd)), acc[c]);
+          }
+        });
     for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
   }
 };
@@ -689,51 +691,36 @@ struct TilesQ8_0x16 : TilesQ8_0x8Base {
 struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
   static constexpr int kCols = 8, kGroups = 2, kPairCols = 1;
   using Single = TilesQ4_0x8;
-  // Blocks b0 .. b0 + m - 1 (M of them, or m when M is 0) at d: their scales, then chunks.
-  template <int NC, int M>
-  static void Blocks(int m, const uint8_t* d, int64_t b0, int64_t nb, const uint8_t* a, size_t as,
-                     const ActQ8_0Sum* sums, __m512* acc) {
-    if constexpr (M > 0) m = M;
-    const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
-    const uint8_t* qs = d + m * sizeof(BlockQ4_0x16::d[0]);
-#pragma GCC unroll 8
-    for (int i = 0; i < m; ++i) {
-      __m512i w[8];  // the low nibbles, then the high ones in place (16 times their value)
-      for (int k = 0; k < 4; ++k) {
-        const __m512i chunk =
-            InRegister(_mm512_loadu_si512(qs + sizeof(BlockQ4_0x16::qs[0][0]) * (4 * i + k)));
-        w[k] = _mm512_and_si512(chunk, low);
-        w[4 + k] = _mm512_and_si512(chunk, high);
-      }
-      const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d) + i));
-      for (int c = 0; c < NC; ++c) {
-        const ActQ8_0Sum& s = sums[c * nb + b0 + i];
-        const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b0 + i].qs;
-        // Two chains of vpdpbusd halve the latency per block (integer sums: same bits).
-        __m512i dot = _mm512_set1_epi32(-s.sum8), dot_hi = _mm512_setzero_si512();
-        for (int k = 0; k < 4; ++k) {
-          dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
-          dot_hi = DpbusdBroadcast4(dot_hi, w[4 + k], q + 16 + 4 * k);
-        }
-        dot = _mm512_add_epi32(dot, _mm512_srai_epi32(dot_hi, 4));  // exact: dot_hi is 16 times an integer
-        const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
-        acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc[c]);
-      }
-    }
-  }
   template <int NC>
   static void Run(int64_t nb, const BlockQ4_0x16* x, size_t, const uint8_t* a, size_t as,
                   const ActQ8_0Sum* sums, float* out, size_t os) {
     __m512 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
-    StreamPrefetch<4 * sizeof(BlockQ4_0x16)> ahead(x);  // used by decode only, as measured
-    int64_t b0 = 0;
-    for (; b0 + 8 <= nb; b0 += 8, ++x) {
-      if constexpr (NC == 1) ahead.Upto(x + 1);
-      Blocks<NC, 8>(8, reinterpret_cast<const uint8_t*>(x), b0, nb, a, as, sums, acc);
-    }
-    if (b0 < nb)
-      Blocks<NC, 0>(static_cast<int>(nb - b0), reinterpret_cast<const uint8_t*>(x), b0, nb, a, as, sums, acc);
+    const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
+    ForEachBlockX16<BlockQ4_0x16, NC == 1, 4 * sizeof(BlockQ4_0x16)>(
+        nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+          __m512i w[8];  // the low nibbles, then the high ones in place (16 times their value)
+          for (int k = 0; k < 4; ++k) {
+            const __m512i chunk = InRegister(_mm512_loadu_si512(qs + 64 * k));
+            w[k] = _mm512_and_si512(chunk, low);
+            w[4 + k] = _mm512_and_si512(chunk, high);
+          }
+          const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(d)));
+          for (int c = 0; c < NC; ++c) {
+            const ActQ8_0Sum& s = sums[c * nb + b];
+            const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
+            // Two chains of vpdpbusd halve the latency per block (integer sums: same bits).
+            __m512i dot = _mm512_set1_epi32(-s.sum8), dot_hi = _mm512_setzero_si512();
+            for (int k = 0; k < 4; ++k) {
+              dot = DpbusdBroadcast4(dot, w[k], q + 4 * k);
+              dot_hi = DpbusdBroadcast4(dot_hi, w[4 + k], q + 16 + 4 * k);
+            }
+            dot =
+                _mm512_add_epi32(dot, _mm512_srai_epi32(dot_hi, 4));  // exact: dot_hi is 16 times an integer
+            const __m512 scale = _mm512_mul_ps(dw, _mm512_set1_ps(s.d));
+            acc[c] = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc[c]);
+          }
+        });
     for (int c = 0; c < NC; ++c) _mm512_storeu_ps(out + c * os, acc[c]);
   }
 };
@@ -873,6 +860,7 @@ void FillAvx512Table(KernelTable* t) {
   t->traits[kQ4_0].gemm_x8 = GemmX8<TilesQ4_0x16>;
   t->traits[kQ4_0].group_rows = 2 * kInterleave;
   t->traits[kQ8_0].gemm_x8 = GemmX8<TilesQ8_0x16>;
+  t->traits[kQ8_0].group_rows = 2 * kInterleave;
   t->traits[kQ4_K].gemm_x8 = GemmX8<TilesQ4_Kx16>;
   t->traits[kQ4_K].group_rows = 2 * kInterleave;
   t->traits[kQ6_K].gemm_x8 = GemmX8<TilesQ6_Kx8>;

@@ -9,8 +9,10 @@
 
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 
 #include "engine/vec_dot_internal.h"
 
@@ -41,13 +43,14 @@ inline V InRegister(V v) {
 // instructions) read 0.61-0.72 of the probe in a stretch of slow memory (36-41
 // GB/s) while Q4_K_M read 96 %. Prefetching lifted Q4_0 decode +19-27 % there
 // on AVX2 and AVX-512, and +8 % (AVX2) / +2 % (AVX-512, median of 10 runs, -4
-// to +9 %) with the usual 55-66 GB/s; Q8_0 lost 2-16 % and Q4_K 0-7 % (AVX2
-// and AVX-512 alike), so they go without. 64 Q4_0 blocks (9 KB) ahead: against
+// to +9 %) with the usual 55-66 GB/s; the 8-row Q8_0 and Q4_K tiles lost 2-16
+// and 0-7 % (AVX2 and AVX-512 alike). 64 Q4_0 blocks (9 KB) ahead: against
 // 32, +2.4 % (median of 8 runs on both ISAs, 7 of them ahead); 16 lost 5 %, 8
 // 10 %, 128 no more than 32. (One process, the same weights, in turns.) The
-// 16-row Q4_K tile (AVX-512), with half the 8-row tile's instructions per
-// byte, streamed 0.75-0.88 of the 8-row tile without one; 2 blocks (4.6 KB)
-// ahead: 1.16 and 1.22, 4 blocks 1.11 and 1.13 (40 pairs each).
+// 16-row tiles, with half the 8-row tiles' instructions per byte, want one:
+// Q4_K's (AVX-512) streamed 0.75-0.88 of the 8-row tile without one, 2 blocks
+// (4.6 KB) ahead 1.16 and 1.22, 4 blocks 1.11 and 1.13 (40 pairs each); so
+// every 16-row decode tile prefetches ~9 KB or 4.6 KB (Q4_K) ahead.
 // Addresses are integers, as the lines past the end of a matrix may lie
 // outside it; a prefetch never faults.
 template <uintptr_t kAheadBytes>
@@ -62,6 +65,26 @@ class StreamPrefetch {
  private:
   uintptr_t next_;
 };
+
+// The blocks of a 16-row layout of blocks of 32 (quants.h BlockQ4_0x16,
+// BlockQ8_0x16) in order: each(d, qs, b) for block b, its 16 rows' scales at
+// d and its chunks at qs. A decode (kDecode) prefetches kAheadBytes ahead. The
+// 8 blocks of each full one are unrolled, as measured: in a loop, Q4_0 decode
+// streamed 0.74 of Q4_K's 16-row tile, unrolled 0.96.
+template <typename BlockX16, bool kDecode, size_t kAheadBytes, typename Each>
+inline void ForEachBlockX16(int64_t nb, const BlockX16* x, Each&& each) {
+  StreamPrefetch<kAheadBytes> ahead(x);
+  int64_t b0 = 0;
+  for (; b0 + 8 <= nb; b0 += 8, ++x) {
+    if constexpr (kDecode) ahead.Upto(x + 1);
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; ++i) each(x->d[i], reinterpret_cast<const uint8_t*>(x->qs[i]), b0 + i);
+  }
+  const auto* d = reinterpret_cast<const uint16_t*>(x);  // a shorter last one: m blocks' scales, then chunks
+  const int m = static_cast<int>(nb - b0);
+  const auto* qs = reinterpret_cast<const uint8_t*>(d + m * std::size(x->d[0]));
+  for (int i = 0; i < m; ++i) each(d + std::size(x->d[0]) * i, qs + sizeof(x->qs[0]) * i, b0 + i);
+}
 
 // The sum (largest) of a vector's lanes: halves, then pairs, then the last two.
 inline float Hsum(__m256 x) {
