@@ -113,29 +113,39 @@ TEST(QuantsTest, InterleaveQ8_0PutsEveryElementWhereTheLayoutSays) {
   EXPECT_FALSE(CanInterleave(TensorType::F16));
 }
 
-// BlockQ4_0x16 likewise: 8 blocks at a time, their scales first, and the
-// row's last blocks (11 = 8 + 3) in a shorter one laid out the same.
-TEST(QuantsTest, InterleaveQ4_0By16PutsEveryElementWhereTheLayoutSays) {
+// BlockQ8_0x16 and BlockQ4_0x16 likewise: 8 blocks at a time, their scales
+// first, and the row's last blocks (11 = 8 + 3) in a shorter one laid out the
+// same.
+TEST(QuantsTest, InterleaveBy16PutsEveryElementOfBlocksOf32WhereTheLayoutSays) {
   std::mt19937 rng(28);
   constexpr int R = 2 * kInterleave;
-  const int64_t nb = 11, n = nb * kQK4_0;
-  std::vector<uint8_t> rows = testutil::RandomWeights(rng, TensorType::Q4_0, n, R);
-  const std::vector<uint8_t> before = rows;
-  InterleaveRows(TensorType::Q4_0, rows.data(), n, R);
-  const size_t row_bytes = RowBytes(TensorType::Q4_0, n);
-  for (int r = 0; r < R; ++r) {
-    const std::vector<float> want = testutil::Dequantize(TensorType::Q4_0, before.data() + r * row_bytes, n);
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t b = i / kQK4_0, b0 = b / 8 * 8, m = std::min<int64_t>(8, nb - b0);
-      const uint8_t* d = rows.data() + b0 * R * sizeof(BlockQ4_0);  // this one's scales, then chunks
-      const uint8_t* qs = d + m * R * sizeof(uint16_t);
-      const int e = static_cast<int>(i % kQK4_0);
-      uint16_t scale;
-      std::memcpy(&scale, d + sizeof(uint16_t) * (R * (b - b0) + r), sizeof(scale));
-      const uint8_t byte = qs[4 * R * (4 * (b - b0) + (e % 16) / 4) + 4 * r + e % 4];
-      const int q = e < 16 ? (byte & 0x0F) : (byte >> 4);
-      ASSERT_EQ(HalfToFloat(scale) * static_cast<float>(q - 8), want[static_cast<size_t>(i)])
-          << "row " << r << " element " << i;
+  const int64_t nb = 11, n = nb * 32;
+  for (TensorType t : {TensorType::Q8_0, TensorType::Q4_0}) {
+    const bool q8 = t == TensorType::Q8_0;
+    const int words = q8 ? 8 : 4;  // of a row's block
+    std::vector<uint8_t> rows = testutil::RandomWeights(rng, t, n, R);
+    const std::vector<uint8_t> before = rows;
+    InterleaveRows(t, rows.data(), n, R);
+    const size_t row_bytes = RowBytes(t, n), block_bytes = row_bytes / nb;
+    for (int r = 0; r < R; ++r) {
+      const std::vector<float> want = testutil::Dequantize(t, before.data() + r * row_bytes, n);
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t b = i / 32, b0 = b / 8 * 8, m = std::min<int64_t>(8, nb - b0);
+        const uint8_t* d = rows.data() + b0 * R * block_bytes;  // this one's scales, then chunks
+        const uint8_t* qs = d + m * R * sizeof(uint16_t) + 4 * R * words * (b - b0);
+        const int e = static_cast<int>(i % 32);
+        uint16_t scale;
+        std::memcpy(&scale, d + sizeof(uint16_t) * (R * (b - b0) + r), sizeof(scale));
+        int q;
+        if (q8) {
+          q = static_cast<int8_t>(qs[4 * R * (e / 4) + 4 * r + e % 4]);
+        } else {
+          const uint8_t byte = qs[4 * R * ((e % 16) / 4) + 4 * r + e % 4];
+          q = (e < 16 ? (byte & 0x0F) : (byte >> 4)) - 8;
+        }
+        ASSERT_EQ(HalfToFloat(scale) * static_cast<float>(q), want[static_cast<size_t>(i)])
+            << gguf::TypeName(t) << " row " << r << " element " << i;
+      }
     }
   }
 }
