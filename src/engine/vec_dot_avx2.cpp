@@ -699,8 +699,8 @@ inline __m256i DotX8(const __m256i (&w)[8], const int8_t* q, int32_t sum8) {
 struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 4;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F);
@@ -734,11 +734,11 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
 // activation rows take one half after the other, each as the 8-row tile (the
 // pair's panel is in L1 or L2 for the second).
 struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
-  static constexpr int kCols = 4, kGroups = 2, kPairCols = 1;
+  static constexpr int kCols = 4, kGroups = 2;
   using Single = TilesQ4_0x8;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x16* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_0x16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     if constexpr (NC == 1) {
       __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
@@ -798,8 +798,8 @@ struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
 struct TilesQ8_0x8 : TilesQ8_0x8Base {
   static constexpr int kCols = 3;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ8_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i ones = _mm256_set1_epi16(1);
@@ -829,7 +829,7 @@ struct TilesQ8_0x8 : TilesQ8_0x8Base {
 // read as TilesQ4_0x16 reads Q4_0: per row the 8-row tile's integers and
 // fused multiply-adds, so the same bits.
 struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
-  static constexpr int kCols = TilesQ8_0x8::kCols, kGroups = 2, kPairCols = 1;
+  static constexpr int kCols = TilesQ8_0x8::kCols, kGroups = 2;
   using Single = TilesQ8_0x8;
   // Row half h's |w| . (a with w's sign) for one chunk, in int32 pairs of products.
   static __m256i ChunkDot(const uint8_t* chunk, const int8_t* q4) {
@@ -839,8 +839,8 @@ struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
         _mm256_set1_epi16(1));
   }
   template <int NC>
-  static void Run(int64_t nb, const BlockQ8_0x16* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ8_0x16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     if constexpr (NC == 1) {
       __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
       ForEachBlockX16<BlockQ8_0x16, true, 2 * sizeof(BlockQ8_0x16)>(
@@ -917,8 +917,8 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
     }
   }
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_KSum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+                  float* out, size_t os) {
     RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, 0, a, as, sums, out, os);
   }
 };
@@ -930,7 +930,7 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
 // software prefetch 2 blocks (4.6 KB) ahead, as the AVX-512 tile; more
 // activation rows take one half after the other, each as the 8-row tile.
 struct TilesQ4_Kx16 : TilesBase<BlockQ4_Kx16, BlockQ8_K, ActQ8_KSum, kQK_K> {
-  static constexpr int kCols = TilesQ4_Kx8::kCols, kGroups = 2, kPairCols = 1;
+  static constexpr int kCols = TilesQ4_Kx8::kCols, kGroups = 2;
   using Single = TilesQ4_Kx8;
   static void Decode(int64_t nb, const BlockQ4_Kx16* x, const BlockQ8_K* a, const ActQ8_KSum* sums,
                      float* out) {
@@ -978,8 +978,8 @@ struct TilesQ4_Kx16 : TilesBase<BlockQ4_Kx16, BlockQ8_K, ActQ8_KSum, kQK_K> {
     for (int h = 0; h < 2; ++h) _mm256_storeu_ps(out + 8 * h, acc[h]);
   }
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_Kx16* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_KSum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_Kx16* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+                  float* out, size_t os) {
     if constexpr (NC == 1) return Decode(nb, x, reinterpret_cast<const BlockQ8_K*>(a), sums, out);
     for (int h = 0; h < 2; ++h) RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, h, a, as, sums, out + 8 * h, os);
   }

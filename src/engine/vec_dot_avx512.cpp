@@ -560,8 +560,8 @@ float DotQ6_K(int64_t n, const void* w, const void* a) {
 struct TilesQ8_0x8 : TilesQ8_0x8Base {
   static constexpr int kCols = 4;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ8_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
@@ -590,8 +590,8 @@ struct TilesQ8_0x8 : TilesQ8_0x8Base {
 struct TilesQ4_0x8 : TilesQ4_0x8Base {
   static constexpr int kCols = 8;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     __m256 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
     const __m256i low = _mm256_set1_epi8(0x0F), high = _mm256_set1_epi8(static_cast<char>(0xF0));
@@ -624,34 +624,14 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
   }
 };
 
-// Two groups (16 rows) per 512-bit vector, lanes 0-7 the first group's rows
-// and 8-15 the next group's: one broadcast of 4 activation bytes and one
-// vpdpbusd serve 16 rows, half the instructions per weight byte of the 8-row
-// tiles. Per row the same integers and fused multiply-adds as those (the
-// Single twins), so every row gets the same bits. Q8_0's only for prefill: a
-// core reading two places a group apart in turn streams far slower than one
-// reading straight on (bare read loop, groups of 2048 columns: 30 -> 19 GB/s),
-// and its blocks alternating (one stream) made decode 12 % slower.
-
-// The 32-byte chunks at x0 and x1 (two groups' blocks), side by side.
-inline __m512i PairChunk(const void* x0, const void* x1) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x0))),
-                            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x1)), 1);
-}
-inline __m512 PairScales(const uint16_t* d0, const uint16_t* d1) {
-  return _mm512_cvtph_ps(
-      _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d0))),
-                              _mm_loadu_si128(reinterpret_cast<const __m128i*>(d1)), 1));
-}
-
 // Q8_0 by 16 rows (quants.h BlockQ8_0x16, the layout this table asks for),
 // read as TilesQ4_0x16 reads Q4_0.
 struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
-  static constexpr int kCols = 4, kGroups = 2, kPairCols = 1;
+  static constexpr int kCols = 4, kGroups = 2;
   using Single = TilesQ8_0x8;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ8_0x16* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ8_0x16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     __m512 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
@@ -689,11 +669,11 @@ struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
 // (0.74-0.79 without the prefetch, 0.74 with the blocks in a loop). 1.1B
 // decode, 4 runs of each in turns: 75-86 % of the bandwidth ceiling -> 93-101 %.
 struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
-  static constexpr int kCols = 8, kGroups = 2, kPairCols = 1;
+  static constexpr int kCols = 8, kGroups = 2;
   using Single = TilesQ4_0x8;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x16* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_0Sum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_0x16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
     __m512 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
     const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));
@@ -765,8 +745,8 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
     }
   }
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_KSum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+                  float* out, size_t os) {
     RunQ4_Kx8<TilesQ4_Kx8, NC>(nb, x, 0, a, as, sums, out, os);
   }
 };
@@ -781,7 +761,7 @@ struct TilesQ4_Kx8 : TilesQ4_Kx8Base {
 // tensors on 64-byte boundaries, as loads now put them); prefill (4
 // activation rows a tile) +49 %, 261 -> 386 tok/s (16 pairs).
 struct TilesQ4_Kx16 : TilesBase<BlockQ4_Kx16, BlockQ8_K, ActQ8_KSum, kQK_K> {
-  static constexpr int kCols = 4, kGroups = 2, kPairCols = 1;
+  static constexpr int kCols = 4, kGroups = 2;
   using Single = TilesQ4_Kx8;
   // The 16 rows' scales (or mins' row pairs) of one index from both halves.
   static __m512i Scales16(const uint8_t (&sc)[2][64], int j) {
@@ -790,8 +770,8 @@ struct TilesQ4_Kx16 : TilesBase<BlockQ4_Kx16, BlockQ8_K, ActQ8_KSum, kQK_K> {
     return _mm512_cvtepu8_epi32(_mm_unpacklo_epi64(lo, hi));
   }
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_Kx16* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_KSum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ4_Kx16* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+                  float* out, size_t os) {
     __m512 acc[NC];
     for (int c = 0; c < NC; ++c) acc[c] = _mm512_setzero_ps();
     const __m512i low = _mm512_set1_epi8(0x0F), high = _mm512_set1_epi8(static_cast<char>(0xF0));

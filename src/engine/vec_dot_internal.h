@@ -75,17 +75,14 @@ struct ActQ8_KSum {
 void SumActivationsQ8_K(int64_t n, const void* a, void* sums);  // sum_x8 of Q8_K
 
 // An interleaved gemm (TypeTraits::gemm_x8) over an ISA's register tiles:
-// Tiles::Run<NC> multiplies Tiles::kGroups (1, or 2 when it says so) groups
-// of kInterleave weight rows (nb Tiles::Block blocks of Tiles::kBlock
-// elements; the next group group_bytes further) by NC <= Tiles::kCols
-// activation rows (Tiles::Act blocks) and stores the NC x (kGroups *
-// kInterleave) results, given the activations' shared terms (a Tiles::Sum
-// per block, row after row). It is run on one panel (quants.h
+// Tiles::Run<NC> multiplies the nb Tiles::Block blocks of Tiles::kBlock
+// elements of Tiles::kGroups groups of kInterleave weight rows (1 group, or 2
+// when it says so: 16 rows, BlockQ8_0x16, BlockQ4_0x16, BlockQ4_Kx16) by NC
+// <= Tiles::kCols activation rows (Tiles::Act blocks) and stores the NC x
+// (kGroups * kInterleave) results, given the activations' shared terms (a
+// Tiles::Sum per block, row after row). It is run on one panel (quants.h
 // kPanelElements) at a time. A two-group Tiles names its one-group twin
-// Single, for an odd last group and for fewer than Tiles::kPairCols
-// activation rows; both must give every row the same bits. Its Block may be
-// both groups' (BlockQ4_Kx16; BlockQ4_0x16, 8 blocks of both: kPairCols 1, as
-// those layouts are all pairs).
+// Single, for an odd last 8 rows; both must give every row the same bits.
 template <typename Tiles>
 constexpr int GroupsOf() {
   if constexpr (requires { Tiles::kGroups; }) {
@@ -105,22 +102,22 @@ struct GroupBlock<Tiles> {
   using type = typename Tiles::Single::Block;
 };
 template <typename Tiles, int NC>
-void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a,
-                size_t as, const typename Tiles::Sum* sums, float* out, size_t os) {
+void TailColsX8(int nc, int64_t nb, const typename Tiles::Block* x, const uint8_t* a, size_t as,
+                const typename Tiles::Sum* sums, float* out, size_t os) {
   if constexpr (NC > 0) {
-    if (nc == NC) return Tiles::template Run<NC>(nb, x, group_bytes, a, as, sums, out, os);
-    TailColsX8<Tiles, NC - 1>(nc, nb, x, group_bytes, a, as, sums, out, os);
+    if (nc == NC) return Tiles::template Run<NC>(nb, x, a, as, sums, out, os);
+    TailColsX8<Tiles, NC - 1>(nc, nb, x, a, as, sums, out, os);
   }
 }
 // Tiles::kGroups groups by all nc activation rows.
 template <typename Tiles>
-void GroupsX8(int64_t nb, const typename Tiles::Block* x, size_t group_bytes, const uint8_t* a, size_t as,
-              int nc, const typename Tiles::Sum* sums, float* out, size_t os) {
+void GroupsX8(int64_t nb, const void* x, const uint8_t* a, size_t as, int nc, const typename Tiles::Sum* sums,
+              float* out, size_t os) {
+  const auto* blocks = static_cast<const typename Tiles::Block*>(x);
   int c = 0;
   for (; c + Tiles::kCols <= nc; c += Tiles::kCols)
-    Tiles::template Run<Tiles::kCols>(nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os, os);
-  TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, x, group_bytes, a + c * as, as, sums + c * nb, out + c * os,
-                                      os);
+    Tiles::template Run<Tiles::kCols>(nb, blocks, a + c * as, as, sums + c * nb, out + c * os, os);
+  TailColsX8<Tiles, Tiles::kCols - 1>(nc - c, nb, blocks, a + c * as, as, sums + c * nb, out + c * os, os);
 }
 template <typename Tiles>
 void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t panel, int64_t r0, int nr, const void* a,
@@ -130,21 +127,17 @@ void GemmX8(int64_t n, const void* w, int64_t n_rows, int64_t panel, int64_t r0,
   const int64_t nb = std::min(panel_nb, n / Tiles::kBlock - p0);  // this panel's blocks
   const size_t group_bytes = nb * sizeof(Block);
   const uint8_t* base = static_cast<const uint8_t*>(w) + p0 * (n_rows / kInterleave) * sizeof(Block);
-  auto group = [&](int64_t g) { return reinterpret_cast<const Block*>(base + g * group_bytes); };
   const uint8_t* ap = static_cast<const uint8_t*>(a) + p0 * sizeof(typename Tiles::Act);
   const auto* sums = static_cast<const typename Tiles::Sum*>(act_sums) + p0 * nc;
   const int64_t g1 = (r0 + nr) / kInterleave;
   int64_t g = r0 / kInterleave;
+  auto x = [&](int64_t i) { return base + i * group_bytes; };
+  auto y = [&](int64_t i) { return out + (i * kInterleave - r0); };
   if constexpr (GroupsOf<Tiles>() == 2) {
-    for (; nc >= Tiles::kPairCols && g + 2 <= g1; g += 2)
-      GroupsX8<Tiles>(nb, reinterpret_cast<const typename Tiles::Block*>(group(g)), group_bytes, ap, as, nc,
-                      sums, out + (g * kInterleave - r0), os);
-    for (; g < g1; ++g)
-      GroupsX8<typename Tiles::Single>(nb, group(g), group_bytes, ap, as, nc, sums,
-                                       out + (g * kInterleave - r0), os);
+    for (; g + 2 <= g1; g += 2) GroupsX8<Tiles>(nb, x(g), ap, as, nc, sums, y(g), os);
+    if (g < g1) GroupsX8<typename Tiles::Single>(nb, x(g), ap, as, nc, sums, y(g), os);
   } else {
-    for (; g < g1; ++g)
-      GroupsX8<Tiles>(nb, group(g), group_bytes, ap, as, nc, sums, out + (g * kInterleave - r0), os);
+    for (; g < g1; ++g) GroupsX8<Tiles>(nb, x(g), ap, as, nc, sums, y(g), os);
   }
 }
 

@@ -115,7 +115,7 @@ float DotQ4_0(int64_t n, const void* w, const void* a) {
 struct TilesQ8_0x8 : internal::TilesQ8_0x8Base {
   static constexpr int kCols = 1;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ8_0x8* x, size_t, const uint8_t* a, size_t,
+  static void Run(int64_t nb, const BlockQ8_0x8* x, const uint8_t* a, size_t,
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
     float acc[kInterleave] = {};
@@ -138,7 +138,7 @@ struct TilesQ8_0x8 : internal::TilesQ8_0x8Base {
 struct TilesQ4_0x8 : internal::TilesQ4_0x8Base {
   static constexpr int kCols = 1;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x8* x, size_t, const uint8_t* a, size_t,
+  static void Run(int64_t nb, const BlockQ4_0x8* x, const uint8_t* a, size_t,
                   const internal::ActQ8_0Sum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_0*>(a);
     float acc[kInterleave] = {};
@@ -165,7 +165,7 @@ struct TilesQ4_0x8 : internal::TilesQ4_0x8Base {
 struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
   static constexpr int kCols = 1;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ4_Kx8* x, size_t, const uint8_t* a, size_t,
+  static void Run(int64_t nb, const BlockQ4_Kx8* x, const uint8_t* a, size_t,
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
     float acc[kInterleave] = {};
@@ -202,7 +202,7 @@ struct TilesQ4_Kx8 : internal::TilesQ4_Kx8Base {
 struct TilesQ6_Kx8 : internal::TilesQ6_Kx8Base {
   static constexpr int kCols = 1;
   template <int NC>
-  static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t,
+  static void Run(int64_t nb, const BlockQ6_Kx8* x, const uint8_t* a, size_t,
                   const internal::ActQ8_KSum* sums, float* out, size_t) {
     const auto* y = reinterpret_cast<const BlockQ8_K*>(a);
     float acc[kInterleave] = {};

@@ -245,8 +245,8 @@ struct TilesQ6_Kx8 : TilesQ6_Kx8Base {
   static constexpr int kCols = 2;
 #endif
   template <int NC>
-  static void Run(int64_t nb, const BlockQ6_Kx8* x, size_t, const uint8_t* a, size_t as,
-                  const ActQ8_KSum* sums, float* out, size_t os) {
+  static void Run(int64_t nb, const BlockQ6_Kx8* x, const uint8_t* a, size_t as, const ActQ8_KSum* sums,
+                  float* out, size_t os) {
     const __m256i six = _mm256_set1_epi8(0x3F), m03 = _mm256_set1_epi8(0x03), m0c = _mm256_set1_epi8(0x0C),
                   m30 = _mm256_set1_epi8(0x30);
     __m256 acc[NC];
