@@ -726,69 +726,6 @@ struct TilesQ4_0x8 : TilesQ4_0x8Base {
   }
 };
 
-// Q4_0 by 16 rows (quants.h BlockQ4_0x16, the layout this table asks for),
-// each 64-byte chunk as two halves of 8 rows: per row the 8-row tile's
-// integers and fused multiply-adds, so the same bits. A decode row reads the
-// pair in one stream, 8 blocks at a time, both halves sharing each activation
-// broadcast, with a software prefetch 9 KB ahead, as the AVX-512 tile; more
-// activation rows take one half after the other, each as the 8-row tile (the
-// pair's panel is in L1 or L2 for the second).
-struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
-  static constexpr int kCols = 4, kGroups = 2;
-  using Single = TilesQ4_0x8;
-  template <int NC>
-  static void Run(int64_t nb, const BlockQ4_0x16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
-                  float* out, size_t os) {
-    const __m256i low = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
-    if constexpr (NC == 1) {
-      __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-      ForEachBlockX16<BlockQ4_0x16, true, 4 * sizeof(BlockQ4_0x16)>(
-          nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
-            const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a)[b].qs;
-            __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-            for (int k = 0; k < 4; ++k) {
-              const __m256i lo = Broadcast4(q + 4 * k), hi = Broadcast4(q + 16 + 4 * k);
-              for (int h = 0; h < 2; ++h) {
-                const __m256i chunk = InRegister(LoadU8x32(qs + 64 * k + 32 * h));
-                s[h] = _mm256_add_epi16(s[h], _mm256_maddubs_epi16(_mm256_and_si256(chunk, low), lo));
-                s[h] = _mm256_add_epi16(
-                    s[h], _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(chunk, 4), low), hi));
-              }
-            }
-            for (int h = 0; h < 2; ++h) {
-              const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
-              const __m256i dot =
-                  _mm256_sub_epi32(_mm256_madd_epi16(s[h], ones), _mm256_set1_epi32(sums[b].sum8));
-              acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(sums[b].d)), _mm256_cvtepi32_ps(dot),
-                                       acc[h]);
-            }
-          });
-      for (int h = 0; h < 2; ++h) _mm256_storeu_ps(out + 8 * h, acc[h]);
-      return;
-    }
-    for (int h = 0; h < 2; ++h) {
-      __m256 acc[NC];
-      for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-      ForEachBlockX16<BlockQ4_0x16, false, 0>(nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
-        __m256i w[8];
-        for (int k = 0; k < 4; ++k) {
-          const __m256i chunk = InRegister(LoadU8x32(qs + 64 * k + 32 * h));
-          w[k] = _mm256_and_si256(chunk, low);
-          w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
-        }
-        for (int c = 0; c < NC; ++c) {
-          const ActQ8_0Sum& s = sums[c * nb + b];
-          const BlockQ8_0& y = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b];
-          const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(s.d));
-          acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(DotX8(w, y.qs, s.sum8)), acc[c]);
-        }
-      });
-      for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os + 8 * h, acc[c]);
-    }
-  }
-};
-
 // --- Q8_0 interleaved by 8 rows (quants.h BlockQ8_0x8) ---
 //
 // Lane r is weight row r; |w| . (a with w's sign) as unsigned x signed bytes,
@@ -825,55 +762,113 @@ struct TilesQ8_0x8 : TilesQ8_0x8Base {
   }
 };
 
-// Q8_0 by 16 rows (quants.h BlockQ8_0x16, the layout this table asks for),
-// read as TilesQ4_0x16 reads Q4_0: per row the 8-row tile's integers and
-// fused multiply-adds, so the same bits.
+// --- Q8_0 and Q4_0 interleaved by 16 rows (quants.h BlockQ8_0x16, BlockQ4_0x16) ---
+//
+// The layouts this table asks for, each 64-byte chunk as two halves of 8
+// rows: per row the 8-row tiles' integers and fused multiply-adds, so the
+// same bits. A decode row reads the pair in one stream, both halves sharing
+// each activation broadcast, with a software prefetch kAhead bytes ahead, as
+// the AVX-512 tiles; more activation rows take one half after the other (the
+// pair's panel is in L1 or L2 for the second). Dots::Pair(qs, q, sum8, dot)
+// sets both halves' exact dots of one block with activation quants q;
+// Dots::Half<NC>(qs + 32 h, q, sums, nb, dot) those of half h with NC
+// activation rows (column c's sums at sums[c * nb]).
+template <typename Dots, typename BlockX16, size_t kAhead, int NC>
+void RunX16(int64_t nb, const BlockX16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums, float* out,
+            size_t os) {
+  auto add_scaled = [](const uint16_t* d, float da, __m256i dot, __m256 acc) {
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d)));
+    return _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(da)), _mm256_cvtepi32_ps(dot), acc);
+  };
+  auto act = [&](int c, int64_t b) { return reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs; };
+  if constexpr (NC == 1) {
+    __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    ForEachBlockX16<BlockX16, true, kAhead>(nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+      __m256i dot[2];
+      Dots::Pair(qs, act(0, b), sums[b].sum8, dot);
+      for (int h = 0; h < 2; ++h) acc[h] = add_scaled(d + 8 * h, sums[b].d, dot[h], acc[h]);
+    });
+    for (int h = 0; h < 2; ++h) _mm256_storeu_ps(out + 8 * h, acc[h]);
+    return;
+  }
+  for (int h = 0; h < 2; ++h) {
+    __m256 acc[NC];
+    for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
+    ForEachBlockX16<BlockX16, false, 0>(nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
+      const int8_t* q[NC];
+      for (int c = 0; c < NC; ++c) q[c] = act(c, b);
+      __m256i dot[NC];
+      Dots::template Half<NC>(qs + 32 * h, q, sums + b, nb, dot);
+      for (int c = 0; c < NC; ++c) acc[c] = add_scaled(d + 8 * h, sums[c * nb + b].d, dot[c], acc[c]);
+    });
+    for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os + 8 * h, acc[c]);
+  }
+}
+
 struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
   static constexpr int kCols = TilesQ8_0x8::kCols, kGroups = 2;
   using Single = TilesQ8_0x8;
-  // Row half h's |w| . (a with w's sign) for one chunk, in int32 pairs of products.
+  // |w| . (a with w's sign) for 8 rows' chunk, in int32 pairs of products.
   static __m256i ChunkDot(const uint8_t* chunk, const int8_t* q4) {
     const __m256i w = LoadI8x32(reinterpret_cast<const int8_t*>(chunk));
     return _mm256_madd_epi16(
         _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(Broadcast4(q4), w)),
         _mm256_set1_epi16(1));
   }
+  static void Pair(const uint8_t* qs, const int8_t* q, int32_t, __m256i (&dot)[2]) {
+    dot[0] = dot[1] = _mm256_setzero_si256();
+    for (int k = 0; k < 8; ++k)
+      for (int h = 0; h < 2; ++h)
+        dot[h] = _mm256_add_epi32(dot[h], ChunkDot(qs + 64 * k + 32 * h, q + 4 * k));
+  }
+  template <int NC>
+  static void Half(const uint8_t* qs, const int8_t* const* q, const ActQ8_0Sum*, int64_t, __m256i* dot) {
+    for (int c = 0; c < NC; ++c) {
+      dot[c] = _mm256_setzero_si256();
+      for (int k = 0; k < 8; ++k) dot[c] = _mm256_add_epi32(dot[c], ChunkDot(qs + 64 * k, q[c] + 4 * k));
+    }
+  }
   template <int NC>
   static void Run(int64_t nb, const BlockQ8_0x16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
                   float* out, size_t os) {
-    if constexpr (NC == 1) {
-      __m256 acc[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
-      ForEachBlockX16<BlockQ8_0x16, true, 2 * sizeof(BlockQ8_0x16)>(
-          nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
-            const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a)[b].qs;
-            __m256i dot[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
-            for (int k = 0; k < 8; ++k)
-              for (int h = 0; h < 2; ++h)
-                dot[h] = _mm256_add_epi32(dot[h], ChunkDot(qs + 64 * k + 32 * h, q + 4 * k));
-            for (int h = 0; h < 2; ++h) {
-              const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
-              acc[h] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(sums[b].d)),
-                                       _mm256_cvtepi32_ps(dot[h]), acc[h]);
-            }
-          });
-      for (int h = 0; h < 2; ++h) _mm256_storeu_ps(out + 8 * h, acc[h]);
-      return;
+    RunX16<TilesQ8_0x16, BlockQ8_0x16, 2 * sizeof(BlockQ8_0x16), NC>(nb, x, a, as, sums, out, os);
+  }
+};
+
+struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
+  static constexpr int kCols = 4, kGroups = 2;
+  using Single = TilesQ4_0x8;
+  static void Pair(const uint8_t* qs, const int8_t* q, int32_t sum8, __m256i (&dot)[2]) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    __m256i s[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    for (int k = 0; k < 4; ++k) {
+      const __m256i lo = Broadcast4(q + 4 * k), hi = Broadcast4(q + 16 + 4 * k);
+      for (int h = 0; h < 2; ++h) {
+        const __m256i chunk = InRegister(LoadU8x32(qs + 64 * k + 32 * h));
+        s[h] = _mm256_add_epi16(s[h], _mm256_maddubs_epi16(_mm256_and_si256(chunk, low), lo));
+        s[h] = _mm256_add_epi16(s[h],
+                                _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(chunk, 4), low), hi));
+      }
     }
-    for (int h = 0; h < 2; ++h) {
-      __m256 acc[NC];
-      for (int c = 0; c < NC; ++c) acc[c] = _mm256_setzero_ps();
-      ForEachBlockX16<BlockQ8_0x16, false, 0>(nb, x, [&](const uint16_t* d, const uint8_t* qs, int64_t b) {
-        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(d + 8 * h)));
-        for (int c = 0; c < NC; ++c) {
-          const int8_t* q = reinterpret_cast<const BlockQ8_0*>(a + c * as)[b].qs;
-          __m256i dot = _mm256_setzero_si256();
-          for (int k = 0; k < 8; ++k) dot = _mm256_add_epi32(dot, ChunkDot(qs + 64 * k + 32 * h, q + 4 * k));
-          const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(sums[c * nb + b].d));
-          acc[c] = _mm256_fmadd_ps(scale, _mm256_cvtepi32_ps(dot), acc[c]);
-        }
-      });
-      for (int c = 0; c < NC; ++c) _mm256_storeu_ps(out + c * os + 8 * h, acc[c]);
+    for (int h = 0; h < 2; ++h)
+      dot[h] = _mm256_sub_epi32(_mm256_madd_epi16(s[h], _mm256_set1_epi16(1)), _mm256_set1_epi32(sum8));
+  }
+  template <int NC>
+  static void Half(const uint8_t* qs, const int8_t* const* q, const ActQ8_0Sum* sums, int64_t nb,
+                   __m256i* dot) {
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    __m256i w[8];
+    for (int k = 0; k < 4; ++k) {
+      const __m256i chunk = InRegister(LoadU8x32(qs + 64 * k));
+      w[k] = _mm256_and_si256(chunk, low);
+      w[4 + k] = _mm256_and_si256(_mm256_srli_epi16(chunk, 4), low);
     }
+    for (int c = 0; c < NC; ++c) dot[c] = DotX8(w, q[c], sums[c * nb].sum8);
+  }
+  template <int NC>
+  static void Run(int64_t nb, const BlockQ4_0x16* x, const uint8_t* a, size_t as, const ActQ8_0Sum* sums,
+                  float* out, size_t os) {
+    RunX16<TilesQ4_0x16, BlockQ4_0x16, 4 * sizeof(BlockQ4_0x16), NC>(nb, x, a, as, sums, out, os);
   }
 };
 
