@@ -76,9 +76,13 @@ inline void ForEachBlockX16(int64_t nb, const BlockX16* x, Each&& each) {
   StreamPrefetch<kAheadBytes> ahead(x);
   int64_t b0 = 0;
   for (; b0 + 8 <= nb; b0 += 8, ++x) {
-    if constexpr (kDecode) ahead.Upto(x + 1);
+    if constexpr (kDecode) {
+      ahead.Upto(x + 1);
 #pragma GCC unroll 8
-    for (int i = 0; i < 8; ++i) each(x->d[i], reinterpret_cast<const uint8_t*>(x->qs[i]), b0 + i);
+      for (int i = 0; i < 8; ++i) each(x->d[i], reinterpret_cast<const uint8_t*>(x->qs[i]), b0 + i);
+    } else {
+      for (int i = 0; i < 8; ++i) each(x->d[i], reinterpret_cast<const uint8_t*>(x->qs[i]), b0 + i);
+    }
   }
   const auto* d = reinterpret_cast<const uint16_t*>(x);  // a shorter last one: m blocks' scales, then chunks
   const int m = static_cast<int>(nb - b0);
