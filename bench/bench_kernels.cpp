@@ -3,8 +3,13 @@
 // worth of weights (more than the L3 cache) per token and reports GB/s of
 // weights; prefill multiplies 128 tokens at once and reports GFLOP/s. The
 // per-token figures add up the matmuls only (attention and the element-wise
-// ops come on top). Usage: bench_kernels [type ...]  (default q8_0 q4_0 q4_k f16);
+// ops come on top). A first line per type decodes from cache on each core:
+// how fast the kernels could go if memory kept up.
+// Usage: bench_kernels [type ...]  (default q8_0 q4_0 q4_k f16);
 // SHARDSWARM_ISA=scalar|avx2|avx512 forces a kernel set.
+
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
@@ -13,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -186,6 +192,54 @@ void PrintShapeLine(const char* name, int64_t n_in, int64_t n_out, double decode
               bytes / decode_s / 1e9, prefill_s * 1e3, flops / prefill_s / 1e9);
 }
 
+// The CPUs this process may run on, by number.
+std::vector<int> UsableCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) cpus.push_back(cpu);
+  return cpus;
+}
+
+bool PinToCpu(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof(set), &set) == 0;
+}
+
+// Decode from cache: one thread on each core in turn multiplies a 256-row
+// attn_q-wide matrix (~300-550 KB, in L2) by one row, again and again, so
+// memory plays no part: the GB/s the kernels could stream on that core if
+// memory kept up. Decode reads 2 threads' worth of the probe's bandwidth, so
+// the kernel needs about half of it here on each core. The cores of a shared
+// VM differ and drift (seen with Q4_0: one core 73-81 GB/s, the other 44-58
+// from one minute to the next), so each is shown.
+void PrintInCacheDecode(TensorType type, int group_rows, const std::vector<float>& x) {
+  constexpr int64_t kRows = 256;
+  constexpr int kCalls = 2000, kReps = 5;
+  const ss::HugePageBuffer w = MakeMatrix(type, kEmbd, kRows, group_rows);
+  const WeightView v{type, w.data(), kEmbd, kRows, group_rows};
+  std::vector<float> y(kRows);
+  std::vector<uint8_t> scratch;
+  std::printf("  decode from cache (%zu KB matrix, 1 thread):", w.size() / 1024);
+  for (int cpu : UsableCpus()) {
+    double best = 0;
+    std::thread([&] {
+      if (!PinToCpu(cpu)) return;
+      for (int rep = 0; rep < kReps; ++rep) {
+        const double t0 = Now();
+        for (int i = 0; i < kCalls; ++i) MatMulOrExit(v, x, 1, y, nullptr, scratch);
+        best = std::max(best, static_cast<double>(w.size()) * kCalls / (Now() - t0) / 1e9);
+      }
+    }).join();
+    if (best > 0) std::printf("  cpu %d %.1f GB/s", cpu, best);
+  }
+  std::printf("\n");
+}
+
 void BenchType(TensorType type) {
   const Model m = MakeModel(type);
   std::vector<float> x(kPrefillTokens * kFf), y(kPrefillTokens * kVocab);
@@ -194,6 +248,7 @@ void BenchType(TensorType type) {
   std::vector<uint8_t> scratch;
   std::printf("\n== %s  (%.0f MB of weights, kernels %s)\n", ss::gguf::TypeName(type), m.bytes / 1e6,
               ss::engine::IsaName(ss::engine::ActiveIsa()));
+  PrintInCacheDecode(type, m.group_rows, x);
   for (int threads : {1, 2}) {
     ss::ThreadPool pool(threads);
     RunPass(m, kLayers, 1, &pool, x, y, scratch);  // warm-up

@@ -668,6 +668,9 @@ struct TilesQ8_0x16 : TilesBase<BlockQ8_0x16, BlockQ8_0, ActQ8_0Sum, kQK8_0> {
 // of Q4_K's 16-row tile in the same run: 8-row tile 0.74-0.86; this 0.96-1.01
 // (0.74-0.79 without the prefetch, 0.74 with the blocks in a loop). 1.1B
 // decode, 4 runs of each in turns: 75-86 % of the bandwidth ceiling -> 93-101 %.
+// Four chains of two vpdpbusd from zero, the offset subtracted last by a
+// broadcast from memory, decoded no faster from L2 on 2 MiB pages (72-81 GB/s
+// on one core against 74-81; bench_kernels' "from cache" line).
 struct TilesQ4_0x16 : TilesBase<BlockQ4_0x16, BlockQ8_0, ActQ8_0Sum, kQK4_0> {
   static constexpr int kCols = 8, kGroups = 2;
   using Single = TilesQ4_0x8;
